@@ -1,0 +1,50 @@
+// reflab-cli, run as a real process: help, version, and usage errors.
+#include <QProcess>
+#include <QtTest>
+
+namespace {
+struct Result {
+    int code;
+    QString out;
+    QString err;
+};
+Result runCli(const QStringList& args) {
+    QProcess p;
+    p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), args);
+    p.waitForFinished(60000);
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+}
+}  // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private slots:
+    void helpExitsZero() {
+        const Result r = runCli({"--help"});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.contains("train"));
+        QVERIFY(r.out.contains("tokenize"));
+    }
+    void versionNamesLibraries() {
+        const Result r = runCli({"--version"});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.contains("LibTorch"));
+    }
+    void unknownFlagIsOneLineNamingIt() {
+        const Result r = runCli({"--no-such-flag"});
+        QCOMPARE(r.code, 2);
+        QVERIFY(r.err.startsWith("reflab-cli: error: "));
+        QVERIFY(r.err.contains("--no-such-flag"));
+        QCOMPARE(r.err.trimmed().count('\n'), 0);
+    }
+    void unknownCommandIsAnError() {
+        const Result r = runCli({"frobnicate"});
+        QCOMPARE(r.code, 2);
+        QVERIFY(r.err.startsWith("reflab-cli: error: "));
+        QVERIFY(r.err.contains("frobnicate"));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestCli)
+#include "test_cli.moc"

@@ -1,0 +1,1 @@
+// Anchors the tests precompiled header (reflab_test_pch); holds no code.

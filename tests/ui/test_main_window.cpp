@@ -1,0 +1,43 @@
+// The main window opens offscreen with its panels, dock and menus.
+#include <QAction>
+#include <QDockWidget>
+#include <QMenuBar>
+#include <QTabWidget>
+#include <QtTest>
+
+#include "ui/about_dialog.h"
+#include "ui/main_window.h"
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+private slots:
+    void showsAllPanels() {
+        reflab::ui::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        auto* tabs = w.findChild<QTabWidget*>("panelTabs");
+        QVERIFY(tabs);
+        QStringList names;
+        for (int i = 0; i < tabs->count(); ++i) names << tabs->tabText(i);
+        QCOMPARE(names, QStringList({"Setup", "Dashboard", "Rollouts", "Compare", "Data"}));
+        QVERIFY(w.findChild<QDockWidget*>("runsDock"));
+    }
+    void hasWorkspaceAndAboutMenus() {
+        reflab::ui::MainWindow w;
+        QStringList actions;
+        for (QAction* menu : w.menuBar()->actions())
+            for (QAction* a : menu->menu()->actions()) actions << a->text();
+        QVERIFY(actions.contains("&New workspace..."));
+        QVERIFY(actions.contains("&Open workspace..."));
+        QVERIFY(actions.contains("&About RefLab"));
+    }
+    void aboutListsVersions() {
+        const QString text = reflab::ui::AboutDialog::versionsText();
+        QVERIFY(text.contains("Qt " + QString(qVersion())));
+        QVERIFY(text.contains("LibTorch"));
+        QVERIFY(text.contains("SQLite 3."));
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
