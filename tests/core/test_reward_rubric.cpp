@@ -84,8 +84,8 @@ private slots:
     }
     void wordLists() {
         auto r = ruleWordsInclude("Alpha and beta. An alphabet.", {"alpha", "beta", "gamma"});
-        QVERIFY(near(r.value, 2.0 / 3));  // case-insensitive, "alphabet" is not "alpha"… but
-                                          // "Alpha" is: alpha, beta present; gamma missing
+        // "Alpha" counts (case-insensitive); "alphabet" is not "alpha"; gamma is missing: 2/3
+        QVERIFY(near(r.value, 2.0 / 3));
         QCOMPARE(q(r.failing), QStringList({"gamma"}));
         r = ruleWordsExclude("It is very good. It works. Really.", {"very", "really", "so"});
         QVERIFY(near(r.value, 1.0 - 2.0 / 3));  // 2 of 3 forbidden words used
