@@ -130,7 +130,7 @@ std::vector<Generation> generate(const LanguageModel& model,
             const int32_t tok = static_cast<int32_t>(nacc[b]);
             g.tokens.push_back(tok);
             g.logprobs.push_back(lacc[b]);
-            if (std::find(eos.begin(), eos.end(), tok) != eos.end()) {
+            if (!cfg.ignore_eos && std::find(eos.begin(), eos.end(), tok) != eos.end()) {
                 g.finish = FinishReason::Eos;
                 done[b] = true;
             } else if (max_stop > 0) {

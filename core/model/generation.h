@@ -22,6 +22,7 @@ struct SamplingConfig {
     int64_t top_k = 0;  // 0: no limit
     bool greedy = false;
     std::vector<std::string> stop_strings;  // EOS ids come from the config
+    bool ignore_eos = false;                // benchmarks: always run max_new_tokens
 };
 
 struct Generation {

@@ -31,6 +31,26 @@ bool ignorable(const std::string& name, const ModelConfig& c) {
 
 }  // namespace
 
+LoadOptions loadOptionsFrom(const std::string& dtype, const std::string& device) {
+    LoadOptions o;
+    if (dtype == "float32" || dtype == "f32" || dtype == "fp32") o.dtype = torch::kFloat32;
+    else if (dtype == "bfloat16" || dtype == "bf16") o.dtype = torch::kBFloat16;
+    else if (dtype == "float16" || dtype == "f16" || dtype == "fp16") o.dtype = torch::kFloat16;
+    else throw reflab::Error("dtype '" + dtype + "' is not one of float32, bfloat16, float16");
+    try {
+        o.device = torch::Device(device);
+    } catch (const std::exception&) {
+        throw reflab::Error("device '" + device + "' is not a device (cpu, cuda, cuda:N)");
+    }
+    if (o.device.is_cuda() && !torch::cuda::is_available())
+        throw reflab::Error("device '" + device + "': this build of LibTorch has no usable CUDA");
+    return o;
+}
+
+std::string dtypeName(torch::Dtype dtype) {
+    return dtype == torch::kBFloat16 ? "bfloat16" : dtype == torch::kFloat16 ? "float16" : "float32";
+}
+
 std::shared_ptr<LanguageModel> LanguageModel::load(const std::string& dir, const LoadOptions& options) {
     checkOptions(options);
     std::shared_ptr<LanguageModel> m(new LanguageModel());
@@ -138,10 +158,7 @@ torch::Tensor LanguageModel::forward(const torch::Tensor& ids, const torch::Tens
 void LanguageModel::saveHfDirectory(const std::string& out_dir) const {
     fs::create_directories(out_dir);
     nlohmann::json cfg = m_config.raw;
-    const std::string dtype_name = m_options.dtype == torch::kBFloat16 ? "bfloat16"
-                                   : m_options.dtype == torch::kFloat16 ? "float16"
-                                                                        : "float32";
-    cfg["torch_dtype"] = dtype_name;
+    cfg["torch_dtype"] = dtypeName(m_options.dtype);
     {
         std::ofstream out(fs::path(out_dir) / "config.json");
         out << cfg.dump(2) << "\n";

@@ -23,6 +23,12 @@ struct LoadOptions {
     torch::Device device = torch::kCPU;
 };
 
+// "float32" | "bfloat16" | "float16" (also "f32", "bf16", "fp16") and a device string
+// ("cpu", "cuda", "cuda:1"); throws reflab::Error naming the bad value, or when CUDA is asked
+// for and this LibTorch has none.
+LoadOptions loadOptionsFrom(const std::string& dtype, const std::string& device);
+std::string dtypeName(torch::Dtype dtype);  // "float32" | "bfloat16" | "float16"
+
 class LanguageModel {
 public:
     // Loads config.json, the safetensors (single or sharded), tokenizer.json and
