@@ -4,6 +4,8 @@
 #include <QtTest>
 
 #include "core/model/language_model.h"
+#include "core/model/projection.h"
+#include "core/model/projection_bf16.h"
 #include "model_test_util.h"
 
 using reflab::model::LanguageModel;
@@ -137,6 +139,32 @@ private slots:
         }
         // The cache was written in place: never re-allocated while decoding.
         QCOMPARE(cache.layers[0].k.data_ptr(), storage_before);
+    }
+
+    void bf16DecodeKernelMatchesExactProducts() {
+        if (!reflab::model::bf16GemvAvailable()) QSKIP("this CPU has no AVX512-BF16");
+        torch::NoGradGuard ng;
+        for (int64_t M : {1, 2, 5, 8, 16})
+            for (int64_t K : {64, 72, 896})
+                for (int64_t N : {3, 37, 128}) {
+                    torch::Tensor x = torch::randn({M, K}).to(torch::kBFloat16);
+                    torch::Tensor w = torch::randn({N, K}).to(torch::kBFloat16);
+                    torch::Tensor b = torch::randn({N}).to(torch::kBFloat16);
+                    // Exact reference: the same bf16 values multiplied in float64.
+                    torch::Tensor ref = torch::nn::functional::linear(x.to(torch::kFloat64), w.to(torch::kFloat64),
+                                                                      b.to(torch::kFloat64));
+                    torch::Tensor got = reflab::model::projection(x, w, b);
+                    QCOMPARE(got.scalar_type(), torch::kBFloat16);
+                    QCOMPARE(got.sizes(), ref.sizes());
+                    // One rounding to bf16 (relative 2^-8) plus float32 summation error.
+                    torch::Tensor err = (got.to(torch::kFloat64) - ref).abs();
+                    torch::Tensor bound = ref.abs() * (1.0 / 256) + 1e-4 * std::sqrt(double(K));
+                    QVERIFY2(err.le(bound).all().item<bool>(),
+                             qPrintable(QString("M %1 K %2 N %3").arg(M).arg(K).arg(N)));
+                    // 3-D input and no bias take the same path.
+                    torch::Tensor got3 = reflab::model::projection(x.view({1, M, K}), w, {});
+                    QCOMPARE(got3.sizes(), (std::vector<int64_t>{1, M, N}));
+                }
     }
 
     void gradFlowsInGradMode() {
