@@ -50,25 +50,29 @@ void BpeModel::load(const nlohmann::json& model, const std::string& path) {
                                  token + "\" is not in model.vocab");
         return it->second;
     };
+    std::string joined;  // a + b, reused
     for (size_t rank = 0; rank < merges->size(); ++rank) {
         const auto& m = (*merges)[rank];
-        std::string a, b;
+        std::string_view a, b;
         if (m.is_string()) {
-            const std::string s = m.get<std::string>();
+            const std::string_view s = m.get_ref<const std::string&>();
             const size_t sp = s.find(' ');
-            if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
+            if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos)
                 throw TokenizerError(path + ": model.merges[" + std::to_string(rank) +
                                      "]: expected two tokens separated by one space");
             a = s.substr(0, sp);
             b = s.substr(sp + 1);
         } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-            a = m[0].get<std::string>();
-            b = m[1].get<std::string>();
+            a = m[0].get_ref<const std::string&>();
+            b = m[1].get_ref<const std::string&>();
         } else {
             throw TokenizerError(path + ": model.merges[" + std::to_string(rank) +
                                  "]: expected \"a b\" or [\"a\", \"b\"]");
         }
-        const int32_t ia = idOf(a, rank), ib = idOf(b, rank), inew = idOf(a + b, rank);
+        joined.assign(a);
+        joined.append(b);
+        const int32_t ia = idOf(std::string(a), rank), ib = idOf(std::string(b), rank),
+                      inew = idOf(joined, rank);
         m_merges[pairKey(ia, ib)] = Merge{static_cast<int32_t>(rank), inew};
     }
 
