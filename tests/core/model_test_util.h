@@ -21,10 +21,13 @@ inline nlohmann::json goldenMeta() {
 
 // The golden logits of `model` in compute dtype `dtype` ("float32" | "bfloat16"), one (T, V)
 // tensor per sequence of golden.json.
+// With `transformers`, the logits Hugging Face transformers computed on CUDA for the same
+// sequences (scripts/gpu_check.sh, golden/transformers/).
 inline std::vector<torch::Tensor> goldenLogits(const std::string& model, const std::string& dtype,
-                                               int64_t vocab) {
+                                               int64_t vocab, bool transformers = false) {
     const nlohmann::json meta = goldenMeta();
-    const std::string file = meta["files"][model + "/" + dtype].get<std::string>();
+    const std::string file = transformers ? "transformers/" + model + ".transformers." + dtype + ".bin"
+                                          : meta["files"][model + "/" + dtype].get<std::string>();
     std::ifstream in(std::string(REFLAB_TEST_DATA) + "/models/golden/" + file, std::ios::binary);
     std::vector<torch::Tensor> out;
     for (const auto& seq : meta["sequences"]) {

@@ -65,6 +65,36 @@ private slots:
         }
     }
 
+    // A second independent reference: Hugging Face transformers 5.17 (torch 2.11, eager
+    // attention) on an H200, written by scripts/gpu_check.sh. cuBLAS sums in another order
+    // than the CPU, so float32 allows 1e-4 of the largest |logit|; bfloat16 5e-2.
+    void matchesTransformers_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("dtype");
+        QTest::addColumn<double>("tolerance");
+        for (const char* m : kModels) {
+            QTest::newRow((std::string(m) + "/f32").c_str()) << QString(m) << "float32" << 1e-4;
+            QTest::newRow((std::string(m) + "/bf16").c_str()) << QString(m) << "bfloat16" << 5e-2;
+        }
+    }
+    void matchesTransformers() {
+        QFETCH(QString, model);
+        QFETCH(QString, dtype);
+        QFETCH(double, tolerance);
+        const torch::Dtype dt = dtype == "float32" ? torch::kFloat32 : torch::kBFloat16;
+        auto lm = LanguageModel::load(model_test::modelDir(model.toStdString()), opts(dt));
+        const auto seqs = model_test::goldenSequences();
+        const auto hf = model_test::goldenLogits(model.toStdString(), dtype.toStdString(),
+                                                 lm->config().vocab_size, /*transformers=*/true);
+        torch::NoGradGuard no_grad;
+        for (size_t i = 0; i < seqs.size(); ++i) {
+            torch::Tensor logits = lm->forward(model_test::idsTensor(seqs[i]))[0];
+            const double scale = hf[i].abs().max().item<double>();
+            const double diff = model_test::maxAbsDiff(logits, hf[i]);
+            QVERIFY2(diff <= tolerance * scale, qPrintable(QString("seq %1: max diff %2 > %3").arg(i).arg(diff).arg(tolerance * scale)));
+        }
+    }
+
     void leftPaddedBatchEqualsUnbatched_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<QString>("dtype");

@@ -9,7 +9,7 @@ sequence of tests/data/models/golden/golden.json:
     on CUDA (an implementation that shares nothing with RefLab),
   - the committed golden file of reference_forward.py (CPU, pure PyTorch),
 and compares them with the tolerances of tests/core/test_model_forward.cpp (fraction of the
-largest |logit|: float32 1e-4, bfloat16 3e-2; cuBLAS blocks sums differently from the CPU).
+largest |logit|: float32 1e-4, bfloat16 5e-2; cuBLAS blocks sums differently from the CPU).
 Writes OUT/<model>.transformers.<dtype>.bin (float32 LE, per sequence [T, V], concatenated,
 the layout of the golden files) and OUT/compare.json. Exit status 1 when any comparison fails.
 Usage: compare_transformers.py --cli build-gpu/bin/reflab-cli --out OUT [--device cuda]
@@ -29,7 +29,7 @@ import torch  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 MODELS = os.path.join(ROOT, "tests", "data", "models")
-TOL = {"float32": 1e-4, "bfloat16": 3e-2}
+TOL = {"float32": 1e-4, "bfloat16": 5e-2}
 TORCH_DTYPE = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
