@@ -127,9 +127,11 @@ private slots:
             torch::Tensor part = batched[b].narrow(0, T - n, n);
             const double scale = alone.abs().max().item<double>();
             const double diff = model_test::maxAbsDiff(part, alone);
-            // float32: summation order only. bf16: the padded row runs the same ops on the
-            // same values; only matmul blocking over the longer key axis may differ.
-            const double tol = dt == torch::kFloat32 ? 1e-5 * scale : 2e-2 * scale;
+            // float32: summation order only. bf16: the batch has more rows, so its products go
+            // through oneDNN while the single row takes the bf16 decode kernel; both sum in
+            // float32 but round in other places (tiny-qwen2's logits reach ~37, where one bf16
+            // ulp is 0.25), so the reference tolerance applies.
+            const double tol = dt == torch::kFloat32 ? 1e-5 * scale : 3e-2 * scale;
             QVERIFY2(diff <= tol, qPrintable(QString("row %1: diff %2 > %3").arg(b).arg(diff).arg(tol)));
         }
     }
