@@ -79,7 +79,8 @@ add("e\u0301", "cafe\u0301", "A\u030a", "n\u0303o", "A\u0308\u0304", "e\u0301\u0
 add("\u0000", "a\u0000b", "\u0007bell", "\u001b[31mred\u001b[0m", "\u0085 next line", "a\u0085b",
     "\ufeffBOM at start", "zero\u200bwidth\u200bspace", "zw\u200dj\u200cnj", "\u00ad soft hyphen",
     "\u2060word joiner", "\ue000 private use \U000f0000", "\ufffd replacement", "\u000b\u000c vt ff",
-    "\u180e mongolian vowel sep", "a\u2009b\u200ac", "\u202a\u202bbidi\u202c\u202e", "\U0010fffd")
+    "\u180e mongolian vowel sep", "a\u180e\u180eb", "x \u180e\u180e y", "\u180e\u180e\u180e",
+    "\u180e\n", "roman \u180e mongolian", "a\u2009b\u200ac", "\u202a\u202bbidi\u202c\u202e", "\U0010fffd")
 # single characters and edge sizes
 add("", "a", "A", "1", ".", "!", "中", "é", " a", "a ", "?!", "...", "—", "–-", "→←↑↓", "™©®", "°C", "µs", "•·")
 # very long inputs
