@@ -42,7 +42,10 @@ void BpeModel::load(const nlohmann::json& model, const std::string& path) {
     const auto merges = model.find("merges");
     if (merges == model.end() || !merges->is_array())
         throw TokenizerError(path + ": model.merges: missing or not an array");
-    m_merges.reserve(merges->size());
+    size_t capacity = 1024;
+    while (capacity < merges->size() * 2) capacity *= 2;  // load factor <= 1/2
+    m_merge_slots.assign(capacity, MergeSlot());
+    m_merge_mask = capacity - 1;
     const auto idOf = [&](const std::string& token, size_t rank) {
         const auto it = m_vocab.find(token);
         if (it == m_vocab.end())
@@ -73,7 +76,7 @@ void BpeModel::load(const nlohmann::json& model, const std::string& path) {
         joined.append(b);
         const int32_t ia = idOf(std::string(a), rank), ib = idOf(std::string(b), rank),
                       inew = idOf(joined, rank);
-        m_merges[pairKey(ia, ib)] = Merge{static_cast<int32_t>(rank), inew};
+        insertMerge(ia, ib, Merge{static_cast<int32_t>(rank), inew});
     }
 
     m_ignore_merges = model.value("ignore_merges", false);
@@ -86,6 +89,14 @@ void BpeModel::load(const nlohmann::json& model, const std::string& path) {
         if (it != model.end() && it->is_string() && !it->get<std::string>().empty())
             throw TokenizerError(path + ": model." + field + ": not supported (byte-level BPE)");
     }
+}
+
+void BpeModel::insertMerge(int32_t a, int32_t b, Merge m) {
+    const uint64_t key = pairKey(a, b);
+    size_t i = slotOf(key);
+    while (m_merge_slots[i].key != kEmptyKey && m_merge_slots[i].key != key)
+        i = (i + 1) & m_merge_mask;
+    m_merge_slots[i] = MergeSlot{key, m};  // a repeated pair keeps the later rank, as in HF
 }
 
 std::optional<int32_t> BpeModel::tokenId(std::string_view token) const {
@@ -155,9 +166,9 @@ void BpeModel::mergeWord(std::string_view word, std::vector<int32_t>& out) const
         if (left < 0) return;
         const int right = sym[static_cast<size_t>(left)].next;
         if (right < 0) return;
-        const auto it = m_merges.find(
-            pairKey(sym[static_cast<size_t>(left)].id, sym[static_cast<size_t>(right)].id));
-        if (it != m_merges.end()) heap.push({it->second.rank, left, it->second.new_id});
+        if (const Merge* m =
+                findMerge(sym[static_cast<size_t>(left)].id, sym[static_cast<size_t>(right)].id))
+            heap.push({m->rank, left, m->new_id});
     };
     for (int i = 0; i + 1 < n; ++i) push(i);
     while (!heap.empty()) {
@@ -166,8 +177,8 @@ void BpeModel::mergeWord(std::string_view word, std::vector<int32_t>& out) const
         Symbol& left = sym[static_cast<size_t>(top.pos)];
         if (!left.alive || left.next < 0) continue;
         Symbol& right = sym[static_cast<size_t>(left.next)];
-        const auto it = m_merges.find(pairKey(left.id, right.id));
-        if (it == m_merges.end() || it->second.new_id != top.new_id) continue;  // stale
+        const Merge* m = findMerge(left.id, right.id);
+        if (!m || m->new_id != top.new_id) continue;  // stale
         left.id = top.new_id;
         right.alive = false;
         left.next = right.next;

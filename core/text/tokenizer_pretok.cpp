@@ -24,6 +24,30 @@ size_t utf8Length(uint8_t lead) {
     return 4;
 }
 
+// PCRE2's \s (with UCP) also matches U+180E, which Unicode 6.3 dropped from White_Space;
+// Oniguruma, the engine of HF tokenizers, matches exactly White_Space. So \s and \S are
+// spelled as the property (valid inside and outside classes). Other escapes pass unchanged.
+std::string whiteSpaceAsProperty(const std::string& pattern) {
+    std::string out;
+    out.reserve(pattern.size() + 32);
+    for (size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] != '\\' || i + 1 == pattern.size()) {
+            out += pattern[i];
+            continue;
+        }
+        const char c = pattern[++i];
+        if (c == 's') {
+            out += "\\p{White_Space}";
+        } else if (c == 'S') {
+            out += "\\P{White_Space}";
+        } else {
+            out += '\\';
+            out += c;
+        }
+    }
+    return out;
+}
+
 struct MatchData {
     pcre2_match_data* md;
     explicit MatchData(const pcre2_code* code)
@@ -38,7 +62,8 @@ Regex::Regex(const std::string& pattern, bool literal, const std::string& where)
     PCRE2_SIZE err_offset = 0;
     // PCRE2_LITERAL admits UTF but not UCP (which a literal does not need anyway).
     const uint32_t options = literal ? PCRE2_UTF | PCRE2_LITERAL : PCRE2_UTF | PCRE2_UCP;
-    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+    const std::string source = literal ? pattern : whiteSpaceAsProperty(pattern);
+    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(source.data()), source.size(),
                                      options, &err, &err_offset, nullptr);
     if (!code) {
         PCRE2_UCHAR msg[256];

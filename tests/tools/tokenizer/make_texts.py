@@ -79,7 +79,8 @@ add("e\u0301", "cafe\u0301", "A\u030a", "n\u0303o", "A\u0308\u0304", "e\u0301\u0
 add("\u0000", "a\u0000b", "\u0007bell", "\u001b[31mred\u001b[0m", "\u0085 next line", "a\u0085b",
     "\ufeffBOM at start", "zero\u200bwidth\u200bspace", "zw\u200dj\u200cnj", "\u00ad soft hyphen",
     "\u2060word joiner", "\ue000 private use \U000f0000", "\ufffd replacement", "\u000b\u000c vt ff",
-    "\u180e mongolian vowel sep", "a\u2009b\u200ac", "\u202a\u202bbidi\u202c\u202e", "\U0010fffd")
+    "\u180e mongolian vowel sep", "a\u180e\u180eb", "x \u180e\u180e y", "\u180e\u180e\u180e",
+    "\u180e\n", "roman \u180e mongolian", "a\u2009b\u200ac", "\u202a\u202bbidi\u202c\u202e", "\U0010fffd")
 # single characters and edge sizes
 add("", "a", "A", "1", ".", "!", "中", "é", " a", "a ", "?!", "...", "—", "–-", "→←↑↓", "™©®", "°C", "µs", "•·")
 # very long inputs
@@ -99,6 +100,26 @@ for i in range(260):
         parts.append(rng.choice(frags))
         parts.append(rng.choice(seps))
     T.append("".join(parts))
+
+# seeded random code-point soup from blocks assigned by Unicode 13 (the oldest Unicode among
+# utf8proc 2.6, PCRE2 10.42 and Node's ICU), stressing the regex classes and NFC
+blocks = [(0x20, 0x7E), (0xA0, 0xFF), (0x100, 0x17F), (0x300, 0x36F), (0x391, 0x3C9),
+          (0x400, 0x44F), (0x5D0, 0x5EA), (0x620, 0x64A), (0x660, 0x669), (0x905, 0x939),
+          (0x966, 0x96F), (0xE01, 0xE3A), (0x1100, 0x1112), (0x1161, 0x1175), (0x2000, 0x200F),
+          (0x2010, 0x2027), (0x2070, 0x2079), (0x2150, 0x2182), (0x3000, 0x3003), (0x3041, 0x3096),
+          (0x4E00, 0x9FA5), (0xAC00, 0xD7A3), (0xFF01, 0xFF5E), (0x1D400, 0x1D454),
+          (0x1F300, 0x1F5FF), (0x1F600, 0x1F64F), (0x1F3FB, 0x1F3FF), (0x9, 0xD)]
+singles = [0x200D, 0xFE0F, 0x85, 0xFEFF, 0x2028, 0x2029, 0x27, 0x20, 0x20, 0x0A, 0x0D, 0x09]
+for i in range(300):
+    n = rng.randint(1, 40)
+    cps = []
+    for _ in range(n):
+        if rng.random() < 0.25:
+            cps.append(rng.choice(singles))
+        else:
+            lo, hi = rng.choice(blocks)
+            cps.append(rng.randint(lo, hi))
+    T.append("".join(chr(c) for c in cps))
 
 with open("texts.jsonl", "w", encoding="utf-8") as f:
     for t in T:
