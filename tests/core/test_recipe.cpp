@@ -1,0 +1,187 @@
+// Recipe JSON v1: defaults, typed sections, errors naming the key path, unknown keys, the
+// presets in resources/recipes/ (each must parse and hold the reference code's defaults).
+#include <QtTest>
+
+#include "core/reward/recipe.h"
+
+using namespace reflab::reward;
+using nlohmann::json;
+
+namespace {
+// The message of the RecipeError that parsing `j` throws ("" when it parses).
+QString errorOf(const json& j) {
+    try {
+        parseRecipe(j, "r.json");
+    } catch (const RecipeError& e) {
+        return QString::fromStdString(e.what());
+    }
+    return {};
+}
+json minimal() {
+    return json{{"rewards", json::array({json{{"type", "format"}}})}};
+}
+}  // namespace
+
+class TestRecipe : public QObject {
+    Q_OBJECT
+private slots:
+    void defaultsAreFilled() {
+        const Recipe r = parseRecipe(minimal(), "r.json");
+        QCOMPARE(r.version, int64_t(1));
+        QCOMPARE(r.generation.group_size, int64_t(8));
+        QCOMPARE(r.templ.think.open, std::string("<think>"));
+        QCOMPARE(r.templ.answer.close, std::string("</answer>"));
+        QCOMPARE(r.algorithm.advantage, std::string("grpo"));
+        QCOMPARE(r.rewards.size(), size_t(1));
+        QCOMPARE(r.rewards[0].name, std::string("format"));
+        // The resolved recipe writes every default out.
+        QCOMPARE(r.resolved["generation"]["max_new_tokens"].get<int>(), 128);
+        QCOMPARE(r.resolved["rewards"][0]["weight"].get<double>(), 1.0);
+        QCOMPARE(r.resolved["rewards"][0]["check"].get<std::string>(), std::string("template"));
+        QVERIFY(r.resolved["reverse_reasoning"]["prompt"].get<std::string>().find(
+                    "first-person think-aloud") != std::string::npos);
+        // Resolving is idempotent: parsing the resolved recipe gives the same resolved recipe.
+        QCOMPARE(parseRecipe(r.resolved, "again").resolved, r.resolved);
+        QCOMPARE(recipeKind(r), std::string("format"));
+    }
+    void noverComponentTyped() {
+        json j = minimal();
+        j["rewards"].push_back({{"type", "nover"},
+                                {"weight_rank", 1},
+                                {"weight_efficiency", 0.5},
+                                {"top_k", 4},
+                                {"log_base", "e"},
+                                {"proxy", {{"alpha", 0.6}, {"sync_every", 10}}}});
+        const Recipe r = parseRecipe(j, "r.json");
+        const auto* n = r.find(ComponentType::Nover);
+        QVERIFY(n);
+        QCOMPARE(n->nover.top_k.value(), int64_t(4));
+        QVERIFY(std::fabs(n->nover.log_base - std::exp(1.0)) < 1e-15);
+        QCOMPARE(n->nover.proxy_alpha, 0.6);
+        QCOMPARE(n->nover.proxy_sync_every, int64_t(10));
+        QCOMPARE(n->nover.weight_efficiency, 0.5);
+        QCOMPARE(recipeKind(r), std::string("nover"));
+        QCOMPARE(r.resolved["rewards"][1]["log_base"].get<std::string>(), std::string("e"));
+        // top_k omitted -> null (n_valid) in the resolved recipe
+        j["rewards"][1].erase("top_k");
+        QVERIFY(parseRecipe(j, "r").resolved["rewards"][1]["top_k"].is_null());
+    }
+    void errorsNameTheKeyPath_data() {
+        QTest::addColumn<QString>("patch");  // JSON merge-patch applied to the minimal recipe
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("float top_k")
+            << R"({"rewards":[{"type":"format"},{"type":"nover","top_k":2.5}]})"
+            << "r.json: rewards[1].top_k: expected integer, got number 2.5";
+        QTest::newRow("string top_k")
+            << R"({"rewards":[{"type":"format"},{"type":"nover","top_k":"8"}]})"
+            << "rewards[1].top_k: expected integer, got string \"8\"";
+        QTest::newRow("unknown component")
+            << R"({"rewards":[{"type":"verifier"}]})"
+            << "rewards[0].type: expected one of \"format\", \"nover\", \"rgr\", \"rlpr\", "
+               "\"rubric\", \"exact_match\", got \"verifier\"";
+        QTest::newRow("negative weight")
+            << R"({"rewards":[{"type":"format","weight":-1}]})"
+            << "rewards[0].weight: expected a number in [0, inf], got -1";
+        QTest::newRow("unknown top key") << R"({"modle":{}})"
+                                         << "r.json: modle: unknown key";
+        QTest::newRow("unknown nested key") << R"({"generation":{"group_sise":4}})"
+                                            << "generation.group_sise: unknown key";
+        QTest::newRow("unknown component key") << R"({"rewards":[{"type":"rgr","alpha":1}]})"
+                                               << "rewards[0].alpha: unknown key";
+        QTest::newRow("alpha out of range")
+            << R"({"rewards":[{"type":"nover","proxy":{"alpha":1.5}}]})"
+            << "rewards[0].proxy.alpha: expected a number in [0, 1], got 1.5";
+        QTest::newRow("wrong type bool") << R"({"rewards":[{"type":"rgr","length_norm":"yes"}]})"
+                                         << "rewards[0].length_norm: expected boolean";
+        QTest::newRow("no rewards") << R"({"rewards":[]})"
+                                    << "rewards: expected a non-empty array";
+        QTest::newRow("bad tags") << R"({"template":{"think":["<t>"]}})"
+                                  << "template.think: expected [\"open\", \"close\"]";
+        QTest::newRow("version 2") << R"({"version":2})"
+                                   << "version: this RefLab reads recipe version 1";
+        QTest::newRow("user without question") << R"({"template":{"user":"hi"}})"
+                                               << "template.user: must contain \"{question}\"";
+        QTest::newRow("rubric without criteria") << R"({"rewards":[{"type":"rubric"}]})"
+                                                 << "rewards[0].criteria: missing";
+        QTest::newRow("rubric criterion weight")
+            << R"({"rewards":[{"type":"rubric","criteria":[{"name":"a","weight":-2}]}]})"
+            << "rewards[0].criteria[0].weight: expected a number in [0, inf], got -2";
+        QTest::newRow("rubric words missing")
+            << R"({"rewards":[{"type":"rubric","criteria":[{"name":"a","kind":"check","rule":"words_include"}]}]})"
+            << "rewards[0].criteria[0].words: missing";
+        QTest::newRow("judge dir without path")
+            << R"({"rewards":[{"type":"rubric","criteria":[{"name":"a"}],"judge":{"model":"dir"}}]})"
+            << "rewards[0].judge.path: missing";
+        QTest::newRow("duplicate names") << R"({"rewards":[{"type":"format"},{"type":"format"}]})"
+                                         << "rewards[1].name: duplicate component name \"format\"";
+        QTest::newRow("log_base 1") << R"({"rewards":[{"type":"nover","log_base":1}]})"
+                                    << "rewards[0].log_base: expected 10, \"e\" or a number > 1";
+        QTest::newRow("not an object") << R"({"model":"dir"})"
+                                       << "model: expected object, got string";
+        QTest::newRow("device") << R"({"model":{"device":"gpu"}})"
+                                << "model.device: expected \"cpu\"";
+    }
+    void errorsNameTheKeyPath() {
+        QFETCH(QString, patch);
+        QFETCH(QString, expected);
+        json j = minimal();
+        j.merge_patch(json::parse(patch.toStdString()));
+        const QString err = errorOf(j);
+        if (!err.contains(expected)) qWarning() << "got:" << err;
+        QVERIFY(err.contains(expected));
+        QVERIFY(err.startsWith("r.json: "));
+    }
+    void loadFileReportsSyntaxLine() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("bad.json");
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\n  \"name\": \"x\",\n  \"rewards\": [ {\"type\": \"format\"} ]\n  oops\n}\n");
+        f.close();
+        try {
+            loadRecipeFile(path.toStdString());
+            QFAIL("no error");
+        } catch (const RecipeError& e) {
+            const QString m = e.what();
+            QVERIFY2(m.startsWith(path + ":4:"), qPrintable(m));  // line 4 holds the typo
+        }
+        QVERIFY_THROWS_EXCEPTION(RecipeError, loadRecipeFile("/no/such/recipe.json"));
+    }
+    void presetsParse_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("kind");
+        for (const char* k : {"nover", "rgr", "rlpr", "rubric", "reverse-reasoning"})
+            QTest::newRow(k) << QString("%1/resources/recipes/%2.json").arg(REFLAB_SOURCE_DIR, k)
+                             << QString(k);
+    }
+    void presetsParse() {
+        QFETCH(QString, file);
+        QFETCH(QString, kind);
+        const Recipe r = loadRecipeFile(file.toStdString());
+        if (kind == "nover") {
+            const auto* n = r.find(ComponentType::Nover);
+            QVERIFY(n);
+            QCOMPARE(n->nover.log_base, 10.0);                  // the code's log10
+            QCOMPARE(n->nover.proxy_sync_every, int64_t(100));  // the code's ref_model_sync_steps
+            QCOMPARE(n->nover.proxy_alpha, 0.6);                // the code's ref_model_mixup_alpha
+            QCOMPARE(r.algorithm.advantage, std::string("dr_grpo"));  // R − mean, no std
+            QCOMPARE(r.find(ComponentType::Format)->format.check, FormatCheck::Nover);
+        } else if (kind == "rgr") {
+            QCOMPARE(r.algorithm.advantage, std::string("rloo"));
+            QVERIFY(!r.find(ComponentType::Rgr)->rgr.length_norm);
+        } else if (kind == "rlpr") {
+            const auto* c = r.find(ComponentType::Rlpr);
+            QCOMPARE(c->rlpr.format_coef, 0.1);
+            QCOMPARE(c->rlpr.std_filter.beta, 0.5);
+            QCOMPARE(r.algorithm.std_eps, 1e-6);
+        } else if (kind == "rubric") {
+            QVERIFY(r.find(ComponentType::Rubric)->rubric.criteria.size() >= 3);
+        } else {
+            QVERIFY(r.reverse_reasoning.prompt.find("You must not mention prior access") !=
+                    std::string::npos);
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestRecipe)
+#include "test_recipe.moc"
