@@ -1,13 +1,73 @@
-// reflab-cli runs: see ARCHITECTURE.md (the CLI contract). Not built yet: it says so and fails.
+// reflab-cli runs --db W.db [--json]: the runs of a workspace, as a table or as the JSON array of
+// ARCHITECTURE.md ({"id", "name", "status", "step", "steps", ...}). Opens the file read-only.
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
 #include "app/cli/commands.h"
-#include "core/base/error.h"
+#include "core/store/workspace.h"
 
 namespace reflab::cli {
 
+namespace {
+
+std::string isoTime(double seconds) {
+    const auto t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+nlohmann::json runJson(const store::RunInfo& r) {
+    return {{"id", r.id},
+            {"name", r.name},
+            {"status", store::runStatusName(r.status)},
+            {"step", r.step},
+            {"steps", r.steps},
+            {"kind", r.kind},
+            {"created", r.created},
+            {"updated", r.updated},
+            {"model_path", r.model_path},
+            {"model_hash", r.model_hash},
+            {"seed", r.seed},
+            {"code_version", r.code_version},
+            {"parent_run", r.parent_run.empty() ? nlohmann::json() : nlohmann::json(r.parent_run)},
+            {"parent_step", r.parent_run.empty() ? nlohmann::json() : nlohmann::json(r.parent_step)},
+            {"best_eval", r.best_eval ? nlohmann::json(*r.best_eval) : nlohmann::json()},
+            {"writer_pid", r.writer_pid}};
+}
+
+}  // namespace
+
 void addRunsCommand(CLI::App& app) {
-    auto* cmd = app.add_subcommand("runs", "(not available yet)");
-    cmd->allow_extras();
-    cmd->callback([] { throw reflab::Error("'runs' is not available in this build yet"); });
+    struct Options {
+        std::string db;
+        bool json = false;
+    };
+    auto opt = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("runs", "List the runs of a workspace");
+    cmd->add_option("--db", opt->db, "workspace file")->required();
+    cmd->add_flag("--json", opt->json, "print a JSON array");
+    cmd->callback([opt] {
+        auto ws = store::Workspace::open(opt->db, /*read_only=*/true);
+        const auto runs = ws.listRuns();
+        if (opt->json) {
+            nlohmann::json arr = nlohmann::json::array();
+            for (const auto& r : runs) arr.push_back(runJson(r));
+            std::cout << arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+            return;
+        }
+        std::printf("%-22s %-24s %-11s %13s %-8s %s\n", "ID", "NAME", "STATUS", "STEP", "KIND",
+                    "CREATED (UTC)");
+        for (const auto& r : runs) {
+            const std::string step = std::to_string(r.step + 1) + "/" + std::to_string(r.steps);
+            std::printf("%-22s %-24s %-11s %13s %-8s %s\n", r.id.c_str(), r.name.c_str(),
+                        store::runStatusName(r.status).c_str(), step.c_str(), r.kind.c_str(),
+                        isoTime(r.created).c_str());
+        }
+    });
 }
 
 }  // namespace reflab::cli

@@ -311,7 +311,7 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         auto& al = rc.algorithm;
         al.advantage = a.choice("advantage", al.advantage, {"grpo", "dr_grpo", "rloo"});
         al.loss = a.choice("loss", al.loss, {"ppo_clip"});
-        al.aggregation = a.choice("aggregation", al.aggregation, {"token_mean", "seq_mean"});
+        al.aggregation = a.choice("aggregation", al.aggregation, {"token_mean", "seq_mean", "seq_sum"});
         al.kl_reference = a.choice("kl_reference", al.kl_reference, {"initial", "proxy"});
         al.clip_eps = a.number("clip_eps", al.clip_eps, 0, kInf);
         al.kl_coef = a.number("kl_coef", al.kl_coef, 0, kInf);
@@ -323,6 +323,11 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         al.prompts_per_step = a.integer("prompts_per_step", al.prompts_per_step, 1, kBig);
         al.steps = a.integer("steps", al.steps, 1, kBig);
         al.warmup_steps = a.integer("warmup_steps", al.warmup_steps, 0, kBig);
+        al.clip_eps_high = a.number("clip_eps_high", al.clip_eps_high, 0, kInf);
+        al.min_lr_ratio = a.number("min_lr_ratio", al.min_lr_ratio, 0, 1);
+        al.lr_schedule = a.choice("lr_schedule", al.lr_schedule, {"constant", "cosine"});
+        al.micro_batch = a.integer("micro_batch", al.micro_batch, 1, kBig);
+        al.checkpoint_every = a.integer("checkpoint_every", al.checkpoint_every, 0, kBig);
         al.seed = static_cast<uint64_t>(a.integer("seed", static_cast<int64_t>(al.seed), 0, kBig));
         a.finish();
         if (al.kl_reference == "proxy" && !rc.find(ComponentType::Nover))

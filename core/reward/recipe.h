@@ -140,10 +140,15 @@ struct ReverseReasoningSection {
 struct AlgorithmSection {
     std::string advantage = "grpo";  // "grpo" | "dr_grpo" | "rloo"
     std::string loss = "ppo_clip";
-    std::string aggregation = "token_mean";  // "token_mean" | "seq_mean"
+    std::string aggregation = "token_mean";  // "token_mean" | "seq_mean" | "seq_sum" (rgr's code)
     std::string kl_reference = "initial";    // "initial" | "proxy" (NOVER's code)
     double clip_eps = 0.2, kl_coef = 0.0, lr = 1e-5, weight_decay = 0.0, max_grad_norm = 1.0;
     double std_eps = 1e-4;  // grpo's (R − mean)/(std + std_eps)
+    // Trainer options (core/train): upper clip bound (DAPO clip-higher; 0 = clip_eps), lr
+    // schedule after warmup, cosine floor, completions per forward/backward, checkpoint period.
+    double clip_eps_high = 0, min_lr_ratio = 0;
+    std::string lr_schedule = "constant";  // "constant" | "cosine"
+    int64_t micro_batch = 8, checkpoint_every = 50;  // checkpoint_every 0: only at stop / end
     int64_t mu = 1, prompts_per_step = 4, steps = 200, warmup_steps = 0;
     uint64_t seed = 1;
 };

@@ -1,0 +1,127 @@
+// Token, log-prob and vocabulary BLOB codecs; see store_codec.h.
+#include "core/store/store_codec.h"
+
+#include <c10/util/Half.h>
+
+#include <cstring>
+
+#include "core/store/store_error.h"
+
+namespace reflab::store {
+
+namespace {
+
+void putVarint(std::string& out, uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+bool getVarint(std::string_view in, size_t& pos, uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (pos >= in.size()) return false;
+        const auto b = static_cast<uint8_t>(in[pos++]);
+        v |= static_cast<uint64_t>(b & 0x7f) << shift;
+        if (!(b & 0x80)) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+uint16_t floatToHalf(float value) { return c10::Half(value).x; }
+
+float halfToFloat(uint16_t half) { return static_cast<float>(c10::Half(half, c10::Half::from_bits())); }
+
+uint64_t fnv1a64(std::string_view bytes, uint64_t seed) {
+    uint64_t h = seed;
+    for (const char c : bytes) {
+        h ^= static_cast<uint8_t>(c);
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+std::string encodeTokens(const std::vector<int32_t>& ids, const std::vector<float>& logprobs) {
+    if (!logprobs.empty() && logprobs.size() != ids.size())
+        throw StoreError("rollout tokens: " + std::to_string(ids.size()) + " token ids but " +
+                         std::to_string(logprobs.size()) + " log-probs");
+    std::string out;
+    out.reserve(2 + ids.size() * 4);
+    out.push_back(static_cast<char>(logprobs.empty() ? 2 : 1));  // 2: ids only
+    putVarint(out, ids.size());
+    for (const int32_t id : ids) putVarint(out, static_cast<uint32_t>(id));
+    for (const float lp : logprobs) {
+        const uint16_t h = floatToHalf(lp);
+        out.push_back(static_cast<char>(h & 0xff));
+        out.push_back(static_cast<char>(h >> 8));
+    }
+    return out;
+}
+
+void decodeTokens(std::string_view blob, std::vector<int32_t>& ids, std::vector<float>& logprobs,
+                  const std::string& what) {
+    ids.clear();
+    logprobs.clear();
+    if (blob.empty()) return;
+    const auto bad = [&what] { return StoreError(what + ": malformed token blob"); };
+    const auto format = static_cast<uint8_t>(blob[0]);
+    if (format != 1 && format != 2) throw bad();
+    size_t pos = 1;
+    uint64_t n = 0;
+    if (!getVarint(blob, pos, n) || n > blob.size()) throw bad();
+    ids.resize(n);
+    for (uint64_t i = 0; i < n; ++i) {
+        uint64_t v = 0;
+        if (!getVarint(blob, pos, v) || v > 0xffffffffULL) throw bad();
+        ids[i] = static_cast<int32_t>(static_cast<uint32_t>(v));
+    }
+    if (format == 2) return;
+    if (blob.size() - pos != 2 * n) throw bad();
+    logprobs.resize(n);
+    for (uint64_t i = 0; i < n; ++i) {
+        const auto lo = static_cast<uint8_t>(blob[pos + 2 * i]);
+        const auto hi = static_cast<uint8_t>(blob[pos + 2 * i + 1]);
+        logprobs[i] = halfToFloat(static_cast<uint16_t>(lo | (hi << 8)));
+    }
+}
+
+std::string encodeVocabulary(const std::vector<std::string>& tokens) {
+    std::string out;
+    putVarint(out, tokens.size());
+    for (const std::string& t : tokens) {
+        putVarint(out, t.size());
+        out += t;
+    }
+    return out;
+}
+
+std::vector<std::string> decodeVocabulary(std::string_view blob, const std::string& what) {
+    size_t pos = 0;
+    uint64_t n = 0;
+    if (!getVarint(blob, pos, n) || n > blob.size()) throw StoreError(what + ": malformed vocabulary");
+    std::vector<std::string> out(n);
+    for (uint64_t i = 0; i < n; ++i) {
+        uint64_t len = 0;
+        if (!getVarint(blob, pos, len) || len > blob.size() - pos)
+            throw StoreError(what + ": malformed vocabulary");
+        out[i].assign(blob.substr(pos, len));
+        pos += len;
+    }
+    return out;
+}
+
+bool detokenize(const std::vector<std::string>& vocab, const std::vector<int32_t>& ids,
+                std::string& out) {
+    out.clear();
+    for (const int32_t id : ids) {
+        if (id < 0 || static_cast<size_t>(id) >= vocab.size()) return false;
+        out += vocab[static_cast<size_t>(id)];
+    }
+    return true;
+}
+
+}  // namespace reflab::store

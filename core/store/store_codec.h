@@ -1,0 +1,33 @@
+// Compact BLOB encodings of core/store: per-rollout token ids + log-probs, and a vocabulary
+// (token id -> bytes). Little-endian on every machine, so a workspace file can be mailed.
+//   tokens blob:     u8 format (1) | varint n | n varint ids | n float16 log-probs
+//   vocabulary blob: varint count  | per token: varint length, bytes
+// A varint is unsigned LEB128 (7 bits per byte, low first): ids under 16384 take two bytes.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reflab::store {
+
+std::string encodeTokens(const std::vector<int32_t>& ids, const std::vector<float>& logprobs);
+// Throws StoreError (naming `what`) when the blob is malformed.
+void decodeTokens(std::string_view blob, std::vector<int32_t>& ids, std::vector<float>& logprobs,
+                  const std::string& what);
+
+std::string encodeVocabulary(const std::vector<std::string>& tokens);
+std::vector<std::string> decodeVocabulary(std::string_view blob, const std::string& what);
+
+// Concatenated bytes of the tokens; false when an id is outside the vocabulary.
+bool detokenize(const std::vector<std::string>& vocab, const std::vector<int32_t>& ids,
+                std::string& out);
+
+// float <-> IEEE binary16 (round to nearest even; inf and NaN kept).
+uint16_t floatToHalf(float value);
+float halfToFloat(uint16_t half);
+
+// 64-bit FNV-1a, for deduplicating prompts and vocabularies.
+uint64_t fnv1a64(std::string_view bytes, uint64_t seed = 0xcbf29ce484222325ULL);
+
+}  // namespace reflab::store

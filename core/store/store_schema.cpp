@@ -1,0 +1,160 @@
+// Workspace schema v1 and its migrations; see store_schema.h.
+//
+// Layout, chosen for a million rollouts of 256 tokens in under 1.5 KB each:
+// - rollouts holds only the narrow columns that the table view filters and sorts on, so a scan
+//   touches few pages; long texts and tokens live in rollout_payload (one row per rollout).
+// - prompts are stored once per distinct (prompt, reference), not once per sample.
+// - rollout_payload.completion is NULL when it equals the run vocabulary's decoding of the
+//   tokens; reasoning/answer are NULL when they are a substring of the completion at the given
+//   byte span.
+// - runs are referenced by an integer key (run_key) in the big tables, not by their text id.
+#include "core/store/store_schema.h"
+
+#include <functional>
+
+namespace reflab::store {
+
+namespace {
+
+const char* const kSchemaV1 = R"sql(
+CREATE TABLE vocabularies(
+  vocab_key INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  size INTEGER NOT NULL,
+  data BLOB NOT NULL);
+CREATE TABLE runs(
+  run_key INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a key names one run forever
+  id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  recipe_json TEXT NOT NULL DEFAULT '{}',
+  model_path TEXT NOT NULL DEFAULT '',
+  model_hash TEXT NOT NULL DEFAULT '',
+  seed INTEGER NOT NULL DEFAULT 0,
+  code_version TEXT NOT NULL DEFAULT '',
+  parent_run TEXT NOT NULL DEFAULT '',
+  parent_step INTEGER NOT NULL DEFAULT -1,
+  steps INTEGER NOT NULL DEFAULT 0,
+  step INTEGER NOT NULL DEFAULT -1,
+  created REAL NOT NULL,
+  updated REAL NOT NULL,
+  best_eval REAL,
+  vocab_key INTEGER,
+  writer_pid INTEGER NOT NULL DEFAULT 0,
+  writer_host TEXT NOT NULL DEFAULT '',
+  heartbeat REAL NOT NULL DEFAULT 0);
+CREATE TABLE metrics(
+  id INTEGER PRIMARY KEY,
+  run_key INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value REAL,
+  time REAL NOT NULL);
+CREATE INDEX metrics_series ON metrics(run_key, name, step);
+CREATE TABLE prompts(
+  prompt_key INTEGER PRIMARY KEY,
+  hash INTEGER NOT NULL,
+  prompt_id TEXT NOT NULL,
+  prompt TEXT NOT NULL,
+  reference TEXT NOT NULL);
+CREATE INDEX prompts_hash ON prompts(hash);
+CREATE TABLE rollouts(
+  id INTEGER PRIMARY KEY,
+  run_key INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  prompt_key INTEGER NOT NULL,
+  grp INTEGER NOT NULL,
+  sample INTEGER NOT NULL,
+  is_eval INTEGER NOT NULL,
+  total_reward REAL NOT NULL,
+  advantage REAL NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  finish_reason TEXT NOT NULL,
+  format_valid INTEGER NOT NULL,
+  correct INTEGER);
+CREATE INDEX rollouts_step ON rollouts(run_key, step);
+CREATE INDEX rollouts_reward ON rollouts(run_key, total_reward);
+CREATE TABLE rollout_payload(
+  rollout_id INTEGER PRIMARY KEY,
+  tokens BLOB,
+  completion TEXT,
+  reasoning TEXT,
+  reasoning_at INTEGER,
+  reasoning_len INTEGER,
+  answer TEXT,
+  answer_at INTEGER,
+  answer_len INTEGER);
+CREATE TABLE components(
+  component_key INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE);
+CREATE TABLE rollout_rewards(
+  rollout_id INTEGER NOT NULL,
+  component_key INTEGER NOT NULL,
+  value REAL NOT NULL,
+  details TEXT,
+  PRIMARY KEY(rollout_id, component_key)) WITHOUT ROWID;
+CREATE TABLE checkpoints(
+  id INTEGER PRIMARY KEY,
+  run_key INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  dir TEXT NOT NULL,
+  time REAL NOT NULL);
+CREATE INDEX checkpoints_run ON checkpoints(run_key, step);
+CREATE TABLE events(
+  id INTEGER PRIMARY KEY,
+  run_key INTEGER NOT NULL,
+  time REAL NOT NULL,
+  text TEXT NOT NULL);
+CREATE INDEX events_run ON events(run_key, id);
+)sql";
+
+// migrations[v] brings a file at version v to v + 1. Append only; never edit a shipped step.
+const std::vector<std::function<void(SqliteDb&)>>& migrations() {
+    static const std::vector<std::function<void(SqliteDb&)>> steps = {
+        [](SqliteDb& db) { db.exec(kSchemaV1); },  // 0 -> 1: the first schema
+    };
+    return steps;
+}
+
+}  // namespace
+
+int prepareSchema(SqliteDb& db, bool writable) {
+    // The first read of the file: a file that is not SQLite fails here with SQLITE_NOTADB.
+    const int64_t app_id = db.queryInt("PRAGMA application_id");
+    int version = static_cast<int>(db.queryInt("PRAGMA user_version"));
+    const int64_t tables = db.queryInt("SELECT count(*) FROM sqlite_schema");
+    if (app_id != kApplicationId && (tables > 0 || version != 0))
+        throw StoreError(db.path() + ": not a RefLab workspace (a SQLite file of another program)");
+    if (version > kSchemaVersion)
+        throw StoreError(db.path() + ": written by a newer RefLab (workspace schema " +
+                         std::to_string(version) + ", this program knows up to " +
+                         std::to_string(kSchemaVersion) + "); update RefLab to open it");
+    db.exec("PRAGMA foreign_keys = OFF; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY");
+    if (!writable) {
+        if (version < kSchemaVersion)
+            throw StoreError(db.path() + ": workspace schema " + std::to_string(version) +
+                             " needs an upgrade; open it once writable");
+        return version;
+    }
+    // WAL lets readers (GUI, CLI) run while a trainer writes; NORMAL syncs at checkpoints only,
+    // which in WAL mode still never corrupts the file (a crash may lose the last commits, never
+    // half of one).
+    if (db.queryText("PRAGMA journal_mode = WAL") != "wal")
+        throw StoreError(db.path() + ": cannot switch the workspace to WAL mode");
+    db.exec("PRAGMA synchronous = NORMAL");
+    if (version < kSchemaVersion) {
+        SqliteTransaction tx(db);
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        version = static_cast<int>(db.queryInt("PRAGMA user_version"));
+        for (int v = version; v < kSchemaVersion; ++v) migrations()[static_cast<size_t>(v)](db);
+        db.exec("PRAGMA application_id = " + std::to_string(kApplicationId) +
+                "; PRAGMA user_version = " + std::to_string(kSchemaVersion));
+        tx.commit();
+        version = kSchemaVersion;
+    }
+    return version;
+}
+
+}  // namespace reflab::store

@@ -1,0 +1,255 @@
+// Workspace: one RefLab workspace file (workspace.db), the single source of truth of runs,
+// metrics and rollouts. The trainer writes through createRun/writeStep/setRunStatus, the GUI and
+// the CLI read through listRuns/metricsSince/rolloutPage/rollout. One sqlite3 connection per
+// object: not shared across threads (each thread opens its own), movable, not copyable.
+// Several processes may open one file at once (WAL): one writer per run, any number of readers.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/store/store_error.h"
+
+namespace reflab::store {
+
+enum class RunStatus { Running, Finished, Stopped, Failed, Interrupted };
+std::string runStatusName(RunStatus);                 // "running" | "finished" | ...
+RunStatus runStatusFromName(const std::string& name); // throws StoreError on an unknown name
+
+struct NewRun {
+    std::string name, kind /*recipe kind e.g. "nover"*/, recipe_json, model_path, model_hash,
+        code_version, parent_run;
+    int64_t parent_step = -1;
+    uint64_t seed = 0;
+    int64_t steps = 0;
+    // Optional: the exact bytes each token id decodes to (index = id). When given, a rollout's
+    // completion text that equals the concatenation of its tokens' bytes is stored once, as the
+    // tokens (about half the file), and the GUI can show each token's text. Stored once per
+    // distinct vocabulary, shared by runs of one model.
+    std::vector<std::string> vocabulary;
+};
+
+struct RunInfo {
+    std::string id, name, kind, recipe_json, model_path, model_hash, code_version, parent_run;
+    int64_t parent_step = -1, step = -1, steps = 0;
+    uint64_t seed = 0;
+    RunStatus status = RunStatus::Running;
+    double created = 0, updated = 0;  // seconds since the Unix epoch
+    std::optional<double> best_eval;
+    int64_t writer_pid = 0;  // the process that writes (or last wrote) the run
+};
+
+struct ComponentRecord {
+    std::string name;
+    double value = 0;
+    nlohmann::json details;  // intermediates, e.g. NOVER's P_r, rank, R_r, R_e
+};
+
+struct RolloutRecord {
+    int64_t step = 0;
+    std::string prompt_id;
+    int group = 0, sample = 0;
+    bool is_eval = false;
+    std::string prompt, completion, reasoning, answer, reference, finish_reason;
+    double total_reward = 0, advantage = 0;
+    int prompt_tokens = 0, completion_tokens = 0;
+    bool format_valid = false;
+    std::optional<bool> correct;
+    std::vector<ComponentRecord> components;
+    std::vector<int32_t> token_ids;  // completion tokens
+    std::vector<float> logprobs;     // old log-probs, one per token (stored as float16)
+};
+
+struct StepRecord {
+    int64_t step = 0;
+    double time = 0;  // seconds since the Unix epoch; 0 = now
+    std::vector<std::pair<std::string, double>> metrics;  // "reward/total", "loss", ...
+    std::vector<RolloutRecord> rollouts;
+    std::vector<std::string> events;
+};
+
+struct MetricPoint {
+    int64_t rowid;
+    std::string run;
+    int64_t step;
+    std::string name;
+    double value;
+    double time;
+};
+
+// ---- Rollout queries ------------------------------------------------------------------------
+
+// Every field narrows the set; empty/nullopt = no constraint. Ranges are inclusive [min, max].
+struct RolloutFilter {
+    std::vector<std::string> runs;  // empty: every run
+    std::optional<int64_t> step_min, step_max;
+    std::optional<double> reward_min, reward_max;
+    std::string component;  // with component_min/max: rollouts whose component value is in range
+    std::optional<double> component_min, component_max;
+    std::string text;  // substring of prompt, completion or reference (ASCII case-insensitive)
+    bool invalid_format_only = false;
+    std::optional<bool> correct;  // true: correct only, false: incorrect only (unknown excluded)
+    std::optional<bool> is_eval;  // true: evaluation rollouts only, false: training only
+};
+
+enum class RolloutSortKey {
+    Id,  // insertion order
+    Run,  // creation order of the runs
+    Step,
+    PromptId,
+    Group,
+    Sample,
+    TotalReward,
+    Advantage,
+    PromptTokens,
+    CompletionTokens,
+    FinishReason,
+    FormatValid,
+    Correct,
+    Component  // RolloutSort::component's value (rollouts without it sort first)
+};
+
+struct RolloutSort {
+    RolloutSortKey key = RolloutSortKey::Id;
+    std::string component;  // for RolloutSortKey::Component
+    bool descending = false;
+};
+
+// A keyset position: the sort value and id of one row. Pages continue strictly after (or before)
+// it in the sort order, ties broken by id, so a page never repeats or skips a row even while the
+// trainer appends more.
+struct RolloutCursor {
+    double number = 0;  // numeric sort keys
+    std::string text;   // text sort keys (PromptId, FinishReason)
+    int64_t id = 0;
+};
+
+// One row of the rollouts table (no long texts: those come with rollout()).
+struct RolloutRow {
+    int64_t id = 0;
+    std::string run;
+    int64_t step = 0;
+    std::string prompt_id;
+    int group = 0, sample = 0;
+    bool is_eval = false;
+    double total_reward = 0, advantage = 0;
+    int prompt_tokens = 0, completion_tokens = 0;
+    std::string finish_reason;
+    bool format_valid = false;
+    std::optional<bool> correct;
+    std::vector<std::pair<std::string, double>> components;  // name, value
+    RolloutCursor cursor;  // this row's keyset position under the page's sort
+};
+
+struct RolloutPage {
+    std::vector<RolloutRow> rows;  // in sort order
+    bool more = false;             // another page follows in the direction asked
+};
+
+struct RolloutDetail {
+    RolloutRecord record;                  // every stored field, texts, components with details, tokens
+    int64_t id = 0;
+    std::string run;
+    std::vector<std::string> token_texts;  // per token (empty when the run stored no vocabulary)
+    std::vector<RolloutRow> group;         // every member of its group (same run, step, group), itself included
+};
+
+struct RolloutCount {
+    int64_t count = 0;
+    bool exact = true;  // false: an estimate (the exact count would have scanned too long)
+};
+
+struct Checkpoint {
+    int64_t step;
+    std::string dir;
+    double time;
+};
+
+struct RunEvent {
+    int64_t id;
+    double time;
+    std::string text;
+};
+
+class Workspace {
+public:
+    // Opens (and when writable creates and migrates) the workspace. Runs left 'running' whose
+    // writer process is gone are marked 'interrupted' (writable) or reported so (read-only).
+    // Throws StoreError naming the file: not a RefLab workspace, newer schema, missing or
+    // read-only directory, ...
+    static Workspace open(const std::string& path, bool read_only = false);
+    ~Workspace();
+    Workspace(Workspace&&) noexcept;
+    Workspace& operator=(Workspace&&) noexcept;
+    Workspace(const Workspace&) = delete;
+    Workspace& operator=(const Workspace&) = delete;
+
+    const std::string& path() const;
+    int schemaVersion() const;
+    // Caps the file at about `bytes` (a quota; PRAGMA max_page_count). A write that would pass
+    // it fails like a full disk: StoreError, nothing of it stored.
+    void setSizeLimit(int64_t bytes);
+
+    // -- writing (the trainer) --
+    std::string createRun(const NewRun&);  // status running; this process becomes its writer
+    // ONE transaction: metrics + rollouts + components + tokens + events; sets the run's step.
+    // On any error nothing of the step is stored.
+    void writeStep(const std::string& run, const StepRecord&);
+    void setRunStatus(const std::string& run, RunStatus);  // Running = resume (takes the writer lock)
+    // Resume from a checkpoint: drops the run's metrics, rollouts and checkpoints of steps
+    // > after_step (written after the checkpoint, about to be trained again).
+    void truncateRun(const std::string& run, int64_t after_step);
+    void setBestEval(const std::string& run, double value);
+    void addCheckpoint(const std::string& run, int64_t step, const std::string& dir);
+    std::optional<std::pair<int64_t, std::string>> lastCheckpoint(const std::string& run);
+    void addEvent(const std::string& run, const std::string& text);
+    void renameRun(const std::string& run, const std::string& name);
+    void deleteRun(const std::string& run);  // refuses a run that another process is writing
+
+    // -- runs --
+    std::vector<RunInfo> listRuns();  // oldest first
+    std::optional<RunInfo> run(const std::string& id);
+    std::vector<Checkpoint> checkpoints(const std::string& run);
+    std::vector<RunEvent> events(const std::string& run, int64_t after_id = 0);
+    // Resolved recipe JSON per run, in the order asked (input of the Compare tab's config diff).
+    std::vector<std::pair<std::string, nlohmann::json>> recipes(const std::vector<std::string>& runs);
+
+    // -- metrics --
+    std::vector<std::string> metricNames(const std::vector<std::string>& runs);
+    // Points with rowid > after_rowid, in rowid order (live tailing: pass the last rowid seen).
+    std::vector<MetricPoint> metricsSince(const std::vector<std::string>& runs, int64_t after_rowid,
+                                          int64_t limit = 100000);
+    // One metric of one run for a plot of about `buckets` buckets over steps [step_min, step_max]:
+    // each bucket keeps its first, minimum, maximum and last point (in step order), so no
+    // extreme is ever dropped. Short series come back whole.
+    std::vector<MetricPoint> metricSeries(const std::string& run, const std::string& name,
+                                          int buckets = 1000,
+                                          std::optional<int64_t> step_min = std::nullopt,
+                                          std::optional<int64_t> step_max = std::nullopt);
+
+    // -- rollouts --
+    // Keyset pagination: `limit` rows strictly after `from` (or strictly before it when
+    // backward, still returned in sort order); no `from` = the first (backward: last) page.
+    RolloutPage rolloutPage(const RolloutFilter&, const RolloutSort& = {},
+                            const std::optional<RolloutCursor>& from = std::nullopt,
+                            int limit = 200, bool backward = false);
+    // Exact, except with a text filter over more than exact_limit candidate rows: then an
+    // estimate from a systematic sample of about exact_limit of them (exact = false).
+    RolloutCount rolloutCount(const RolloutFilter&, int64_t exact_limit = 20000);
+    std::optional<RolloutDetail> rollout(int64_t id, bool with_group = true);
+    std::vector<std::string> componentNames(const std::vector<std::string>& runs);
+    int64_t rolloutTotal();  // every rollout in the workspace
+
+    struct Impl;
+
+private:
+    explicit Workspace(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m;
+};
+
+}  // namespace reflab::store

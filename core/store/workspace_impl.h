@@ -1,0 +1,60 @@
+// Workspace::Impl: the connection, the prepared statements and caches behind a Workspace. Shared
+// by the workspace_*.cpp files of core/store only; never included outside core/store.
+#pragma once
+#include <map>
+#include <memory>
+#include <unordered_map>
+
+#include "core/store/run_lock.h"
+#include "core/store/sqlite_db.h"
+#include "core/store/workspace.h"
+
+namespace reflab::store {
+
+double nowSeconds();
+
+struct Workspace::Impl {
+    std::string path;
+    bool read_only = false;
+    int version = 0;
+    SqliteDb db;  // declared first: destroyed after the statements below
+
+    std::map<int64_t, RunLock> locks;  // run_key -> writer lock this object holds
+
+    std::unordered_map<std::string, int64_t> run_keys;  // run id -> run_key
+    std::unordered_map<int64_t, std::string> run_ids;   // run_key -> run id
+    std::unordered_map<std::string, int64_t> component_keys;
+    std::unordered_map<int64_t, std::string> component_names;
+    std::unordered_map<uint64_t, int64_t> prompt_keys;  // (prompt, reference, id) hash -> key
+    std::unordered_map<int64_t, int64_t> run_vocab;     // run_key -> vocab_key (0: none)
+    std::unordered_map<int64_t, std::shared_ptr<const std::vector<std::string>>> vocabularies;
+
+    // Prepared once, reused for every step (the writer's hot path).
+    SqliteStatement ins_metric, ins_rollout, ins_payload, ins_reward, ins_event, upd_step,
+        find_prompt, ins_prompt, ins_component;
+
+    // run id -> run_key; throws StoreError naming the run when it does not exist.
+    int64_t runKey(const std::string& run);
+    std::optional<int64_t> findRunKey(const std::string& run);
+    std::string runId(int64_t run_key);
+    std::string componentName(int64_t key);
+    int64_t componentKey(const std::string& name);  // creates it (inside the caller's transaction)
+    // The decoded vocabulary of a run (null: none stored).
+    std::shared_ptr<const std::vector<std::string>> vocabulary(int64_t run_key);
+    // Takes this process's writer lock of the run; throws when another process holds it.
+    void lockRun(int64_t run_key, const std::string& run);
+    // Marks runs left 'running' without a live writer as 'interrupted' (writable connections).
+    void recoverInterrupted();
+    // Forget cached keys after a rolled-back transaction (they may name rows that never landed).
+    void dropWriteCaches();
+    [[noreturn]] void unknownRun(const std::string& run) const;
+};
+
+// Registers the SQL functions the rollout filters use (reflab_text_has). Called by open().
+void registerStoreFunctions(Workspace::Impl& w);
+
+// The run row columns in RunInfo order, and the reader shared by listRuns() and run().
+extern const char* const kRunColumns;
+RunInfo readRunRow(const SqliteStatement& st, int first_col = 0);
+
+}  // namespace reflab::store

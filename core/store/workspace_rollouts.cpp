@@ -1,0 +1,439 @@
+// Workspace rollout readers: keyset pages with filters and any sort, counts, one rollout in full.
+//
+// Pages never use OFFSET (SQLite would walk every skipped row): a page continues strictly after
+// the (sort value, id) of the last row seen. When a single run is asked and the sort has an
+// index (step, total reward), the query keeps that index as the only one usable (unary '+'
+// hides the others from the planner) so a page reads ~limit index entries, not the run.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <variant>
+
+#include "core/store/store_codec.h"
+#include "core/store/workspace_impl.h"
+
+namespace reflab::store {
+
+namespace {
+
+bool containsNoCase(std::string_view hay, std::string_view needle) {
+    if (needle.empty()) return true;
+    const auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
+                                [](char a, char b) {
+                                    return std::tolower(static_cast<unsigned char>(a)) ==
+                                           std::tolower(static_cast<unsigned char>(b));
+                                });
+    return it != hay.end();
+}
+
+std::string_view argText(sqlite3_value* v) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+    return p ? std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(v))) : std::string_view();
+}
+
+// reflab_text_has(needle, run_key, completion, tokens, prompt, reference): whether the needle
+// occurs in the prompt, the reference or the completion (decoded from the tokens with the run's
+// vocabulary when the completion is stored as tokens).
+void textHas(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    auto* w = static_cast<Workspace::Impl*>(sqlite3_user_data(ctx));
+    const std::string_view needle = argText(argv[0]);
+    bool hit = containsNoCase(argText(argv[4]), needle) || containsNoCase(argText(argv[5]), needle);
+    if (!hit && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
+        hit = containsNoCase(argText(argv[2]), needle);
+    } else if (!hit && sqlite3_value_type(argv[3]) == SQLITE_BLOB) {
+        try {
+            const auto vocab = w->vocabulary(sqlite3_value_int64(argv[1]));
+            if (vocab) {
+                const auto* p = static_cast<const char*>(sqlite3_value_blob(argv[3]));
+                std::vector<int32_t> ids;
+                std::vector<float> lps;
+                decodeTokens(std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(argv[3]))),
+                             ids, lps, w->path);
+                std::string text;
+                detokenize(*vocab, ids, text);
+                hit = containsNoCase(text, needle);
+            }
+        } catch (const std::exception& e) {
+            sqlite3_result_error(ctx, e.what(), -1);
+            return;
+        }
+    }
+    sqlite3_result_int(ctx, hit ? 1 : 0);
+}
+
+bool isTextKey(RolloutSortKey k) {
+    return k == RolloutSortKey::PromptId || k == RolloutSortKey::FinishReason;
+}
+
+// The SQL expression of a sort key over rollouts r. Nullable keys are folded to a sentinel so
+// that (value, id) is a total order usable by the keyset comparison.
+std::string sortExpr(RolloutSortKey k, int64_t component_key) {
+    switch (k) {
+        case RolloutSortKey::Id: return "r.id";
+        case RolloutSortKey::Run: return "r.run_key";
+        case RolloutSortKey::Step: return "r.step";
+        case RolloutSortKey::PromptId:
+            return "(SELECT prompt_id FROM prompts WHERE prompt_key = r.prompt_key)";
+        case RolloutSortKey::Group: return "r.grp";
+        case RolloutSortKey::Sample: return "r.sample";
+        case RolloutSortKey::TotalReward: return "r.total_reward";
+        case RolloutSortKey::Advantage: return "r.advantage";
+        case RolloutSortKey::PromptTokens: return "r.prompt_tokens";
+        case RolloutSortKey::CompletionTokens: return "r.completion_tokens";
+        case RolloutSortKey::FinishReason: return "r.finish_reason";
+        case RolloutSortKey::FormatValid: return "r.format_valid";
+        case RolloutSortKey::Correct: return "coalesce(r.correct, -1)";
+        case RolloutSortKey::Component:
+            return "coalesce((SELECT value FROM rollout_rewards WHERE rollout_id = r.id AND "
+                   "component_key = " + std::to_string(component_key) + "), -1e308)";
+    }
+    return "r.id";
+}
+
+// Bound values of a query. add() returns a numbered placeholder ("?3"), so the SQL text may be
+// assembled in any order of evaluation.
+struct Binds {
+    std::vector<std::variant<int64_t, double, std::string>> values;
+    template <class T>
+    std::string add(const T& v) {
+        values.emplace_back(v);
+        return "?" + std::to_string(values.size());
+    }
+    void apply(SqliteStatement& st) const {
+        for (size_t i = 0; i < values.size(); ++i) {
+            const int idx = static_cast<int>(i + 1);
+            std::visit([&](const auto& x) { st.bind(idx, x); }, values[i]);
+        }
+    }
+};
+
+struct FilterSql {
+    std::string from;   // FROM clause with the joins the filter needs
+    std::string where;  // " AND ..." terms (starts with "1")
+    bool none = false;  // the filter can match nothing (unknown run or component)
+    std::vector<int64_t> run_keys;
+};
+
+// Which index the page query may use; the others are hidden with unary '+'.
+enum class IndexUse { Any, Step, Reward, RowidOnly };
+
+FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, IndexUse use) {
+    FilterSql q;
+    q.from = "rollouts r";
+    q.where = "1";
+    for (const std::string& run : f.runs) {
+        if (auto key = w.findRunKey(run)) q.run_keys.push_back(*key);
+    }
+    if (!f.runs.empty() && q.run_keys.empty()) q.none = true;
+    const std::string run_col = use == IndexUse::RowidOnly ? "+r.run_key" : "r.run_key";
+    if (q.run_keys.size() == 1) {
+        q.where += " AND " + run_col + " = " + b.add(q.run_keys[0]);
+    } else if (!q.run_keys.empty()) {
+        std::string list;
+        for (const int64_t k : q.run_keys) list += (list.empty() ? "" : ",") + std::to_string(k);
+        q.where += " AND " + run_col + " IN (" + list + ")";
+    }
+    const std::string step_col = use == IndexUse::Step || use == IndexUse::Any ? "r.step" : "+r.step";
+    const std::string reward_col =
+        use == IndexUse::Reward || use == IndexUse::Any ? "r.total_reward" : "+r.total_reward";
+    if (f.step_min) q.where += " AND " + step_col + " >= " + b.add(*f.step_min);
+    if (f.step_max) q.where += " AND " + step_col + " <= " + b.add(*f.step_max);
+    if (f.reward_min) q.where += " AND " + reward_col + " >= " + b.add(*f.reward_min);
+    if (f.reward_max) q.where += " AND " + reward_col + " <= " + b.add(*f.reward_max);
+    if (!f.component.empty()) {
+        SqliteStatement st(w.db, "SELECT component_key FROM components WHERE name = ?");
+        st.bind(1, f.component);
+        if (!st.step()) {
+            q.none = true;
+        } else {
+            std::string sub = "EXISTS (SELECT 1 FROM rollout_rewards x WHERE x.rollout_id = r.id "
+                              "AND x.component_key = " + std::to_string(st.int64(0));
+            if (f.component_min) sub += " AND x.value >= " + b.add(*f.component_min);
+            if (f.component_max) sub += " AND x.value <= " + b.add(*f.component_max);
+            q.where += " AND " + sub + ")";
+        }
+    }
+    if (f.invalid_format_only) q.where += " AND r.format_valid = 0";
+    if (f.correct) q.where += std::string(" AND r.correct = ") + (*f.correct ? "1" : "0");
+    if (f.is_eval) q.where += std::string(" AND r.is_eval = ") + (*f.is_eval ? "1" : "0");
+    if (!f.text.empty()) {
+        q.from += " CROSS JOIN prompts p ON p.prompt_key = r.prompt_key"
+                  " LEFT JOIN rollout_payload pl ON pl.rollout_id = r.id";
+        q.where += " AND reflab_text_has(" + b.add(f.text) +
+                   ", r.run_key, pl.completion, pl.tokens, p.prompt, p.reference)";
+    }
+    return q;
+}
+
+const char* const kRowColumns =
+    "r.id, r.run_key, r.step, (SELECT prompt_id FROM prompts WHERE prompt_key = r.prompt_key), "
+    "r.grp, r.sample, r.is_eval, r.total_reward, r.advantage, r.prompt_tokens, "
+    "r.completion_tokens, r.finish_reason, r.format_valid, r.correct";
+
+RolloutRow readRow(Workspace::Impl& w, const SqliteStatement& st) {
+    RolloutRow row;
+    row.id = st.int64(0);
+    row.run = w.runId(st.int64(1));
+    row.step = st.int64(2);
+    row.prompt_id = st.text(3);
+    row.group = static_cast<int>(st.int64(4));
+    row.sample = static_cast<int>(st.int64(5));
+    row.is_eval = st.int64(6) != 0;
+    row.total_reward = st.real(7);
+    row.advantage = st.real(8);
+    row.prompt_tokens = static_cast<int>(st.int64(9));
+    row.completion_tokens = static_cast<int>(st.int64(10));
+    row.finish_reason = st.text(11);
+    row.format_valid = st.int64(12) != 0;
+    if (!st.isNull(13)) row.correct = st.int64(13) != 0;
+    row.cursor.id = row.id;
+    return row;
+}
+
+// Fills each row's component values with one query over the page's ids.
+void attachComponents(Workspace::Impl& w, std::vector<RolloutRow>& rows) {
+    if (rows.empty()) return;
+    std::string ids;
+    std::unordered_map<int64_t, size_t> at;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        ids += (i ? "," : "") + std::to_string(rows[i].id);
+        at[rows[i].id] = i;
+    }
+    SqliteStatement st(w.db,
+                       "SELECT rollout_id, component_key, value FROM rollout_rewards "
+                       "WHERE rollout_id IN (" + ids + ") ORDER BY rollout_id, component_key");
+    while (st.step())
+        rows[at[st.int64(0)]].components.emplace_back(w.componentName(st.int64(1)), st.real(2));
+}
+
+}  // namespace
+
+void registerStoreFunctions(Workspace::Impl& w) {
+    const int rc = sqlite3_create_function_v2(w.db.handle(), "reflab_text_has", 6, SQLITE_UTF8, &w,
+                                              textHas, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) w.db.fail(rc, "cannot register the text search function");
+}
+
+RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& sort,
+                                   const std::optional<RolloutCursor>& from, int limit,
+                                   bool backward) {
+    Impl& w = *m;
+    RolloutPage page;
+    limit = std::max(1, limit);
+
+    int64_t component_key = 0;
+    if (sort.key == RolloutSortKey::Component) {
+        SqliteStatement st(w.db, "SELECT component_key FROM components WHERE name = ?");
+        st.bind(1, sort.component);
+        component_key = st.step() ? st.int64(0) : -1;
+    }
+    // Pick the one index that serves this page (see the file comment).
+    IndexUse use = IndexUse::Any;
+    if (f.runs.size() == 1) {
+        if (sort.key == RolloutSortKey::Step) use = IndexUse::Step;
+        else if (sort.key == RolloutSortKey::TotalReward) use = IndexUse::Reward;
+        else if (sort.key == RolloutSortKey::Id) use = IndexUse::RowidOnly;
+        if (use == IndexUse::Reward && (f.step_min || f.step_max)) {
+            // A narrow step range (a few percent of the run) is cheaper to read whole and sort.
+            if (auto key = w.findRunKey(f.runs[0])) {
+                SqliteStatement st(w.db, "SELECT min(step), max(step) FROM rollouts WHERE run_key = ?");
+                st.bind(1, *key);
+                if (st.step() && !st.isNull(0)) {
+                    const int64_t lo = std::max(st.int64(0), f.step_min.value_or(st.int64(0)));
+                    const int64_t hi = std::min(st.int64(1), f.step_max.value_or(st.int64(1)));
+                    const double span = static_cast<double>(st.int64(1) - st.int64(0) + 1);
+                    if (static_cast<double>(hi - lo + 1) / span < 0.05) use = IndexUse::Step;
+                }
+            }
+        }
+    } else if (sort.key == RolloutSortKey::Id) {
+        use = IndexUse::RowidOnly;
+    }
+
+    Binds b;
+    FilterSql q = buildFilter(w, f, b, use);
+    if (q.none) return page;
+    const std::string e = sortExpr(sort.key, component_key);
+    const bool text_key = isTextKey(sort.key);
+    // Scan direction: descending sort, or forward... flipped when paging backward.
+    const bool desc = sort.descending != backward;
+    if (from) {
+        const std::string op = desc ? "<" : ">";
+        if (sort.key == RolloutSortKey::Id) {
+            q.where += " AND r.id " + op + " " + b.add(from->id);
+        } else if (text_key) {
+            const std::string v1 = b.add(from->text);
+            const std::string v2 = b.add(from->text);
+            const std::string id = b.add(from->id);
+            q.where += " AND (" + e + " " + op + " " + v1 + " OR (" + e + " = " + v2 +
+                       " AND r.id " + op + " " + id + "))";
+        } else {
+            // The extra inclusive bound lets the planner start the index range at the cursor.
+            const std::string v1 = b.add(from->number);
+            const std::string v2 = b.add(from->number);
+            const std::string id = b.add(from->id);
+            q.where += " AND " + e + " " + op + "= " + v1 + " AND (" + e + " " + op + " " + v2 +
+                       " OR r.id " + op + " " + id + ")";
+        }
+    }
+    const std::string dir = desc ? " DESC" : "";
+    std::string sql = std::string("SELECT ") + kRowColumns + ", " + e + " FROM " + q.from +
+                      " WHERE " + q.where + " ORDER BY " +
+                      (sort.key == RolloutSortKey::Id ? "r.id" + dir : e + dir + ", r.id" + dir) +
+                      " LIMIT " + std::to_string(limit + 1);
+    SqliteStatement st(w.db, sql);
+    b.apply(st);
+    while (st.step()) {
+        if (static_cast<int>(page.rows.size()) == limit) {
+            page.more = true;
+            break;
+        }
+        RolloutRow row = readRow(w, st);
+        if (text_key) row.cursor.text = st.text(14);
+        else row.cursor.number = st.real(14);
+        page.rows.push_back(std::move(row));
+    }
+    if (backward) std::reverse(page.rows.begin(), page.rows.end());
+    attachComponents(w, page.rows);
+    return page;
+}
+
+RolloutCount Workspace::rolloutCount(const RolloutFilter& f, int64_t exact_limit) {
+    Impl& w = *m;
+    Binds b;
+    RolloutFilter without_text = f;
+    without_text.text.clear();
+    FilterSql q = buildFilter(w, without_text, b, IndexUse::Any);
+    if (q.none) return {0, true};
+    SqliteStatement st(w.db, "SELECT count(*) FROM " + q.from + " WHERE " + q.where);
+    b.apply(st);
+    const int64_t candidates = st.step() ? st.int64(0) : 0;
+    if (f.text.empty()) return {candidates, true};
+
+    // Text search decodes every candidate: search at most about exact_limit of them, a
+    // systematic sample (every k-th id) when there are more, and scale the hits up.
+    Binds b2;
+    FilterSql q2 = buildFilter(w, f, b2, IndexUse::Any);
+    const int64_t limit = std::max<int64_t>(1, exact_limit);
+    const int64_t stride = candidates > limit ? (candidates + limit - 1) / limit : 1;
+    // The cheap sampling term first: SQLite evaluates the WHERE terms of a scan in order.
+    const std::string sample = stride > 1 ? "r.id % " + std::to_string(stride) + " = 0 AND " : "";
+    SqliteStatement st2(w.db, "SELECT count(*) FROM " + q2.from + " WHERE " + sample + q2.where);
+    b2.apply(st2);
+    const int64_t hits = st2.step() ? st2.int64(0) : 0;
+    return {hits * stride, stride == 1};
+}
+
+std::optional<RolloutDetail> Workspace::rollout(int64_t id, bool with_group) {
+    Impl& w = *m;
+    SqliteStatement st(w.db,
+                       std::string("SELECT ") + kRowColumns +
+                           ", p.prompt, p.reference, pl.tokens, pl.completion, pl.reasoning, "
+                           "pl.reasoning_at, pl.reasoning_len, pl.answer, pl.answer_at, "
+                           "pl.answer_len FROM rollouts r JOIN prompts p ON p.prompt_key = "
+                           "r.prompt_key LEFT JOIN rollout_payload pl ON pl.rollout_id = r.id "
+                           "WHERE r.id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    const RolloutRow row = readRow(w, st);
+    const int64_t run_key = st.int64(1);
+    RolloutDetail d;
+    d.id = row.id;
+    d.run = row.run;
+    RolloutRecord& r = d.record;
+    r.step = row.step;
+    r.prompt_id = row.prompt_id;
+    r.group = row.group;
+    r.sample = row.sample;
+    r.is_eval = row.is_eval;
+    r.total_reward = row.total_reward;
+    r.advantage = row.advantage;
+    r.prompt_tokens = row.prompt_tokens;
+    r.completion_tokens = row.completion_tokens;
+    r.finish_reason = row.finish_reason;
+    r.format_valid = row.format_valid;
+    r.correct = row.correct;
+    r.prompt = st.text(14);
+    r.reference = st.text(15);
+    const std::string what = w.path + ": rollout " + std::to_string(id);
+    decodeTokens(st.blobView(16), r.token_ids, r.logprobs, what);
+    const auto vocab = w.vocabulary(run_key);
+    if (!st.isNull(17)) {
+        r.completion = st.text(17);
+    } else if (vocab) {
+        if (!detokenize(*vocab, r.token_ids, r.completion))
+            throw StoreError(what + ": a token id lies outside the run's vocabulary");
+    }
+    const auto span = [&](int text_col) {
+        if (st.isNull(text_col + 1)) return st.text(text_col);
+        const auto at = static_cast<size_t>(st.int64(text_col + 1));
+        const auto len = static_cast<size_t>(st.int64(text_col + 2));
+        if (at > r.completion.size()) throw StoreError(what + ": a text span lies outside the completion");
+        return r.completion.substr(at, len);
+    };
+    r.reasoning = span(18);
+    r.answer = span(21);
+    if (vocab) {
+        d.token_texts.reserve(r.token_ids.size());
+        for (const int32_t t : r.token_ids)
+            d.token_texts.push_back(t >= 0 && static_cast<size_t>(t) < vocab->size()
+                                        ? (*vocab)[static_cast<size_t>(t)]
+                                        : std::string());
+    }
+    SqliteStatement comp(w.db,
+                         "SELECT component_key, value, details FROM rollout_rewards "
+                         "WHERE rollout_id = ? ORDER BY component_key");
+    comp.bind(1, id);
+    while (comp.step()) {
+        ComponentRecord c;
+        c.name = w.componentName(comp.int64(0));
+        c.value = comp.real(1);
+        if (!comp.isNull(2)) {
+            c.details = nlohmann::json::parse(comp.text(2), nullptr, /*allow_exceptions=*/false);
+            if (c.details.is_discarded())
+                throw StoreError(what + ": component '" + c.name + "' has malformed details");
+        }
+        r.components.push_back(std::move(c));
+    }
+    if (!with_group) return d;
+    SqliteStatement grp(w.db,
+                        std::string("SELECT ") + kRowColumns +
+                            " FROM rollouts r WHERE r.run_key = ? AND r.step = ? AND r.grp = ? "
+                            "AND r.is_eval = ? ORDER BY r.sample, r.id");
+    grp.bind(1, run_key).bind(2, row.step).bind(3, row.group).bind(4, static_cast<int64_t>(row.is_eval));
+    while (grp.step()) d.group.push_back(readRow(w, grp));
+    attachComponents(w, d.group);
+    return d;
+}
+
+std::vector<std::string> Workspace::componentNames(const std::vector<std::string>& runs) {
+    Impl& w = *m;
+    std::vector<std::string> names;
+    if (runs.empty()) {
+        SqliteStatement st(w.db, "SELECT name FROM components ORDER BY name");
+        while (st.step()) names.push_back(st.text(0));
+        return names;
+    }
+    // A run's components come from its recipe: its first and last steps show them all.
+    SqliteStatement st(w.db,
+                       "SELECT DISTINCT x.component_key FROM rollout_rewards x WHERE x.rollout_id "
+                       "IN (SELECT id FROM rollouts WHERE run_key = ?1 AND step IN ((SELECT "
+                       "min(step) FROM rollouts WHERE run_key = ?1), (SELECT max(step) FROM "
+                       "rollouts WHERE run_key = ?1)))");
+    for (const std::string& run : runs) {
+        const auto key = w.findRunKey(run);
+        if (!key) continue;
+        st.bind(1, *key);
+        while (st.step()) names.push_back(w.componentName(st.int64(0)));
+        st.reset();
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+}
+
+int64_t Workspace::rolloutTotal() { return m->db.queryInt("SELECT count(*) FROM rollouts"); }
+
+}  // namespace reflab::store
