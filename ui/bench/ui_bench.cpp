@@ -7,8 +7,21 @@
 #include <cmath>
 #include <random>
 
+#include "core/store/workspace.h"
+#include "ui/bench/synthetic_workspace.h"
 #include "ui/common/run_colors.h"
 #include "ui/dashboard/dashboard_panel.h"
+#include "ui/main_window.h"
+#include "ui/runs/runs_model.h"
+#include "ui/workspace/workspace_session.h"
+
+#include <QDateTime>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 namespace reflab::ui {
 
@@ -52,8 +65,8 @@ QJsonObject benchDashboardRedraw(int charts, int runs, int points, int repeats) 
         return t;
     };
     const std::vector<double> ms = median();
-    // Context for the figure: the same grid with smoothing off (no raw envelope), and with
-    // no data at all (axes, ticks and labels only).
+    // Context for the figure: the same grid with smoothing off (no raw envelope),
+    // and with no data at all (axes, ticks and labels only).
     panel.setSmoothing(0.0);
     panel.redrawAllNow();
     const double noRawMs = median()[size_t(repeats / 2)];
@@ -73,6 +86,91 @@ QJsonObject benchDashboardRedraw(int charts, int runs, int points, int repeats) 
     o["redraw_ms_median_smoothing_off"] = noRawMs;
     o["redraw_ms_median_axes_only"] = axesOnlyMs;
     o["ingest_ms"] = ingestMs;
+    o["platform"] = QApplication::platformName();
+    return o;
+}
+
+namespace {
+
+// Longest and 99th-percentile gap between ticks of a 5 ms timer over `ms` of
+// event loop.
+QJsonObject probe(int ms) {
+    std::vector<double> gaps;
+    QElapsedTimer clock;
+    clock.start();
+    double last = 0;
+    QTimer timer;
+    timer.setTimerType(Qt::PreciseTimer);
+    timer.setInterval(5);
+    QObject::connect(&timer, &QTimer::timeout, [&] {
+        const double now = clock.nsecsElapsed() / 1e6;
+        gaps.push_back(now - last);
+        last = now;
+    });
+    timer.start();
+    QEventLoop loop;
+    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    loop.exec();
+    std::sort(gaps.begin(), gaps.end());
+    QJsonObject o;
+    o["ticks"] = int(gaps.size());
+    o["max_gap_ms"] = gaps.empty() ? 0.0 : gaps.back();
+    o["p99_gap_ms"] = gaps.empty() ? 0.0 : gaps[size_t(gaps.size() * 0.99)];
+    o["median_gap_ms"] = gaps.empty() ? 0.0 : gaps[gaps.size() / 2];
+    return o;
+}
+
+}  // namespace
+
+QJsonObject benchLiveStall(int seconds, int preload_steps) {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("bench.db").toStdString();
+    std::string live;
+    {
+        auto ws = store::Workspace::open(path);
+        const double t0 = QDateTime::currentSecsSinceEpoch() - preload_steps * 3.0;
+        for (int r = 0; r < 4; ++r) {
+            const std::string id = createSyntheticRun(ws, "bench " + std::to_string(r),
+                                                      preload_steps + seconds + 10, r);
+            writeSyntheticSteps(ws, id, 0, preload_steps, /*rollouts=*/0, r, t0);
+            if (r == 0) live = id;
+        }
+    }
+    MainWindow window;
+    window.resize(1600, 1000);
+    window.show();
+    window.tabs()->setCurrentWidget(window.dashboard());
+    QElapsedTimer load;
+    load.start();
+    window.openWorkspace(dir.filePath("bench.db"));
+    // Phase 1: the backlog of 4 runs x preload_steps x 12 metrics streams in.
+    QJsonObject loading = probe(3000);
+    QStringList all;
+    for (const auto& r : window.session()->runs()->runs()) all << QString::fromStdString(r.id);
+    window.session()->runs()->setCheckedRuns(all);
+    QApplication::processEvents();
+    // Phase 2: a trainer-like writer adds one step per second (12 metrics + 64
+    // rollouts).
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+        auto ws = store::Workspace::open(path);
+        ws.setRunStatus(live, store::RunStatus::Running);
+        for (int s = 0; s < seconds && !stop; ++s) {
+            writeSyntheticSteps(ws, live, preload_steps + s, 1, /*rollouts=*/64, 0,
+                                QDateTime::currentSecsSinceEpoch() - (preload_steps + s) * 2.0);
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
+    });
+    QJsonObject streaming = probe(seconds * 1000);
+    stop = true;
+    writer.join();
+    const MetricChart* chart = window.dashboard()->chart("reward/total");
+    QJsonObject o;
+    o["preload_points"] = 4 * preload_steps * 12;
+    o["loading_phase"] = loading;
+    o["streaming_phase"] = streaming;
+    o["streaming_seconds"] = seconds;
+    o["reward_total_points_drawn"] = chart ? chart->graphPointCount() : 0;
     o["platform"] = QApplication::platformName();
     return o;
 }

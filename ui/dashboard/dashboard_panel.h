@@ -41,6 +41,7 @@ public:
     void setXMode(XAxisMode mode);
     XAxisMode xMode() const { return m_xMode; }
     void setLogScale(bool log);
+    bool logScale() const { return m_logScale; }
     bool following() const { return m_follow; }
     void setColumns(int columns);
 
