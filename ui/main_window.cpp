@@ -42,6 +42,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     m_runsDock = new RunsDock(m_session->runs(), m_session->controller(), this);
     addDockWidget(Qt::LeftDockWidgetArea, m_runsDock);
+    resizeDocks({m_runsDock}, {440}, Qt::Horizontal);  // wide enough for every column
     m_status = new RunStatusBar(statusBar(), m_session->runs(), this);
     m_dashboard->setSource(m_session->tailer());
 

@@ -124,7 +124,12 @@ QString metricTitle(const QString& metric) {
         t[0] = t[0].toUpper();
     }
     t.replace('_', ' ');
-    return t;
+    // Acronyms as researchers write them.
+    static const QStringList kUpper = {"kl", "lr", "nll", "ppo", "grpo", "rgr", "rlpr"};
+    QStringList words = t.split(' ');
+    for (QString& w : words)
+        if (kUpper.contains(w.toLower())) w = w.toUpper();
+    return words.join(' ');
 }
 
 }  // namespace reflab::ui

@@ -70,7 +70,7 @@ RunsDock::RunsDock(RunsModel* model, RunController* controller, QWidget* parent)
     m_table->verticalHeader()->setDefaultSectionSize(24);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setObjectName("runsHeader");
-    m_table->setColumnWidth(RunsModel::Name, 170);
+    m_table->setColumnWidth(RunsModel::Name, 150);
     m_table->setColumnWidth(RunsModel::Status, 80);
     m_table->setColumnWidth(RunsModel::Kind, 70);
     m_table->setColumnWidth(RunsModel::Progress, 110);
@@ -79,7 +79,7 @@ RunsDock::RunsDock(RunsModel* model, RunController* controller, QWidget* parent)
     m_table->setAlternatingRowColors(true);
     lay->addWidget(m_table, 1);
     setWidget(host);
-    setMinimumWidth(300);
+    setMinimumWidth(360);
 
     connect(m_filter, &QLineEdit::textChanged, this, &RunsDock::setFilter);
     connect(m_table, &QWidget::customContextMenuRequested, this, &RunsDock::showMenu);

@@ -132,7 +132,9 @@ void RecipeEditor::setRecipe(const nlohmann::json& recipe) {
         clearLayout(slot);
         auto* form =
             new JsonForm(resolved.value(s.toStdString(), nlohmann::json::object()), s, slot);
-        slot->layout()->addWidget(form);
+        auto* slotLayout = static_cast<QVBoxLayout*>(slot->layout());
+        slotLayout->addWidget(form);
+        slotLayout->addStretch(1);  // rows keep their height; the space goes below the form
         m_forms.insert(s, form);
         connect(form, &JsonForm::edited, this, &RecipeEditor::edited);
     }
