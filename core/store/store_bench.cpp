@@ -173,7 +173,7 @@ std::string writeSyntheticRun(Workspace& ws, const SyntheticOptions& options,
     return id;
 }
 
-nlohmann::json runStoreBench(const StoreBenchOptions& options,
+nlohmann::json benchStore(const StoreBenchOptions& options,
                              const std::function<void(const std::string&)>& log) {
     const auto say = [&log](const std::string& s) {
         if (log) log(s);
@@ -184,6 +184,9 @@ nlohmann::json runStoreBench(const StoreBenchOptions& options,
         path = std::string(tmp && *tmp ? tmp : "/tmp") + "/reflab-store-bench-" +
                std::to_string(::getpid()) + ".db";
     }
+    struct stat existing {};
+    if (!options.path.empty() && ::stat(path.c_str(), &existing) == 0)
+        throw StoreError(path + ": already exists; the store benchmark builds a new workspace");
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
 
     SyntheticOptions so;

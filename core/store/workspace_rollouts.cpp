@@ -257,7 +257,11 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
         if (use == IndexUse::Reward && (f.step_min || f.step_max) && f.runs.size() == 1) {
             // A narrow step range (a few percent of the run) is cheaper to read whole and sort.
             if (auto key = w.findRunKey(f.runs[0])) {
-                SqliteStatement st(w.db, "SELECT min(step), max(step) FROM rollouts WHERE run_key = ?");
+                // Two subqueries: SQLite answers a lone min() or max() with one index seek,
+                // but min() and max() together with a scan of the whole run.
+                SqliteStatement st(w.db,
+                                   "SELECT (SELECT min(step) FROM rollouts WHERE run_key = ?1), "
+                                   "(SELECT max(step) FROM rollouts WHERE run_key = ?1)");
                 st.bind(1, *key);
                 if (st.step() && !st.isNull(0)) {
                     const int64_t lo = std::max(st.int64(0), f.step_min.value_or(st.int64(0)));
@@ -295,14 +299,16 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
             const std::string v = b.add(from->number);
             const std::string st = b.add(from->step);
             const std::string id = b.add(from->id);
-            q.where += " AND " + e + " " + op + "= " + v + " AND (" + e + " " + op + " " + v +
-                       " OR r.step " + op + " " + st + " OR (r.step = " + st + " AND r.id " + op +
-                       " " + id + "))";
+            // '+' keeps the OR's members out of the planner's index choice: the range comes
+            // from the inclusive bound alone, never from a union over other indexes.
+            q.where += " AND " + e + " " + op + "= " + v + " AND (+" + e + " " + op + " " + v +
+                       " OR +r.step " + op + " " + st + " OR (+r.step = " + st + " AND +r.id " +
+                       op + " " + id + "))";
         } else {
             const std::string v = b.add(from->number);
             const std::string id = b.add(from->id);
-            q.where += " AND " + e + " " + op + "= " + v + " AND (" + e + " " + op + " " + v +
-                       " OR r.id " + op + " " + id + ")";
+            q.where += " AND " + e + " " + op + "= " + v + " AND (+" + e + " " + op + " " + v +
+                       " OR +r.id " + op + " " + id + ")";
         }
     }
     const std::string dir = desc ? " DESC" : "";
