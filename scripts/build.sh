@@ -3,8 +3,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${REFLAB_BUILD_DIR:-$root/build}"
-export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
-export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
+
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
