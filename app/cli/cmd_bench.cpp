@@ -6,7 +6,7 @@
 #include "app/cli/commands.h"
 #include "core/base/error.h"
 #include "core/model/model_bench.h"
-// BENCH-STORE: #include "core/store/store_bench.h"   (helper "store" adds it)
+#include "core/store/store_bench.h"
 // BENCH-TRAIN: #include "core/train/train_bench.h"   (helper "train" adds it)
 
 namespace reflab::cli {
@@ -15,6 +15,7 @@ namespace {
 struct BenchArgs {
     std::string what = "all";
     model::ModelBenchOptions model;
+    store::StoreBenchOptions store;
     bool json = false;
 };
 
@@ -33,8 +34,7 @@ void runBench(const BenchArgs& a) {
         if (!all) throw reflab::Error("--what train: the training benchmark is not in this build yet");
     }
     if (all || a.what == "store") {
-        // BENCH-STORE: out["store"] = store::benchStore(...);
-        if (!all) throw reflab::Error("--what store: the store benchmark is not in this build yet");
+        out["store"] = store::benchStore(a.store, [](const std::string& s) { std::cerr << s << '\n'; });
     }
     if (a.json) {
         std::cout << out.dump() << std::endl;
@@ -58,6 +58,9 @@ void addBenchCommand(CLI::App& app) {
     cmd->add_option("--score-sequences", a->model.score_sequences, "scored sequences")->capture_default_str();
     cmd->add_option("--score-tokens", a->model.score_tokens, "tokens per scored sequence")->capture_default_str();
     cmd->add_option("--seed", a->model.seed, "seed of the random model and prompts")->capture_default_str();
+    cmd->add_option("--rollouts", a->store.rollouts, "store: rollouts of 256 tokens in the temporary workspace")
+        ->capture_default_str();
+    cmd->add_option("--store-db", a->store.path, "store: build the workspace here and keep it");
     cmd->add_flag("--json", a->json, "one JSON object on stdout");
     cmd->callback([a] { runBench(*a); });
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -19,6 +20,14 @@ using Clock = std::chrono::steady_clock;
 
 double msSince(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// CPU seconds of this process: on a shared machine the wall clock also counts the time other
+// processes held the cores, so the benchmark reports both.
+double cpuSeconds() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 // SplitMix64: a fast, well-mixed stream per (seed, step, rollout) so any step can be generated
@@ -164,7 +173,7 @@ std::string writeSyntheticRun(Workspace& ws, const SyntheticOptions& options,
     return id;
 }
 
-nlohmann::json runStoreBench(const StoreBenchOptions& options,
+nlohmann::json benchStore(const StoreBenchOptions& options,
                              const std::function<void(const std::string&)>& log) {
     const auto say = [&log](const std::string& s) {
         if (log) log(s);
@@ -175,6 +184,9 @@ nlohmann::json runStoreBench(const StoreBenchOptions& options,
         path = std::string(tmp && *tmp ? tmp : "/tmp") + "/reflab-store-bench-" +
                std::to_string(::getpid()) + ".db";
     }
+    struct stat existing {};
+    if (!options.path.empty() && ::stat(path.c_str(), &existing) == 0)
+        throw StoreError(path + ": already exists; the store benchmark builds a new workspace");
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
 
     SyntheticOptions so;
@@ -186,12 +198,14 @@ nlohmann::json runStoreBench(const StoreBenchOptions& options,
         auto ws = Workspace::open(path);
         run = ws.createRun(gen.newRun());
         // Time only the writes: generating the records is the trainer's work, not the store's.
-        double write_s = 0;
+        double write_s = 0, write_cpu_s = 0;
         int64_t written = 0;
         for (int64_t i = 0; i < gen.steps(); ++i) {
             const StepRecord s = gen.step(i);
             const auto t0 = Clock::now();
+            const double c0 = cpuSeconds();
             ws.writeStep(run, s);
+            write_cpu_s += cpuSeconds() - c0;
             write_s += msSince(t0) / 1000.0;
             written += static_cast<int64_t>(s.rollouts.size());
             if ((i + 1) % 2000 == 0)
@@ -201,6 +215,7 @@ nlohmann::json runStoreBench(const StoreBenchOptions& options,
         out["rollouts"] = written;
         out["tokens_per_rollout"] = so.tokens;
         out["ingest_rollouts_per_s"] = static_cast<double>(written) / write_s;
+        out["ingest_rollouts_per_cpu_s"] = static_cast<double>(written) / write_cpu_s;
     }
     {
         // Fold the WAL into the file so its size is the data's.

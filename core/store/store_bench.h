@@ -50,7 +50,7 @@ struct StoreBenchOptions {
 };
 
 // {"ingest_rollouts_per_s", "page_ms", "rollout_ms", "bytes_per_rollout", "rollouts", ...}
-nlohmann::json runStoreBench(const StoreBenchOptions& options,
+nlohmann::json benchStore(const StoreBenchOptions& options,
                              const std::function<void(const std::string&)>& log = {});
 
 }  // namespace reflab::store

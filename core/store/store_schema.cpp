@@ -75,7 +75,7 @@ CREATE TABLE rollouts(
   format_valid INTEGER NOT NULL,
   correct INTEGER);
 CREATE INDEX rollouts_step ON rollouts(run_key, step);
-CREATE INDEX rollouts_reward ON rollouts(run_key, total_reward);
+CREATE INDEX rollouts_reward ON rollouts(run_key, total_reward, step);
 CREATE TABLE rollout_payload(
   rollout_id INTEGER PRIMARY KEY,
   tokens BLOB,
@@ -138,6 +138,10 @@ int prepareSchema(SqliteDb& db, bool writable) {
                              " needs an upgrade; open it once writable");
         return version;
     }
+    // 16 KiB pages for a new file: a rollout's payload row (~1.1 KB for 256 tokens) fits 14 to a
+    // page instead of 3 to a 4 KiB page with a fifth of it left empty. Only possible before the
+    // first table exists and before WAL mode.
+    if (tables == 0 && version == 0) db.exec("PRAGMA page_size = 16384");
     // WAL lets readers (GUI, CLI) run while a trainer writes; NORMAL syncs at checkpoints only,
     // which in WAL mode still never corrupts the file (a crash may lose the last commits, never
     // half of one).

@@ -337,7 +337,10 @@ std::string Workspace::createRun(const NewRun& nr) {
 
 void Workspace::setRunStatus(const std::string& run, RunStatus status) {
     const int64_t key = m->runKey(run);
-    if (status == RunStatus::Running) m->lockRun(key, run);  // resume: become the writer first
+    // Resume: become the writer first. Any other change of a run that another process is
+    // writing is refused: stopping a live run is the trainer's job (SIGTERM), else its next
+    // step would land in a run already marked stopped.
+    if (status == RunStatus::Running || !m->locks.count(key)) m->lockRun(key, run);
     {
         SqliteTransaction tx(m->db);
         SqliteStatement st(m->db,

@@ -120,12 +120,14 @@ struct RolloutSort {
     bool descending = false;
 };
 
-// A keyset position: the sort value and id of one row. Pages continue strictly after (or before)
-// it in the sort order, ties broken by id, so a page never repeats or skips a row even while the
-// trainer appends more.
+// A keyset position: the sort value, step and id of one row (take it from RolloutRow::cursor).
+// Pages continue strictly after (or before) it in the sort order, so a page never repeats or
+// skips a row even while the trainer appends more. Ties break on id, except for TotalReward:
+// on step, then id (the order of its index).
 struct RolloutCursor {
     double number = 0;  // numeric sort keys
     std::string text;   // text sort keys (PromptId, FinishReason)
+    int64_t step = 0;
     int64_t id = 0;
 };
 

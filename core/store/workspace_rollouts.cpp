@@ -119,7 +119,9 @@ struct FilterSql {
 // Which index the page query may use; the others are hidden with unary '+'.
 enum class IndexUse { Any, Step, Reward, RowidOnly };
 
-FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, IndexUse use) {
+// runs_by_caller: leave the run constraint out of `where` (the caller adds one per run).
+FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, IndexUse use,
+                      bool runs_by_caller = false) {
     FilterSql q;
     q.from = "rollouts r";
     q.where = "1";
@@ -128,7 +130,9 @@ FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, Inde
     }
     if (!f.runs.empty() && q.run_keys.empty()) q.none = true;
     const std::string run_col = use == IndexUse::RowidOnly ? "+r.run_key" : "r.run_key";
-    if (q.run_keys.size() == 1) {
+    if (runs_by_caller) {
+        // nothing here
+    } else if (q.run_keys.size() == 1) {
         q.where += " AND " + run_col + " = " + b.add(q.run_keys[0]);
     } else if (!q.run_keys.empty()) {
         std::string list;
@@ -229,16 +233,35 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
         st.bind(1, sort.component);
         component_key = st.step() ? st.int64(0) : -1;
     }
-    // Pick the one index that serves this page (see the file comment).
+    // Pick the one index that serves this page (see the file comment). Over several runs an
+    // indexed sort reads each run's index separately and merges: one LIMIT-ed range per run
+    // instead of sorting every row of every run.
+    const bool indexed_sort =
+        sort.key == RolloutSortKey::Step || sort.key == RolloutSortKey::TotalReward;
+    std::vector<int64_t> merge_keys;
+    if (indexed_sort && f.runs.size() != 1) {
+        if (f.runs.empty()) {
+            SqliteStatement st(w.db, "SELECT run_key FROM runs ORDER BY run_key");
+            while (st.step()) merge_keys.push_back(st.int64(0));
+        } else {
+            for (const std::string& run : f.runs)
+                if (auto key = w.findRunKey(run)) merge_keys.push_back(*key);
+        }
+        if (merge_keys.size() < 2 || merge_keys.size() > 64) merge_keys.clear();
+    }
     IndexUse use = IndexUse::Any;
-    if (f.runs.size() == 1) {
+    if (f.runs.size() == 1 || !merge_keys.empty()) {
         if (sort.key == RolloutSortKey::Step) use = IndexUse::Step;
         else if (sort.key == RolloutSortKey::TotalReward) use = IndexUse::Reward;
         else if (sort.key == RolloutSortKey::Id) use = IndexUse::RowidOnly;
-        if (use == IndexUse::Reward && (f.step_min || f.step_max)) {
+        if (use == IndexUse::Reward && (f.step_min || f.step_max) && f.runs.size() == 1) {
             // A narrow step range (a few percent of the run) is cheaper to read whole and sort.
             if (auto key = w.findRunKey(f.runs[0])) {
-                SqliteStatement st(w.db, "SELECT min(step), max(step) FROM rollouts WHERE run_key = ?");
+                // Two subqueries: SQLite answers a lone min() or max() with one index seek,
+                // but min() and max() together with a scan of the whole run.
+                SqliteStatement st(w.db,
+                                   "SELECT (SELECT min(step) FROM rollouts WHERE run_key = ?1), "
+                                   "(SELECT max(step) FROM rollouts WHERE run_key = ?1)");
                 st.bind(1, *key);
                 if (st.step() && !st.isNull(0)) {
                     const int64_t lo = std::max(st.int64(0), f.step_min.value_or(st.int64(0)));
@@ -253,7 +276,7 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
     }
 
     Binds b;
-    FilterSql q = buildFilter(w, f, b, use);
+    FilterSql q = buildFilter(w, f, b, use, /*runs_by_caller=*/!merge_keys.empty());
     if (q.none) return page;
     const std::string e = sortExpr(sort.key, component_key);
     const bool text_key = isTextKey(sort.key);
@@ -269,20 +292,46 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
             const std::string id = b.add(from->id);
             q.where += " AND (" + e + " " + op + " " + v1 + " OR (" + e + " = " + v2 +
                        " AND r.id " + op + " " + id + "))";
-        } else {
-            // The extra inclusive bound lets the planner start the index range at the cursor.
-            const std::string v1 = b.add(from->number);
-            const std::string v2 = b.add(from->number);
+        } else if (sort.key == RolloutSortKey::TotalReward) {
+            // Ties of a reward sort break on (step, id): the order of the (run_key,
+            // total_reward, step) index, whose step lets the step filter reject rows without
+            // reading them. The extra inclusive bound starts the index range at the cursor.
+            const std::string v = b.add(from->number);
+            const std::string st = b.add(from->step);
             const std::string id = b.add(from->id);
-            q.where += " AND " + e + " " + op + "= " + v1 + " AND (" + e + " " + op + " " + v2 +
-                       " OR r.id " + op + " " + id + ")";
+            // '+' keeps the OR's members out of the planner's index choice: the range comes
+            // from the inclusive bound alone, never from a union over other indexes.
+            q.where += " AND " + e + " " + op + "= " + v + " AND (+" + e + " " + op + " " + v +
+                       " OR +r.step " + op + " " + st + " OR (+r.step = " + st + " AND +r.id " +
+                       op + " " + id + "))";
+        } else {
+            const std::string v = b.add(from->number);
+            const std::string id = b.add(from->id);
+            q.where += " AND " + e + " " + op + "= " + v + " AND (+" + e + " " + op + " " + v +
+                       " OR +r.id " + op + " " + id + ")";
         }
     }
     const std::string dir = desc ? " DESC" : "";
-    std::string sql = std::string("SELECT ") + kRowColumns + ", " + e + " FROM " + q.from +
-                      " WHERE " + q.where + " ORDER BY " +
-                      (sort.key == RolloutSortKey::Id ? "r.id" + dir : e + dir + ", r.id" + dir) +
-                      " LIMIT " + std::to_string(limit + 1);
+    std::string order = e + dir + ", r.id" + dir;
+    if (sort.key == RolloutSortKey::Id) order = "r.id" + dir;
+    if (sort.key == RolloutSortKey::TotalReward) order = e + dir + ", r.step" + dir + ", r.id" + dir;
+    const std::string lim = " LIMIT " + std::to_string(limit + 1);
+    std::string sql;
+    if (merge_keys.empty()) {
+        sql = std::string("SELECT ") + kRowColumns + ", " + e + " FROM " + q.from + " WHERE " +
+              q.where + " ORDER BY " + order + lim;
+    } else {
+        // One LIMIT-ed branch per run, merged; the numbered placeholders serve every branch.
+        for (size_t i = 0; i < merge_keys.size(); ++i)
+            sql += std::string(i ? " UNION ALL " : "") + "SELECT * FROM (SELECT " + kRowColumns +
+                   ", " + e + " AS sort_value, r.step AS sort_step, r.id AS sort_id FROM " +
+                   q.from + " WHERE r.run_key = " + std::to_string(merge_keys[i]) + " AND " +
+                   q.where + " ORDER BY " + order + lim + ")";
+        const std::string outer = sort.key == RolloutSortKey::TotalReward
+                                      ? "sort_value" + dir + ", sort_step" + dir + ", sort_id" + dir
+                                      : "sort_value" + dir + ", sort_id" + dir;
+        sql = "SELECT * FROM (" + sql + ") ORDER BY " + outer + lim;
+    }
     SqliteStatement st(w.db, sql);
     b.apply(st);
     while (st.step()) {
@@ -293,6 +342,7 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
         RolloutRow row = readRow(w, st);
         if (text_key) row.cursor.text = st.text(14);
         else row.cursor.number = st.real(14);
+        row.cursor.step = row.step;
         page.rows.push_back(std::move(row));
     }
     if (backward) std::reverse(page.rows.begin(), page.rows.end());

@@ -191,6 +191,25 @@ private slots:
         QCOMPARE(o["logprobs"].toArray()[2].toDouble(), -2.0);
     }
 
+    void benchStoreSmall() {
+        const QString db = m_dir.path() + "/bench.db";
+        const Result r = runCli({"bench", "--what", "store", "--json", "--rollouts", "640",
+                                 "--store-db", db});
+        QCOMPARE(r.code, 0);
+        const QJsonObject s = QJsonDocument::fromJson(r.out).object()["store"].toObject();
+        for (const char* key : {"ingest_rollouts_per_s", "page_ms", "rollout_ms", "bytes_per_rollout"})
+            QVERIFY2(s[key].toDouble() > 0, key);
+        QCOMPARE(s["rollouts"].toInt(), 640);
+        // The kept workspace holds the synthetic run, whole.
+        auto ws = Workspace::open(db.toStdString(), true);
+        QCOMPARE(ws.rolloutTotal(), int64_t(640));
+        QCOMPARE(ws.listRuns()[0].status, RunStatus::Finished);
+        // It never overwrites an existing file.
+        const Result again = runCli({"bench", "--what", "store", "--rollouts", "64", "--store-db", db});
+        QCOMPARE(again.code, 1);
+        QVERIFY(again.err.contains("already exists"));
+    }
+
     void errorsAreOneLineNamingTheFile() {
         const QString missing = m_dir.path() + "/missing.db";
         Result r = runCli({"runs", "--db", missing});

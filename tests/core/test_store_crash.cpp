@@ -148,6 +148,7 @@ private slots:
             QCOMPARE(runs[0].step, int64_t(2));
             // Nobody else may write or delete the live run.
             QVERIFY_THROWS_EXCEPTION(StoreError, ws.setRunStatus(runs[0].id, RunStatus::Running));
+            QVERIFY_THROWS_EXCEPTION(StoreError, ws.setRunStatus(runs[0].id, RunStatus::Stopped));
             QVERIFY_THROWS_EXCEPTION(StoreError, ws.writeStep(runs[0].id, store_test::makeStep(3, 1, 1)));
             QVERIFY_THROWS_EXCEPTION(StoreError, ws.deleteRun(runs[0].id));
             auto ro = Workspace::open(path, /*read_only=*/true);

@@ -97,6 +97,9 @@ class TestStoreQuery : public QObject {
         std::sort(rows.begin(), rows.end(), [&](const Ref* a, const Ref* b) {
             const auto ka = key(*a, s, m_runs), kb = key(*b, s, m_runs);
             if (ka != kb) return s.descending ? kb < ka : ka < kb;
+            // Reward sorts break ties on step first (the store's documented order).
+            if (s.key == RolloutSortKey::TotalReward && a->r.step != b->r.step)
+                return s.descending ? a->r.step > b->r.step : a->r.step < b->r.step;
             return s.descending ? a->id > b->id : a->id < b->id;
         });
         std::vector<int64_t> ids;
