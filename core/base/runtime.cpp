@@ -24,9 +24,10 @@ RuntimeInfo runtimeInit(int threads) {
     info.intra_op_threads = at::get_num_threads();
     info.blas_path = blasLibraryPath();
     // Debian's reference BLAS lives in .../blas/libblas.so.3; OpenBLAS, MKL and BLIS name
-    // themselves in their path.
+    // themselves in their path. pip's LibTorch links MKL statically into libtorch_cpu.so.
     const std::string& p = info.blas_path;
     info.blas_is_fast = p.empty() || p.find("openblas") != std::string::npos ||
+                        p.find("libtorch") != std::string::npos ||
                         p.find("mkl") != std::string::npos || p.find("blis") != std::string::npos;
     if (!info.blas_is_fast) {
         std::fprintf(stderr,
