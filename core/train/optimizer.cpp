@@ -73,16 +73,22 @@ void PolicyOptimizer::zeroGrad() {
 OptimizerStepInfo PolicyOptimizer::step(double lr) {
     torch::NoGradGuard ng;
     OptimizerStepInfo info;
+    // Everything below works on flat chunks of at most kChunk elements, so the fp32 temporaries
+    // stay small next to a 136M-element embedding (a whole-tensor fp32 copy would be 0.5 GB).
+    constexpr int64_t kChunk = int64_t(1) << 22;
     double sq = 0.0;
-    for (auto& p : m_params)
-        if (p.grad().defined()) sq += p.grad().to(torch::kFloat32).pow(2).sum().item<double>();
+    for (auto& p : m_params) {
+        if (!p.grad().defined()) continue;
+        const auto g = p.grad().reshape({-1});
+        for (int64_t a = 0; a < g.numel(); a += kChunk)
+            sq += g.slice(0, a, std::min(g.numel(), a + kChunk)).to(torch::kFloat32).pow(2).sum().item<double>();
+    }
     info.grad_norm = std::sqrt(sq);
     if (!std::isfinite(info.grad_norm))
         throw TrainError("optimizer: the gradient norm is not finite at step " +
                          std::to_string(m_step + 1) + " (the loss diverged)");
     if (m_options.max_grad_norm > 0 && info.grad_norm > m_options.max_grad_norm)
-        info.clip_coef =
-            m_options.max_grad_norm / (info.grad_norm + 1e-6);  // torch's clip_grad_norm_
+        info.clip_coef = m_options.max_grad_norm / (info.grad_norm + 1e-6);  // torch's clip_grad_norm_
 
     ++m_step;
     const double b1 = m_options.beta1, b2 = m_options.beta2;
@@ -93,25 +99,40 @@ OptimizerStepInfo PolicyOptimizer::step(double lr) {
     for (size_t i = 0; i < m_params.size(); ++i) {
         auto& p = m_params[i];
         if (!p.grad().defined()) continue;
-        auto g = p.grad().to(torch::kFloat32);
-        if (info.clip_coef != 1.0) g.mul_(info.clip_coef);
         if (!m_exp_avg[i].defined()) {
             m_exp_avg[i] = torch::zeros(p.sizes(), p.options().dtype(torch::kFloat32));
             m_exp_avg_sq[i] = torch::zeros(p.sizes(), p.options().dtype(torch::kFloat32));
         }
-        torch::Tensor w = masterWeight(i);
-        if (m_kind[i] == Master::LowBits) w = w.clone();
-        // torch::optim::AdamW, in its order: decay, moments, denom, update.
-        w.mul_(1.0 - lr * m_options.weight_decay);
-        m_exp_avg[i].mul_(b1).add_(g, 1.0 - b1);
-        m_exp_avg_sq[i].mul_(b2).addcmul_(g, g, 1.0 - b2);
-        const auto denom = (m_exp_avg_sq[i].sqrt() / bc2_sqrt).add_(m_options.eps);
-        w.addcdiv_(m_exp_avg[i], denom, -step_size);
-        if (m_kind[i] == Master::LowBits) {
-            auto data = p.detach();
-            splitBf16(w, data, m_master[i]);
-        } else if (m_kind[i] == Master::Copy) {
-            p.detach().copy_(w);
+        const auto grad = p.grad().reshape({-1});
+        auto data = p.detach().view({-1});
+        auto m1 = m_exp_avg[i].view({-1});
+        auto m2 = m_exp_avg_sq[i].view({-1});
+        auto master = m_master[i].defined() ? m_master[i].view({-1}) : torch::Tensor();
+        const int64_t n = data.numel();
+        for (int64_t a = 0; a < n; a += kChunk) {
+            const int64_t b = std::min(n, a + kChunk);
+            auto g = grad.slice(0, a, b).to(torch::kFloat32);
+            if (info.clip_coef != 1.0) g.mul_(info.clip_coef);
+            auto hi = data.slice(0, a, b);
+            torch::Tensor w;  // the fp32 master chunk, updated in place
+            switch (m_kind[i]) {
+                case Master::Self: w = hi; break;
+                case Master::LowBits: w = joinBf16(hi, master.slice(0, a, b)); break;
+                case Master::Copy: w = master.slice(0, a, b); break;
+            }
+            auto ea = m1.slice(0, a, b), eas = m2.slice(0, a, b);
+            // torch::optim::AdamW, in its order: decay, moments, denom, update.
+            w.mul_(1.0 - lr * m_options.weight_decay);
+            ea.mul_(b1).add_(g, 1.0 - b1);
+            eas.mul_(b2).addcmul_(g, g, 1.0 - b2);
+            const auto denom = (eas.sqrt() / bc2_sqrt).add_(m_options.eps);
+            w.addcdiv_(ea, denom, -step_size);
+            if (m_kind[i] == Master::LowBits) {
+                auto lo = master.slice(0, a, b);
+                splitBf16(w, hi, lo);
+            } else if (m_kind[i] == Master::Copy) {
+                hi.copy_(w);
+            }
         }
     }
     return info;
