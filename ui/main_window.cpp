@@ -1,37 +1,100 @@
+// The main window (see main_window.h).
 #include "ui/main_window.h"
 
+#include <QCloseEvent>
 #include <QFileDialog>
+#include <QHeaderView>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableView>
 
 #include "ui/about_dialog.h"
 #include "ui/compare/compare_panel.h"
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/data/data_panel.h"
 #include "ui/rollouts/rollouts_panel.h"
+#include "ui/runs/run_status_bar.h"
 #include "ui/runs/runs_dock.h"
+#include "ui/runs/runs_model.h"
 #include "ui/setup/setup_panel.h"
+#include "ui/workspace/store_tailer.h"
+#include "ui/workspace/workspace_session.h"
 
 namespace reflab::ui {
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     setWindowTitle(tr("RefLab"));
+    m_session = new WorkspaceSession(this);
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName("panelTabs");
-    m_tabs->addTab(new SetupPanel(this), tr("Setup"));
-    m_tabs->addTab(new DashboardPanel(this), tr("Dashboard"));
+    m_tabs->setDocumentMode(true);
+    m_setup = new SetupPanel(this);
+    m_dashboard = new DashboardPanel(this);
+    m_tabs->addTab(m_setup, tr("Setup"));
+    m_tabs->addTab(m_dashboard, tr("Dashboard"));
     m_tabs->addTab(new RolloutsPanel(this), tr("Rollouts"));
     m_tabs->addTab(new ComparePanel(this), tr("Compare"));
     m_tabs->addTab(new DataPanel(this), tr("Data"));
     setCentralWidget(m_tabs);
 
-    m_runsDock = new RunsDock(this);
+    m_runsDock = new RunsDock(m_session->runs(), m_session->controller(), this);
     addDockWidget(Qt::LeftDockWidgetArea, m_runsDock);
+    resizeDocks({m_runsDock}, {440}, Qt::Horizontal);  // wide enough for every column
+    m_status = new RunStatusBar(statusBar(), m_session->runs(), this);
+    m_dashboard->setSource(m_session->tailer());
+
+    RunsModel* runs = m_session->runs();
+    connect(runs, &RunsModel::runsChanged, this, [this, runs] {
+        QHash<QString, RunStyle> styles;
+        for (const auto& r : runs->runs()) {
+            const QString id = QString::fromStdString(r.id);
+            styles.insert(id, {runs->displayName(id), runs->color(id)});
+        }
+        m_dashboard->setRunStyles(styles);
+    });
+    connect(runs, &RunsModel::checkedRunsChanged, m_dashboard, &DashboardPanel::setVisibleRuns);
+    // A run started here is shown on the dashboard as soon as it appears.
+    connect(runs, &RunsModel::rowsInserted, this, [runs](const QModelIndex&, int first, int last) {
+        QStringList checked = runs->checkedRuns();
+        for (int row = first; row <= last; ++row) {
+            const auto& r = runs->runs()[size_t(row)];
+            if (r.status == reflab::store::RunStatus::Running)
+                checked << QString::fromStdString(r.id);
+        }
+        runs->setCheckedRuns(checked);
+    });
+    connect(m_session, &WorkspaceSession::opened, this, &MainWindow::onWorkspaceOpened);
+    connect(m_session, &WorkspaceSession::problem, this, &MainWindow::showProblem);
+    connect(m_runsDock, &RunsDock::actionFailed, this, &MainWindow::showProblem);
+    connect(m_runsDock, &RunsDock::forkRequested, this, [this](const QString& run) {
+        QString error;
+        const auto recipe = m_session->recipeOf(run);
+        if (recipe.is_null() ||
+            !m_setup->loadRecipeJson(recipe, m_session->runs()->displayName(run) + " fork",
+                                     &error)) {
+            showProblem(error.isEmpty() ? tr("Run %1 has no stored recipe").arg(run) : error);
+            return;
+        }
+        m_tabs->setCurrentWidget(m_setup);
+    });
+    connect(m_setup, &SetupPanel::startRequested, this,
+            [this](const nlohmann::json& recipe, const QString& name) {
+                QString error;
+                if (!m_session->startRun(recipe, name, &error)) {
+                    showProblem(error);
+                    return;
+                }
+                statusBar()->showMessage(tr("Run started; it appears in the Runs dock."), 5000);
+                m_tabs->setCurrentWidget(m_dashboard);
+            });
 
     buildMenus();
-    statusBar()->showMessage(tr("No workspace open: File > New or Open workspace"));
-    resize(1280, 800);
+    resize(1400, 900);
+    onWorkspaceOpened({});
+    restoreSettings();
 }
 
 void MainWindow::buildMenus() {
@@ -39,25 +102,69 @@ void MainWindow::buildMenus() {
     file->addAction(tr("&New workspace..."), QKeySequence::New, this, &MainWindow::newWorkspace);
     file->addAction(tr("&Open workspace..."), QKeySequence::Open, this,
                     &MainWindow::chooseWorkspace);
+    m_recentMenu = file->addMenu(tr("Open &recent"));
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_runsDock->toggleViewAction());
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        QAction* a = view->addAction(m_tabs->tabText(i).remove('&'), this,
+                                     [this, i] { m_tabs->setCurrentIndex(i); });
+        a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
+    }
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About RefLab"), this, &MainWindow::showAbout);
+    rebuildRecentMenu();
 }
 
-void MainWindow::openWorkspace(const QString& path) {
-    m_workspacePath = path;
+void MainWindow::rebuildRecentMenu() {
+    m_recentMenu->clear();
+    const QStringList recent = WorkspaceSession::recentWorkspaces();
+    for (const QString& path : recent)
+        m_recentMenu->addAction(path, this, [this, path] { openWorkspace(path); });
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+bool MainWindow::openWorkspace(const QString& path, bool create, QString* error) {
+    if (path.isEmpty()) {
+        m_session->close();
+        return true;
+    }
+    QString e;
+    if (!m_session->open(path, create, &e)) {
+        if (error)
+            *error = e;
+        else
+            showProblem(e);
+        return false;
+    }
+    return true;
+}
+
+QString MainWindow::workspacePath() const {
+    return m_session->path();
+}
+
+void MainWindow::onWorkspaceOpened(const QString& path) {
     setWindowTitle(path.isEmpty() ? tr("RefLab") : tr("RefLab - %1").arg(path));
-    statusBar()->showMessage(path.isEmpty() ? tr("No workspace open") : tr("Workspace %1").arg(path));
+    statusBar()->showMessage(path.isEmpty() ? tr("No workspace open: File > New or Open workspace")
+                                            : tr("Workspace %1").arg(path),
+                             path.isEmpty() ? 0 : 5000);
+    m_setup->setStartEnabled(!path.isEmpty(),
+                             tr("Open or create a workspace first (File > New workspace)"));
+    if (!path.isEmpty()) {
+        const QStringList checked =
+            QSettings().value("runs/checked/" + QString(path).replace('/', '|')).toStringList();
+        m_session->runs()->setCheckedRuns(checked);
+    }
+    rebuildRecentMenu();
     emit workspaceChanged(path);
 }
 
 void MainWindow::newWorkspace() {
     const QString path = QFileDialog::getSaveFileName(this, tr("New workspace"), "workspace.db",
                                                       tr("RefLab workspace (*.db)"));
-    if (!path.isEmpty()) openWorkspace(path);
+    if (!path.isEmpty()) openWorkspace(path, /*create=*/true);
 }
 
 void MainWindow::chooseWorkspace() {
@@ -69,6 +176,42 @@ void MainWindow::chooseWorkspace() {
 void MainWindow::showAbout() {
     AboutDialog dialog(this);
     dialog.exec();
+}
+
+void MainWindow::showProblem(const QString& message) {
+    statusBar()->showMessage(message, 10000);
+    QMessageBox::warning(this, tr("RefLab"), message);
+}
+
+void MainWindow::restoreSettings() {
+    QSettings s;
+    restoreGeometry(s.value("window/geometry").toByteArray());
+    restoreState(s.value("window/state").toByteArray());
+    m_tabs->setCurrentIndex(s.value("window/tab", 0).toInt());
+    m_runsDock->table()->horizontalHeader()->restoreState(s.value("runs/header").toByteArray());
+    m_dashboard->setSmoothing(s.value("dashboard/smoothing", 0.6).toDouble());
+    m_dashboard->setXMode(static_cast<XAxisMode>(s.value("dashboard/xMode", 0).toInt()));
+    m_dashboard->setLogScale(s.value("dashboard/log", false).toBool());
+}
+
+void MainWindow::saveSettings() const {
+    QSettings s;
+    s.setValue("window/geometry", saveGeometry());
+    s.setValue("window/state", saveState());
+    s.setValue("window/tab", m_tabs->currentIndex());
+    s.setValue("runs/header", m_runsDock->table()->horizontalHeader()->saveState());
+    s.setValue("dashboard/smoothing", m_dashboard->smoothing());
+    s.setValue("dashboard/xMode", static_cast<int>(m_dashboard->xMode()));
+    s.setValue("dashboard/log", m_dashboard->logScale());
+    s.setValue("workspace/last", m_session->path());
+    if (!m_session->path().isEmpty())
+        s.setValue("runs/checked/" + QString(m_session->path()).replace('/', '|'),
+                   m_session->runs()->checkedRuns());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    saveSettings();
+    QMainWindow::closeEvent(event);
 }
 
 }  // namespace reflab::ui

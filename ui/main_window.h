@@ -1,35 +1,60 @@
-// The main window: assembles the panels, the runs dock and the menus. No logic of its own:
-// each panel owns its widgets, models and controllers under ui/<panel>/.
+// The main window: assembles the panels, the runs dock, the menus and the
+// status bar around a WorkspaceSession, and saves/restores the window state
+// (QSettings). No logic of its own: each panel owns its widgets, models and
+// controllers under ui/<panel>/.
 #pragma once
 #include <QMainWindow>
 
+class QMenu;
 class QTabWidget;
 
 namespace reflab::ui {
 
+class DashboardPanel;
+class RunStatusBar;
 class RunsDock;
+class SetupPanel;
+class WorkspaceSession;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
 
-    // Opens (or creates) a workspace file; the panels follow it. Empty path: none open.
-    void openWorkspace(const QString& path);
-    QString workspacePath() const { return m_workspacePath; }
+    // Opens (create = false) or creates a workspace; errors are shown in a
+    // message box unless quiet (then returned). Empty path: close.
+    bool openWorkspace(const QString& path, bool create = false, QString* error = nullptr);
+    QString workspacePath() const;
+    WorkspaceSession* session() const { return m_session; }
+    DashboardPanel* dashboard() const { return m_dashboard; }
+    SetupPanel* setup() const { return m_setup; }
+    RunsDock* runsDock() const { return m_runsDock; }
+    QTabWidget* tabs() const { return m_tabs; }
 
 signals:
     void workspaceChanged(const QString& path);
 
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
 private:
     void buildMenus();
+    void rebuildRecentMenu();
     void newWorkspace();
     void chooseWorkspace();
     void showAbout();
+    void showProblem(const QString& message);
+    void restoreSettings();
+    void saveSettings() const;
+    void onWorkspaceOpened(const QString& path);
 
+    WorkspaceSession* m_session = nullptr;
     QTabWidget* m_tabs = nullptr;
+    SetupPanel* m_setup = nullptr;
+    DashboardPanel* m_dashboard = nullptr;
     RunsDock* m_runsDock = nullptr;
-    QString m_workspacePath;
+    RunStatusBar* m_status = nullptr;
+    QMenu* m_recentMenu = nullptr;
 };
 
 }  // namespace reflab::ui

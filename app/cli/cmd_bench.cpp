@@ -1,13 +1,65 @@
-// reflab-cli bench: see ARCHITECTURE.md (the CLI contract). Not built yet: it says so and fails.
+// reflab-cli bench: the dispatcher of the benchmarks (ARCHITECTURE.md, bench --json). Each part
+// is one function returning JSON, declared in core/<module>/<module>_bench.h; the roofline is
+// measured in the same run. Speed is reported here, never asserted by tests.
+#include <iostream>
+
 #include "app/cli/commands.h"
 #include "core/base/error.h"
+#include "core/model/model_bench.h"
+// BENCH-STORE: #include "core/store/store_bench.h"   (helper "store" adds it)
+// BENCH-TRAIN: #include "core/train/train_bench.h"   (helper "train" adds it)
 
 namespace reflab::cli {
 
+namespace {
+struct BenchArgs {
+    std::string what = "all";
+    model::ModelBenchOptions model;
+    bool json = false;
+};
+
+void runBench(const BenchArgs& a) {
+    static const std::vector<std::string> kParts = {"generate", "score", "train", "store", "all"};
+    if (std::find(kParts.begin(), kParts.end(), a.what) == kParts.end())
+        throw reflab::Error("--what '" + a.what + "' is not one of generate, score, train, store, all");
+    const bool all = a.what == "all";
+    nlohmann::json out = nlohmann::json::object();
+    if (all || a.what == "generate" || a.what == "score") out["roofline"] = model::benchRoofline(a.model);
+    if (all || a.what == "generate")
+        out["generate"] = model::benchGenerate(a.model, out["roofline"]["bandwidth_gbs"].get<double>());
+    if (all || a.what == "score") out["score"] = model::benchScore(a.model);
+    if (all || a.what == "train") {
+        // BENCH-TRAIN: out["train"] = train::benchTrain(...);
+        if (!all) throw reflab::Error("--what train: the training benchmark is not in this build yet");
+    }
+    if (all || a.what == "store") {
+        // BENCH-STORE: out["store"] = store::benchStore(...);
+        if (!all) throw reflab::Error("--what store: the store benchmark is not in this build yet");
+    }
+    if (a.json) {
+        std::cout << out.dump() << std::endl;
+    } else {
+        std::cout << out.dump(2) << std::endl;
+    }
+}
+}  // namespace
+
 void addBenchCommand(CLI::App& app) {
-    auto* cmd = app.add_subcommand("bench", "(not available yet)");
-    cmd->allow_extras();
-    cmd->callback([] { throw reflab::Error("'bench' is not available in this build yet"); });
+    auto a = std::make_shared<BenchArgs>();
+    auto* cmd = app.add_subcommand("bench", "Benchmarks: generate | score | train | store | all");
+    cmd->add_option("--what", a->what, "generate | score | train | store | all")->capture_default_str();
+    cmd->add_option("--model", a->model.model_dir,
+                    "model directory (default: a random Qwen2.5-0.5B-shaped model in memory)");
+    cmd->add_option("--dtype", a->model.dtype, "compute dtype")->capture_default_str();
+    cmd->add_option("--device", a->model.device, "cpu | cuda")->capture_default_str();
+    cmd->add_option("--batch", a->model.batch, "generation rows")->capture_default_str();
+    cmd->add_option("--prompt-tokens", a->model.prompt_tokens, "prompt length per row")->capture_default_str();
+    cmd->add_option("--new-tokens", a->model.new_tokens, "generated tokens per row")->capture_default_str();
+    cmd->add_option("--score-sequences", a->model.score_sequences, "scored sequences")->capture_default_str();
+    cmd->add_option("--score-tokens", a->model.score_tokens, "tokens per scored sequence")->capture_default_str();
+    cmd->add_option("--seed", a->model.seed, "seed of the random model and prompts")->capture_default_str();
+    cmd->add_flag("--json", a->json, "one JSON object on stdout");
+    cmd->callback([a] { runBench(*a); });
 }
 
 }  // namespace reflab::cli

@@ -1,7 +1,22 @@
-// reflab: the GUI entry point. reflab [workspace.db]
+// reflab: the GUI entry point.
+//   reflab [workspace.db]              open the window (on the last workspace
+//   when none given) reflab --bench-ui                  print GUI benchmark
+//   figures as JSON and exit reflab --screenshots DIR [ws.db]   grab every
+//   panel as PNG into DIR and exit reflab --synthetic-workspace F.db  write
+//   made-up runs through core/store (demos, screenshots)
 #include <QApplication>
+#include <QCommandLineParser>
+#include <QDateTime>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QSettings>
+#include <cstdio>
 
 #include "core/base/runtime.h"
+#include "core/store/workspace.h"
+#include "ui/bench/screenshots.h"
+#include "ui/bench/synthetic_workspace.h"
+#include "ui/bench/ui_bench.h"
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
@@ -9,9 +24,56 @@ int main(int argc, char** argv) {
     QApplication::setOrganizationName("RefLab");
     QApplication::setApplicationName("RefLab");
     reflab::runtimeInit();
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription("RefLab: a workbench for verifier-free RL of language models");
+    parser.addHelpOption();
+    parser.addPositionalArgument("workspace", "Workspace database to open (.db)", "[workspace.db]");
+    QCommandLineOption bench("bench-ui", "Print GUI benchmark figures as JSON and exit.");
+    QCommandLineOption benchSeconds("bench-seconds", "Seconds of live streaming in --bench-ui.",
+                                    "seconds", "10");
+    QCommandLineOption shots("screenshots", "Grab every panel as PNG into DIR and exit.", "DIR");
+    QCommandLineOption synthetic(
+        "synthetic-workspace", "Write made-up runs into FILE through core/store and exit.", "FILE");
+    parser.addOptions({bench, benchSeconds, shots, synthetic});
+    parser.process(app);
+
+    if (parser.isSet(bench)) {
+        QJsonObject out;
+        out["dashboard_redraw"] = reflab::ui::benchDashboardRedraw();
+        out["live_stall"] = reflab::ui::benchLiveStall(parser.value(benchSeconds).toInt());
+        std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
+        return 0;
+    }
+    if (parser.isSet(synthetic)) {
+        try {
+            auto ws = reflab::store::Workspace::open(parser.value(synthetic).toStdString());
+            const double t0 = QDateTime::currentSecsSinceEpoch() - 3 * 3600;
+            const char* names[] = {"nover lr 1e-5", "nover lr 3e-5", "rgr baseline"};
+            for (int r = 0; r < 3; ++r) {
+                const std::string id = reflab::ui::createSyntheticRun(ws, names[r], 600, r);
+                reflab::ui::writeSyntheticSteps(ws, id, 0, 300 + 150 * r, 8, r, t0);
+                ws.setRunStatus(id, reflab::store::RunStatus::Stopped);
+            }
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "reflab: error: %s\n", e.what());
+            return 1;
+        }
+        return 0;
+    }
+
     reflab::ui::MainWindow window;
-    const QStringList args = QApplication::arguments();
-    if (args.size() > 1) window.openWorkspace(args.at(1));
+    const QStringList args = parser.positionalArguments();
+    QString path = args.isEmpty() ? QSettings().value("workspace/last").toString() : args.at(0);
+    if (!path.isEmpty() && (!args.isEmpty() || QFileInfo::exists(path)))
+        window.openWorkspace(path, /*create=*/!QFileInfo::exists(path));
+    if (parser.isSet(shots)) {
+        window.resize(1600, 1000);
+        window.show();
+        const int n = reflab::ui::takeScreenshots(window, parser.value(shots));
+        std::printf("%d screenshots written to %s\n", n, qPrintable(parser.value(shots)));
+        return n > 0 ? 0 : 1;
+    }
     window.show();
     return QApplication::exec();
 }

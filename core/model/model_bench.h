@@ -1,0 +1,32 @@
+// Benchmarks of the model core for `reflab-cli bench --what generate|score`: tokens/s of
+// batched generation and of teacher-forced scoring, with the machine's roofline measured in
+// the same run. Speed is reported, never asserted.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace reflab::model {
+
+struct ModelBenchOptions {
+    std::string model_dir;       // "" = random-weight Qwen2.5-0.5B-shaped model built in memory
+    std::string dtype = "bfloat16";
+    std::string device = "cpu";
+    int64_t batch = 8;           // generation rows
+    int64_t prompt_tokens = 32;  // per generation row
+    int64_t new_tokens = 64;     // per generation row
+    int64_t score_sequences = 8;
+    int64_t score_tokens = 128;  // per scored sequence: half context, half target
+    uint64_t seed = 1234;
+};
+
+// {"tokens_per_s", "prefill_tokens_per_s", "decode_tokens_per_s", "batch", "batch1_decode_tokens_per_s",
+//  "batch1_decode_gbs", "batch1_bandwidth_fraction", ...}
+nlohmann::json benchGenerate(const ModelBenchOptions& options, double bandwidth_gbs);
+// {"tokens_per_s", "sequences", "tokens_per_sequence", "target_tokens_per_s", "seconds"}
+nlohmann::json benchScore(const ModelBenchOptions& options);
+// {"gemm_gflops", "bandwidth_gbs", "dtype", "device"}
+nlohmann::json benchRoofline(const ModelBenchOptions& options);
+
+}  // namespace reflab::model

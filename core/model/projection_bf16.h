@@ -1,0 +1,18 @@
+// A bfloat16 matrix-vector kernel for the decode steps (few rows of x against a large weight):
+// streams each weight row once with AVX512-BF16 dot products (vdpbf16ps) straight from the
+// row-major (out, in) layout. oneDNN instead repacks the weight into its blocked layout on
+// every call, which triples the memory traffic of a bandwidth-bound decode step.
+#pragma once
+#include <torch/torch.h>
+
+namespace reflab::model {
+
+// True when this CPU has AVX512-BF16 (checked once).
+bool bf16GemvAvailable();
+
+// y = x W^T (+ b) for bf16 CPU tensors: x (M, K) contiguous with M <= 16, W (N, K) contiguous,
+// b (N) or undefined -> (M, N) bf16. Sums in float32, rounded once at the end. No autograd.
+// Preconditions (checked by the caller, projection()): bf16GemvAvailable().
+torch::Tensor bf16Gemv(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+
+}  // namespace reflab::model

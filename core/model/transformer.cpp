@@ -1,0 +1,144 @@
+// The causal LM forward with and without KV cache (see transformer.h).
+#include "core/model/transformer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <limits>
+
+#include "core/model/projection.h"
+
+namespace reflab::model {
+
+KvCache KvCache::selectRows(const torch::Tensor& rows) const {
+    KvCache out;
+    out.length = length;
+    out.capacity = capacity;
+    out.valid = valid.index_select(0, rows);
+    out.next_pos = next_pos.index_select(0, rows);
+    for (const LayerCache& l : layers)
+        out.layers.push_back({l.k.index_select(0, rows), l.v.index_select(0, rows)});
+    return out;
+}
+
+DecoderImpl::DecoderImpl(const ModelConfig& c) {
+    embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+    layers = register_module("layers", torch::nn::ModuleList());
+    for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+        layer_list.push_back(DecoderLayer(c));
+        layers->push_back(layer_list.back());
+    }
+    norm = register_module("norm", RmsNorm(c.hidden_size, c.rms_norm_eps));
+}
+
+TransformerImpl::TransformerImpl(const ModelConfig& c) : m_config(c) {
+    model = register_module("model", Decoder(c));
+    if (c.tie_word_embeddings) {
+        lm_head = model->embed_tokens->weight;
+    } else {
+        auto head = register_module("lm_head", std::make_shared<torch::nn::Module>());
+        lm_head = head->register_parameter("weight", torch::empty({c.vocab_size, c.hidden_size}));
+    }
+    // Not a buffer: Module::to(dtype) would round it to bf16; it stays float32 (see invFreq()).
+    m_inv_freq = ropeInverseFrequencies(c);
+}
+
+const torch::Tensor& TransformerImpl::invFreq(const torch::Device& device) {
+    if (m_inv_freq.device() != device) m_inv_freq = m_inv_freq.to(device);
+    return m_inv_freq;
+}
+
+void TransformerImpl::initRandom(uint64_t seed, double std) {
+    torch::NoGradGuard no_grad;
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+    for (auto& p : named_parameters()) {
+        const std::string& name = p.key();
+        torch::Tensor v = torch::empty(p.value().sizes(), torch::kFloat32);
+        if (name.find("norm") != std::string::npos) v.fill_(1.0);
+        else v.normal_(0, std, gen);
+        p.value().copy_(v);
+    }
+}
+
+torch::Tensor TransformerImpl::runLayers(torch::Tensor h, const AttentionInputs& in, KvCache* cache) {
+    for (size_t i = 0; i < model->layer_list.size(); ++i)
+        h = model->layer_list[i]->forward(h, in, cache ? &cache->layers[i] : nullptr);
+    return model->norm(h);
+}
+
+namespace {
+// Additive mask (B, 1, 1, T, L) float32: query t (absolute position start + t) sees key j when
+// j <= start + t and key j is a real token. Masked entries get float's lowest value (not -inf)
+// so a padding query with nothing to see yields a finite uniform row, as in HF.
+torch::Tensor attentionBias(const torch::Tensor& key_valid, int64_t start, int64_t T) {
+    const int64_t L = key_valid.size(1);
+    auto opts = torch::TensorOptions().device(key_valid.device());
+    torch::Tensor qpos = torch::arange(start, start + T, opts.dtype(torch::kInt64)).view({T, 1});
+    torch::Tensor kpos = torch::arange(0, L, opts.dtype(torch::kInt64)).view({1, L});
+    torch::Tensor allowed = (kpos <= qpos).unsqueeze(0) & key_valid.view({-1, 1, L});  // (B, T, L)
+    torch::Tensor bias = torch::zeros(allowed.sizes(), opts.dtype(torch::kFloat32));
+    bias.masked_fill_(allowed.logical_not(), std::numeric_limits<float>::lowest());
+    return bias.view({-1, 1, 1, T, L});
+}
+
+// Position ids from a left-padding mask: cumsum - 1, padding slots set to 1 as HF does.
+torch::Tensor positionsFromMask(const torch::Tensor& mask) {
+    torch::Tensor pos = mask.to(torch::kInt64).cumsum(1) - 1;
+    return pos.masked_fill(mask.logical_not(), 1);
+}
+}  // namespace
+
+torch::Tensor TransformerImpl::hidden(const torch::Tensor& ids, const torch::Tensor& attention_mask) {
+    const int64_t B = ids.size(0), T = ids.size(1);
+    AttentionInputs in;
+    torch::Tensor positions;
+    if (attention_mask.defined()) {
+        torch::Tensor valid = attention_mask.to(torch::kBool);
+        positions = positionsFromMask(valid);
+        in.bias = attentionBias(valid, 0, T);
+    } else {
+        positions = torch::arange(T, ids.options().dtype(torch::kInt64)).expand({B, T});
+    }
+    in.rope = ropeTables(positions, invFreq(ids.device()), lm_head.scalar_type());
+    torch::Tensor h = model->embed_tokens(ids);  // (B, T, C)
+    return runLayers(h, in, nullptr);
+}
+
+torch::Tensor TransformerImpl::hiddenCached(const torch::Tensor& ids, const torch::Tensor& attention_mask,
+                                            KvCache& cache) {
+    const int64_t T = ids.size(1);
+    TORCH_CHECK(cache.length + T <= cache.capacity, "KV cache overflow: ", cache.length, " + ", T,
+                " > ", cache.capacity);
+    torch::Tensor valid = attention_mask.defined() ? attention_mask.to(torch::kBool)
+                                                   : torch::ones_like(ids, torch::kBool);
+    cache.valid.narrow(1, cache.length, T).copy_(valid);
+    // Positions continue each row's count of real tokens.
+    torch::Tensor positions = cache.next_pos.unsqueeze(1) + valid.to(torch::kInt64).cumsum(1) - 1;
+    positions = positions.masked_fill(valid.logical_not(), 1);
+    cache.next_pos = cache.next_pos + valid.to(torch::kInt64).sum(1);
+    AttentionInputs in;
+    in.start = cache.length;
+    in.rope = ropeTables(positions, invFreq(ids.device()), lm_head.scalar_type());
+    in.bias = attentionBias(cache.valid.narrow(1, 0, cache.length + T), cache.length, T);
+    torch::Tensor h = model->embed_tokens(ids);
+    h = runLayers(h, in, &cache);
+    cache.length += T;
+    return h;
+}
+
+torch::Tensor TransformerImpl::logits(const torch::Tensor& hidden) {
+    return projection(hidden, lm_head, {}).to(torch::kFloat32);
+}
+
+KvCache TransformerImpl::newCache(int64_t batch, int64_t capacity) const {
+    KvCache c;
+    c.capacity = capacity;
+    auto opts = lm_head.options().requires_grad(false);
+    for (int64_t i = 0; i < m_config.num_hidden_layers; ++i)
+        c.layers.push_back({torch::zeros({batch, m_config.num_key_value_heads, capacity, m_config.head_dim}, opts),
+                            torch::zeros({batch, m_config.num_key_value_heads, capacity, m_config.head_dim}, opts)});
+    c.valid = torch::zeros({batch, capacity}, opts.dtype(torch::kBool));
+    c.next_pos = torch::zeros({batch}, opts.dtype(torch::kInt64));
+    return c;
+}
+
+}  // namespace reflab::model

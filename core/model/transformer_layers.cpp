@@ -1,0 +1,106 @@
+// Transformer building blocks (see transformer_layers.h). The arithmetic mirrors HF's eager
+// modeling code (Qwen2/Qwen3/Llama) so that logits agree with transformers within rounding.
+#include "core/model/transformer_layers.h"
+
+#include <cmath>
+
+#include "core/model/projection.h"
+
+namespace reflab::model {
+
+RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : m_eps(eps) {
+    weight = register_parameter("weight", torch::ones({dim}));
+}
+
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
+    torch::Tensor h = x.to(torch::kFloat32);
+    torch::Tensor var = h.pow(2).mean(-1, /*keepdim=*/true);
+    h = h * torch::rsqrt(var + m_eps);
+    return weight * h.to(x.scalar_type());
+}
+
+ProjImpl::ProjImpl(int64_t in, int64_t out, bool with_bias) {
+    weight = register_parameter("weight", torch::empty({out, in}));
+    if (with_bias) bias = register_parameter("bias", torch::zeros({out}));
+}
+
+torch::Tensor ProjImpl::forward(const torch::Tensor& x) { return projection(x, weight, bias); }
+
+MlpImpl::MlpImpl(const ModelConfig& c) {
+    gate_proj = register_module("gate_proj", Proj(c.hidden_size, c.intermediate_size, false));
+    up_proj = register_module("up_proj", Proj(c.hidden_size, c.intermediate_size, false));
+    down_proj = register_module("down_proj", Proj(c.intermediate_size, c.hidden_size, false));
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
+    return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
+}
+
+AttentionImpl::AttentionImpl(const ModelConfig& c)
+    : m_heads(c.num_attention_heads), m_kv_heads(c.num_key_value_heads), m_head_dim(c.head_dim) {
+    const int64_t q = m_heads * m_head_dim, kv = m_kv_heads * m_head_dim;
+    // Qwen2: bias on q/k/v only. Llama/Qwen3: attention_bias covers q/k/v and o.
+    const bool o_bias = c.attention_bias && c.architecture != "qwen2";
+    q_proj = register_module("q_proj", Proj(c.hidden_size, q, c.attention_bias));
+    k_proj = register_module("k_proj", Proj(c.hidden_size, kv, c.attention_bias));
+    v_proj = register_module("v_proj", Proj(c.hidden_size, kv, c.attention_bias));
+    o_proj = register_module("o_proj", Proj(q, c.hidden_size, o_bias));
+    if (c.qk_norm) {
+        q_norm = register_module("q_norm", RmsNorm(m_head_dim, c.rms_norm_eps));
+        k_norm = register_module("k_norm", RmsNorm(m_head_dim, c.rms_norm_eps));
+    }
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionInputs& in,
+                                     LayerCache* cache) {
+    const int64_t B = x.size(0), T = x.size(1), H = m_heads, Hkv = m_kv_heads, D = m_head_dim;
+    const int64_t G = H / Hkv;  // query heads per kv head
+    torch::Tensor q = q_proj(x).view({B, T, H, D});
+    torch::Tensor k = k_proj(x).view({B, T, Hkv, D});
+    torch::Tensor v = v_proj(x).view({B, T, Hkv, D}).transpose(1, 2);  // (B, Hkv, T, D)
+    if (q_norm) {
+        q = q_norm(q);
+        k = k_norm(k);
+    }
+    q = applyRope(q.transpose(1, 2), in.rope);  // (B, H, T, D)
+    k = applyRope(k.transpose(1, 2), in.rope);  // (B, Hkv, T, D)
+    if (cache) {
+        cache->k.narrow(2, in.start, T).copy_(k);
+        cache->v.narrow(2, in.start, T).copy_(v);
+        k = cache->k.narrow(2, 0, in.start + T);  // (B, Hkv, L, D), a view: no copy
+        v = cache->v.narrow(2, 0, in.start + T);
+    }
+    const int64_t L = k.size(2);
+    // Grouped-query attention without repeating k/v: the G query heads that share a kv head
+    // are stacked along time, (B, Hkv, G*T, D) x (B, Hkv, D, L) -> (B, Hkv, G*T, L).
+    torch::Tensor qg = q.reshape({B, Hkv, G * T, D});
+    torch::Tensor scores = torch::matmul(qg, k.transpose(2, 3)) * (1.0 / std::sqrt(double(D)));
+    scores = scores.to(torch::kFloat32).view({B, Hkv, G, T, L});
+    if (in.bias.defined()) {
+        scores = scores + in.bias;  // (B, 1, 1, T, L)
+    } else if (T > 1) {
+        scores = scores + torch::full({T, L}, -std::numeric_limits<float>::infinity(),
+                                      scores.options())
+                              .triu(L - T + 1);
+    }
+    torch::Tensor probs = torch::softmax(scores, -1).to(x.scalar_type()).view({B, Hkv, G * T, L});
+    torch::Tensor out = torch::matmul(probs, v);  // (B, Hkv, G*T, D)
+    out = out.view({B, H, T, D}).transpose(1, 2).reshape({B, T, H * D});
+    return o_proj(out);
+}
+
+DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c) {
+    self_attn = register_module("self_attn", Attention(c));
+    mlp = register_module("mlp", Mlp(c));
+    input_layernorm = register_module("input_layernorm", RmsNorm(c.hidden_size, c.rms_norm_eps));
+    post_attention_layernorm =
+        register_module("post_attention_layernorm", RmsNorm(c.hidden_size, c.rms_norm_eps));
+}
+
+torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const AttentionInputs& in,
+                                        LayerCache* cache) {
+    torch::Tensor h = x + self_attn->forward(input_layernorm(x), in, cache);
+    return h + mlp(post_attention_layernorm(h));
+}
+
+}  // namespace reflab::model

@@ -1,0 +1,53 @@
+// reflab::text::Tokenizer: byte-level BPE loaded from a Hugging Face tokenizer.json (Qwen2/2.5/3,
+// Llama 3, GPT-2 style files). Gives the ids Hugging Face `tokenizers` gives for the same file:
+// added/special tokens are matched first (leftmost-longest, with their lstrip/rstrip/
+// single_word/normalized flags), the rest is normalized (NFC, ...), split by the file's own
+// pre-tokenizer regex (PCRE2, UTF + Unicode properties), mapped to byte-level characters and
+// merged by rank. encode() never adds post-processor tokens (BOS/EOS): a chat template writes
+// them as text (e.g. "<|begin_of_text|>") and they are matched like any added token.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/error.h"
+
+namespace reflab::text {
+
+// A tokenizer file that cannot be used (names the file and the field) or text that cannot be
+// encoded (invalid UTF-8: names the byte offset).
+class TokenizerError : public reflab::Error {
+public:
+    explicit TokenizerError(const std::string& what) : reflab::Error(what) {}
+};
+
+struct TokenizerImpl;
+
+// Immutable after load; cheap to copy (shared impl); thread-safe const use (the per-word cache
+// is guarded inside).
+class Tokenizer {
+public:
+    static Tokenizer fromFile(const std::string& tokenizer_json_path);
+
+    // Added/special tokens written in the text are matched (as HF does by default).
+    // Throws TokenizerError on invalid UTF-8, naming the byte offset.
+    std::vector<int32_t> encode(std::string_view utf8) const;
+    // Ids with no token (e.g. the padded rows of a model's embedding) decode to nothing, as in
+    // HF. Byte sequences that are not valid UTF-8 become U+FFFD (one per maximal invalid run).
+    std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const;
+    std::optional<int32_t> tokenId(std::string_view token) const;  // vocab or added token
+    std::string tokenText(int32_t id) const;  // raw vocab string; throws for an id with no token
+    int32_t vocabSize() const;                // max id + 1
+    bool isSpecial(int32_t id) const;         // an added token marked "special"
+
+    const std::string& path() const;  // the tokenizer.json it was loaded from
+
+private:
+    explicit Tokenizer(std::shared_ptr<const TokenizerImpl> impl) : m_impl(std::move(impl)) {}
+    std::shared_ptr<const TokenizerImpl> m_impl;
+};
+
+}  // namespace reflab::text

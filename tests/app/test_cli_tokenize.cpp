@@ -1,0 +1,79 @@
+// reflab-cli tokenize, run as a real process on the committed Qwen3 tokenizer. Expected ids come
+// from the Hugging Face tokenizers JS library (as in vectors.jsonl).
+#include <QProcess>
+#include <QtTest>
+
+namespace {
+struct Result {
+    int code;
+    QString out;
+    QString err;
+};
+Result runCli(const QStringList& args, const QByteArray& stdin_data) {
+    QProcess p;
+    p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), args);
+    p.waitForStarted();
+    p.write(stdin_data);
+    p.closeWriteChannel();
+    p.waitForFinished(60000);
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+}
+const QString kModel = QStringLiteral(REFLAB_TEST_DATA "/tokenizers/qwen3");
+}  // namespace
+
+class TestCliTokenize : public QObject {
+    Q_OBJECT
+private slots:
+    void encodesJsonl() {
+        const Result r =
+            runCli({"tokenize", "--model", kModel},
+                   "{\"text\":\"Hello world\"}\n\n"
+                   "{\"text\":\"<|im_start|>user\\n\xE4\xBD\xA0\xE5\xA5\xBD<|im_end|>\"}\n");
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, QString("{\"ids\":[9707,1879]}\n"
+                                "{\"ids\":[151644,872,198,108386,151645]}\n"));
+    }
+    void decodesJsonl() {
+        const Result r = runCli({"tokenize", "--model", kModel, "--decode"},
+                                "{\"ids\":[151644,872,198,108386,151645]}\n{\"ids\":[]}\n");
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, QString::fromUtf8("{\"text\":\"<|im_start|>user\\n\xE4\xBD\xA0\xE5\xA5\xBD"
+                                          "<|im_end|>\"}\n{\"text\":\"\"}\n"));
+        const Result s = runCli({"tokenize", "--model", kModel, "--decode", "--skip-special"},
+                                "{\"ids\":[151644,872,198,108386,151645]}\n");
+        QCOMPARE(s.code, 0);
+        QCOMPARE(s.out, QString::fromUtf8("{\"text\":\"user\\n\xE4\xBD\xA0\xE5\xA5\xBD\"}\n"));
+    }
+    void badLineNamesItsNumber() {
+        const Result r = runCli({"tokenize", "--model", kModel},
+                                "{\"text\":\"ok\"}\n{\"txt\":\"no\"}\n{\"text\":\"never\"}\n");
+        QCOMPARE(r.code, 1);
+        QCOMPARE(r.out.count('\n'), 1);  // the first line was answered, the third never read
+        QVERIFY2(r.err.startsWith("reflab-cli: error: stdin line 2: "), qPrintable(r.err));
+        QVERIFY(r.err.contains("\"text\""));
+        QCOMPARE(r.err.trimmed().count('\n'), 0);
+
+        const Result j = runCli({"tokenize", "--model", kModel}, "{\"text\": \n");
+        QCOMPARE(j.code, 1);
+        QVERIFY2(j.err.startsWith("reflab-cli: error: stdin line 1: invalid JSON"),
+                 qPrintable(j.err));
+
+        const Result d = runCli({"tokenize", "--model", kModel, "--decode"}, "{\"ids\":[1,-5]}\n");
+        QCOMPARE(d.code, 1);
+        QVERIFY2(d.err.startsWith("reflab-cli: error: stdin line 1: ids[1]"), qPrintable(d.err));
+    }
+    void missingTokenizerIsAnError() {
+        QTemporaryDir empty;
+        const Result r = runCli({"tokenize", "--model", empty.path()}, "");
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.startsWith("reflab-cli: error: "), qPrintable(r.err));
+        QVERIFY(r.err.contains(empty.path() + "/tokenizer.json"));
+        const Result u = runCli({"tokenize"}, "");
+        QCOMPARE(u.code, 2);
+        QVERIFY(u.err.contains("--model"));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestCliTokenize)
+#include "test_cli_tokenize.moc"

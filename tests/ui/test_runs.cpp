@@ -1,0 +1,153 @@
+// Runs dock: the runs model over real store listings (QAbstractItemModelTester
+// while runs appear, change and vanish), checkboxes, colours, regex filter, the
+// status bar's rate/ETA.
+#include <QAbstractItemModelTester>
+#include <QLineEdit>
+#include <QSortFilterProxyModel>
+#include <QStatusBar>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/store/workspace.h"
+#include "ui/runs/run_controller.h"
+#include "ui/runs/run_status_bar.h"
+#include "ui/runs/runs_dock.h"
+#include "ui/runs/runs_model.h"
+
+using namespace reflab::ui;
+namespace store = reflab::store;
+
+namespace {
+store::NewRun newRun(const std::string& name, int64_t steps) {
+    store::NewRun r;
+    r.name = name;
+    r.kind = "nover";
+    r.recipe_json = R"({"model": {"device": "cpu"}})";
+    r.steps = steps;
+    return r;
+}
+}  // namespace
+
+class TestRuns : public QObject {
+    Q_OBJECT
+private slots:
+    void modelFollowsListings() {
+        QTemporaryDir dir;
+        auto ws = store::Workspace::open(dir.filePath("w.db").toStdString());
+        RunsModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QSignalSpy checked(&model, &RunsModel::checkedRunsChanged);
+        const std::string a = ws.createRun(newRun("alpha", 100));
+        const std::string b = ws.createRun(newRun("beta", 50));
+        model.setRuns(ws.listRuns());
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.index(0, RunsModel::Name).data().toString(), QString("alpha"));
+        QCOMPARE(model.index(0, RunsModel::Status).data().toString(), QString("running"));
+        QCOMPARE(model.index(0, RunsModel::Progress).data().toString(), QString("0 / 100"));
+        // Colours: distinct, stable, the same the dashboard gets.
+        const QColor ca = model.color(QString::fromStdString(a));
+        QVERIFY(ca != model.color(QString::fromStdString(b)));
+        QCOMPARE(model.index(0, RunsModel::Name).data(Qt::DecorationRole).value<QColor>(), ca);
+        // Check one run.
+        QVERIFY(model.setData(model.index(1, RunsModel::Name), Qt::Checked, Qt::CheckStateRole));
+        QCOMPARE(model.checkedRuns(), QStringList({QString::fromStdString(b)}));
+        QCOMPARE(checked.count(), 1);
+        // Progress and status change in place; a third run appears at the end.
+        store::StepRecord s;
+        s.step = 9;
+        s.metrics = {{"reward/total", 0.5}};
+        ws.writeStep(a, s);
+        ws.setRunStatus(b, store::RunStatus::Stopped);
+        const std::string c = ws.createRun(newRun("gamma", 10));
+        model.setRuns(ws.listRuns());
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.index(0, RunsModel::Progress).data().toString(), QString("10 / 100"));
+        QCOMPARE(model.index(1, RunsModel::Status).data().toString(), QString("stopped"));
+        QCOMPARE(model.color(QString::fromStdString(a)), ca);
+        QCOMPARE(model.checkedRuns(), QStringList({QString::fromStdString(b)}));
+        // A deleted run vanishes, and with it its check.
+        ws.deleteRun(b);
+        model.setRuns(ws.listRuns());
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.checkedRuns(), QStringList());
+        QCOMPARE(model.index(1, RunsModel::Name).data().toString(), QString("gamma"));
+        QCOMPARE(model.color(QString::fromStdString(a)), ca);
+        Q_UNUSED(c);
+    }
+
+    void dockFiltersByRegex() {
+        QTemporaryDir dir;
+        auto ws = store::Workspace::open(dir.filePath("w.db").toStdString());
+        for (const char* n : {"nover-lr1e-5", "nover-lr3e-5", "rgr-base"})
+            ws.createRun(newRun(n, 10));
+        RunsModel model;
+        model.setRuns(ws.listRuns());
+        RunController controller;
+        RunsDock dock(&model, &controller);
+        auto* proxy = qobject_cast<QSortFilterProxyModel*>(dock.table()->model());
+        QAbstractItemModelTester tester(proxy,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        dock.setFilter("^nover-lr[13]e");
+        QCOMPARE(proxy->rowCount(), 2);
+        dock.setFilter("rgr");
+        QCOMPARE(proxy->rowCount(), 1);
+        dock.setFilter("nover[");  // invalid: the filter stays as it was
+        QCOMPARE(proxy->rowCount(), 1);
+        QVERIFY(!dock.findChild<QLineEdit*>("runsFilter")->styleSheet().isEmpty());
+        dock.setFilter("");
+        QCOMPARE(proxy->rowCount(), 3);
+    }
+
+    void renameAndDeleteGoThroughTheStore() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("w.db");
+        std::string id;
+        {
+            auto ws = store::Workspace::open(path.toStdString());
+            id = ws.createRun(newRun("old", 10));
+            ws.setRunStatus(id, store::RunStatus::Stopped);
+        }
+        RunController controller;
+        controller.setWorkspace(path);
+        QString error;
+        QVERIFY2(controller.renameRun(QString::fromStdString(id), "new name", &error),
+                 qPrintable(error));
+        auto ws = store::Workspace::open(path.toStdString(), true);
+        QCOMPARE(QString::fromStdString(ws.run(id)->name), QString("new name"));
+        QVERIFY2(controller.deleteRun(QString::fromStdString(id), &error), qPrintable(error));
+        QVERIFY(!ws.run(id));
+        QVERIFY(!controller.stopRun("x", 0, &error));
+        QVERIFY(error.contains("no writer"));
+    }
+
+    void rateAndEta() {
+        // steps 0 -> 10 in 5 s: 2 steps/s; then 10 -> 16 in 2 s: 3 steps/s,
+        // smoothed 0.7 * 2 + 0.3 * 3 = 2.3.
+        RunStatusBar::Rate r = RunStatusBar::advance({}, 0, 100.0);
+        QCOMPARE(r.perSecond, 0.0);
+        r = RunStatusBar::advance(r, 10, 105.0);
+        QCOMPARE(r.perSecond, 2.0);
+        r = RunStatusBar::advance(r, 16, 107.0);
+        QVERIFY(std::fabs(r.perSecond - 2.3) < 1e-12);
+        QCOMPARE(RunStatusBar::advance(r, 3, 110.0).perSecond,
+                 0.0);  // resumed: start over
+        QCOMPARE(formatDuration(3725), QString("1h 02m"));
+        QCOMPARE(formatDuration(250), QString("4m 10s"));
+
+        QTemporaryDir dir;
+        auto ws = store::Workspace::open(dir.filePath("w.db").toStdString());
+        const std::string a = ws.createRun(newRun("alpha", 100));
+        RunsModel model;
+        QStatusBar bar;
+        RunStatusBar status(&bar, &model);
+        model.setRuns(ws.listRuns());
+        QVERIFY(status.text().contains("1 active run"));
+        QVERIFY(status.text().contains("alpha: step 0 / 100"));
+        QVERIFY(status.text().contains("device cpu"));
+    }
+};
+
+QTEST_MAIN(TestRuns)
+#include "test_runs.moc"

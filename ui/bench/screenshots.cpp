@@ -1,0 +1,58 @@
+// Screenshots of the main window (see screenshots.h).
+#include "ui/bench/screenshots.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QEventLoop>
+#include <QPixmap>
+#include <QTabWidget>
+#include <QTimer>
+
+#include "ui/dashboard/dashboard_panel.h"
+#include "ui/main_window.h"
+#include "ui/runs/runs_model.h"
+#include "ui/setup/setup_panel.h"
+#include "ui/workspace/workspace_session.h"
+
+namespace reflab::ui {
+
+namespace {
+
+void wait(int ms) {
+    QEventLoop loop;
+    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    loop.exec();
+}
+
+}  // namespace
+
+int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
+    QDir().mkpath(dir);
+    int written = 0;
+    auto shoot = [&](const QString& name) {
+        wait(400);
+        if (window.grab().save(QDir(dir).filePath(name + ".png"))) ++written;
+    };
+    wait(settle_ms);
+    // Show the running runs plus the most recent others, as a researcher
+    // comparing would.
+    QStringList runs;
+    for (const auto& r : window.session()->runs()->runs()) runs << QString::fromStdString(r.id);
+    while (runs.size() > 4) runs.removeFirst();
+    window.session()->runs()->setCheckedRuns(runs);
+    window.tabs()->setCurrentWidget(window.dashboard());
+    window.dashboard()->fitAll();
+    shoot("dashboard");
+    window.tabs()->setCurrentWidget(window.setup());
+    auto* setupTabs = window.setup()->findChild<QTabWidget*>("setupTabs");
+    const QStringList pages = {"setup_model_data", "setup_template", "setup_rewards",
+                               "setup_training", "setup_try_rewards"};
+    for (int i = 0; i < setupTabs->count() && i < pages.size(); ++i) {
+        setupTabs->setCurrentIndex(i);
+        shoot(pages[i]);
+    }
+    setupTabs->setCurrentIndex(0);
+    return written;
+}
+
+}  // namespace reflab::ui

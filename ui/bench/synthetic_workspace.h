@@ -1,0 +1,22 @@
+// Synthetic run data written through core/store's writer, exactly as the
+// trainer writes it: for the live-update benchmark and for screenshots when no
+// trained run is at hand. The curves are made up (noisy learning curves);
+// nothing here pretends to be a training result.
+#pragma once
+#include <string>
+
+namespace reflab::store {
+class Workspace;
+}
+
+namespace reflab::ui {
+
+// Writes steps [first, first + n) of a run with the dashboard's usual metrics
+// (reward/total, reward components, format rate, eval, kl, entropy, length,
+// loss, grad norm, tokens/s, zero-std fraction) and `rollouts` rollouts per
+// step. `seed` varies the curves per run.
+void writeSyntheticSteps(store::Workspace& ws, const std::string& run, int first, int n,
+                         int rollouts, int seed, double start_time);
+std::string createSyntheticRun(store::Workspace& ws, const std::string& name, int steps, int seed);
+
+}  // namespace reflab::ui

@@ -1,0 +1,478 @@
+// One dashboard chart over the SeriesStore (see metric_chart.h).
+#include "ui/dashboard/metric_chart.h"
+
+#include "ui/dashboard/column_envelope.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QFileDialog>
+#include <QMenu>
+#include <QMessageBox>
+#include <QTextStream>
+#include <cmath>
+
+namespace reflab::ui {
+
+namespace {
+
+// The raw series' colour: the run colour washed out towards white, opaque. An alpha pen would
+// look the same but sends Qt down its slow blended-stroke path.
+QColor faint(const QColor& c) {
+    const double a = 0.3;
+    return QColor::fromRgbF(1 - a + a * c.redF(), 1 - a + a * c.greenF(), 1 - a + a * c.blueF());
+}
+
+QString formatKey(double key, XAxisMode mode) {
+    switch (mode) {
+        case XAxisMode::Step:
+            return QString("step %1").arg(static_cast<qint64>(std::llround(key)));
+        case XAxisMode::RelativeTime: {
+            const qint64 s = static_cast<qint64>(std::llround(key));
+            return QString("%1:%2:%3")
+                .arg(s / 3600)
+                .arg((s / 60) % 60, 2, 10, QChar('0'))
+                .arg(s % 60, 2, 10, QChar('0'));
+        }
+        case XAxisMode::WallTime:
+            return QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(key * 1000.0))
+                .toString("yyyy-MM-dd hh:mm:ss");
+    }
+    return {};
+}
+
+}  // namespace
+
+QString formatValue(double v) {
+    if (!std::isfinite(v)) return QString::number(v);
+    const double a = std::fabs(v);
+    if (a != 0.0 && (a < 1e-3 || a >= 1e5)) return QString::number(v, 'e', 3);
+    return QString::number(v, 'g', 4);
+}
+
+MetricChart::MetricChart(const QString& metric, const SeriesStore* store, QWidget* parent)
+    : QCustomPlot(parent), m_metric(metric), m_store(store) {
+    setObjectName("chart:" + metric);
+    setMinimumSize(320, 230);
+    setNoAntialiasingOnDrag(true);
+    setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    axisRect()->setRangeDrag(Qt::Horizontal);
+    axisRect()->setRangeZoom(Qt::Horizontal);
+
+    plotLayout()->insertRow(0);
+    QFont titleFont = font();
+    titleFont.setPointSizeF(titleFont.pointSizeF() + 1);
+    titleFont.setBold(true);
+    auto* title = new QCPTextElement(this, metricTitle(metric), titleFont);
+    plotLayout()->addElement(0, 0, title);
+
+    QFont tickFont = font();
+    tickFont.setPointSizeF(std::max(8.0, tickFont.pointSizeF() - 1));
+    for (QCPAxis* axis : {xAxis, yAxis}) {
+        axis->setTickLabelFont(tickFont);
+        axis->setLabelFont(font());
+        axis->grid()->setPen(QPen(QColor(0, 0, 0, 28), 1, Qt::DotLine));
+    }
+    xAxis->setLabel(tr("step"));
+    yAxis->ticker()->setTickCount(5);
+    xAxis->ticker()->setTickCount(5);
+
+    addLayer("crosshair", layer("main"), QCustomPlot::limAbove);
+    m_overlay = layer("crosshair");
+    m_overlay->setMode(QCPLayer::lmBuffered);  // the crosshair repaints without the data
+    m_crossLine = new QCPItemStraightLine(this);
+    m_crossLine->setLayer(m_overlay);
+    m_crossLine->setPen(QPen(QColor(80, 80, 80), 1, Qt::DashLine));
+    m_crossLine->setClipToAxisRect(true);
+    m_crossLine->setVisible(false);
+
+    setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(this, &QWidget::customContextMenuRequested, this, &MetricChart::showContextMenu);
+    connect(this, &QCustomPlot::mouseMove, this, &MetricChart::onMouseMove);
+    connect(this, &QCustomPlot::beforeReplot, this, &MetricChart::updateEnvelopes);
+    connect(this, &QCustomPlot::mouseDoubleClick, this, [this] { emit fitRequested(); });
+    connect(xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this,
+            [this](const QCPRange& r) {
+                if (!m_settingRange) emit keyRangeChangedByUser(r);
+            });
+}
+
+void MetricChart::setRuns(const QStringList& runs, const QHash<QString, RunStyle>& styles) {
+    m_styles = styles;
+    for (auto it = m_graphs.begin(); it != m_graphs.end(); ++it) {
+        removePlottable(it->envBars);
+        removeGraph(it->envCenter);
+        removeGraph(it->raw);
+        removeGraph(it->smooth);
+        removeGraph(it->smoothDrawn);
+    }
+    m_envelopeKey.clear();
+    m_graphs.clear();
+    m_runs = runs;
+    // Raw graphs first so that every smoothed line is drawn above every faint raw line.
+    for (const QString& run : runs) {
+        const QColor c = styles.value(run).color;
+        RunGraphs g;
+        g.raw = addGraph();
+        g.raw->setPen(QPen(faint(c), 1));
+        g.raw->setAntialiased(false);
+        g.raw->setVisible(m_rawVisible);
+        g.raw->setName(styles.value(run).name);
+        g.envCenter = addGraph();
+        g.envCenter->setLineStyle(QCPGraph::lsNone);
+        g.envCenter->setPen(Qt::NoPen);
+        g.envBars = new QCPErrorBars(xAxis, yAxis);
+        g.envBars->setDataPlottable(g.envCenter);
+        g.envBars->setPen(QPen(faint(c), 1));
+        g.envBars->setAntialiased(false);
+        g.envBars->setWhiskerWidth(0);
+        g.envBars->setSymbolGap(0);
+        g.envBars->setVisible(false);
+        m_graphs.insert(run, g);
+    }
+    for (const QString& run : runs) {
+        RunGraphs& g = m_graphs[run];
+        g.smooth = addGraph();
+        // Width 1 on purpose: any wider pen makes Qt stroke the polyline as a path, which
+        // costs seconds instead of milliseconds on 100k noisy points.
+        g.smooth->setPen(QPen(styles.value(run).color, 1));
+        g.smooth->setName(styles.value(run).name);
+        g.smoothDrawn = addGraph();
+        g.smoothDrawn->setPen(g.smooth->pen());
+        g.smoothDrawn->setAdaptiveSampling(false);
+        rebuildRun(run);
+    }
+}
+
+void MetricChart::keysOf(const QString& run, const MetricSeries& s, int from,
+                         QVector<double>& out) const {
+    out.resize(s.size() - from);
+    const double t0 = m_xMode == XAxisMode::RelativeTime ? m_store->startTime(run) : 0.0;
+    for (int i = from; i < s.size(); ++i) {
+        switch (m_xMode) {
+            case XAxisMode::Step:
+                out[i - from] = s.steps[i];
+                break;
+            case XAxisMode::RelativeTime:
+                out[i - from] = s.times[i] - t0;
+                break;
+            case XAxisMode::WallTime:
+                out[i - from] = s.times[i];
+                break;
+        }
+    }
+}
+
+void MetricChart::rebuildRun(const QString& run) {
+    auto it = m_graphs.find(run);
+    if (it == m_graphs.end()) return;
+    it->raw->data()->clear();
+    it->smooth->data()->clear();
+    appendPoints(run, 0);
+}
+
+void MetricChart::appendPoints(const QString& run, int from) {
+    m_envelopeKey.clear();
+    auto it = m_graphs.find(run);
+    const MetricSeries* s = m_store->series(run, m_metric);
+    if (it == m_graphs.end() || !s) return;
+    if (from == 0) {
+        it->raw->data()->clear();
+        it->smooth->data()->clear();
+    }
+    if (from >= s->size()) return;
+    QVector<double> keys;
+    keysOf(run, *s, from, keys);
+    // Times may repeat or, for wall time across a resume, step back: only steps are
+    // guaranteed ascending, so only step keys skip the sort.
+    const bool sorted = m_xMode == XAxisMode::Step;
+    it->raw->addData(keys, s->values.mid(from), sorted);
+    it->smooth->addData(keys, s->smoothed.mid(from), sorted);
+}
+
+void MetricChart::setXMode(XAxisMode mode) {
+    m_xMode = mode;
+    switch (mode) {
+        case XAxisMode::Step:
+            xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+            xAxis->setLabel(tr("step"));
+            break;
+        case XAxisMode::RelativeTime: {
+            QSharedPointer<QCPAxisTickerTime> t(new QCPAxisTickerTime);
+            t->setTimeFormat("%h:%m:%s");
+            xAxis->setTicker(t);
+            xAxis->setLabel(tr("time since start (h:m:s)"));
+            break;
+        }
+        case XAxisMode::WallTime: {
+            QSharedPointer<QCPAxisTickerDateTime> t(new QCPAxisTickerDateTime);
+            t->setDateTimeFormat("hh:mm:ss");
+            xAxis->setTicker(t);
+            xAxis->setLabel(tr("wall time"));
+            break;
+        }
+    }
+    xAxis->ticker()->setTickCount(5);
+    for (const QString& run : m_runs) rebuildRun(run);
+}
+
+void MetricChart::setRawVisible(bool visible) {
+    m_rawVisible = visible;
+    m_envelopeKey.clear();
+}
+
+void MetricChart::updateEnvelopes() {
+    const QCPRange range = xAxis->range();
+    const int columns = std::max(1, axisRect()->width());
+    QString key =
+        QString("%1 %2 %3 %4").arg(range.lower).arg(range.upper).arg(columns).arg(m_rawVisible);
+    for (const QString& run : m_runs)
+        key += ' ' + QString::number(m_graphs.value(run).raw->dataCount());
+    if (key == m_envelopeKey) return;
+    m_envelopeKey = key;
+    for (const RunGraphs& g : std::as_const(m_graphs)) {
+        auto data = g.raw->data();
+        const auto begin = data->findBegin(range.lower, /*expandedRange=*/false);
+        const auto end = data->findEnd(range.upper, /*expandedRange=*/false);
+        // Dense: more than two points per pixel column; a line would be a zig-zag that costs
+        // Qt a stroke per column. Drawn instead: the raw envelope as one segment per column,
+        // and the smoothed line through its column means (the envelope keeps the extremes).
+        // Dense and unsmoothed, the envelope is the series itself, drawn in the run's colour.
+        const bool dense = (end - begin) > 2 * columns;
+        g.raw->setVisible(m_rawVisible && !dense);
+        g.smooth->setVisible(!dense);
+        g.smoothDrawn->setVisible(dense && m_rawVisible);
+        g.envBars->setVisible(dense);
+        g.envBars->setPen(m_rawVisible ? g.raw->pen() : g.smooth->pen());
+        if (!dense) {
+            g.envCenter->data()->clear();
+            g.smoothDrawn->data()->clear();
+            continue;
+        }
+        if (m_rawVisible) {
+            auto sdata = g.smooth->data();
+            const ColumnEnvelope smooth =
+                columnEnvelope(sdata->findBegin(range.lower, false),
+                               sdata->findEnd(range.upper, false), range, columns);
+            g.smoothDrawn->setData(smooth.keys, smooth.means, /*alreadySorted=*/true);
+        }
+        ColumnEnvelope env = columnEnvelope(begin, end, range, columns);
+        // A column whose points are all equal still gets one pixel, as the line would.
+        const double halfPixel = 0.5 * yAxis->range().size() / std::max(1, axisRect()->height());
+        if (yAxis->scaleType() == QCPAxis::stLinear)
+            for (double& h : env.halfSpans) h = std::max(h, halfPixel);
+        g.envCenter->setData(env.keys, env.centers, /*alreadySorted=*/true);
+        g.envBars->setData(env.halfSpans);
+    }
+}
+
+void MetricChart::refreshSmoothed() {
+    m_envelopeKey.clear();
+    for (const QString& run : m_runs) {
+        const MetricSeries* s = m_store->series(run, m_metric);
+        const RunGraphs g = m_graphs.value(run);
+        if (!s || !g.smooth) continue;
+        QVector<double> keys;
+        keysOf(run, *s, 0, keys);
+        g.smooth->setData(keys, s->smoothed, /*alreadySorted=*/m_xMode == XAxisMode::Step);
+    }
+}
+
+void MetricChart::setLogScale(bool log) {
+    m_envelopeKey.clear();
+    m_logScale = log;
+    if (log) {
+        yAxis->setScaleType(QCPAxis::stLogarithmic);
+        yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog));
+    } else {
+        yAxis->setScaleType(QCPAxis::stLinear);
+        yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    }
+    yAxis->ticker()->setTickCount(5);
+}
+
+QCPRange MetricChart::dataKeyRange(bool& found) const {
+    found = false;
+    QCPRange range;
+    for (const RunGraphs& g : m_graphs) {
+        bool ok = false;
+        const QCPRange r = g.raw->getKeyRange(ok);
+        if (!ok) continue;
+        range =
+            found ? QCPRange(std::min(range.lower, r.lower), std::max(range.upper, r.upper)) : r;
+        found = true;
+    }
+    return range;
+}
+
+void MetricChart::setKeyRange(const QCPRange& range) {
+    m_settingRange = true;
+    xAxis->setRange(range);
+    m_settingRange = false;
+}
+
+void MetricChart::fitValueRange() {
+    const QCP::SignDomain domain = m_logScale ? QCP::sdPositive : QCP::sdBoth;
+    bool found = false;
+    QCPRange range;
+    for (const RunGraphs& g : m_graphs) {
+        for (QCPGraph* graph : {g.raw, g.smooth}) {
+            if (graph == g.raw && !m_rawVisible) continue;
+            bool ok = false;
+            const QCPRange r = graph->getValueRange(ok, domain, xAxis->range());
+            if (!ok) continue;
+            range = found ? QCPRange(std::min(range.lower, r.lower), std::max(range.upper, r.upper))
+                          : r;
+            found = true;
+        }
+    }
+    if (!found) return;
+    if (m_logScale) {
+        range = QCPRange(range.lower / 1.3, range.upper * 1.3);
+    } else {
+        const double pad = range.size() > 0 ? range.size() * 0.06
+                                            : std::max(1e-9, std::fabs(range.lower) * 0.05 + 0.05);
+        range = QCPRange(range.lower - pad, range.upper + pad);
+    }
+    yAxis->setRange(range);
+}
+
+void MetricChart::onMouseMove(QMouseEvent* event) {
+    if (event->buttons() != Qt::NoButton) return;  // dragging: the crosshair would lag
+    if (!axisRect()->rect().contains(event->pos())) {
+        emit crosshairLeft();
+        return;
+    }
+    emit crosshairMoved(xAxis->pixelToCoord(event->pos().x()));
+}
+
+void MetricChart::leaveEvent(QEvent* event) {
+    QCustomPlot::leaveEvent(event);
+    emit crosshairLeft();
+}
+
+void MetricChart::setCrosshair(double key) {
+    QStringList lines{formatKey(key, m_xMode)};
+    QVector<QColor> colors{QColor(40, 40, 40)};
+    for (const QString& run : m_runs) {
+        const RunGraphs g = m_graphs.value(run);
+        if (!g.smooth || g.smooth->data()->isEmpty()) continue;
+        auto data = g.smooth->data();
+        auto it = data->findBegin(key, /*expandedRange=*/false);
+        if (it == data->constEnd()) --it;
+        if (it != data->constBegin()) {
+            auto prev = it - 1;
+            if (std::fabs(prev->key - key) < std::fabs(it->key - key)) it = prev;
+        }
+        const int index = static_cast<int>(it - data->constBegin());
+        QString line = QString("%1: %2").arg(m_styles.value(run).name, formatValue(it->value));
+        if (m_rawVisible && index < g.raw->data()->size())
+            line += QString("  (raw %1)")
+                        .arg(formatValue((g.raw->data()->constBegin() + index)->value));
+        lines << line;
+        colors << m_styles.value(run).color.darker(115);
+    }
+    m_crossLine->point1->setCoords(key, 0);
+    m_crossLine->point2->setCoords(key, 1);
+    m_crossLine->setVisible(true);
+    setCrosshairLines(lines, colors);
+    m_overlay->replot();
+}
+
+void MetricChart::hideCrosshair() {
+    if (!m_crossLine->visible()) return;
+    m_crossLine->setVisible(false);
+    setCrosshairLines({}, {});
+    m_overlay->replot();
+}
+
+void MetricChart::setCrosshairLines(const QStringList& lines, const QVector<QColor>& colors) {
+    m_crosshairLines = lines;
+    while (m_crossTexts.size() < lines.size()) {
+        auto* text = new QCPItemText(this);
+        text->setLayer(m_overlay);
+        text->setClipToAxisRect(true);
+        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+        text->setBrush(QColor(255, 255, 255, 215));
+        text->setPadding(QMargins(4, 1, 4, 1));
+        if (m_crossTexts.isEmpty()) {
+            text->position->setType(QCPItemPosition::ptAxisRectRatio);
+            text->position->setAxisRect(axisRect());
+            text->position->setCoords(0.02, 0.03);
+        } else {
+            text->position->setParentAnchor(m_crossTexts.back()->bottomLeft);
+            text->position->setCoords(0, 0);
+        }
+        m_crossTexts.append(text);
+    }
+    for (int i = 0; i < m_crossTexts.size(); ++i) {
+        const bool on = i < lines.size();
+        m_crossTexts[i]->setVisible(on);
+        if (!on) continue;
+        m_crossTexts[i]->setText(lines[i]);
+        m_crossTexts[i]->setColor(colors[i]);
+        QFont f = font();
+        f.setBold(i > 0);
+        m_crossTexts[i]->setFont(f);
+    }
+}
+
+bool MetricChart::exportCsv(const QString& path, QString* error) const {
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) {
+        if (error) *error = tr("%1: %2").arg(path, file.errorString());
+        return false;
+    }
+    QTextStream out(&file);
+    out << "run,name,metric,step,time,value,smoothed\n";
+    for (const QString& run : m_runs) {
+        const MetricSeries* s = m_store->series(run, m_metric);
+        if (!s) continue;
+        QString name = m_styles.value(run).name;
+        name.replace('"', "\"\"");
+        for (int i = 0; i < s->size(); ++i)
+            out << run << ",\"" << name << "\"," << m_metric << ','
+                << static_cast<qint64>(s->steps[i]) << ',' << QString::number(s->times[i], 'f', 3)
+                << ',' << QString::number(s->values[i], 'g', 17) << ','
+                << QString::number(s->smoothed[i], 'g', 17) << '\n';
+    }
+    out.flush();
+    if (file.error() != QFileDevice::NoError) {
+        if (error) *error = tr("%1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+bool MetricChart::exportPng(const QString& path) {
+    return savePng(path, width(), height(), /*scale=*/2.0);
+}
+
+int MetricChart::graphPointCount() const {
+    int n = 0;
+    for (const RunGraphs& g : m_graphs) n += g.raw->data()->size();
+    return n;
+}
+
+void MetricChart::showContextMenu(const QPoint& pos) {
+    QMenu menu(this);
+    const QString base = m_metric;
+    QString stem = base;
+    stem.replace('/', '_');
+    menu.addAction(tr("Export PNG..."), this, [this, stem] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart as PNG"),
+                                                          stem + ".png", tr("PNG image (*.png)"));
+        if (!path.isEmpty()) exportPng(path);
+    });
+    menu.addAction(tr("Export CSV..."), this, [this, stem] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart data as CSV"),
+                                                          stem + ".csv", tr("CSV (*.csv)"));
+        QString error;
+        if (!path.isEmpty() && !exportCsv(path, &error))
+            QMessageBox::warning(this, tr("Export failed"), error);
+    });
+    menu.addSeparator();
+    menu.addAction(tr("Fit all data (double-click)"), this, [this] { emit fitRequested(); });
+    menu.exec(mapToGlobal(pos));
+}
+
+}  // namespace reflab::ui

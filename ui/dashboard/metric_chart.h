@@ -1,0 +1,94 @@
+// One dashboard chart: one metric, the selected runs overlaid in their colours, smoothed line in
+// front of the faint raw series, a crosshair that reads every run's value, PNG/CSV export.
+// Drawing is decimated by QCustomPlot's adaptive sampling (min/max per pixel column, so spikes
+// stay visible); the chart's graphs hold copies of the data, the SeriesStore keeps the record.
+#pragma once
+#include <qcustomplot.h>
+#include <QHash>
+#include <QStringList>
+
+#include "ui/dashboard/series_store.h"
+
+namespace reflab::ui {
+
+enum class XAxisMode { Step, RelativeTime, WallTime };
+
+struct RunStyle {
+    QString name;
+    QColor color;
+};
+
+class MetricChart : public QCustomPlot {
+    Q_OBJECT
+public:
+    MetricChart(const QString& metric, const SeriesStore* store, QWidget* parent = nullptr);
+    const QString& metric() const { return m_metric; }
+
+    // Shows exactly these runs (in this order), redrawing their data from the store.
+    void setRuns(const QStringList& runs, const QHash<QString, RunStyle>& styles);
+    const QStringList& runs() const { return m_runs; }
+    // The store's points [from, size) of the run are new (from == 0: redraw the run).
+    void appendPoints(const QString& run, int from);
+    void setXMode(XAxisMode mode);  // redraws every run with the new keys
+    void setRawVisible(bool visible);
+    void refreshSmoothed();  // after the store's smoothing changed
+    void setLogScale(bool log);
+
+    // Union of the key ranges of the runs shown; found is false when there is no data.
+    QCPRange dataKeyRange(bool& found) const;
+    void setKeyRange(const QCPRange& range);  // does not emit keyRangeChangedByUser
+    void fitValueRange();                     // y to the data inside the visible key range
+
+    void setCrosshair(double key);
+    void hideCrosshair();
+    // The crosshair's lines: the x value, then "run name: smoothed (raw)" per run; for tests.
+    QStringList crosshairLines() const { return m_crosshairLines; }
+
+    // CSV of every point of the runs shown: run,name,step,time,value,smoothed.
+    bool exportCsv(const QString& path, QString* error = nullptr) const;
+    bool exportPng(const QString& path);
+    int graphPointCount() const;  // points held by the raw graphs, for tests
+
+signals:
+    void keyRangeChangedByUser(const QCPRange& range);
+    void crosshairMoved(double key);
+    void crosshairLeft();
+    void fitRequested();
+
+protected:
+    void leaveEvent(QEvent* event) override;
+
+private:
+    struct RunGraphs {
+        QCPGraph* raw = nullptr;          // every point; drawn itself only where sparse
+        QCPGraph* smooth = nullptr;       // every smoothed point; drawn itself only where sparse
+        QCPGraph* smoothDrawn = nullptr;  // where dense: the column means of the smoothed series
+        QCPGraph* envCenter = nullptr;    // column centres of the raw envelope (not drawn)
+        QCPErrorBars* envBars = nullptr;  // the raw envelope where dense
+    };
+    void updateEnvelopes();  // before each replot: raw as line or as column envelope
+    void rebuildRun(const QString& run);
+    void keysOf(const QString& run, const MetricSeries& s, int from, QVector<double>& out) const;
+    void onMouseMove(QMouseEvent* event);
+    void showContextMenu(const QPoint& pos);
+    void setCrosshairLines(const QStringList& lines, const QVector<QColor>& colors);
+
+    QString m_metric;
+    const SeriesStore* m_store;
+    QStringList m_runs;
+    QHash<QString, RunStyle> m_styles;
+    QHash<QString, RunGraphs> m_graphs;
+    XAxisMode m_xMode = XAxisMode::Step;
+    bool m_rawVisible = true;
+    bool m_logScale = false;
+    bool m_settingRange = false;
+    QString m_envelopeKey;  // range, width and sizes the envelopes were computed for
+    QCPLayer* m_overlay = nullptr;
+    QCPItemStraightLine* m_crossLine = nullptr;
+    QVector<QCPItemText*> m_crossTexts;
+    QStringList m_crosshairLines;
+};
+
+QString formatValue(double v);
+
+}  // namespace reflab::ui

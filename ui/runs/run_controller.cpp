@@ -1,0 +1,143 @@
+// RunController (see run_controller.h).
+#include "ui/runs/run_controller.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <csignal>
+
+#include "core/store/workspace.h"
+#include "ui/common/cli_path.h"
+
+namespace reflab::ui {
+
+RunController::RunController(QObject* parent) : QObject(parent) {}
+
+RunController::~RunController() {
+    // Children keep running when the GUI closes: a run belongs to the workspace,
+    // not the window.
+    for (QProcess* p : m_children.keys()) {
+        p->disconnect(this);
+        p->setParent(nullptr);  // QProcess's destructor would kill the run
+    }
+}
+
+QProcess* RunController::launch(const QStringList& args, const QString& description,
+                                const QString& stdout_path) {
+    auto* p = new QProcess(this);
+    p->setProgram(reflab::ui::cliPath());
+    p->setArguments(args);
+    // Progress is read from the database; stdout only matters for exports. stderr goes to a
+    // log file rather than a pipe: a run outlives the window, and a trainer writing to a pipe
+    // nobody reads any more would be killed by SIGPIPE.
+    p->setStandardOutputFile(stdout_path.isEmpty() ? QProcess::nullDevice() : stdout_path);
+    QDir logs = QFileInfo(m_workspace).dir();
+    logs.mkpath("logs");
+    const QString log = logs.filePath(
+        QString("logs/%1-%2.log")
+            .arg(QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss-zzz"), args.value(0)));
+    p->setStandardErrorFile(log);
+    m_children.insert(p, description);
+    connect(p, &QProcess::finished, this, [this, p, log](int code, QProcess::ExitStatus status) {
+        QFile f(log);
+        QString tail;
+        if (f.open(QIODevice::ReadOnly)) {
+            if (f.size() > 4096) f.seek(f.size() - 4096);
+            tail = QString::fromUtf8(f.readAll()).trimmed().section('\n', -3);
+        }
+        emit childFinished(m_children.value(p), status == QProcess::NormalExit ? code : -1, tail);
+        m_children.remove(p);
+        p->deleteLater();
+    });
+    connect(p, &QProcess::errorOccurred, this, [this, p](QProcess::ProcessError e) {
+        if (e != QProcess::FailedToStart) return;
+        emit childFinished(m_children.value(p), -1,
+                           tr("cannot start %1: %2").arg(p->program(), p->errorString()));
+        m_children.remove(p);
+        p->deleteLater();
+    });
+    p->start();
+    emit runLaunched(description);
+    return p;
+}
+
+bool RunController::startRun(const QString& recipe_path, const QString& name, QString* error) {
+    if (m_workspace.isEmpty()) {
+        if (error) *error = tr("Open or create a workspace first (File > New workspace).");
+        return false;
+    }
+    QStringList args{"train", "--recipe", recipe_path, "--db", m_workspace};
+    if (!name.isEmpty()) args << "--name" << name;
+    launch(args, tr("train %1").arg(name.isEmpty() ? QFileInfo(recipe_path).fileName() : name));
+    return true;
+}
+
+bool RunController::resumeRun(const QString& run, QString* error) {
+    if (m_workspace.isEmpty()) {
+        if (error) *error = tr("No workspace is open.");
+        return false;
+    }
+    launch({"train", "--db", m_workspace, "--resume", run}, tr("resume %1").arg(run));
+    return true;
+}
+
+bool RunController::stopRun(const QString& run, qint64 writer_pid, QString* error) {
+    if (writer_pid <= 0) {
+        if (error) *error = tr("Run %1 has no writer process to stop.").arg(run);
+        return false;
+    }
+    // SIGTERM, as the architecture says: the trainer ends its step, checkpoints
+    // and marks the run stopped. The pid comes from the store, so runs started
+    // from a shell stop the same way.
+    if (::kill(static_cast<pid_t>(writer_pid), SIGTERM) != 0) {
+        if (error)
+            *error = tr("Cannot stop run %1: its process %2 is not running on this "
+                        "machine.")
+                         .arg(run)
+                         .arg(writer_pid);
+        return false;
+    }
+    return true;
+}
+
+bool RunController::renameRun(const QString& run, const QString& name, QString* error) {
+    try {
+        auto ws = store::Workspace::open(m_workspace.toStdString());
+        ws.renameRun(run.toStdString(), name.toStdString());
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
+    emit workspaceEdited();
+    return true;
+}
+
+bool RunController::deleteRun(const QString& run, QString* error) {
+    try {
+        auto ws = store::Workspace::open(m_workspace.toStdString());
+        ws.deleteRun(run.toStdString());
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
+    emit workspaceEdited();
+    return true;
+}
+
+bool RunController::exportRun(const QString& run, const QString& what, const QString& format,
+                              const QString& out_path, QString* error) {
+    if (m_workspace.isEmpty()) {
+        if (error) *error = tr("No workspace is open.");
+        return false;
+    }
+    launch({"export", "--db", m_workspace, "--run", run, "--what", what, "--format", format},
+           tr("export %1 of %2 to %3").arg(what, run, out_path), out_path);
+    return true;
+}
+
+int RunController::activeChildren() const {
+    return m_children.size();
+}
+
+}  // namespace reflab::ui

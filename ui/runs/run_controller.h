@@ -1,0 +1,47 @@
+// RunController: everything the GUI does to runs. Starting and resuming run
+// `reflab-cli train` as child processes (the GUI never trains in its own
+// process and never waits on one); stop is SIGTERM to the run's writer (the
+// trainer finishes its step, checkpoints, marks it stopped); rename and delete
+// go through core/store on a short-lived writable connection; export runs
+// `reflab-cli export` into a file.
+#pragma once
+#include <QHash>
+#include <QObject>
+#include <QProcess>
+#include <QString>
+
+namespace reflab::ui {
+
+class RunController : public QObject {
+    Q_OBJECT
+public:
+    explicit RunController(QObject* parent = nullptr);
+    ~RunController() override;
+
+    void setWorkspace(const QString& path) { m_workspace = path; }
+    QString workspace() const { return m_workspace; }
+
+    // Each returns false and sets *error (one sentence) when it cannot be done.
+    bool startRun(const QString& recipe_path, const QString& name, QString* error);
+    bool resumeRun(const QString& run, QString* error);
+    bool stopRun(const QString& run, qint64 writer_pid, QString* error);
+    bool renameRun(const QString& run, const QString& name, QString* error);
+    bool deleteRun(const QString& run, QString* error);
+    bool exportRun(const QString& run, const QString& what, const QString& format,
+                   const QString& out_path, QString* error);
+    int activeChildren() const;
+
+signals:
+    void runLaunched(const QString& description);
+    void childFinished(const QString& description, int exit_code, const QString& error_tail);
+    void workspaceEdited();  // rename/delete: poll the workspace now
+
+private:
+    QProcess* launch(const QStringList& args, const QString& description,
+                     const QString& stdout_path = {});
+
+    QString m_workspace;
+    QHash<QProcess*, QString> m_children;
+};
+
+}  // namespace reflab::ui

@@ -1,0 +1,109 @@
+// WorkspaceSession (see workspace_session.h).
+#include "ui/workspace/workspace_session.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSettings>
+
+#include "core/store/workspace.h"
+#include "ui/runs/run_controller.h"
+#include "ui/runs/runs_model.h"
+#include "ui/workspace/store_tailer.h"
+
+namespace reflab::ui {
+
+WorkspaceSession::WorkspaceSession(QObject* parent)
+    : QObject(parent),
+      m_tailer(new StoreTailer(this)),
+      m_runs(new RunsModel(this)),
+      m_controller(new RunController(this)) {
+    connect(m_tailer, &StoreTailer::runsListed, m_runs, &RunsModel::setRuns);
+    connect(m_tailer, &StoreTailer::openFailed, this, &WorkspaceSession::problem);
+    connect(m_controller, &RunController::workspaceEdited, m_tailer, &StoreTailer::pollNow);
+    connect(m_controller, &RunController::runLaunched, m_tailer, &StoreTailer::pollNow);
+    connect(m_controller, &RunController::childFinished, this,
+            [this](const QString& what, int code, const QString& tail) {
+                m_tailer->pollNow();
+                if (code != 0)
+                    emit problem(tr("%1 failed (exit %2): %3").arg(what).arg(code).arg(tail));
+            });
+}
+
+bool WorkspaceSession::open(const QString& path, bool create, QString* error) {
+    try {
+        // Writable once when creating (creates the schema); read-only otherwise, so
+        // opening a workspace never changes it. The tailer keeps its own read-only
+        // connection.
+        if (!create && !QFileInfo::exists(path))
+            throw std::runtime_error(path.toStdString() + ": no such workspace file");
+        store::Workspace::open(path.toStdString(), /*read_only=*/!create);
+    } catch (const std::exception& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return false;
+    }
+    m_path = QFileInfo(path).absoluteFilePath();
+    m_runs->setRuns({});
+    m_controller->setWorkspace(m_path);
+    m_tailer->open(m_path);
+    addRecent(m_path);
+    emit opened(m_path);
+    return true;
+}
+
+void WorkspaceSession::close() {
+    m_tailer->close();
+    m_runs->setRuns({});
+    m_path.clear();
+    m_controller->setWorkspace({});
+    emit opened({});
+}
+
+bool WorkspaceSession::startRun(const nlohmann::json& recipe, const QString& name, QString* error) {
+    if (m_path.isEmpty()) {
+        if (error) *error = tr("Open or create a workspace first (File > New workspace).");
+        return false;
+    }
+    QDir dir = QFileInfo(m_path).dir();
+    if (!dir.mkpath("recipes")) {
+        if (error) *error = tr("%1: cannot create the recipes folder").arg(dir.path());
+        return false;
+    }
+    QString stem = name.isEmpty() ? QString::fromStdString(recipe.value("name", "run")) : name;
+    stem.replace(QRegularExpression("[^A-Za-z0-9_.-]+"), "_");
+    const QString file =
+        dir.filePath(QString("recipes/%1-%2.json")
+                         .arg(stem, QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss")));
+    QFile f(file);
+    const std::string text = recipe.dump(2) + "\n";
+    if (!f.open(QIODevice::WriteOnly) ||
+        f.write(text.data(), qint64(text.size())) != qint64(text.size())) {
+        if (error) *error = tr("%1: %2").arg(file, f.errorString());
+        return false;
+    }
+    f.close();
+    return m_controller->startRun(file, name, error);
+}
+
+nlohmann::json WorkspaceSession::recipeOf(const QString& run) const {
+    const auto* info = m_runs->run(run);
+    if (!info) return nullptr;
+    const auto j = nlohmann::json::parse(info->recipe_json, nullptr, false);
+    return j.is_discarded() ? nlohmann::json() : j;
+}
+
+QStringList WorkspaceSession::recentWorkspaces() {
+    return QSettings().value("workspace/recent").toStringList();
+}
+
+void WorkspaceSession::addRecent(const QString& path) {
+    QStringList recent = recentWorkspaces();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > 8) recent.removeLast();
+    QSettings().setValue("workspace/recent", recent);
+}
+
+}  // namespace reflab::ui

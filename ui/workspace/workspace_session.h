@@ -1,0 +1,54 @@
+// WorkspaceSession: the open workspace and what follows it: the store tailer
+// (runs + metrics, on its own thread), the runs model, the run controller, and
+// the recent-files list. Panels observe it; the main window only wires them
+// together.
+#pragma once
+#include <QObject>
+#include <QStringList>
+#include <nlohmann/json.hpp>
+
+namespace reflab::ui {
+
+class RunController;
+class RunsModel;
+class StoreTailer;
+
+class WorkspaceSession : public QObject {
+    Q_OBJECT
+public:
+    explicit WorkspaceSession(QObject* parent = nullptr);
+
+    // Opens an existing workspace (create = false) or creates one (create =
+    // true). On failure returns false with the store's message; the previous
+    // workspace stays open.
+    bool open(const QString& path, bool create, QString* error);
+    void close();
+    QString path() const { return m_path; }
+
+    StoreTailer* tailer() const { return m_tailer; }
+    RunsModel* runs() const { return m_runs; }
+    RunController* controller() const { return m_controller; }
+
+    // Writes the recipe next to the workspace (recipes/<name>-<time>.json) and
+    // starts `reflab-cli train` on it. The run shows up in the runs model at the
+    // next poll.
+    bool startRun(const nlohmann::json& recipe, const QString& name, QString* error);
+    // The stored recipe of a run (for fork); null when unknown.
+    nlohmann::json recipeOf(const QString& run) const;
+
+    static QStringList recentWorkspaces();
+
+signals:
+    void opened(const QString& path);  // "" after close
+    void problem(const QString& message);
+
+private:
+    static void addRecent(const QString& path);
+
+    QString m_path;
+    StoreTailer* m_tailer;
+    RunsModel* m_runs;
+    RunController* m_controller;
+};
+
+}  // namespace reflab::ui
