@@ -7,7 +7,7 @@
 #include "core/base/error.h"
 #include "core/model/model_bench.h"
 // BENCH-STORE: #include "core/store/store_bench.h"   (helper "store" adds it)
-// BENCH-TRAIN: #include "core/train/train_bench.h"   (helper "train" adds it)
+#include "core/train/train_bench.h"
 
 namespace reflab::cli {
 
@@ -29,8 +29,7 @@ void runBench(const BenchArgs& a) {
         out["generate"] = model::benchGenerate(a.model, out["roofline"]["bandwidth_gbs"].get<double>());
     if (all || a.what == "score") out["score"] = model::benchScore(a.model);
     if (all || a.what == "train") {
-        // BENCH-TRAIN: out["train"] = train::benchTrain(...);
-        if (!all) throw reflab::Error("--what train: the training benchmark is not in this build yet");
+        out["train"] = train::trainBenchJson(train::runTrainBench(train::trainBenchOptions(a.model)));
     }
     if (all || a.what == "store") {
         // BENCH-STORE: out["store"] = store::benchStore(...);
