@@ -7,7 +7,7 @@
 #include "core/base/error.h"
 #include "core/model/model_bench.h"
 #include "core/store/store_bench.h"
-// BENCH-TRAIN: #include "core/train/train_bench.h"   (helper "train" adds it)
+#include "core/train/train_bench.h"
 
 namespace reflab::cli {
 
@@ -30,8 +30,7 @@ void runBench(const BenchArgs& a) {
         out["generate"] = model::benchGenerate(a.model, out["roofline"]["bandwidth_gbs"].get<double>());
     if (all || a.what == "score") out["score"] = model::benchScore(a.model);
     if (all || a.what == "train") {
-        // BENCH-TRAIN: out["train"] = train::benchTrain(...);
-        if (!all) throw reflab::Error("--what train: the training benchmark is not in this build yet");
+        out["train"] = train::trainBenchJson(train::runTrainBench(train::trainBenchOptions(a.model)));
     }
     if (all || a.what == "store") {
         out["store"] = store::benchStore(a.store, [](const std::string& s) { std::cerr << s << '\n'; });

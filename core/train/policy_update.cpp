@@ -1,0 +1,120 @@
+// mu epochs of micro-batched policy-gradient updates.
+#include "core/train/policy_update.h"
+
+#include "core/model/scoring.h"
+#include "core/train/train_error.h"
+
+namespace reflab::train {
+
+UpdateStats policyUpdate(const model::LanguageModel& policy, const model::LanguageModel* reference,
+                         PolicyOptimizer& optimizer, const std::vector<UpdateSample>& samples,
+                         UpdateOptions options, double lr) {
+    UpdateStats stats;
+    double total_tokens = 0;
+    std::vector<size_t> active;
+    const bool kl_on = reference != nullptr;
+    for (size_t i = 0; i < samples.size(); ++i) {
+        const auto& s = samples[i];
+        if (s.old_logprobs.size() != s.tokens.size() || s.policy_tokens > int64_t(s.tokens.size()))
+            throw TrainError("policy update: completion " + std::to_string(i) + " has " +
+                             std::to_string(s.tokens.size()) + " tokens but " +
+                             std::to_string(s.old_logprobs.size()) + " old log-probs");
+        total_tokens += static_cast<double>(s.policy_tokens);
+        const bool any_policy = s.policy_tokens > 0 && (s.advantage != 0.0 || kl_on);
+        if (any_policy || (s.reference_term && s.reference_term->weight != 0.0)) active.push_back(i);
+    }
+    stats.tokens = static_cast<int64_t>(total_tokens);
+    stats.computed = static_cast<int64_t>(active.size());
+    options.loss.total_tokens = std::max(total_tokens, 1.0);
+    options.loss.total_sequences = std::max<double>(static_cast<double>(samples.size()), 1.0);
+    if (active.empty()) return stats;  // nothing to learn from: no update (not even decay)
+
+    const int64_t mb = std::max<int64_t>(1, options.micro_batch);
+    double clip_sum = 0, kl_sum = 0, ent_sum = 0, ratio_sum = 0, ent_tokens = 0;
+    for (int64_t epoch = 0; epoch < options.mu; ++epoch) {
+        optimizer.zeroGrad();
+        double epoch_loss = 0;
+        for (size_t begin = 0; begin < active.size(); begin += mb) {
+            const size_t end = std::min(active.size(), begin + static_cast<size_t>(mb));
+            // One batched forward: the policy requests, then the reference-term requests.
+            std::vector<model::ScoreRequest> reqs;
+            std::vector<size_t> ref_rows;  // sample index of each reference-term request
+            for (size_t k = begin; k < end; ++k) {
+                const auto& s = samples[active[k]];
+                reqs.push_back({s.context, std::vector<int32_t>(s.tokens.begin(), s.tokens.begin() + s.policy_tokens)});
+            }
+            const size_t n_policy = reqs.size();
+            for (size_t k = begin; k < end; ++k) {
+                const auto& s = samples[active[k]];
+                if (s.reference_term && s.reference_term->weight != 0.0) {
+                    reqs.push_back({s.reference_term->context, s.reference_term->target});
+                    ref_rows.push_back(active[k]);
+                }
+            }
+            model::ScoreOptions so;
+            so.with_grad = true;
+            so.entropy = epoch == 0;
+            auto scored = model::scoreTargets(policy, reqs, so);
+
+            std::vector<torch::Tensor> lp(scored.logprobs.begin(), scored.logprobs.begin() + n_policy);
+            auto [logp, mask] = padSequences(lp);  // (B,T)
+            const int64_t T = logp.size(1);
+            auto old = torch::zeros({static_cast<int64_t>(n_policy), T}, torch::kFloat32);
+            auto adv = torch::zeros({static_cast<int64_t>(n_policy)}, torch::kFloat32);
+            for (size_t k = begin; k < end; ++k) {
+                const auto& s = samples[active[k]];
+                const int64_t row = static_cast<int64_t>(k - begin);
+                if (s.policy_tokens > 0)
+                    old[row].slice(0, 0, s.policy_tokens)
+                        .copy_(torch::from_blob(const_cast<float*>(s.old_logprobs.data()), {s.policy_tokens}, torch::kFloat32));
+                adv[row] = s.advantage;
+            }
+            old = old.to(logp.device());
+            adv = adv.to(logp.device());
+            mask = mask.to(logp.device());
+            torch::Tensor ref_logp;
+            if (kl_on) {
+                auto ref = model::scoreTargets(*reference, std::vector<model::ScoreRequest>(reqs.begin(), reqs.begin() + n_policy));
+                ref_logp = padSequences(ref.logprobs).first.to(logp.device());
+            }
+            auto terms = policyLoss(logp, old, adv, mask, ref_logp, options.loss);
+            torch::Tensor loss = terms.loss;
+            if (!ref_rows.empty()) {
+                std::vector<torch::Tensor> rlp(scored.logprobs.begin() + n_policy, scored.logprobs.end());
+                auto [rl, rmask] = padSequences(rlp);
+                std::vector<float> w;
+                for (size_t i : ref_rows) w.push_back(static_cast<float>(samples[i].reference_term->weight));
+                const auto weights = torch::tensor(w).to(rl.device());
+                // weight = lambda * R already: lambda 1 here.
+                loss = loss + referenceTermLoss(rl, rmask.to(rl.device()), weights, 1.0,
+                                                options.reference_length_norm, options.loss.total_sequences);
+            }
+            loss.backward();
+            epoch_loss += loss.item<double>();
+            clip_sum += terms.clip_frac * terms.tokens;
+            if (epoch == 0) {
+                kl_sum += terms.kl * terms.tokens;
+                ratio_sum += terms.ratio_mean * terms.tokens;
+                for (size_t r = 0; r < n_policy && r < scored.entropy.size(); ++r) {
+                    ent_sum += scored.entropy[r].sum().item<double>();
+                    ent_tokens += static_cast<double>(scored.entropy[r].numel());
+                }
+            }
+        }
+        if (epoch == 0) stats.loss = epoch_loss;
+        const auto info = optimizer.step(lr);
+        optimizer.zeroGrad();
+        stats.grad_norm = info.grad_norm;
+        ++stats.optimizer_steps;
+    }
+    double computed_tokens = 0;
+    for (size_t i : active) computed_tokens += static_cast<double>(samples[i].policy_tokens);
+    computed_tokens = std::max(computed_tokens, 1.0);
+    stats.clip_frac = clip_sum / (computed_tokens * static_cast<double>(options.mu));
+    stats.kl = kl_sum / computed_tokens;
+    stats.ratio_mean = ratio_sum / computed_tokens;
+    stats.entropy = ent_tokens > 0 ? ent_sum / ent_tokens : 0.0;
+    return stats;
+}
+
+}  // namespace reflab::train

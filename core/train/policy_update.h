@@ -1,0 +1,52 @@
+// The learning half of a GRPO step: mu inner epochs over the step's completions, each one pass
+// of micro-batched forward/backward (gradients accumulate, normalised by the WHOLE step's
+// token / sequence counts) and one optimizer update. The old log-probs are the ones recorded
+// at generation time (METHODS.md, Algorithm); the KV cache of generation is gone by then.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/model/language_model.h"
+#include "core/reward/reward_types.h"
+#include "core/train/losses.h"
+#include "core/train/optimizer.h"
+
+namespace reflab::train {
+
+struct UpdateSample {
+    std::vector<int32_t> context;      // the prompt's tokens
+    std::vector<int32_t> tokens;       // the completion's tokens
+    std::vector<float> old_logprobs;   // log pi_old per token, from generation
+    int64_t policy_tokens = 0;         // tokens [0, policy_tokens) carry the policy term
+    double advantage = 0;
+    std::optional<reward::ReferenceTerm> reference_term;  // rgr: + weight * sum log pi(target | context)
+};
+
+struct UpdateOptions {
+    PolicyLossOptions loss;          // total_tokens / total_sequences are filled in here
+    int64_t mu = 1;
+    int64_t micro_batch = 8;         // completions per forward/backward
+    bool reference_length_norm = false;  // rgr length_norm: the reference term uses the mean log-prob
+};
+
+struct UpdateStats {
+    double loss = 0;        // first epoch's loss (sum over micro-batches = the step's loss)
+    double kl = 0;          // mean k3 to the reference model over tokens (first epoch)
+    double entropy = 0;     // mean next-token entropy over the policy tokens (first epoch)
+    double clip_frac = 0;   // over tokens, mean of the epochs
+    double ratio_mean = 0;  // first epoch
+    double grad_norm = 0;   // before clipping, last epoch
+    int64_t tokens = 0;     // policy tokens of the step
+    int64_t computed = 0;   // completions that took a forward (others add exactly 0)
+    int64_t optimizer_steps = 0;
+};
+
+// `reference`: the KL reference model (null: no KL term and no kl statistic).
+// Completions with advantage 0, no reference term and no KL term add exactly nothing to the
+// loss, so they skip the forward (they still count in the normalisers).
+UpdateStats policyUpdate(const model::LanguageModel& policy, const model::LanguageModel* reference,
+                         PolicyOptimizer& optimizer, const std::vector<UpdateSample>& samples,
+                         UpdateOptions options, double lr);
+
+}  // namespace reflab::train

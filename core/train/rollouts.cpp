@@ -1,0 +1,89 @@
+// Prompt rendering and batched rollout sampling.
+#include "core/train/rollouts.h"
+
+#include "core/reward/reward_engine.h"
+
+namespace reflab::train {
+
+PromptItem renderPrompt(const reward::Recipe& recipe, const model::LanguageModel& model,
+                        const data::Example& example) {
+    PromptItem p;
+    p.id = example.id;
+    p.question = example.prompt;
+    p.reference = example.reference;
+    p.text = reward::renderPrompt(recipe, model.chatTemplate(), example.prompt);
+    p.ids = model.tokenizer().encode(p.text);
+    return p;
+}
+
+PromptItem renderGuidedPrompt(const reward::Recipe& recipe, const model::LanguageModel& model,
+                              const data::Example& example) {
+    PromptItem p;
+    p.id = example.id;
+    p.question = example.prompt;
+    p.reference = example.reference;
+    p.text = reward::renderGuidedPrompt(recipe, model.chatTemplate(), example.prompt, example.reference);
+    p.ids = model.tokenizer().encode(p.text);
+    return p;
+}
+
+model::SamplingConfig samplingFor(const model::LanguageModel& model, model::SamplingConfig sampling) {
+    if (model.hasTokenizer())
+        for (const auto& s : model.chatTemplate().stopStrings())
+            if (std::find(sampling.stop_strings.begin(), sampling.stop_strings.end(), s) ==
+                sampling.stop_strings.end())
+                sampling.stop_strings.push_back(s);
+    return sampling;
+}
+
+std::vector<Rollout> sampleRollouts(const model::LanguageModel& model,
+                                    const std::vector<PromptItem>& prompts, int64_t group_size,
+                                    const model::SamplingConfig& sampling, at::Generator& gen,
+                                    const std::vector<PromptItem>* guided, int64_t n_guided) {
+    std::vector<std::vector<int32_t>> batch;
+    batch.reserve(prompts.size() * group_size);
+    if (!guided) n_guided = 0;
+    for (size_t p = 0; p < prompts.size(); ++p)
+        for (int64_t s = 0; s < group_size; ++s) batch.push_back(s < n_guided ? (*guided)[p].ids : prompts[p].ids);
+    auto gens = model::generate(model, batch, sampling, gen);
+    std::vector<Rollout> out(gens.size());
+    for (size_t r = 0; r < gens.size(); ++r) {
+        out[r].prompt = r / group_size;
+        out[r].group = static_cast<int>(r / group_size);
+        out[r].sample = static_cast<int>(r % group_size);
+        out[r].generation = std::move(gens[r]);
+        out[r].completion = completionText(model, out[r].generation, sampling.stop_strings);
+        out[r].policy_tokens = static_cast<int64_t>(out[r].generation.tokens.size());
+        out[r].guided = out[r].sample < n_guided;
+    }
+    return out;
+}
+
+std::string completionText(const model::LanguageModel& model, const model::Generation& g,
+                           const std::vector<std::string>& stop_strings) {
+    if (g.finish == model::FinishReason::Eos && !g.tokens.empty() && model.hasTokenizer()) {
+        std::vector<int32_t> body(g.tokens.begin(), g.tokens.end() - 1);
+        return model.tokenizer().decode(body);
+    }
+    if (g.finish == model::FinishReason::StopString) {
+        // Generation stops at the first occurrence of a stop string: cut there.
+        size_t best = std::string::npos;
+        for (const auto& s : stop_strings) best = std::min(best, g.text.find(s));
+        if (best != std::string::npos) return g.text.substr(0, best);
+    }
+    return g.text;
+}
+
+int64_t tokensBefore(const model::LanguageModel& model, const std::vector<int32_t>& tokens, size_t cut) {
+    // Binary search on the decoded prefix length (decode of a prefix grows with the prefix).
+    int64_t lo = 0, hi = static_cast<int64_t>(tokens.size());
+    while (lo < hi) {
+        const int64_t mid = (lo + hi + 1) / 2;
+        std::vector<int32_t> prefix(tokens.begin(), tokens.begin() + mid);
+        if (model.tokenizer().decode(prefix).size() <= cut) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+}  // namespace reflab::train

@@ -1,0 +1,133 @@
+// One timed GRPO step on a 0.5B-shaped model.
+#include "core/train/train_bench.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <sys/resource.h>
+
+#include <chrono>
+
+#include "core/model/generation.h"
+#include "core/model/language_model.h"
+#include "core/model/model_config.h"
+#include "core/model/scoring.h"
+#include "core/train/optimizer.h"
+#include "core/train/policy_update.h"
+#include "core/train/train_settings.h"
+
+namespace reflab::train {
+
+namespace {
+
+double peakRssMb() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// GFLOP/s of a (T x D) @ (D x F) product in dtype, the shape of an MLP projection.
+double gemmRate(torch::Dtype dtype, int64_t d, int64_t f) {
+    torch::NoGradGuard ng;
+    const auto a = torch::randn({512, d}).to(dtype);
+    const auto b = torch::randn({d, f}).to(dtype);
+    torch::matmul(a, b);  // warm-up
+    const auto t0 = std::chrono::steady_clock::now();
+    const int reps = 5;
+    for (int i = 0; i < reps; ++i) torch::matmul(a, b);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return 2.0 * 512 * double(d) * double(f) * reps / s / 1e9;
+}
+
+}  // namespace
+
+TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
+    using Clock = std::chrono::steady_clock;
+    auto secs = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+    model::LoadOptions lo;
+    lo.dtype = dtypeFromName(o.dtype);
+    lo.device = torch::Device(o.device);
+    std::shared_ptr<model::LanguageModel> policy;
+    if (o.model_dir.empty()) {
+        auto cfg = model::qwen25HalfBConfig();
+        cfg.eos_token_ids.clear();  // random weights: every row runs the full 64 tokens
+        policy = model::LanguageModel::random(cfg, lo, o.seed);
+    } else {
+        policy = model::LanguageModel::load(o.model_dir, lo);
+    }
+    TrainBenchResult r;
+    r.params = static_cast<double>(policy->config().parameterCount());
+    r.gemm_gflops = gemmRate(lo.dtype, policy->config().hidden_size, policy->config().intermediate_size);
+
+    PolicyOptimizer optimizer(policy->parameters(), OptimizerOptions{});
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
+    const int64_t vocab = policy->config().vocab_size;
+    std::vector<int32_t> prompt;
+    const auto ids = torch::randint(100, std::min<int64_t>(vocab, 30000), {o.prompt_tokens}, gen, torch::kInt64);
+    for (int64_t i = 0; i < o.prompt_tokens; ++i) prompt.push_back(static_cast<int32_t>(ids[i].item<int64_t>()));
+
+    for (int64_t step = 0; step < o.steps; ++step) {
+        const auto t_step = Clock::now();
+        // generate: G completions of one prompt (prefilled once, KV cache)
+        auto t0 = Clock::now();
+        model::SamplingConfig sc;
+        sc.max_new_tokens = o.new_tokens;
+        const std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(o.group), prompt);
+        const auto gens = model::generate(*policy, prompts, sc, gen);
+        r.generate_s += secs(t0);
+        // score: one batched no-grad forward over the completions
+        t0 = Clock::now();
+        std::vector<model::ScoreRequest> reqs;
+        for (const auto& g : gens) reqs.push_back({prompt, g.tokens});
+        const auto scored = model::scoreTargets(*policy, reqs);
+        r.score_s += secs(t0);
+        // train: one backward over every completion (micro-batched) + one AdamW update
+        t0 = Clock::now();
+        std::vector<UpdateSample> samples;
+        for (size_t i = 0; i < gens.size(); ++i) {
+            UpdateSample u;
+            u.context = prompt;
+            u.tokens = gens[i].tokens;
+            u.old_logprobs = gens[i].logprobs;
+            u.policy_tokens = static_cast<int64_t>(u.tokens.size());
+            u.advantage = (i % 2 == 0) ? 1.0 : -1.0;  // a group with spread: every completion learns
+            samples.push_back(std::move(u));
+            r.train_tokens += static_cast<double>(prompt.size() + gens[i].tokens.size());
+        }
+        UpdateOptions uo;
+        uo.micro_batch = o.micro_batch;
+        policyUpdate(*policy, nullptr, optimizer, samples, uo, 1e-6);
+        r.train_s += secs(t0);
+        r.seconds_per_step += secs(t_step);
+    }
+    const double n = static_cast<double>(std::max<int64_t>(1, o.steps));
+    r.seconds_per_step /= n;
+    r.generate_s /= n;
+    r.score_s /= n;
+    r.train_s /= n;
+    r.train_tokens /= n;
+    r.train_gflops = 6.0 * r.params * r.train_tokens / std::max(r.train_s, 1e-9) / 1e9;
+    r.peak_rss_mb = peakRssMb();
+    return r;
+}
+
+TrainBenchOptions trainBenchOptions(const model::ModelBenchOptions& bench) {
+    TrainBenchOptions o;
+    o.model_dir = bench.model_dir;
+    o.dtype = bench.dtype;
+    o.device = bench.device;
+    o.group = bench.batch;
+    o.new_tokens = bench.new_tokens;
+    o.seed = bench.seed;
+    return o;
+}
+
+nlohmann::json trainBenchJson(const TrainBenchResult& r) {
+    return {{"seconds_per_step", r.seconds_per_step},
+            {"phases", {{"generate", r.generate_s}, {"score", r.score_s}, {"train", r.train_s}}},
+            {"peak_rss_mb", r.peak_rss_mb},
+            {"train_tokens", r.train_tokens},
+            {"train_gflops", r.train_gflops},
+            {"gemm_gflops", r.gemm_gflops},
+            {"params", r.params}};
+}
+
+}  // namespace reflab::train

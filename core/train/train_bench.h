@@ -1,0 +1,42 @@
+// The training benchmark (reflab-cli bench --what train): one full GRPO step on a
+// Qwen2.5-0.5B-shaped model (random bf16 weights unless a directory is given): generate G x 64
+// tokens after one 64-token prompt, score them (one batched no-grad forward, the shape of a
+// reward's scoring pass), one backward over the completions and one AdamW update with fp32
+// masters. Reports seconds per step, the phases' split, the train phase's achieved GFLOP/s
+// next to the machine's bf16 GEMM rate, and peak resident memory. Not a test: numbers only.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "core/model/model_bench.h"
+
+namespace reflab::train {
+
+struct TrainBenchOptions {
+    std::string model_dir;       // "" = random Qwen2.5-0.5B-shaped weights
+    std::string dtype = "bfloat16";
+    std::string device = "cpu";
+    int64_t group = 8, prompt_tokens = 64, new_tokens = 64;
+    int64_t micro_batch = 2;     // completions per backward (activation memory vs. GEMM size)
+    int64_t steps = 1;           // timed steps (after none warm-up: the first step is the cost a user pays)
+    uint64_t seed = 1;
+};
+
+struct TrainBenchResult {
+    double seconds_per_step = 0, generate_s = 0, score_s = 0, train_s = 0;
+    double peak_rss_mb = 0;
+    double train_tokens = 0;       // tokens through forward + backward per step
+    double train_gflops = 0;       // achieved: 6 * params * tokens / train_s (forward + backward)
+    double gemm_gflops = 0;        // the machine's bf16 (or dtype) GEMM rate, measured here
+    double params = 0;
+};
+
+TrainBenchResult runTrainBench(const TrainBenchOptions& options);
+// From bench's shared options: model, dtype, device, seed, group = --batch, new tokens. The
+// prompt stays 64 tokens (issue 6's step), whatever --prompt-tokens says for generate.
+TrainBenchOptions trainBenchOptions(const model::ModelBenchOptions& bench);
+nlohmann::json trainBenchJson(const TrainBenchResult& r);  // the "train" object of bench --json
+
+}  // namespace reflab::train

@@ -1,0 +1,529 @@
+// The RL training loop: run set-up (new / resume / fork), steps, evaluation, checkpoints, stop.
+#include "core/train/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "core/base/version.h"
+#include "core/data/jsonl_dataset.h"
+#include "core/data/prompt_sampler.h"
+#include "core/model/language_model.h"
+#include "core/model/model_config.h"
+#include "core/model/scoring.h"
+#include "core/reward/reward_engine.h"
+#include "core/reward/reward_std_filter.h"
+#include "core/store/workspace.h"
+#include "core/train/checkpoint_state.h"
+#include "core/train/evaluator.h"
+#include "core/train/policy_update.h"
+#include "core/train/rollouts.h"
+#include "core/train/step_metrics.h"
+#include "core/train/stop_signal.h"
+#include "core/train/train_error.h"
+#include "core/train/train_settings.h"
+
+namespace reflab::train {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double secondsSince(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// FNV-1a over config.json and, per safetensors file, its size and first/last MiB: identifies a
+// model directory's content without reading gigabytes.
+std::string modelHash(const std::string& dir) {
+    uint64_t h = 1469598103934665603ull;
+    auto mix = [&h](const char* p, size_t n) {
+        for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
+    };
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().filename() == "config.json" || e.path().extension() == ".safetensors") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    std::vector<char> buf(1 << 20);
+    for (const auto& f : files) {
+        const auto size = fs::file_size(f, ec);
+        const std::string name = f.filename().string() + ":" + std::to_string(size);
+        mix(name.data(), name.size());
+        std::ifstream in(f, std::ios::binary);
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        mix(buf.data(), static_cast<size_t>(in.gcount()));
+        if (size > buf.size()) {
+            in.clear();
+            in.seekg(static_cast<std::streamoff>(size - buf.size()));
+            in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+            mix(buf.data(), static_cast<size_t>(in.gcount()));
+        }
+    }
+    char out[17];
+    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+    return out;
+}
+
+// Copies every parameter of `from` into `to` (same architecture), by HF name.
+void copyWeights(const model::LanguageModel& from, model::LanguageModel& to, const std::string& source) {
+    torch::NoGradGuard ng;
+    const auto src = from.namedParameters();
+    const auto dst = to.namedParameters();
+    if (src.size() != dst.size())
+        throw TrainError(source + ": the checkpoint has " + std::to_string(src.size()) + " tensors, the model " +
+                         std::to_string(dst.size()));
+    for (size_t i = 0; i < dst.size(); ++i) {
+        if (src[i].first != dst[i].first || src[i].second.sizes() != dst[i].second.sizes())
+            throw TrainError(source + ": tensor '" + src[i].first + "' does not match the recipe's model");
+        dst[i].second.detach().copy_(src[i].second);
+    }
+}
+
+std::string formatGiB(int64_t bytes) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f GB", static_cast<double>(bytes) / 1e9);
+    return b;
+}
+
+}  // namespace
+
+int64_t trainingMemoryEstimate(int64_t parameters, const std::string& dtype, int extra_models) {
+    const int64_t wbytes = dtype == "float32" ? 4 : 2;
+    const int64_t master = dtype == "bfloat16" ? 2 : (dtype == "float32" ? 0 : 4);
+    // weights + master bits + Adam m, v (fp32) + gradients (model dtype) + other models' weights
+    return parameters * (wbytes + master + 8 + wbytes + extra_models * wbytes);
+}
+
+int64_t availableMemoryBytes() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    int64_t value = 0;
+    std::string unit;
+    while (in >> key >> value >> unit)
+        if (key == "MemAvailable:") return value * 1024;
+    return 0;
+}
+
+struct Trainer::State {
+    TrainOptions opt;
+    std::optional<reward::Recipe> recipe;
+    TrainSettings s;
+    std::optional<store::Workspace> ws;
+    std::string run_id;
+    std::shared_ptr<model::LanguageModel> policy, reference;
+    std::unique_ptr<reward::RewardEngine> engine;
+    std::unique_ptr<PolicyOptimizer> optimizer;
+    at::Generator gen;
+    std::optional<data::JsonlDataset> train_set, eval_set;
+    std::unique_ptr<data::PromptSampler> sampler;
+    reward::StdFilter* filter = nullptr;  // the engine's (rlpr), or null
+    int64_t start_step = 0;     // steps already done (0 for a new run)
+    int64_t last_checkpoint_step = -1;
+    std::string last_checkpoint_dir;
+    double best_eval = -1, last_eval = -1;
+    std::string load_dir;       // where the policy weights come from
+    std::string resume_dir;     // checkpoint whose trainer state to load ("" for a new run)
+    EventCallback on_event;
+
+    void event(const std::string& text) {
+        if (on_event) on_event(text);
+        if (ws && !run_id.empty()) ws->addEvent(run_id, text);
+    }
+    fs::path checkpointRoot() const {
+        if (!opt.checkpoint_root.empty()) return fs::path(opt.checkpoint_root);
+        fs::path p(opt.db_path);
+        return p.parent_path() / (p.stem().string() + ".checkpoints");
+    }
+    void setUp();
+    // The nover proxy's weights, saved with each checkpoint (the proxy drifts by EMA).
+    NamedTensors proxyTensors() const {
+        NamedTensors out;
+        if (engine && engine->proxyModel())
+            for (auto& [name, t] : engine->proxyModel()->namedParameters()) out.emplace_back("proxy/" + name, t);
+        return out;
+    }
+    void checkMemory(const std::string& model_dir) const;
+    int64_t step(int64_t step_no, StepReport& report);
+    std::string writeCheckpoint(int64_t step_no);
+};
+
+Trainer::Trainer(const reward::Recipe* recipe, TrainOptions options) : m(std::make_unique<State>()) {
+    m->opt = std::move(options);
+    if (recipe) m->recipe = *recipe;
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::State::checkMemory(const std::string& model_dir) const {
+    const auto cfg = model::loadModelConfig(model_dir);
+    int extra = 0;
+    if (s.loss.kl_coef > 0 && !s.kl_to_proxy) ++extra;
+    if (recipe->find(reward::ComponentType::Nover)) ++extra;
+    const int64_t need = trainingMemoryEstimate(cfg.parameterCount(), recipe->model.dtype, extra);
+    const int64_t have = availableMemoryBytes();
+    if (have > 0 && need > have)
+        throw TrainError(model_dir + ": training this " + std::to_string(cfg.parameterCount() / 1000000) +
+                         "M-parameter model in " + recipe->model.dtype + " needs about " + formatGiB(need) +
+                         " of memory (weights, fp32 optimizer state, gradients), but only " + formatGiB(have) +
+                         " is available; use a smaller model or bfloat16");
+}
+
+void Trainer::State::setUp() {
+    if (!opt.resume_run.empty() && !opt.fork_run.empty())
+        throw TrainError("--resume and --fork cannot be used together");
+    ws.emplace(store::Workspace::open(opt.db_path));
+    std::optional<store::RunInfo> parent;
+    if (!opt.resume_run.empty()) {
+        parent = ws->run(opt.resume_run);
+        if (!parent) throw TrainError(opt.db_path + ": no run '" + opt.resume_run + "' to resume");
+        if (parent->status == store::RunStatus::Finished)
+            throw TrainError("run '" + opt.resume_run + "' is finished; fork it to train further");
+        recipe = reward::parseRecipe(nlohmann::json::parse(parent->recipe_json), "run " + opt.resume_run);
+        const auto ck = ws->lastCheckpoint(opt.resume_run);
+        if (!ck) throw TrainError("run '" + opt.resume_run + "' has no checkpoint to resume from");
+        start_step = ck->first;
+        load_dir = resume_dir = ck->second;
+    } else if (!opt.fork_run.empty()) {
+        parent = ws->run(opt.fork_run);
+        if (!parent) throw TrainError(opt.db_path + ": no run '" + opt.fork_run + "' to fork");
+        if (!recipe) recipe = reward::parseRecipe(nlohmann::json::parse(parent->recipe_json), "run " + opt.fork_run);
+        std::string have;
+        for (const auto& c : ws->checkpoints(opt.fork_run)) {
+            if (c.step == opt.fork_step) resume_dir = c.dir;
+            have += (have.empty() ? "" : ", ") + std::to_string(c.step);
+        }
+        if (resume_dir.empty())
+            throw TrainError("run '" + opt.fork_run + "' has no checkpoint at step " + std::to_string(opt.fork_step) +
+                             " (checkpoints at: " + (have.empty() ? "none" : have) + ")");
+        start_step = opt.fork_step;
+        load_dir = resume_dir;
+    } else {
+        if (!recipe) throw TrainError("a recipe is needed to start a run");
+        load_dir = recipe->model.path;
+    }
+    s = trainSettings(*recipe, opt.steps);
+    if (s.steps <= start_step)
+        throw TrainError("the run already has " + std::to_string(start_step) + " steps of " + std::to_string(s.steps) +
+                         "; pass --steps with a larger total");
+    if (recipe->model.path.empty()) throw TrainError(recipe->source + ": model.path: no model directory given");
+    if (recipe->data.train.empty()) throw TrainError(recipe->source + ": data.train: no training data given");
+    // Data first (cheap, and the most common mistake), then memory, then the weights.
+    train_set = data::JsonlDataset::load(recipe->data.train, {recipe->data.prompt_field, recipe->data.reference_field});
+    if (!recipe->data.eval.empty() && s.eval_every > 0)
+        eval_set = data::JsonlDataset::load(recipe->data.eval, {recipe->data.prompt_field, recipe->data.reference_field});
+    checkMemory(recipe->model.path);
+
+    model::LoadOptions lo;
+    lo.dtype = s.dtype;
+    lo.device = s.device;
+    // The engine clones the policy it is given for nover's proxy and rlpr's initial model (r_A),
+    // and the KL reference is the initial policy too: so every run builds them from the
+    // recipe's model, and a resumed or forked run then loads its checkpoint's weights into the
+    // policy (and the proxy's into the proxy).
+    policy = model::LanguageModel::load(recipe->model.path, lo);
+    if (s.loss.kl_coef > 0 && !s.kl_to_proxy) reference = policy->clone();
+    engine = std::make_unique<reward::RewardEngine>(*recipe, policy);
+    if (s.loss.kl_coef > 0 && s.kl_to_proxy) reference = engine->proxyModel();
+    filter = engine->stdFilter();
+
+    gen = at::make_generator<at::CPUGeneratorImpl>(s.seed);
+    sampler = std::make_unique<data::PromptSampler>(train_set->size(), s.seed);
+    if (!resume_dir.empty()) {
+        copyWeights(*model::LanguageModel::load(resume_dir, lo), *policy, resume_dir);
+        optimizer = std::make_unique<PolicyOptimizer>(policy->parameters(), s.optimizer);
+        const auto st = loadTrainerState(resume_dir, *optimizer, gen, proxyTensors());
+        if (st.step != start_step)
+            throw TrainError(resume_dir + ": trainer state is for step " + std::to_string(st.step) +
+                             ", the store records step " + std::to_string(start_step));
+        sampler->setPosition(st.sampler_position);
+        if (filter && st.extra.contains("std_filter")) filter->restore(st.extra["std_filter"]);
+        if (st.extra.contains("best_eval")) best_eval = st.extra["best_eval"].get<double>();
+    } else {
+        optimizer = std::make_unique<PolicyOptimizer>(policy->parameters(), s.optimizer);
+    }
+
+    if (!opt.resume_run.empty()) {
+        run_id = opt.resume_run;
+        ws->truncateRun(run_id, start_step);
+        ws->setRunStatus(run_id, store::RunStatus::Running);
+        last_checkpoint_step = start_step;
+        last_checkpoint_dir = resume_dir;
+        event("resumed from step " + std::to_string(start_step) + " (" + resume_dir + ")");
+    } else {
+        store::NewRun nr;
+        nr.name = opt.name.empty() ? recipe->name : opt.name;
+        nr.kind = reward::recipeKind(*recipe);
+        nlohmann::json resolved = recipe->resolved;
+        resolved["algorithm"]["steps"] = s.steps;
+        nr.recipe_json = resolved.dump();
+        nr.model_path = recipe->model.path;
+        nr.model_hash = modelHash(recipe->model.path);
+        nr.code_version = reflabVersion();
+        nr.seed = s.seed;
+        nr.steps = s.steps;
+        if (!opt.fork_run.empty()) {
+            nr.parent_run = opt.fork_run;
+            nr.parent_step = opt.fork_step;
+        }
+        run_id = ws->createRun(nr);
+        if (!opt.fork_run.empty())
+            event("forked from run " + opt.fork_run + " at step " + std::to_string(opt.fork_step));
+    }
+}
+
+std::string Trainer::State::writeCheckpoint(int64_t step_no) {
+    const fs::path dir = checkpointRoot() / run_id / checkpointDirName(step_no);
+    const fs::path tmp = dir.string() + ".tmp";
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    fs::create_directories(tmp, ec);
+    if (ec) throw TrainError(tmp.string() + ": cannot create the checkpoint directory (" + ec.message() + ")");
+    policy->saveHfDirectory(tmp.string());
+    TrainerState st;
+    st.step = step_no;
+    st.seed = s.seed;
+    st.sampler_position = sampler->position();
+    st.run_id = run_id;
+    if (filter) st.extra["std_filter"] = filter->state();
+    st.extra["best_eval"] = best_eval;
+    saveTrainerState(tmp.string(), st, *optimizer, gen, proxyTensors());
+    fs::remove_all(dir, ec);
+    fs::rename(tmp, dir, ec);
+    if (ec) throw TrainError(dir.string() + ": cannot move the checkpoint into place (" + ec.message() + ")");
+    ws->addCheckpoint(run_id, step_no, dir.string());
+    last_checkpoint_step = step_no;
+    last_checkpoint_dir = dir.string();
+    return dir.string();
+}
+
+// One training step; fills report.metrics and returns the completion tokens generated.
+int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
+    const auto t_step = Clock::now();
+    store::StepRecord rec;
+    rec.step = step_no;
+    Metrics metrics;
+
+    // 1. prompts and rollouts
+    const auto idx = sampler->next(static_cast<size_t>(s.prompts_per_step));
+    std::vector<PromptItem> prompts;
+    for (size_t i : idx) prompts.push_back(renderPrompt(*recipe, *policy, train_set->at(i)));
+    // Reverse reasoning: the first guided_fraction of each group sees the reference.
+    const int64_t n_guided = std::llround(recipe->reverse_reasoning.guided_fraction * double(s.group_size));
+    std::vector<PromptItem> guided;
+    if (n_guided > 0)
+        for (size_t i : idx) guided.push_back(renderGuidedPrompt(*recipe, *policy, train_set->at(i)));
+    auto t0 = Clock::now();
+    const auto sampling = samplingFor(*policy, s.sampling);
+    auto rollouts = sampleRollouts(*policy, prompts, s.group_size, sampling, gen, &guided, n_guided);
+    if (n_guided > 0) {
+        // Trained as if sampled without the reference: the old log-probs are the policy's
+        // under the plain prompt, so the first epoch's ratio is 1 as for the other samples.
+        std::vector<model::ScoreRequest> reqs;
+        std::vector<size_t> rows;
+        for (size_t r = 0; r < rollouts.size(); ++r)
+            if (rollouts[r].guided && !rollouts[r].generation.tokens.empty()) {
+                reqs.push_back({prompts[rollouts[r].prompt].ids, rollouts[r].generation.tokens});
+                rows.push_back(r);
+            }
+        if (!reqs.empty()) {
+            const auto scored = model::scoreTargets(*policy, reqs);
+            for (size_t k = 0; k < rows.size(); ++k) {
+                const auto lp = scored.logprobs[k].to(torch::kCPU).contiguous();
+                rollouts[rows[k]].generation.logprobs.assign(lp.data_ptr<float>(), lp.data_ptr<float>() + lp.numel());
+            }
+        }
+    }
+    const double t_generate = secondsSince(t0);
+    int64_t generated = 0;
+    for (const auto& r : rollouts) generated += static_cast<int64_t>(r.generation.tokens.size());
+
+    // 2. scores, one engine call per group
+    t0 = Clock::now();
+    for (size_t g = 0; g < prompts.size(); ++g) {
+        std::vector<reward::RewardInput> inputs;
+        for (int64_t k = 0; k < s.group_size; ++k) {
+            auto& r = rollouts[g * s.group_size + k];
+            r.parsed = text::parseCompletion(r.completion, recipe->templ.think, recipe->templ.answer);
+            reward::RewardInput in;
+            in.prompt = prompts[g].text;
+            in.completion = r.completion;
+            in.reference = prompts[g].reference;
+            in.group_id = std::to_string(step_no) + ":" + std::to_string(g);
+            in.sample = static_cast<int>(k);
+            in.truncated = r.truncated();
+            in.question = prompts[g].question;
+            inputs.push_back(std::move(in));
+        }
+        auto outs = engine->scoreGroup(inputs);
+        for (int64_t k = 0; k < s.group_size; ++k) rollouts[g * s.group_size + k].reward = std::move(outs.at(k));
+    }
+    const double t_score = secondsSince(t0);
+
+    // 3. advantages (+ rlpr's std filter) and the update samples
+    std::vector<GroupAdvantages> groups;
+    std::vector<double> group_std;
+    for (size_t g = 0; g < prompts.size(); ++g) {
+        std::vector<double> totals;
+        for (int64_t k = 0; k < s.group_size; ++k) totals.push_back(rollouts[g * s.group_size + k].reward.total);
+        groups.push_back(groupAdvantages(totals, s.advantage, s.advantage_options));
+        group_std.push_back(reward::populationStd(totals));
+    }
+    int64_t dropped = 0;
+    if (filter) {
+        const auto keep = filter->apply(step_no, group_std);
+        for (size_t g = 0; g < keep.size(); ++g)
+            if (!keep[g]) {
+                ++dropped;
+                for (int64_t k = 0; k < s.group_size; ++k) rollouts[g * s.group_size + k].kept = false;
+            }
+    }
+    std::vector<UpdateSample> samples;
+    for (auto& r : rollouts) {
+        r.advantage = r.kept ? groups[r.group].advantages[r.sample] : 0.0;
+        if (!r.kept) continue;
+        UpdateSample u;
+        u.context = prompts[r.prompt].ids;
+        u.tokens = r.generation.tokens;
+        u.old_logprobs = r.generation.logprobs;
+        u.policy_tokens = static_cast<int64_t>(u.tokens.size());
+        u.advantage = r.advantage;
+        if (r.reward.reference_term) {
+            // rgr: the policy term covers the reasoning only, up to where the answer opens.
+            if (r.parsed.has_answer) u.policy_tokens = tokensBefore(*policy, u.tokens, r.parsed.answer_open);
+            u.reference_term = r.reward.reference_term;
+        }
+        r.policy_tokens = u.policy_tokens;
+        samples.push_back(std::move(u));
+    }
+
+    // 4. mu epochs of updates
+    t0 = Clock::now();
+    UpdateOptions uo;
+    uo.loss = s.loss;
+    uo.mu = s.mu;
+    uo.micro_batch = s.micro_batch;
+    if (const auto* rgr = recipe->find(reward::ComponentType::Rgr)) uo.reference_length_norm = rgr->rgr.length_norm;
+    const double lr = s.schedule.at(step_no - 1);
+    const auto upd = policyUpdate(*policy, reference.get(), *optimizer, samples, uo, lr);
+    // nover's proxy EMA counts optimizer steps (mu per training step).
+    for (int64_t k = optimizer->stepCount() - upd.optimizer_steps + 1; k <= optimizer->stepCount(); ++k)
+        for (const auto& line : engine->afterOptimizerStep(k)) {
+            rec.events.push_back(line);
+            if (on_event) on_event(line);
+        }
+    const double t_train = secondsSince(t0);
+
+    // 5. metrics and the store
+    metrics = rolloutMetrics(rollouts, groups);
+    metrics.emplace_back("loss", upd.loss);
+    metrics.emplace_back("kl", upd.kl);
+    metrics.emplace_back("entropy", upd.entropy);
+    metrics.emplace_back("clip_frac", upd.clip_frac);
+    metrics.emplace_back("ratio_mean", upd.ratio_mean);
+    metrics.emplace_back("grad_norm", upd.grad_norm);
+    metrics.emplace_back("lr", lr);
+    if (n_guided > 0) {
+        std::vector<double> g, u;
+        for (const auto& r : rollouts) (r.guided ? g : u).push_back(r.reward.total);
+        metrics.emplace_back("guided/reward", meanStd(g).first);
+        metrics.emplace_back("unguided/reward", meanStd(u).first);
+    }
+    if (filter) {
+        metrics.emplace_back("filter/dropped_groups", static_cast<double>(dropped));
+        metrics.emplace_back("filter/threshold", filter->threshold());
+    }
+    metrics.emplace_back("time/generate", t_generate);
+    metrics.emplace_back("time/score", t_score);
+    metrics.emplace_back("time/train", t_train);
+    for (size_t r = 0; r < rollouts.size(); ++r)
+        rec.rollouts.push_back(rolloutRecord(rollouts[r], prompts[rollouts[r].prompt], step_no));
+
+    const bool do_eval = eval_set && s.eval_every > 0 && (step_no % s.eval_every == 0 || step_no == s.steps);
+    if (do_eval) {
+        t0 = Clock::now();
+        auto ev = evaluate(*policy, *engine, *recipe, *eval_set, s.eval_max_prompts);
+        metrics.emplace_back("eval/exact_match", ev.exact_match);
+        metrics.emplace_back("eval/reward", ev.reward);
+        metrics.emplace_back("eval/ref_nll", ev.ref_nll);
+        metrics.emplace_back("eval/length", ev.length);
+        metrics.emplace_back("time/eval", secondsSince(t0));
+        for (auto& er : ev.rollouts) {
+            er.step = step_no;
+            rec.rollouts.push_back(std::move(er));
+        }
+        last_eval = ev.exact_match;
+        if (ev.exact_match > best_eval) {
+            best_eval = ev.exact_match;
+            ws->setBestEval(run_id, best_eval);
+        }
+    }
+    const double step_seconds = secondsSince(t_step);
+    metrics.emplace_back("time/step", step_seconds);
+    metrics.emplace_back("tokens_per_s", static_cast<double>(generated) / std::max(step_seconds, 1e-9));
+    metrics.emplace_back("generate/tokens_per_s", static_cast<double>(generated) / std::max(t_generate, 1e-9));
+    rec.metrics = metrics;
+    ws->writeStep(run_id, rec);
+
+    report.metrics.clear();
+    for (const auto& [k, v] : metrics) report.metrics[k] = v;
+    report.reward = report.metrics["reward/total"];
+    report.eval = last_eval;
+    report.step_seconds = step_seconds;
+    report.tokens_per_s = report.metrics["tokens_per_s"];
+    return generated;
+}
+
+TrainResult Trainer::run(const StepCallback& on_step, const EventCallback& on_event) {
+    m->on_event = on_event;
+    m->setUp();
+    TrainResult result;
+    result.run = m->run_id;
+    try {
+        const auto t_run = Clock::now();
+        int64_t done = 0;
+        for (int64_t step_no = m->start_step + 1; step_no <= m->s.steps; ++step_no) {
+            StepReport report;
+            report.run = m->run_id;
+            report.step = step_no;
+            report.steps = m->s.steps;
+            m->step(step_no, report);
+            ++done;
+            const double per_step = secondsSince(t_run) / static_cast<double>(done);
+            report.eta_seconds = per_step * static_cast<double>(m->s.steps - step_no);
+            result.last_step = step_no;
+            const bool stop = stopRequested() || (m->opt.stop_after > 0 && done >= m->opt.stop_after);
+            const bool last = step_no == m->s.steps;
+            if ((m->s.checkpoint_every > 0 && step_no % m->s.checkpoint_every == 0) || stop || last)
+                m->writeCheckpoint(step_no);
+            if (on_step) on_step(report);
+            if (stop && !last) {
+                m->ws->setRunStatus(m->run_id, store::RunStatus::Stopped);
+                m->event(stopSignal() ? "stopped by signal " + std::to_string(stopSignal()) + " after step " +
+                                            std::to_string(step_no)
+                                      : "stopped after step " + std::to_string(step_no));
+                result.status = "stopped";
+                result.last_checkpoint = m->last_checkpoint_dir;
+                return result;
+            }
+        }
+        m->ws->setRunStatus(m->run_id, store::RunStatus::Finished);
+        result.status = "finished";
+        result.last_checkpoint = m->last_checkpoint_dir;
+        return result;
+    } catch (const std::exception& e) {
+        try {
+            m->ws->addEvent(m->run_id, std::string("failed: ") + e.what());
+            m->ws->setRunStatus(m->run_id, store::RunStatus::Failed);
+        } catch (...) {
+            // The store itself failed (disk full, ...): the original error is the one to report.
+        }
+        throw;
+    }
+}
+
+}  // namespace reflab::train

@@ -1,0 +1,73 @@
+// Trainer: one RL run of a recipe, start to finish (ARCHITECTURE.md, "Data flow of a run"):
+// sample prompts -> generate G rollouts each -> score with the recipe's reward components ->
+// advantages -> mu epochs of ppo_clip (+ k3 KL, + rgr's reference term) with AdamW -> one store
+// transaction per step -> periodic evaluation and checkpoints. Stops cleanly on SIGTERM/SIGINT
+// (stop_signal.h) and resumes from a checkpoint with the same RNG stream.
+//
+// Runs on the calling thread; owns its models, optimizer and store connection.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "core/reward/recipe.h"
+
+namespace reflab::train {
+
+struct TrainOptions {
+    std::string db_path;          // workspace file (created when missing)
+    std::string name;             // run name ("" = the recipe's name)
+    int64_t steps = 0;            // > 0: overrides algorithm.steps
+    std::string resume_run;       // continue this run from its last checkpoint
+    std::string fork_run;         // start a new run from this run's checkpoint at fork_step
+    int64_t fork_step = -1;
+    std::string checkpoint_root;  // "" = "<db without extension>.checkpoints" next to the db
+    int64_t stop_after = 0;       // > 0: stop (as on SIGTERM) after this many steps of this call
+};
+
+// What the progress line and --json print after each step.
+struct StepReport {
+    std::string run;
+    int64_t step = 0, steps = 0;
+    double reward = 0;
+    double eval = -1;             // last eval/exact_match, -1 before the first evaluation
+    double tokens_per_s = 0;
+    double step_seconds = 0;
+    double eta_seconds = 0;
+    std::map<std::string, double> metrics;  // everything written for the step
+};
+
+struct TrainResult {
+    std::string run;
+    std::string status;     // "finished" | "stopped"
+    int64_t last_step = 0;
+    std::string last_checkpoint;
+};
+
+using StepCallback = std::function<void(const StepReport&)>;
+using EventCallback = std::function<void(const std::string&)>;  // log lines (stderr)
+
+class Trainer {
+public:
+    // recipe: required for a new run or a fork (a fork may change the recipe); for --resume
+    // the run's stored recipe is used and this one must be null.
+    Trainer(const reward::Recipe* recipe, TrainOptions options);
+    ~Trainer();
+
+    // Trains until the last step or a stop request. Throws reflab::Error (the run, when one was
+    // created, is marked 'failed' first; steps already stored stay).
+    TrainResult run(const StepCallback& on_step = {}, const EventCallback& on_event = {});
+
+private:
+    struct State;
+    std::unique_ptr<State> m;
+};
+
+// Bytes of memory a training run of this model needs, roughly: weights, fp32 master bits, Adam
+// moments, gradients, plus the extra models (KL reference, nover proxy). Exposed for tests.
+int64_t trainingMemoryEstimate(int64_t parameters, const std::string& dtype, int extra_models);
+// MemAvailable of /proc/meminfo in bytes (0 when unknown).
+int64_t availableMemoryBytes();
+
+}  // namespace reflab::train
