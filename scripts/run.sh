@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
 # Sets up, builds and opens the RefLab GUI on the shipped demo workspace.
 #   scripts/run.sh                 the GUI
-#   scripts/run.sh --headless ...  reflab-cli instead (no args: train the demo, print the result)
+#   scripts/run.sh --headless      train the demo headless and print the run
+#   scripts/run.sh --headless ...  reflab-cli with these arguments
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
 bin="${REFLAB_BUILD_DIR:-$root/build}/bin"
+demo_db="${REFLAB_BUILD_DIR:-$root/build}/demo/workspace.db"
+# The demo: resources/demo.json (NOVER on the shipped tiny model and the arithmetic demo set).
+train_demo() {
+  mkdir -p "$(dirname "$demo_db")"
+  (cd "$root" && "$bin/reflab-cli" train --recipe resources/demo.json --db "$demo_db" --name nover-demo)
+}
 if [ "${1:-}" = "--headless" ]; then
   shift
-  if [ $# -eq 0 ]; then set -- --help; fi
-  exec "$bin/reflab-cli" "$@"
+  if [ $# -gt 0 ]; then exec "$bin/reflab-cli" "$@"; fi
+  train_demo
+  exec "$bin/reflab-cli" runs --db "$demo_db"
+fi
+if [ $# -eq 0 ]; then
+  [ -f "$demo_db" ] || train_demo
+  set -- "$demo_db"
 fi
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then
   echo "reflab: no display; running under xvfb-run" >&2
