@@ -127,7 +127,8 @@ private slots:
         QCOMPARE(r.code, 0);
         QVERIFY(r.out.contains(QByteArray::fromStdString(m_run)));
         QVERIFY(r.out.contains("finished"));
-        QVERIFY(r.out.contains("3/5"));
+        // Steps are 1-based (step 0 is the eval before training): last step 2 = 2 of 5 done.
+        QVERIFY(r.out.contains("2/5"));
     }
 
     void metricsJsonl() {
