@@ -68,13 +68,19 @@ RunsDock::RunsDock(RunsModel* model, RunController* controller, QWidget* parent)
     m_table->setItemDelegateForColumn(RunsModel::Progress, new ProgressDelegate(m_table));
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(24);
-    m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setObjectName("runsHeader");
+    // Every column but the name as wide as its longest usual text; the name takes the rest, so
+    // the dock at its default width shows every column whole.
+    const QFontMetrics fm(m_table->font());
+    const int pad = 16;
     m_table->setColumnWidth(RunsModel::Name, 150);
-    m_table->setColumnWidth(RunsModel::Status, 80);
-    m_table->setColumnWidth(RunsModel::Kind, 70);
-    m_table->setColumnWidth(RunsModel::Progress, 110);
-    m_table->setColumnWidth(RunsModel::BestEval, 70);
+    m_table->setColumnWidth(RunsModel::Status, fm.horizontalAdvance("interrupted") + pad);
+    m_table->setColumnWidth(RunsModel::Kind, fm.horizontalAdvance("rubric") + pad);
+    m_table->setColumnWidth(RunsModel::Progress, fm.horizontalAdvance("9999 / 9999") + pad);
+    m_table->setColumnWidth(RunsModel::BestEval, fm.horizontalAdvance("Best eval") + pad);
+    m_table->setColumnWidth(RunsModel::Started, fm.horizontalAdvance("11-26 09:15") + pad);
+    m_table->horizontalHeader()->setStretchLastSection(false);
+    m_table->horizontalHeader()->setSectionResizeMode(RunsModel::Name, QHeaderView::Stretch);
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
     m_table->setAlternatingRowColors(true);
     lay->addWidget(m_table, 1);
