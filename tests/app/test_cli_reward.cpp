@@ -139,7 +139,7 @@ private slots:
     QTest::newRow("broken line")
         << R"({"rewards":[{"type":"format"}]})"
         << ok + "{\"prompt\": \"q\", oops\n"
-        << QStringList() << "<stdin>:2: invalid JSON on line 2";
+        << QStringList() << "<stdin>:2: invalid JSON: column";
     QTest::newRow("missing completion")
         << R"({"rewards":[{"type":"format"}]})"
         << QByteArray("{\"prompt\":\"q\"}\n") << QStringList()
@@ -179,6 +179,14 @@ private slots:
         {"reverse", "--model", "/no/model", "--data", data, "--out", out});
     QCOMPARE(bad.code, 1);
     QVERIFY(bad.err.contains("/no/model"));
+    // A bad data line is named by file and line (the shared JSONL reader).
+    const QString broken = write("broken.jsonl", "{\"question\":\"q\",\"answer\":\"1\"}\n\n"
+                                                 "{\"question\": oops}\n");
+    const Result b = runCli({"reverse", "--model", kModel, "--data", broken,
+                             "--out", m_dir.filePath("never.jsonl")});
+    QCOMPARE(b.code, 1);
+    QVERIFY2(b.err.startsWith("reflab-cli: error: " + broken + ":3: invalid JSON: "),
+             qPrintable(b.err));
   }
 };
 

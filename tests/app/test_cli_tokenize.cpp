@@ -50,18 +50,18 @@ private slots:
                                 "{\"text\":\"ok\"}\n{\"txt\":\"no\"}\n{\"text\":\"never\"}\n");
         QCOMPARE(r.code, 1);
         QCOMPARE(r.out.count('\n'), 1);  // the first line was answered, the third never read
-        QVERIFY2(r.err.startsWith("reflab-cli: error: stdin line 2: "), qPrintable(r.err));
+        QVERIFY2(r.err.startsWith("reflab-cli: error: <stdin>:2: "), qPrintable(r.err));
         QVERIFY(r.err.contains("\"text\""));
         QCOMPARE(r.err.trimmed().count('\n'), 0);
 
         const Result j = runCli({"tokenize", "--model", kModel}, "{\"text\": \n");
         QCOMPARE(j.code, 1);
-        QVERIFY2(j.err.startsWith("reflab-cli: error: stdin line 1: invalid JSON"),
+        QVERIFY2(j.err.startsWith("reflab-cli: error: <stdin>:1: invalid JSON"),
                  qPrintable(j.err));
 
         const Result d = runCli({"tokenize", "--model", kModel, "--decode"}, "{\"ids\":[1,-5]}\n");
         QCOMPARE(d.code, 1);
-        QVERIFY2(d.err.startsWith("reflab-cli: error: stdin line 1: ids[1]"), qPrintable(d.err));
+        QVERIFY2(d.err.startsWith("reflab-cli: error: <stdin>:1: ids[1]"), qPrintable(d.err));
     }
     void missingTokenizerIsAnError() {
         QTemporaryDir empty;

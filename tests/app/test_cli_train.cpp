@@ -265,7 +265,7 @@ private slots:
         QTest::addColumn<QString>("recipe");
         QTest::addColumn<QStringList>("extra");
         QTest::addColumn<QString>("message");
-        QTest::newRow("bad line") << writeRecipe("r_bad.json", nlohmann::json::object(), "bad.jsonl") << QStringList{} << "bad.jsonl:2: not valid JSON";
+        QTest::newRow("bad line") << writeRecipe("r_bad.json", nlohmann::json::object(), "bad.jsonl") << QStringList{} << "bad.jsonl:2: invalid JSON: ";
         QTest::newRow("missing field") << writeRecipe("r_nofield.json", nlohmann::json::object(), "nofield.jsonl") << QStringList{}
                                        << "nofield.jsonl:2: field 'answer' is missing";
         QTest::newRow("group of one") << writeRecipe("r_g1.json", {{"generation", {{"group_size", 1}}}}) << QStringList{}
