@@ -1,31 +1,21 @@
 // reflab-cli reward and reverse, run as real processes: per-row JSON output
 // with components and totals, grouping, --explain, and every bad input ->
 // "reflab-cli: error: ..." and exit 1.
-#include <QProcess>
 #include <QtTest>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
 
+#include "tests/app/cli_runner.h"
+
 using nlohmann::json;
 
 #define TINY_MODEL_NAME "tiny-qwen2"
 
+using reflab::test::runCli;
+using Result = reflab::test::CliResult;
+
 namespace {
-struct Result {
-  int code;
-  QString out, err;
-};
-Result runCli(const QStringList &args, const QByteArray &input = {}) {
-  QProcess p;
-  p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), args);
-  p.waitForStarted();
-  p.write(input);
-  p.closeWriteChannel();
-  p.waitForFinished(120000);
-  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-          QString::fromUtf8(p.readAllStandardError())};
-}
 std::vector<json> lines(const QString &out) {
   std::vector<json> v;
   for (const auto &l : out.split('\n', Qt::SkipEmptyParts))

@@ -1,24 +1,13 @@
 // reflab-cli tokenize, run as a real process on the committed Qwen3 tokenizer. Expected ids come
 // from the Hugging Face tokenizers JS library (as in vectors.jsonl).
-#include <QProcess>
 #include <QtTest>
 
+#include "tests/app/cli_runner.h"
+
+using reflab::test::runCli;
+using Result = reflab::test::CliResult;
+
 namespace {
-struct Result {
-    int code;
-    QString out;
-    QString err;
-};
-Result runCli(const QStringList& args, const QByteArray& stdin_data) {
-    QProcess p;
-    p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), args);
-    p.waitForStarted();
-    p.write(stdin_data);
-    p.closeWriteChannel();
-    p.waitForFinished(60000);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
 const QString kModel = QStringLiteral(REFLAB_TEST_DATA "/tokenizers/qwen3");
 }  // namespace
 

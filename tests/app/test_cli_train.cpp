@@ -15,26 +15,18 @@
 #include "core/model/language_model.h"
 #include "core/model/model_config.h"
 #include "core/store/workspace.h"
+#include "tests/app/cli_runner.h"
 
 using namespace reflab;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-    int code;
-    QString out, err;
-};
+using Result = test::CliResult;
 
-Result runCli(const QStringList& args, int timeout_ms = 120000) {
-    QProcess p;
-    p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), QStringList{"--threads", "1"} + args);
-    if (!p.waitForFinished(timeout_ms)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+// One thread: several tests run at once on small machines.
+Result runCli(const QStringList& args) {
+    return test::runCli(QStringList{"--threads", "1"} + args);
 }
 
 void writeFile(const QString& path, const std::string& text) {
