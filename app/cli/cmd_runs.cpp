@@ -1,5 +1,6 @@
 // reflab-cli runs --db W.db [--json]: the runs of a workspace, as a table or as the JSON array of
 // ARCHITECTURE.md ({"id", "name", "status", "step", "steps", ...}). Opens the file read-only.
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -62,7 +63,9 @@ void addRunsCommand(CLI::App& app) {
         std::printf("%-22s %-24s %-11s %13s %-8s %s\n", "ID", "NAME", "STATUS", "STEP", "KIND",
                     "CREATED (UTC)");
         for (const auto& r : runs) {
-            const std::string step = std::to_string(r.step + 1) + "/" + std::to_string(r.steps);
+            // Steps are 1-based; step is the last one completed (0 or -1: none yet).
+            const std::string step =
+                std::to_string(std::max<int64_t>(r.step, 0)) + "/" + std::to_string(r.steps);
             std::printf("%-22s %-24s %-11s %13s %-8s %s\n", r.id.c_str(), r.name.c_str(),
                         store::runStatusName(r.status).c_str(), step.c_str(), r.kind.c_str(),
                         isoTime(r.created).c_str());

@@ -116,7 +116,8 @@ private slots:
         QCOMPARE(r.code, 0);
         QVERIFY(r.out_bytes.contains(QByteArray::fromStdString(m_run)));
         QVERIFY(r.out_bytes.contains("finished"));
-        QVERIFY(r.out_bytes.contains("3/5"));
+        // Steps are 1-based (step 0 is the eval before training): last step 2 = 2 of 5 done.
+        QVERIFY(r.out_bytes.contains("2/5"));
     }
 
     void metricsJsonl() {

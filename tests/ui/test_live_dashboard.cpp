@@ -18,8 +18,9 @@ namespace store = reflab::store;
 
 namespace {
 
+// Writes the n steps after the first `first`, numbered 1-based as the trainer does.
 void writeSteps(store::Workspace& ws, const std::string& run, int first, int n) {
-    for (int s = first; s < first + n; ++s) {
+    for (int s = first + 1; s <= first + n; ++s) {
         store::StepRecord r;
         r.step = s;
         r.time = 1.7e9 + s;
@@ -83,11 +84,11 @@ private slots:
         writeSteps(ws, run, 20, 5);
         QTRY_COMPARE(panel.chart("loss")->graphPointCount(), 25);
         QCOMPARE(panel.store().series(QString::fromStdString(run), "reward/total")->values.back(),
-                 0.24);
+                 0.25);
         QVERIFY(panel.following());
-        QCOMPARE(panel.chart("kl")->xAxis->range().upper, 24.0);
-        // A resume that rewrites steps 20.. replaces them.
-        ws.truncateRun(run, 19);
+        QCOMPARE(panel.chart("kl")->xAxis->range().upper, 25.0);
+        // A resume from the checkpoint of step 20 rewrites steps 21.. and replaces them.
+        ws.truncateRun(run, 20);
         writeSteps(ws, run, 20, 2);
         QTRY_COMPARE(panel.chart("loss")->graphPointCount(), 22);
         tailer.close();

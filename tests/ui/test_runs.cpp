@@ -56,7 +56,7 @@ private slots:
         QCOMPARE(checked.count(), 1);
         // Progress and status change in place; a third run appears at the end.
         store::StepRecord s;
-        s.step = 9;
+        s.step = 10;  // steps are 1-based: step 10 is the tenth one done
         s.metrics = {{"reward/total", 0.5}};
         ws.writeStep(a, s);
         ws.setRunStatus(b, store::RunStatus::Stopped);
@@ -145,6 +145,20 @@ private slots:
         model.setRuns(ws.listRuns());
         QVERIFY(status.text().contains("1 active run"));
         QVERIFY(status.text().contains("alpha: step 0 / 100"));
+        // The eval before training (step 0) completes no step; the last step of a run
+        // completes all of them.
+        store::StepRecord s;
+        s.metrics = {{"eval/exact_match", 0.1}};
+        ws.writeStep(a, s);
+        model.setRuns(ws.listRuns());
+        QCOMPARE(model.index(0, RunsModel::Progress).data().toString(), QString("0 / 100"));
+        QCOMPARE(model.index(0, RunsModel::Name).data(RunsModel::ProgressRole).toDouble(), 0.0);
+        s.step = 100;
+        ws.writeStep(a, s);
+        model.setRuns(ws.listRuns());
+        QCOMPARE(model.index(0, RunsModel::Progress).data().toString(), QString("100 / 100"));
+        QCOMPARE(model.index(0, RunsModel::Name).data(RunsModel::ProgressRole).toDouble(), 1.0);
+        QVERIFY(status.text().contains("alpha: step 100 / 100"));
         QVERIFY(status.text().contains("device cpu"));
     }
 };

@@ -25,10 +25,10 @@ void writeSyntheticSteps(store::Workspace& ws, const std::string& run, int first
     std::mt19937 rng(uint32_t(seed * 7919 + first));
     std::normal_distribution<double> noise(0.0, 1.0);
     const double rate = 1.0 / (150.0 + 60.0 * seed);
-    for (int s = first; s < first + n; ++s) {
+    for (int s = first + 1; s <= first + n; ++s) {
         const double p = 1.0 - std::exp(-s * rate);  // progress of the learning curve in [0, 1)
         store::StepRecord rec;
-        rec.step = s;
+        rec.step = s;  // 1-based, as the trainer numbers optimizer steps
         rec.time = start_time + s * (2.0 + 0.3 * seed);
         const double format = std::min(1.0, 0.35 + 0.6 * p + 0.05 * noise(rng));
         const double nover = 0.2 + 0.45 * p + 0.08 * noise(rng);

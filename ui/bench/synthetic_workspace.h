@@ -11,7 +11,8 @@ class Workspace;
 
 namespace reflab::ui {
 
-// Writes steps [first, first + n) of a run with the dashboard's usual metrics
+// Writes the n steps after the first `first` ones, numbered 1-based like the
+// trainer's (first + 1 .. first + n; first = 0 starts a run), with the dashboard's usual metrics
 // (reward/total, reward components, format rate, eval, kl, entropy, length,
 // loss, grad norm, tokens/s, zero-std fraction) and `rollouts` rollouts per
 // step. `seed` varies the curves per run.

@@ -3,6 +3,7 @@
 
 #include <QLabel>
 #include <QStatusBar>
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -68,11 +69,11 @@ void RunStatusBar::refresh() {
     const Rate rate = m_rates.value(QString::fromStdString(latest->id));
     QString text = tr("%1: step %2 / %3")
                        .arg(QString::fromStdString(latest->name))
-                       .arg(latest->step + 1)
+                       .arg(std::max<qint64>(latest->step, 0))
                        .arg(latest->steps);
     if (rate.perSecond > 0) {
         text += tr(" · %1 steps/s").arg(rate.perSecond, 0, 'g', 3);
-        const double left = double(latest->steps - latest->step - 1);
+        const double left = double(latest->steps - std::max<qint64>(latest->step, 0));
         if (left > 0) text += tr(" · ETA %1").arg(formatDuration(left / rate.perSecond));
     }
     m_progress->setText(text);

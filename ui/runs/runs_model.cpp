@@ -118,7 +118,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     if (role == RunIdRole) return id;
     if (role == StatusRole) return static_cast<int>(r.status);
     if (role == ProgressRole)
-        return r.steps > 0 ? std::clamp(double(r.step + 1) / double(r.steps), 0.0, 1.0) : 0.0;
+        return r.steps > 0 ? std::clamp(double(r.step) / double(r.steps), 0.0, 1.0) : 0.0;
     switch (index.column()) {
         case Name:
             if (role == Qt::DisplayRole || role == Qt::EditRole) return displayName(id);
@@ -158,10 +158,13 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
             if (role == Qt::DisplayRole) return QString::fromStdString(r.kind);
             break;
         case Progress:
-            // step is the last step written (-1: none yet), so step + 1 steps are done.
-            if (role == Qt::DisplayRole)
-                return r.steps > 0 ? QString("%1 / %2").arg(r.step + 1).arg(r.steps)
-                                   : QString::number(r.step + 1);
+            // Steps are 1-based and step is the last one completed (0: only the eval before
+            // training, -1: nothing yet), so step steps are done.
+            if (role == Qt::DisplayRole) {
+                const qint64 done = std::max<qint64>(r.step, 0);
+                return r.steps > 0 ? QString("%1 / %2").arg(done).arg(r.steps)
+                                   : QString::number(done);
+            }
             if (role == Qt::TextAlignmentRole) return int(Qt::AlignCenter);
             break;
         case BestEval:
