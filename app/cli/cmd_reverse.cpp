@@ -15,6 +15,7 @@
 
 #include "app/cli/commands.h"
 #include "core/base/error.h"
+#include "core/data/jsonl_reader.h"
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
 #include "core/reward/recipe.h"
@@ -39,27 +40,14 @@ struct Pair {
 };
 
 std::vector<Pair> readPairs(const ReverseArgs &a) {
-  std::ifstream in(a.data);
-  if (!in)
-    throw reflab::Error(a.data + ": cannot open the data file");
   std::vector<Pair> pairs;
-  std::string line;
-  for (int64_t n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    const std::string where = a.data + ":" + std::to_string(n);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error &e) {
-      throw reflab::Error(where + ": invalid JSON on line " +
-                          std::to_string(n) + " (" + e.what() + ")");
-    }
+  for (const auto &row : data::readJsonlFile(a.data)) {
+    const std::string where = data::jsonlWhere(a.data, row.line);
     Pair p;
     for (auto [key, dst] : {std::pair{&a.prompt_field, &p.question},
                             std::pair{&a.reference_field, &p.reference}}) {
-      auto it = j.is_object() ? j.find(*key) : j.end();
-      if (it == j.end())
+      auto it = row.value.find(*key);
+      if (it == row.value.end())
         throw reflab::Error(where + ": missing \"" + *key + "\"");
       *dst = it->is_string() ? it->get<std::string>() : it->dump();
     }

@@ -14,6 +14,7 @@
 
 #include "app/cli/commands.h"
 #include "core/base/error.h"
+#include "core/data/jsonl_reader.h"
 #include "core/model/language_model.h"
 #include "core/reward/recipe.h"
 #include "core/reward/reward_engine.h"
@@ -46,20 +47,10 @@ std::string field(const nlohmann::json &j, const char *key,
 
 std::vector<Row> readRows(std::istream &in, const std::string &name) {
   std::vector<Row> rows;
-  std::string line;
-  for (int64_t n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
-      continue;
-    const std::string where = name + ":" + std::to_string(n);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error &e) {
-      throw reflab::Error(where + ": invalid JSON on line " +
-                          std::to_string(n) + " (" + e.what() + ")");
-    }
-    if (!j.is_object())
-      throw reflab::Error(where + ": expected a JSON object per line");
+  data::JsonlReader reader(in, name);
+  while (const auto row = reader.next()) {
+    const nlohmann::json &j = row->value;
+    const std::string where = reader.where(*row);
     Row r;
     r.prompt = field(j, "prompt", where, true);
     r.completion = field(j, "completion", where, true);
@@ -125,7 +116,7 @@ void runReward(const RewardArgs &a) {
   if (a.input.empty() || a.input == "-") {
     rows = readRows(std::cin, "<stdin>");
   } else {
-    std::ifstream f(a.input);
+    std::ifstream f(a.input, std::ios::binary);
     if (!f)
       throw reflab::Error(a.input + ": cannot open the rows file");
     rows = readRows(f, a.input);

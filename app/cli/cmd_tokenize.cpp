@@ -1,8 +1,9 @@
 // reflab-cli tokenize --model DIR [--decode] [--skip-special]
 //   stdin JSONL {"text": ...}  ->  stdout JSONL {"ids": [...]}
 //   --decode: stdin JSONL {"ids": [...]}  ->  stdout JSONL {"text": ...}
-// DIR holds tokenizer.json. Blank lines are skipped. A bad line stops the command with
-// "stdin line N: ..." (exit 1); the lines before it have been written.
+// DIR holds tokenizer.json. Lines are read by data::JsonlReader (blank lines skipped) one at a
+// time, so each answer is written before the next line is read. A bad line stops the command
+// with "<stdin>:N: ..." (exit 1); the lines before it have been answered.
 #include <nlohmann/json.hpp>
 
 #include <iostream>
@@ -10,6 +11,7 @@
 
 #include "app/cli/commands.h"
 #include "core/base/error.h"
+#include "core/data/jsonl_reader.h"
 #include "core/text/tokenizer.h"
 
 namespace reflab::cli {
@@ -21,30 +23,18 @@ struct TokenizeOptions {
     bool skip_special = false;
 };
 
-std::string lineError(size_t n, const std::string& what) {
-    return "stdin line " + std::to_string(n) + ": " + what;
-}
-
 void runTokenize(const TokenizeOptions& opt) {
     const text::Tokenizer tok = text::Tokenizer::fromFile(opt.model_dir + "/tokenizer.json");
     std::ios::sync_with_stdio(false);
-    std::string line;
-    size_t n = 0;
-    while (std::getline(std::cin, line)) {
-        ++n;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        nlohmann::json row;
-        try {
-            row = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::parse_error& e) {
-            throw reflab::Error(lineError(n, "invalid JSON at byte " + std::to_string(e.byte)));
-        }
-        if (!row.is_object()) throw reflab::Error(lineError(n, "expected a JSON object"));
+    data::JsonlReader reader(std::cin, "<stdin>");
+    while (const auto line = reader.next()) {
+        const nlohmann::json& row = line->value;
+        auto lineError = [&](const std::string& what) { return reader.where(*line) + ": " + what; };
         nlohmann::json out;
         if (opt.decode) {
             const auto ids = row.find("ids");
             if (ids == row.end() || !ids->is_array())
-                throw reflab::Error(lineError(n, "\"ids\" is missing or not an array"));
+                throw reflab::Error(lineError("\"ids\" is missing or not an array"));
             std::vector<int32_t> v;
             v.reserve(ids->size());
             for (size_t k = 0; k < ids->size(); ++k) {
@@ -52,18 +42,18 @@ void runTokenize(const TokenizeOptions& opt) {
                 if (!id.is_number_integer() || id.get<int64_t>() < 0 ||
                     id.get<int64_t>() > INT32_MAX)
                     throw reflab::Error(
-                        lineError(n, "ids[" + std::to_string(k) + "] is not a token id"));
+                        lineError("ids[" + std::to_string(k) + "] is not a token id"));
                 v.push_back(id.get<int32_t>());
             }
             out["text"] = tok.decode(v, opt.skip_special);
         } else {
             const auto text = row.find("text");
             if (text == row.end() || !text->is_string())
-                throw reflab::Error(lineError(n, "\"text\" is missing or not a string"));
+                throw reflab::Error(lineError("\"text\" is missing or not a string"));
             try {
                 out["ids"] = tok.encode(text->get_ref<const std::string&>());
             } catch (const text::TokenizerError& e) {
-                throw reflab::Error(lineError(n, e.what()));
+                throw reflab::Error(lineError(e.what()));
             }
         }
         std::cout << out.dump() << '\n' << std::flush;

@@ -1,12 +1,15 @@
 // JSONL datasets of (prompt, reference) rows, as recipes name them (data.train, data.eval with
-// data.prompt_field and data.reference_field). One JSON object per line; blank lines are
-// skipped. Any bad line fails the whole load with "<file>:<line>: <what>" so a user can fix it.
+// data.prompt_field and data.reference_field). Lines are read by JsonlReader (one JSON object
+// per line; blank lines skipped); any bad line fails the whole load with "<file>:<line>: <what>"
+// so a user can fix it.
 #pragma once
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "core/data/jsonl_reader.h"
 
 namespace reflab::data {
 
@@ -39,6 +42,9 @@ public:
     const std::string& name() const { return m_name; }
 
 private:
+    static JsonlDataset fromRows(std::vector<JsonlRow> rows, const std::string& name,
+                                 const DatasetFields& fields);
+
     std::string m_name;
     std::vector<Example> m_examples;
 };

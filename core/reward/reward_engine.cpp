@@ -13,6 +13,7 @@
 #include "core/reward/reward_format.h"
 #include "core/reward/reward_judge.h"
 #include "core/reward/reward_nover.h"
+#include "core/reward/reward_reference_texts.h"
 #include "core/reward/reward_rgr.h"
 #include "core/reward/reward_rlpr.h"
 #include "core/reward/reward_rubric.h"
@@ -219,8 +220,9 @@ RewardEngine::scoreGroup(const std::vector<RewardInput> &group) {
       } else if (c.type == ComponentType::Rgr) {
         if (!parsed[i].has_answer || in.truncated || ref_empty)
           continue;
-        const auto t = rgrTexts(in.prompt, in.completion, parsed[i].answer_open,
-                                in.reference, tp, c.rgr.score_tags);
+        const auto t =
+            referenceTexts(in.prompt, in.completion, parsed[i].answer_open,
+                           in.reference, tp, c.rgr.score_tags);
         req[ci][i] = static_cast<int64_t>(policy_reqs.size());
         policy_reqs.push_back(makeRequest(*m_policy, t.context, t.target));
         texts[ci][i] = {t.context, t.target};
@@ -228,8 +230,8 @@ RewardEngine::scoreGroup(const std::vector<RewardInput> &group) {
         if (ref_empty)
           continue;
         const auto t =
-            rlprTexts(in.prompt, in.completion, parsed[i].answer_open,
-                      in.reference, tp, c.rlpr.score_tags);
+            referenceTexts(in.prompt, in.completion, parsed[i].answer_open,
+                           in.reference, tp, c.rlpr.score_tags);
         req[ci][i] = static_cast<int64_t>(policy_reqs.size());
         policy_reqs.push_back(makeRequest(*m_policy, t.context, t.target));
         texts[ci][i] = {t.context, t.target};
@@ -286,6 +288,16 @@ RewardEngine::scoreGroup(const std::vector<RewardInput> &group) {
       }
       out[i].components[ci].details["explain"] = e;
     };
+    // The explain block of a model-scored component: the scored tokens'
+    // log-probs (from that model's batch `lps`), or nothing for a rollout that
+    // was not scored.
+    auto explainScored = [&](size_t i,
+                             const std::vector<std::vector<float>> &lps) {
+      if (req[ci][i] >= 0)
+        explain(i, {{"token_logprobs", lps[static_cast<size_t>(req[ci][i])]}});
+      else
+        explain(i, nlohmann::json::object());
+    };
     switch (c.type) {
     case ComponentType::Format:
       for (size_t i = 0; i < G; ++i) {
@@ -337,11 +349,7 @@ RewardEngine::scoreGroup(const std::vector<RewardInput> &group) {
           d["reason"] = emptyText(group[i].reference) ? "empty reference"
                                                       : "format check failed";
         }
-        if (req[ci][i] >= 0)
-          explain(i, {{"token_logprobs",
-                       proxy_lp[ci][static_cast<size_t>(req[ci][i])]}});
-        else
-          explain(i, nlohmann::json::object());
+        explainScored(i, proxy_lp[ci]);
       }
       break;
     }
@@ -380,11 +388,7 @@ RewardEngine::scoreGroup(const std::vector<RewardInput> &group) {
           out[i].reference_term =
               ReferenceTerm{rq.context, rq.target, c.rgr.lambda * R[i]};
         }
-        if (req[ci][i] >= 0)
-          explain(i, {{"token_logprobs",
-                       policy_lp[static_cast<size_t>(req[ci][i])]}});
-        else
-          explain(i, nlohmann::json::object()); // nothing was scored
+        explainScored(i, policy_lp);
       }
       break;
     }
@@ -413,11 +417,7 @@ RewardEngine::scoreGroup(const std::vector<RewardInput> &group) {
         if (n == 0)
           d["reason"] = "empty reference";
         out[i].components[ci].value = v;
-        if (req[ci][i] >= 0)
-          explain(i, {{"token_logprobs",
-                       policy_lp[static_cast<size_t>(req[ci][i])]}});
-        else
-          explain(i, nlohmann::json::object()); // nothing was scored
+        explainScored(i, policy_lp);
       }
       break;
     }

@@ -1,11 +1,13 @@
 // rgr component (RGR / VeriFree, sail-sg/VeriFree): the policy's probability of the reference
 // after its own reasoning, R = π_θ(y* | x, z) = exp(Σ_j log π_θ(y*_j | x, z, y*_<j)), with the
 // RLOO baseline and the reward-weighted reference term of the loss. Pure functions here; the
-// engine does the one batched policy forward per group. METHODS.md, "rgr".
+// engine does the one batched policy forward per group, on referenceTexts()
+// (reward_reference_texts.h). METHODS.md, "rgr".
 #pragma once
 #include <string>
 #include <vector>
 
+#include "core/base/stats.h"
 #include "core/reward/recipe.h"
 
 namespace reflab::reward {
@@ -21,18 +23,8 @@ struct RgrRollout {
 // 0 without an answer block, when truncated, or with no reference tokens.
 double rgrReward(const RgrRollout& r, bool length_norm);
 
-// A_i = R_i − mean_{j≠i} R_j (leave-one-out); a group of one has no baseline: A = 0.
-std::vector<double> rlooAdvantages(const std::vector<double>& rewards);
-
-// The policy's scoring texts: the completion cut where the answer block opens (VeriFree cuts at
-// "<answer" and re-tokenizes), the open tag written whole, then the reference (+ the close tag
-// when score_tags). Differs from the code in one detail: VeriFree scores "> \boxed{ref}
-// </answer>" after "…<answer"; we keep the template's tag intact and score the reference
-// (and "</answer>") so the tokens are the ones the model writes in this template.
-struct RgrTexts {
-    std::string context, target;
-};
-RgrTexts rgrTexts(const std::string& prompt, const std::string& completion, size_t answer_open,
-                  const std::string& reference, const TemplateSection& templ, bool score_tags);
+// A_i = R_i − mean_{j≠i} R_j (leave-one-out); a group of one has no baseline: A = 0. The one
+// definition is core/base/stats.h's (the rloo advantage estimator uses it too).
+using reflab::rlooAdvantages;
 
 }  // namespace reflab::reward

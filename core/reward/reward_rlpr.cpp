@@ -40,16 +40,7 @@ bool repeatsWindow(std::string_view text, int64_t window, int64_t count) {
     return false;
 }
 
-RlprTexts rlprTexts(const std::string& prompt, const std::string& completion, size_t answer_open,
-                    const std::string& reference, const TemplateSection& templ, bool score_tags) {
-    RlprTexts t;
-    const size_t cut = answer_open == std::string::npos ? completion.size() : answer_open;
-    t.context = prompt + completion.substr(0, cut) + templ.answer.open;
-    t.target = score_tags ? reference + templ.answer.close : reference;
-    return t;
-}
-
-RlprTexts rlprBaselineTexts(const std::string& prompt, const std::string& reference) {
+ReferenceTexts rlprBaselineTexts(const std::string& prompt, const std::string& reference) {
     return {prompt, reference};
 }
 

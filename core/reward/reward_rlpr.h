@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/reward/recipe.h"
+#include "core/reward/reward_reference_texts.h"
 
 namespace reflab::reward {
 
@@ -23,14 +24,8 @@ double rlprReward(double r_B, double r_A, bool format_valid, bool repetitive,
 // more times in the text (windows at every start position, overlapping ones included).
 bool repeatsWindow(std::string_view text, int64_t window, int64_t count);
 
-struct RlprTexts {
-    std::string context, target;
-};
-// r_B: context = prompt + completion up to the answer block + open tag; target = reference
-// (+ close tag). Without an answer block the whole completion is the reasoning.
-RlprTexts rlprTexts(const std::string& prompt, const std::string& completion, size_t answer_open,
-                    const std::string& reference, const TemplateSection& templ, bool score_tags);
-// r_A: the reference right after the prompt, no reasoning, no tags (METHODS.md).
-RlprTexts rlprBaselineTexts(const std::string& prompt, const std::string& reference);
+// r_B is scored on referenceTexts() (reward_reference_texts.h), as rgr; r_A on the reference
+// right after the prompt, no reasoning, no tags (METHODS.md):
+ReferenceTexts rlprBaselineTexts(const std::string& prompt, const std::string& reference);
 
 }  // namespace reflab::reward

@@ -1,20 +1,13 @@
 // RLPR's std filter. See reward_std_filter.h.
 #include "core/reward/reward_std_filter.h"
 
-#include <cmath>
-
+#include "core/base/stats.h"
 #include "core/reward/reward_types.h"
 
 namespace reflab::reward {
 
 double populationStd(const std::vector<double>& v) {
-    if (v.empty()) return 0.0;
-    double mean = 0;
-    for (double x : v) mean += x;
-    mean /= static_cast<double>(v.size());
-    double var = 0;
-    for (double x : v) var += (x - mean) * (x - mean);
-    return std::sqrt(var / static_cast<double>(v.size()));
+    return meanStd(v).second;
 }
 
 StdFilter::StdFilter(const StdFilterOptions& options) : m_options(options) {}
@@ -34,9 +27,7 @@ std::vector<bool> StdFilter::apply(int64_t step, const std::vector<double>& grou
         }
     }
     if (group_stds.empty()) return keep;
-    double mean = 0;
-    for (double s : group_stds) mean += s;
-    mean /= static_cast<double>(group_stds.size());
+    const double mean = reflab::mean(group_stds);
     if (step >= m_options.warmup_begin && step <= m_options.warmup_end) {
         m_warmup_sum += mean;
         ++m_warmup_steps;

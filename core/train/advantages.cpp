@@ -1,7 +1,9 @@
 // Group advantages: grpo (with std), dr_grpo (without), rloo (leave-one-out).
 #include "core/train/advantages.h"
 
-#include <cmath>
+#include <tuple>
+
+#include "core/base/stats.h"
 
 #include "core/train/train_error.h"
 
@@ -39,13 +41,12 @@ GroupAdvantages groupAdvantages(const std::vector<double>& rewards, AdvantageKin
                          "' needs at least " + std::to_string(minGroupSize(kind)) +
                          " completions per prompt, got " + std::to_string(n));
     GroupAdvantages out;
-    double sum = 0.0;
-    for (double r : rewards) sum += r;
-    out.mean = sum / static_cast<double>(n);
-    double sq = 0.0;
-    for (double r : rewards) sq += (r - out.mean) * (r - out.mean);
-    out.std = std::sqrt(sq / static_cast<double>(n - 1));
+    std::tie(out.mean, out.std) = meanStd(rewards, /*ddof=*/1);  // the sample std, as torch.std
     out.zero_std = out.std < 1e-12;
+    if (kind == AdvantageKind::Rloo) {
+        out.advantages = rlooAdvantages(rewards);
+        return out;
+    }
     out.advantages.resize(n);
     for (size_t i = 0; i < n; ++i) {
         switch (kind) {
@@ -57,8 +58,7 @@ GroupAdvantages groupAdvantages(const std::vector<double>& rewards, AdvantageKin
             case AdvantageKind::DrGrpo:
                 out.advantages[i] = rewards[i] - out.mean;
                 break;
-            case AdvantageKind::Rloo:
-                out.advantages[i] = rewards[i] - (sum - rewards[i]) / static_cast<double>(n - 1);
+            case AdvantageKind::Rloo:  // returned above
                 break;
         }
     }

@@ -3,9 +3,11 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "core/base/stats.h"
 #include "core/model/scoring.h"
 #include "core/reward/reward_exact_match.h"
 #include "core/train/rollouts.h"
+#include "core/train/step_metrics.h"
 #include "core/train/train_settings.h"
 
 namespace reflab::train {
@@ -22,8 +24,7 @@ EvalResult evaluate(const model::LanguageModel& policy, reward::RewardEngine& en
     // Greedy decoding draws nothing, but generate() wants a generator: a private one, so the
     // training stream is untouched by evaluation.
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(0);
-    double matches = 0, reward_sum = 0, nll_sum = 0, len_sum = 0;
-    int64_t nll_count = 0;
+    std::vector<double> matches, rewards, nlls, lengths;  // one value per prompt (nll: per scored one)
     for (size_t begin = 0; begin < n; begin += static_cast<size_t>(std::max<int64_t>(1, batch))) {
         const size_t end = std::min(n, begin + static_cast<size_t>(std::max<int64_t>(1, batch)));
         std::vector<PromptItem> prompts;
@@ -51,46 +52,30 @@ EvalResult evaluate(const model::LanguageModel& policy, reward::RewardEngine& en
         }
         if (!nll_reqs.empty()) {
             const auto scored = model::scoreTargets(policy, nll_reqs);
-            for (const auto& lp : scored.logprobs) {
-                nll_sum += -lp.mean().item<double>();
-                ++nll_count;
-            }
+            for (const auto& lp : scored.logprobs) nlls.push_back(-lp.mean().item<double>());
         }
         for (auto& r : rollouts) {
             const auto& p = prompts[r.prompt];
             const bool correct = r.parsed.has_answer && reward::answersMatch(r.parsed.answer, p.reference);
-            matches += correct ? 1 : 0;
-            reward_sum += r.reward.total;
-            len_sum += static_cast<double>(r.generation.tokens.size());
-            store::RolloutRecord rec;
-            rec.prompt_id = p.id;
+            matches.push_back(correct ? 1 : 0);
+            rewards.push_back(r.reward.total);
+            lengths.push_back(static_cast<double>(r.generation.tokens.size()));
+            store::RolloutRecord rec = rolloutRecord(r, p, /*step=*/0);  // the trainer sets the step
             rec.group = static_cast<int>(begin + r.prompt);
             rec.sample = 0;
             rec.is_eval = true;
-            rec.prompt = p.text;
-            rec.completion = r.completion;
-            rec.reasoning = r.parsed.reasoning;
-            rec.answer = r.parsed.answer;
-            rec.reference = p.reference;
-            rec.finish_reason = model::finishReasonName(r.generation.finish);
-            rec.total_reward = r.reward.total;
-            rec.prompt_tokens = static_cast<int>(p.ids.size());
-            rec.completion_tokens = static_cast<int>(r.generation.tokens.size());
-            rec.format_valid = r.reward.format_valid;
             rec.correct = correct;
+            // Eval records keep each component's details as scored (no "weight" added).
+            rec.components.clear();
             for (const auto& c : r.reward.components) rec.components.push_back({c.name, c.value, c.details});
-            rec.token_ids = r.generation.tokens;
-            rec.logprobs = r.generation.logprobs;
             out.rollouts.push_back(std::move(rec));
         }
     }
     out.prompts = static_cast<int64_t>(n);
-    if (n > 0) {
-        out.exact_match = matches / static_cast<double>(n);
-        out.reward = reward_sum / static_cast<double>(n);
-        out.ref_nll = nll_count > 0 ? nll_sum / static_cast<double>(nll_count) : 0.0;
-        out.length = len_sum / static_cast<double>(n);
-    }
+    out.exact_match = mean(matches);
+    out.reward = mean(rewards);
+    out.ref_nll = mean(nlls);
+    out.length = mean(lengths);
     return out;
 }
 

@@ -5,26 +5,29 @@
 
 namespace reflab::train {
 
-PromptItem renderPrompt(const reward::Recipe& recipe, const model::LanguageModel& model,
-                        const data::Example& example) {
+namespace {
+// The example's prompt item, with `text` as the rendered prompt.
+PromptItem promptItem(const model::LanguageModel& model, const data::Example& example, std::string text) {
     PromptItem p;
     p.id = example.id;
     p.question = example.prompt;
     p.reference = example.reference;
-    p.text = reward::renderPrompt(recipe, model.chatTemplate(), example.prompt);
+    p.text = std::move(text);
     p.ids = model.tokenizer().encode(p.text);
     return p;
+}
+}  // namespace
+
+PromptItem renderPrompt(const reward::Recipe& recipe, const model::LanguageModel& model,
+                        const data::Example& example) {
+    return promptItem(model, example, reward::renderPrompt(recipe, model.chatTemplate(), example.prompt));
 }
 
 PromptItem renderGuidedPrompt(const reward::Recipe& recipe, const model::LanguageModel& model,
                               const data::Example& example) {
-    PromptItem p;
-    p.id = example.id;
-    p.question = example.prompt;
-    p.reference = example.reference;
-    p.text = reward::renderGuidedPrompt(recipe, model.chatTemplate(), example.prompt, example.reference);
-    p.ids = model.tokenizer().encode(p.text);
-    return p;
+    return promptItem(
+        model, example,
+        reward::renderGuidedPrompt(recipe, model.chatTemplate(), example.prompt, example.reference));
 }
 
 model::SamplingConfig samplingFor(const model::LanguageModel& model, model::SamplingConfig sampling) {

@@ -1,20 +1,10 @@
 // Step metrics and store records of rollouts.
 #include "core/train/step_metrics.h"
 
-#include <cmath>
+#include <algorithm>
 #include <map>
 
 namespace reflab::train {
-
-std::pair<double, double> meanStd(const std::vector<double>& xs) {
-    if (xs.empty()) return {0.0, 0.0};
-    double m = 0;
-    for (double x : xs) m += x;
-    m /= static_cast<double>(xs.size());
-    double v = 0;
-    for (double x : xs) v += (x - m) * (x - m);
-    return {m, std::sqrt(v / static_cast<double>(xs.size()))};
-}
 
 Metrics rolloutMetrics(const std::vector<Rollout>& rollouts, const std::vector<GroupAdvantages>& groups) {
     Metrics out;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/base/stats.h"  // meanStd, for the metric code that includes this header
 #include "core/store/workspace.h"
 #include "core/train/advantages.h"
 #include "core/train/rollouts.h"
@@ -16,9 +17,6 @@ using Metrics = std::vector<std::pair<std::string, double>>;
 
 // Mean and population std of each value series; groups are the step's advantage groups.
 Metrics rolloutMetrics(const std::vector<Rollout>& rollouts, const std::vector<GroupAdvantages>& groups);
-
-// mean and population std of xs (0, 0 when empty).
-std::pair<double, double> meanStd(const std::vector<double>& xs);
 
 store::RolloutRecord rolloutRecord(const Rollout& r, const PromptItem& prompt, int64_t step);
 

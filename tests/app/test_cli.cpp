@@ -1,21 +1,10 @@
 // reflab-cli, run as a real process: help, version, and usage errors.
-#include <QProcess>
 #include <QtTest>
 
-namespace {
-struct Result {
-    int code;
-    QString out;
-    QString err;
-};
-Result runCli(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), args);
-    p.waitForFinished(60000);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
-}  // namespace
+#include "tests/app/cli_runner.h"
+
+using reflab::test::runCli;
+using Result = reflab::test::CliResult;
 
 class TestCli : public QObject {
     Q_OBJECT

@@ -1,31 +1,21 @@
 // reflab-cli reward and reverse, run as real processes: per-row JSON output
 // with components and totals, grouping, --explain, and every bad input ->
 // "reflab-cli: error: ..." and exit 1.
-#include <QProcess>
 #include <QtTest>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
 
+#include "tests/app/cli_runner.h"
+
 using nlohmann::json;
 
 #define TINY_MODEL_NAME "tiny-qwen2"
 
+using reflab::test::runCli;
+using Result = reflab::test::CliResult;
+
 namespace {
-struct Result {
-  int code;
-  QString out, err;
-};
-Result runCli(const QStringList &args, const QByteArray &input = {}) {
-  QProcess p;
-  p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), args);
-  p.waitForStarted();
-  p.write(input);
-  p.closeWriteChannel();
-  p.waitForFinished(120000);
-  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-          QString::fromUtf8(p.readAllStandardError())};
-}
 std::vector<json> lines(const QString &out) {
   std::vector<json> v;
   for (const auto &l : out.split('\n', Qt::SkipEmptyParts))
@@ -139,7 +129,7 @@ private slots:
     QTest::newRow("broken line")
         << R"({"rewards":[{"type":"format"}]})"
         << ok + "{\"prompt\": \"q\", oops\n"
-        << QStringList() << "<stdin>:2: invalid JSON on line 2";
+        << QStringList() << "<stdin>:2: invalid JSON: column";
     QTest::newRow("missing completion")
         << R"({"rewards":[{"type":"format"}]})"
         << QByteArray("{\"prompt\":\"q\"}\n") << QStringList()
@@ -179,6 +169,14 @@ private slots:
         {"reverse", "--model", "/no/model", "--data", data, "--out", out});
     QCOMPARE(bad.code, 1);
     QVERIFY(bad.err.contains("/no/model"));
+    // A bad data line is named by file and line (the shared JSONL reader).
+    const QString broken = write("broken.jsonl", "{\"question\":\"q\",\"answer\":\"1\"}\n\n"
+                                                 "{\"question\": oops}\n");
+    const Result b = runCli({"reverse", "--model", kModel, "--data", broken,
+                             "--out", m_dir.filePath("never.jsonl")});
+    QCOMPARE(b.code, 1);
+    QVERIFY2(b.err.startsWith("reflab-cli: error: " + broken + ":3: invalid JSON: "),
+             qPrintable(b.err));
   }
 };
 

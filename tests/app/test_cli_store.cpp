@@ -4,28 +4,17 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include "core/store/workspace.h"
+#include "tests/app/cli_runner.h"
 
 using namespace reflab::store;
+using reflab::test::runCli;
+using Result = reflab::test::CliResult;
 
 namespace {
-
-struct Result {
-    int code;
-    QByteArray out;
-    QString err;
-};
-
-Result runCli(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), args);
-    p.waitForFinished(60000);
-    return {p.exitCode(), p.readAllStandardOutput(), QString::fromUtf8(p.readAllStandardError())};
-}
 
 // RFC 4180: fields separated by commas, records by CRLF; a quoted field may hold commas, CR, LF
 // and doubled quotes.
@@ -111,7 +100,7 @@ private slots:
     void runsJsonHasTheContractNames() {
         const Result r = runCli({"runs", "--db", QString::fromStdString(m_db), "--json"});
         QCOMPARE(r.code, 0);
-        const QJsonArray arr = QJsonDocument::fromJson(r.out).array();
+        const QJsonArray arr = QJsonDocument::fromJson(r.out_bytes).array();
         QCOMPARE(arr.size(), 1);
         const QJsonObject o = arr[0].toObject();
         QCOMPARE(o["id"].toString().toStdString(), m_run);
@@ -125,17 +114,17 @@ private slots:
     void runsTable() {
         const Result r = runCli({"runs", "--db", QString::fromStdString(m_db)});
         QCOMPARE(r.code, 0);
-        QVERIFY(r.out.contains(QByteArray::fromStdString(m_run)));
-        QVERIFY(r.out.contains("finished"));
+        QVERIFY(r.out_bytes.contains(QByteArray::fromStdString(m_run)));
+        QVERIFY(r.out_bytes.contains("finished"));
         // Steps are 1-based (step 0 is the eval before training): last step 2 = 2 of 5 done.
-        QVERIFY(r.out.contains("2/5"));
+        QVERIFY(r.out_bytes.contains("2/5"));
     }
 
     void metricsJsonl() {
         const Result r = runCli({"export", "--db", QString::fromStdString(m_db), "--run",
                                  QString::fromStdString(m_run), "--what", "metrics", "--format", "jsonl"});
         QCOMPARE(r.code, 0);
-        const QList<QByteArray> lines = r.out.trimmed().split('\n');
+        const QList<QByteArray> lines = r.out_bytes.trimmed().split('\n');
         QCOMPARE(lines.size(), 6);
         const QJsonObject o = QJsonDocument::fromJson(lines[2]).object();  // step 1, reward/total
         QCOMPARE(o["run"].toString().toStdString(), m_run);
@@ -149,7 +138,7 @@ private slots:
         const Result r = runCli({"export", "--db", QString::fromStdString(m_db), "--run",
                                  QString::fromStdString(m_run), "--what", "metrics", "--format", "csv"});
         QCOMPARE(r.code, 0);
-        const auto rows = parseCsv(r.out.toStdString());
+        const auto rows = parseCsv(r.out_bytes.toStdString());
         QCOMPARE(rows.size(), size_t(7));
         QCOMPARE(rows[0], (std::vector<std::string>{"run", "step", "name", "value", "time"}));
         QCOMPARE(rows[5], (std::vector<std::string>{m_run, "2", "reward/total", "0.5", "1732590002.5"}));
@@ -159,7 +148,7 @@ private slots:
         const Result r = runCli({"export", "--db", QString::fromStdString(m_db), "--run",
                                  QString::fromStdString(m_run), "--what", "rollouts", "--format", "csv"});
         QCOMPARE(r.code, 0);
-        const auto rows = parseCsv(r.out.toStdString());
+        const auto rows = parseCsv(r.out_bytes.toStdString());
         QCOMPARE(rows.size(), size_t(4));  // header + 3 rollouts, despite newlines in the text
         const auto& h = rows[0];
         const auto col = [&h](const std::string& name) {
@@ -182,7 +171,7 @@ private slots:
         const Result r = runCli({"export", "--db", QString::fromStdString(m_db), "--run",
                                  QString::fromStdString(m_run), "--what", "rollouts", "--format", "jsonl"});
         QCOMPARE(r.code, 0);
-        const QList<QByteArray> lines = r.out.trimmed().split('\n');
+        const QList<QByteArray> lines = r.out_bytes.trimmed().split('\n');
         QCOMPARE(lines.size(), 3);
         const QJsonObject o = QJsonDocument::fromJson(lines[0]).object();
         QCOMPARE(o["prompt"].toString().toStdString(), m_tricky);
@@ -197,7 +186,7 @@ private slots:
         const Result r = runCli({"bench", "--what", "store", "--json", "--rollouts", "640",
                                  "--store-db", db});
         QCOMPARE(r.code, 0);
-        const QJsonObject s = QJsonDocument::fromJson(r.out).object()["store"].toObject();
+        const QJsonObject s = QJsonDocument::fromJson(r.out_bytes).object()["store"].toObject();
         for (const char* key : {"ingest_rollouts_per_s", "page_ms", "rollout_ms", "bytes_per_rollout"})
             QVERIFY2(s[key].toDouble() > 0, key);
         QCOMPARE(s["rollouts"].toInt(), 640);

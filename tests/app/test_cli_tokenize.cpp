@@ -1,24 +1,13 @@
 // reflab-cli tokenize, run as a real process on the committed Qwen3 tokenizer. Expected ids come
 // from the Hugging Face tokenizers JS library (as in vectors.jsonl).
-#include <QProcess>
 #include <QtTest>
 
+#include "tests/app/cli_runner.h"
+
+using reflab::test::runCli;
+using Result = reflab::test::CliResult;
+
 namespace {
-struct Result {
-    int code;
-    QString out;
-    QString err;
-};
-Result runCli(const QStringList& args, const QByteArray& stdin_data) {
-    QProcess p;
-    p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), args);
-    p.waitForStarted();
-    p.write(stdin_data);
-    p.closeWriteChannel();
-    p.waitForFinished(60000);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
 const QString kModel = QStringLiteral(REFLAB_TEST_DATA "/tokenizers/qwen3");
 }  // namespace
 
@@ -50,18 +39,18 @@ private slots:
                                 "{\"text\":\"ok\"}\n{\"txt\":\"no\"}\n{\"text\":\"never\"}\n");
         QCOMPARE(r.code, 1);
         QCOMPARE(r.out.count('\n'), 1);  // the first line was answered, the third never read
-        QVERIFY2(r.err.startsWith("reflab-cli: error: stdin line 2: "), qPrintable(r.err));
+        QVERIFY2(r.err.startsWith("reflab-cli: error: <stdin>:2: "), qPrintable(r.err));
         QVERIFY(r.err.contains("\"text\""));
         QCOMPARE(r.err.trimmed().count('\n'), 0);
 
         const Result j = runCli({"tokenize", "--model", kModel}, "{\"text\": \n");
         QCOMPARE(j.code, 1);
-        QVERIFY2(j.err.startsWith("reflab-cli: error: stdin line 1: invalid JSON"),
+        QVERIFY2(j.err.startsWith("reflab-cli: error: <stdin>:1: invalid JSON"),
                  qPrintable(j.err));
 
         const Result d = runCli({"tokenize", "--model", kModel, "--decode"}, "{\"ids\":[1,-5]}\n");
         QCOMPARE(d.code, 1);
-        QVERIFY2(d.err.startsWith("reflab-cli: error: stdin line 1: ids[1]"), qPrintable(d.err));
+        QVERIFY2(d.err.startsWith("reflab-cli: error: <stdin>:1: ids[1]"), qPrintable(d.err));
     }
     void missingTokenizerIsAnError() {
         QTemporaryDir empty;

@@ -15,26 +15,18 @@
 #include "core/model/language_model.h"
 #include "core/model/model_config.h"
 #include "core/store/workspace.h"
+#include "tests/app/cli_runner.h"
 
 using namespace reflab;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-    int code;
-    QString out, err;
-};
+using Result = test::CliResult;
 
-Result runCli(const QStringList& args, int timeout_ms = 120000) {
-    QProcess p;
-    p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), QStringList{"--threads", "1"} + args);
-    if (!p.waitForFinished(timeout_ms)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+// One thread: several tests run at once on small machines.
+Result runCli(const QStringList& args) {
+    return test::runCli(QStringList{"--threads", "1"} + args);
 }
 
 void writeFile(const QString& path, const std::string& text) {
@@ -265,7 +257,7 @@ private slots:
         QTest::addColumn<QString>("recipe");
         QTest::addColumn<QStringList>("extra");
         QTest::addColumn<QString>("message");
-        QTest::newRow("bad line") << writeRecipe("r_bad.json", nlohmann::json::object(), "bad.jsonl") << QStringList{} << "bad.jsonl:2: not valid JSON";
+        QTest::newRow("bad line") << writeRecipe("r_bad.json", nlohmann::json::object(), "bad.jsonl") << QStringList{} << "bad.jsonl:2: invalid JSON: ";
         QTest::newRow("missing field") << writeRecipe("r_nofield.json", nlohmann::json::object(), "nofield.jsonl") << QStringList{}
                                        << "nofield.jsonl:2: field 'answer' is missing";
         QTest::newRow("group of one") << writeRecipe("r_g1.json", {{"generation", {{"group_size", 1}}}}) << QStringList{}

@@ -1,24 +1,17 @@
 // reflab-cli logits / generate / bench run as real processes on the tiny models: the logits
 // file matches the independent reference, errors are one line with a non-zero exit.
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <fstream>
 
 #include "model_test_util.h"
+#include "tests/app/cli_runner.h"
+
+using reflab::test::runCli;
+using Result = reflab::test::CliResult;
 
 namespace {
-struct Result {
-    int code;
-    QString out, err;
-};
-Result runCli(const QStringList& args) {
-    QProcess p;
-    p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), args);
-    p.waitForFinished(120000);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
 QString model(const char* name) { return QString::fromStdString(model_test::modelDir(name)); }
 }  // namespace
 

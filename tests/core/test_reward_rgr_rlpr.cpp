@@ -51,15 +51,19 @@ private slots:
         QVERIFY(near(a[0], 0.3) && near(a[1], -0.3) && near(a[2], 0.0));
         QVERIFY(near(rlooAdvantages({0.7})[0], 0.0));  // a group of one has no baseline
     }
-    void rgrTextsCutAtAnswer() {
+    void referenceTextsCutAtAnswer() {  // rgr's and rlpr's r_B texts
         TemplateSection t;
         const std::string c = "<think>x</think> <answer>7</answer>";
-        const auto s = rgrTexts("P:", c, c.find("<answer"), "42", t, true);
+        const auto s = referenceTexts("P:", c, c.find("<answer"), "42", t, true);
         QCOMPARE(QString::fromStdString(s.context), QString("P:<think>x</think> <answer>"));
         QCOMPARE(QString::fromStdString(s.target), QString("42</answer>"));
-        QCOMPARE(
-            QString::fromStdString(rgrTexts("P:", c, c.find("<answer"), "42", t, false).target),
-            QString("42"));
+        QCOMPARE(QString::fromStdString(
+                     referenceTexts("P:", c, c.find("<answer"), "42", t, false).target),
+                 QString("42"));
+        // No answer block: the whole completion is the reasoning.
+        QCOMPARE(QString::fromStdString(
+                     referenceTexts("P:", "<think>x", std::string::npos, "42", t, false).context),
+                 QString("P:<think>x<answer>"));
     }
     void rlprRewardArithmetic() {
         RlprOptions o;  // c = 0.1, clip, penalty −1

@@ -1,9 +1,10 @@
-// core/train: advantages, policy losses (values and gradients) and the lr schedule against
+// core/base/stats and core/train: summary statistics, advantages, policy losses (values and gradients) and the lr schedule against
 // values computed by hand; the arithmetic is written out next to each expectation.
 #include <QtTest>
 
 #include <cmath>
 
+#include "core/base/stats.h"
 #include "core/train/advantages.h"
 #include "core/train/losses.h"
 #include "core/train/lr_schedule.h"
@@ -49,6 +50,21 @@ class TestTrainMath : public QObject {
 private slots:
     // rewards [1, 2, 3, 6]: mean 3, deviations [-2, -1, 0, 3], sum of squares 4+1+0+9 = 14,
     // sample std sqrt(14/3) = 2.1602469.
+    void statsByHand() {
+        // 1, 2, 3, 6: mean 12/4 = 3; squared deviations 4 + 1 + 0 + 9 = 14;
+        // population std sqrt(14/4) = 1.8708287; sample std sqrt(14/3) = 2.1602469.
+        const std::vector<double> xs{1, 2, 3, 6};
+        near(reflab::mean(xs), 3.0);
+        near(reflab::meanStd(xs).second, std::sqrt(14.0 / 4.0));
+        near(reflab::meanStd(xs, 1).second, std::sqrt(14.0 / 3.0));
+        QCOMPARE(reflab::meanStd({}), std::make_pair(0.0, 0.0));
+        QCOMPARE(reflab::meanStd({5.0}, 1), std::make_pair(5.0, 0.0));  // n <= ddof: std 0
+        // Leave-one-out: 1 − (2+3+6)/3 = −2.6667; 6 − (1+2+3)/3 = 4.
+        const auto a = reflab::rlooAdvantages(xs);
+        near(a[0], 1.0 - 11.0 / 3.0);
+        near(a[3], 4.0);
+        QCOMPARE(reflab::rlooAdvantages({2.0}), std::vector<double>{0.0});
+    }
     void grpoDividesBySampleStd() {
         const auto g = groupAdvantages({1, 2, 3, 6}, AdvantageKind::Grpo);
         near(g.mean, 3.0);
