@@ -12,6 +12,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 
 #include "ui/about_dialog.h"
 #include "ui/compare/compare_panel.h"
@@ -47,7 +48,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     m_runsDock = new RunsDock(m_session->runs(), m_session->controller(), this);
     addDockWidget(Qt::LeftDockWidgetArea, m_runsDock);
-    resizeDocks({m_runsDock}, {520}, Qt::Horizontal);  // wide enough for every column
+    resizeDocks({m_runsDock}, {560}, Qt::Horizontal);  // every column whole
     m_status = new RunStatusBar(statusBar(), m_session->runs(), this);
     m_dashboard->setSource(m_session->tailer());
 
@@ -247,6 +248,14 @@ void MainWindow::showProblem(const QString& message) {
 
 void MainWindow::restoreSettings() {
     QSettings s;
+    if (!s.contains("window/state")) {
+        // First start: docks at their intended sizes once the window has its own (before
+        // that, the main window's layout hands them only their minimum).
+        QTimer::singleShot(0, this, [this] {
+            resizeDocks({m_runsDock}, {560}, Qt::Horizontal);
+            resizeDocks({m_logDock}, {140}, Qt::Vertical);
+        });
+    }
     restoreGeometry(s.value("window/geometry").toByteArray());
     restoreState(s.value("window/state").toByteArray());
     m_tabs->setCurrentIndex(s.value("window/tab", 0).toInt());

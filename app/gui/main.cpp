@@ -64,7 +64,12 @@ int main(int argc, char** argv) {
             const char* names[] = {"nover lr 1e-5", "nover lr 3e-5", "rgr baseline"};
             for (int r = 0; r < 3; ++r) {
                 const std::string id = reflab::ui::createSyntheticRun(ws, names[r], 600, r);
-                reflab::ui::writeSyntheticSteps(ws, id, 0, 300 + 150 * r, 8, r, t0);
+                const int steps = 300 + 150 * r;
+                reflab::ui::writeSyntheticSteps(ws, id, 0, steps, 8, r, t0);
+                // What the event log shows of a run: its checkpoints and how it ended.
+                for (int s = 100; s <= steps; s += 100)
+                    ws.addCheckpoint(id, s, "checkpoints/" + id + "/step-" + std::to_string(s));
+                ws.addEvent(id, "stopped after step " + std::to_string(steps));
                 ws.setRunStatus(id, reflab::store::RunStatus::Stopped);
             }
         } catch (const std::exception& e) {
@@ -74,6 +79,11 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    if (parser.isSet(shots)) {
+        // Pictures of the default layout, not of whatever this user last left.
+        QApplication::setApplicationName("RefLab screenshots");
+        QSettings().clear();
+    }
     reflab::ui::MainWindow window;
     const QStringList args = parser.positionalArguments();
     QString path = args.isEmpty() ? QSettings().value("workspace/last").toString() : args.at(0);

@@ -5,7 +5,9 @@
 #include <QDir>
 #include <QEventLoop>
 #include <QPixmap>
+#include <QPushButton>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QTimer>
 
 #include "ui/dashboard/dashboard_panel.h"
@@ -59,6 +61,16 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
                                "setup_training", "setup_try_rewards"};
     for (int i = 0; i < setupTabs->count() && i < pages.size(); ++i) {
         setupTabs->setCurrentIndex(i);
+        if (pages[i] == "setup_try_rewards") {
+            // The real thing: sample and score with the recipe's model (up to a minute).
+            auto* button = window.setup()->findChild<QPushButton*>("tryRewardsButton");
+            auto* table = window.setup()->findChild<QTableWidget*>("tryTable");
+            if (button && table) {
+                button->click();
+                for (int waited = 0; table->rowCount() == 0 && waited < 60000; waited += 250)
+                    wait(250);
+            }
+        }
         shoot(pages[i]);
     }
     setupTabs->setCurrentIndex(0);

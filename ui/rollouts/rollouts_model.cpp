@@ -70,10 +70,12 @@ QVariant RolloutsModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant RolloutsModel::headerData(int section, Qt::Orientation orientation, int role) const {
-    if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+    if (orientation != Qt::Horizontal) return {};
+    if (role == Qt::ToolTipRole && section == Sample) return tr("group.sample within the step");
+    if (role != Qt::DisplayRole) return {};
     const int ncomp = static_cast<int>(m_components.size());
     if (section < LeadCount) {
-        static const char* kLead[] = {"Step", "Prompt", "Group.sample", "Reward"};
+        static const char* kLead[] = {"Step", "Prompt", "Sample", "Reward"};
         return tr(kLead[section]);
     }
     if (section < LeadCount + ncomp) return m_components[section - LeadCount];

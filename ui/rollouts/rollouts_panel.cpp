@@ -27,6 +27,13 @@ QString section(const QString& title, const std::string& text) {
         .arg(title, text.empty() ? QString("<i>(empty)</i>") : esc(text));
 }
 
+// A component's intermediate (P_r, rank, ...) as read, numbers to 5 significant digits.
+QString detailText(const nlohmann::json& v) {
+    if (v.is_number_float()) return QString::number(v.get<double>(), 'g', 5);
+    if (v.is_string()) return esc(v.get<std::string>());
+    return esc(v.dump());
+}
+
 }  // namespace
 
 RolloutsPanel::RolloutsPanel(QWidget* parent) : QWidget(parent) {
@@ -74,8 +81,8 @@ RolloutsPanel::RolloutsPanel(QWidget* parent) : QWidget(parent) {
     m_detail->setOpenLinks(false);
     split->addWidget(m_table);
     split->addWidget(m_detail);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 1);
     layout->addWidget(split, 1);
 
     connect(m_step, qOverload<int>(&QSpinBox::valueChanged), this, [this] { reload(); });
@@ -209,10 +216,7 @@ void RolloutsPanel::showDetail() {
         QString details;
         if (c.details.is_object())
             for (auto it = c.details.begin(); it != c.details.end(); ++it)
-                details += QString("%1 = %2 &nbsp; ")
-                               .arg(esc(it.key()),
-                                    esc(it.value().is_string() ? it.value().get<std::string>()
-                                                               : it.value().dump()));
+                details += QString("%1 = %2 &nbsp; ").arg(esc(it.key()), detailText(it.value()));
         html += QString("<tr><td><b>%1</b></td><td align='right'>%2</td><td>%3</td></tr>")
                     .arg(esc(c.name))
                     .arg(c.value, 0, 'g', 5)
