@@ -3,6 +3,8 @@
 
 #include <ATen/Parallel.h>
 
+#include <cstring>
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define REFLAB_HAVE_BF16_KERNEL 1
@@ -13,101 +15,227 @@ namespace reflab::model {
 #ifdef REFLAB_HAVE_BF16_KERNEL
 namespace {
 
-constexpr int kRowTile = 4;  // weight rows per inner step: 4 x M accumulators stay in registers
+// A tile is RT weight rows x MT rows of x = 16 float32 accumulators (half the register file),
+// reduced together at the end by one 16-way transpose-add instead of 16 horizontal sums.
+constexpr int kAccumulators = 16;
 
-// Rows [n0, n1) of the output for MT rows of x starting at xm. K is the row length.
+#define REFLAB_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512bf16")))
+
+// Lane 4l + j of the result is the sum of the 16 lanes of v[4j + l] (a 4x4 transpose of the
+// index): callers pass their accumulators in that order to get output p in lane p.
+REFLAB_BF16_TARGET inline __m512 reduce16(const __m512 v[16]) {
+    __m512 u[8], w[4], z[2];
+    for (int i = 0; i < 8; ++i)  // 128-bit halves: [a0+a2, a1+a3, b0+b2, b1+b3]
+        u[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44),
+                             _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE));
+    for (int i = 0; i < 4; ++i)  // one 4-float partial of each of 4 vectors per 128-bit lane
+        w[i] = _mm512_add_ps(_mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], 0x88),
+                             _mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], 0xDD));
+    for (int i = 0; i < 2; ++i)
+        z[i] = _mm512_add_ps(_mm512_shuffle_ps(w[2 * i], w[2 * i + 1], 0x44),
+                             _mm512_shuffle_ps(w[2 * i], w[2 * i + 1], 0xEE));
+    return _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], 0x88), _mm512_shuffle_ps(z[0], z[1], 0xDD));
+}
+
+inline float bf16ToFloat(uint16_t v) {
+    uint32_t bits = static_cast<uint32_t>(v) << 16;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+// Rows [n, n + RT) of W against MT rows of x (row stride K) -> y rows (stride N).
 template <int MT>
-__attribute__((target("avx512f,avx512bw,avx512bf16"))) void gemvTile(
-    const uint16_t* x, int64_t K, const uint16_t* w, const uint16_t* bias, uint16_t* y, int64_t N,
-    int64_t n0, int64_t n1) {
+REFLAB_BF16_TARGET void fullTile(const uint16_t* x, int64_t K, const uint16_t* w,
+                                 const uint16_t* bias, uint16_t* y, int64_t N, int64_t n,
+                                 bool prefetch_next) {
+    constexpr int RT = kAccumulators / MT;
     const int64_t kfull = K / 32 * 32;
     const __mmask32 tail = static_cast<__mmask32>((K - kfull) == 0 ? 0 : ((1u << (K - kfull)) - 1));
-    int64_t n = n0;
-    for (; n + kRowTile <= n1; n += kRowTile) {
-        __m512 acc[kRowTile][MT];
-        for (int r = 0; r < kRowTile; ++r)
-            for (int m = 0; m < MT; ++m) acc[r][m] = _mm512_setzero_ps();
-        const uint16_t* wr = w + n * K;
-        for (int64_t k = 0; k < kfull; k += 32) {
-            __m512bh wv[kRowTile];
-            for (int r = 0; r < kRowTile; ++r)
-                wv[r] = (__m512bh)_mm512_loadu_si512(reinterpret_cast<const void*>(wr + r * K + k));
-            for (int m = 0; m < MT; ++m) {
-                const __m512bh xv = (__m512bh)_mm512_loadu_si512(reinterpret_cast<const void*>(x + m * K + k));
-                for (int r = 0; r < kRowTile; ++r) acc[r][m] = _mm512_dpbf16_ps(acc[r][m], xv, wv[r]);
-            }
-        }
-        if (tail) {
-            __m512bh wv[kRowTile];
-            for (int r = 0; r < kRowTile; ++r)
-                wv[r] = (__m512bh)_mm512_maskz_loadu_epi16(tail, wr + r * K + kfull);
-            for (int m = 0; m < MT; ++m) {
-                const __m512bh xv = (__m512bh)_mm512_maskz_loadu_epi16(tail, x + m * K + kfull);
-                for (int r = 0; r < kRowTile; ++r) acc[r][m] = _mm512_dpbf16_ps(acc[r][m], xv, wv[r]);
-            }
-        }
-        for (int r = 0; r < kRowTile; ++r) {
-            const float b = bias ? static_cast<float>(c10::BFloat16(bias[n + r], c10::BFloat16::from_bits())) : 0.0f;
-            for (int m = 0; m < MT; ++m)
-                y[m * N + n + r] = c10::BFloat16(_mm512_reduce_add_ps(acc[r][m]) + b).x;
+    __m512 acc[RT][MT];
+    for (int r = 0; r < RT; ++r)
+        for (int m = 0; m < MT; ++m) acc[r][m] = _mm512_setzero_ps();
+    const uint16_t* wr = w + n * K;
+    for (int64_t k = 0; k < kfull; k += 32) {
+        __m512bh xv[MT];
+        for (int m = 0; m < MT; ++m) xv[m] = (__m512bh)_mm512_loadu_si512(x + m * K + k);
+        for (int r = 0; r < RT; ++r) {
+            const __m512bh wv = (__m512bh)_mm512_loadu_si512(wr + r * K + k);
+            // The next tile's rows, one line each step: the tile after is in cache by the time
+            // this one is done, so a thread never waits on a cold line.
+            if (prefetch_next)
+                _mm_prefetch(reinterpret_cast<const char*>(wr + (r + RT) * K + k), _MM_HINT_T0);
+            for (int m = 0; m < MT; ++m) acc[r][m] = _mm512_dpbf16_ps(acc[r][m], xv[m], wv);
         }
     }
-    for (; n < n1; ++n) {  // leftover rows, one at a time
+    if (tail) {
+        __m512bh xv[MT];
+        for (int m = 0; m < MT; ++m)
+            xv[m] = (__m512bh)_mm512_maskz_loadu_epi16(tail, x + m * K + kfull);
+        for (int r = 0; r < RT; ++r) {
+            const __m512bh wv = (__m512bh)_mm512_maskz_loadu_epi16(tail, wr + r * K + kfull);
+            for (int m = 0; m < MT; ++m) acc[r][m] = _mm512_dpbf16_ps(acc[r][m], xv[m], wv);
+        }
+    }
+    // Output p = r * MT + m; reduce16 wants output p's accumulator at index transpose(p).
+    __m512 in[16];
+    for (int p = 0; p < 16; ++p) {
+        const int q = (p % 4) * 4 + p / 4;
+        in[q] = acc[p / MT][p % MT];
+    }
+    __m512 sums = reduce16(in);
+    if constexpr (MT == 1) {  // 16 consecutive outputs of one row: one vector store
+        if (bias) {
+            const __m256i b16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias + n));
+            sums = _mm512_add_ps(
+                sums, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(b16), 16)));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + n), (__m256i)_mm512_cvtneps_pbh(sums));
+    } else {
+        if (!bias) {
+            alignas(32) uint16_t out[16];
+            _mm256_store_si256(reinterpret_cast<__m256i*>(out), (__m256i)_mm512_cvtneps_pbh(sums));
+            for (int p = 0; p < 16; ++p) y[(p % MT) * N + n + p / MT] = out[p];
+        } else {
+            alignas(64) float f[16];
+            _mm512_store_ps(f, sums);
+            for (int p = 0; p < 16; ++p)
+                y[(p % MT) * N + n + p / MT] =
+                    c10::BFloat16(f[p] + bf16ToFloat(bias[n + p / MT])).x;
+        }
+    }
+}
+
+// Rows [n0, n1) one at a time (the ragged end of a weight).
+REFLAB_BF16_TARGET void rowsOneByOne(const uint16_t* x, int64_t M, int64_t K, const uint16_t* w,
+                                     const uint16_t* bias, uint16_t* y, int64_t N, int64_t n0,
+                                     int64_t n1) {
+    const int64_t kfull = K / 32 * 32;
+    const __mmask32 tail = static_cast<__mmask32>((K - kfull) == 0 ? 0 : ((1u << (K - kfull)) - 1));
+    for (int64_t n = n0; n < n1; ++n) {
         const uint16_t* wr = w + n * K;
-        for (int m = 0; m < MT; ++m) {
+        for (int64_t m = 0; m < M; ++m) {
             __m512 acc = _mm512_setzero_ps();
             for (int64_t k = 0; k < kfull; k += 32)
-                acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_loadu_si512(reinterpret_cast<const void*>(x + m * K + k)),
-                                       (__m512bh)_mm512_loadu_si512(reinterpret_cast<const void*>(wr + k)));
+                acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_loadu_si512(x + m * K + k),
+                                       (__m512bh)_mm512_loadu_si512(wr + k));
             if (tail)
-                acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_maskz_loadu_epi16(tail, x + m * K + kfull),
+                acc = _mm512_dpbf16_ps(acc,
+                                       (__m512bh)_mm512_maskz_loadu_epi16(tail, x + m * K + kfull),
                                        (__m512bh)_mm512_maskz_loadu_epi16(tail, wr + kfull));
-            const float b = bias ? static_cast<float>(c10::BFloat16(bias[n], c10::BFloat16::from_bits())) : 0.0f;
+            const float b = bias ? bf16ToFloat(bias[n]) : 0.0f;
             y[m * N + n] = c10::BFloat16(_mm512_reduce_add_ps(acc) + b).x;
         }
     }
 }
 
-using TileFn = void (*)(const uint16_t*, int64_t, const uint16_t*, const uint16_t*, uint16_t*, int64_t,
-                        int64_t, int64_t);
-const TileFn kTiles[4] = {gemvTile<1>, gemvTile<2>, gemvTile<3>, gemvTile<4>};
+// One projection's view for the kernels: raw pointers and sizes.
+struct Job {
+    const uint16_t* w;
+    const uint16_t* bias;
+    uint16_t* y;  // (Mp, N) padded output
+    int64_t N;
+    int64_t tiles;  // ceil(N / RT)
+};
+
+template <int MT>
+void runTiles(const uint16_t* x, int64_t Mp, int64_t K, const std::vector<Job>& jobs) {
+    constexpr int RT = kAccumulators / MT;
+    std::vector<int64_t> first{0};  // first global tile of each job
+    for (const Job& j : jobs) first.push_back(first.back() + j.tiles);
+    // Threads take contiguous runs of tiles (each streams its own block of memory); a grain of
+    // 8 tiles keeps tiny projections from paying for a thread hand-off per tile.
+    at::parallel_for(0, first.back(), 8, [&](int64_t t0, int64_t t1) {
+        size_t j = 0;
+        for (int64_t t = t0; t < t1;) {
+            while (first[j + 1] <= t) ++j;
+            const Job& job = jobs[j];
+            const int64_t end = std::min(t1, first[j + 1]);
+            for (; t < end; ++t) {
+                const int64_t n = (t - first[j]) * RT;
+                const bool last = t + 1 == end;
+                if (n + RT <= job.N) {
+                    for (int64_t m = 0; m < Mp; m += MT)
+                        fullTile<MT>(x + m * K, K, job.w, job.bias, job.y + m * job.N, job.N, n,
+                                     !last && n + 2 * RT <= job.N);
+                } else {
+                    rowsOneByOne(x, Mp, K, job.w, job.bias, job.y, job.N, n, job.N);
+                }
+            }
+        }
+    });
+}
 
 }  // namespace
 
 bool bf16GemvAvailable() {
-    static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                           __builtin_cpu_supports("avx512bf16");
+    static const bool ok =
+        __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bf16");
     return ok;
 }
 
-torch::Tensor bf16Gemv(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-    const int64_t M = x.size(0), K = x.size(1), N = weight.size(0);
-    TORCH_CHECK(M <= 16 && weight.size(1) == K, "bf16Gemv: bad shapes");
-    torch::Tensor y = torch::empty({M, N}, x.options());
-    const auto* xp = reinterpret_cast<const uint16_t*>(x.data_ptr());
-    const auto* wp = reinterpret_cast<const uint16_t*>(weight.data_ptr());
-    const auto* bp = bias.defined() ? reinterpret_cast<const uint16_t*>(bias.data_ptr()) : nullptr;
-    auto* yp = reinterpret_cast<uint16_t*>(y.data_ptr());
-    // Threads split the weight rows (each streams its own contiguous block); grain keeps a
-    // block of at least 64 rows so small projections do not pay for thread hand-off.
-    at::parallel_for(0, (N + kRowTile - 1) / kRowTile, 16, [&](int64_t b0, int64_t b1) {
-        const int64_t n1 = std::min(N, b1 * kRowTile);
-        // Row tile outer, x tiles inner: each weight tile comes from memory once and is
-        // reused from L1/L2 for every 4 rows of x.
-        for (int64_t n = b0 * kRowTile; n < n1; n += kRowTile) {
-            const int64_t ne = std::min(n1, n + kRowTile);
-            for (int64_t m = 0; m < M; m += 4) {
-                const int mt = static_cast<int>(std::min<int64_t>(4, M - m));
-                kTiles[mt - 1](xp + m * K, K, wp, bp, yp + m * N, N, n, ne);
-            }
-        }
-    });
-    return y;
+std::vector<torch::Tensor> bf16GemvMany(const torch::Tensor& x,
+                                        const std::vector<GemvWeight>& weights) {
+    const int64_t M = x.size(0), K = x.size(1);
+    TORCH_CHECK(M >= 1 && M <= 16, "bf16Gemv: x must have 1..16 rows");
+    // Rows of x are padded to 1, 2, 4, 8 or 16 so every tile has 16 accumulators; padding costs
+    // arithmetic only, the weights are still read once.
+    const int64_t Mp = M <= 2 ? M : M <= 4 ? 4 : M <= 8 ? 8 : 16;
+    torch::Tensor xp = x;
+    if (Mp != M) {
+        xp = torch::zeros({Mp, K}, x.options());
+        xp.narrow(0, 0, M).copy_(x);
+    }
+    const int MT = static_cast<int>(std::min<int64_t>(Mp, 8));
+    const int64_t RT = kAccumulators / MT;
+    std::vector<Job> jobs;
+    std::vector<torch::Tensor> outs;
+    for (const GemvWeight& gw : weights) {
+        const torch::Tensor& w = *gw.weight;
+        TORCH_CHECK(w.dim() == 2 && w.size(1) == K && w.is_contiguous(),
+                    "bf16Gemv: bad weight shape");
+        const bool has_bias = gw.bias && gw.bias->defined();
+        const int64_t N = w.size(0);
+        outs.push_back(torch::empty({Mp, N}, x.options()));
+        jobs.push_back({reinterpret_cast<const uint16_t*>(w.data_ptr()),
+                        has_bias ? reinterpret_cast<const uint16_t*>(gw.bias->data_ptr()) : nullptr,
+                        reinterpret_cast<uint16_t*>(outs.back().data_ptr()), N, (N + RT - 1) / RT});
+    }
+    const auto* xd = reinterpret_cast<const uint16_t*>(xp.data_ptr());
+    switch (MT) {
+        case 1:
+            runTiles<1>(xd, Mp, K, jobs);
+            break;
+        case 2:
+            runTiles<2>(xd, Mp, K, jobs);
+            break;
+        case 4:
+            runTiles<4>(xd, Mp, K, jobs);
+            break;
+        default:
+            runTiles<8>(xd, Mp, K, jobs);
+            break;
+    }
+    if (Mp != M)
+        for (auto& o : outs) o = o.narrow(0, 0, M);
+    return outs;
+}
+
+torch::Tensor bf16Gemv(const torch::Tensor& x, const torch::Tensor& weight,
+                       const torch::Tensor& bias) {
+    return bf16GemvMany(x, {{&weight, &bias}})[0];
 }
 
 #else
 
-bool bf16GemvAvailable() { return false; }
+bool bf16GemvAvailable() {
+    return false;
+}
+std::vector<torch::Tensor> bf16GemvMany(const torch::Tensor&, const std::vector<GemvWeight>&) {
+    TORCH_CHECK(false, "bf16Gemv is not available on this platform");
+}
 torch::Tensor bf16Gemv(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&) {
     TORCH_CHECK(false, "bf16Gemv is not available on this platform");
 }

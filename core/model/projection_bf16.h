@@ -3,6 +3,8 @@
 // row-major (out, in) layout. oneDNN instead repacks the weight into its blocked layout on
 // every call, which triples the memory traffic of a bandwidth-bound decode step.
 #pragma once
+#include <vector>
+
 #include <torch/torch.h>
 
 namespace reflab::model {
@@ -13,6 +15,19 @@ bool bf16GemvAvailable();
 // y = x W^T (+ b) for bf16 CPU tensors: x (M, K) contiguous with M <= 16, W (N, K) contiguous,
 // b (N) or undefined -> (M, N) bf16. Sums in float32, rounded once at the end. No autograd.
 // Preconditions (checked by the caller, projection()): bf16GemvAvailable().
-torch::Tensor bf16Gemv(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+torch::Tensor bf16Gemv(const torch::Tensor& x, const torch::Tensor& weight,
+                       const torch::Tensor& bias);
+
+// One weight (and optional bias) of a group of projections that share their input.
+struct GemvWeight {
+    const torch::Tensor* weight;  // (N_i, K)
+    const torch::Tensor* bias;    // (N_i) or nullptr / undefined
+};
+
+// The projections of one input in ONE parallel pass (q/k/v, or gate/up): every thread streams
+// its share of all the weights, so small projections do not each pay a thread hand-off.
+// x (M, K) -> one (M, N_i) per weight.
+std::vector<torch::Tensor> bf16GemvMany(const torch::Tensor& x,
+                                        const std::vector<GemvWeight>& weights);
 
 }  // namespace reflab::model

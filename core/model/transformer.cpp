@@ -5,6 +5,7 @@
 
 #include <limits>
 
+#include "core/model/decode_kernels.h"
 #include "core/model/projection.h"
 
 namespace reflab::model {
@@ -115,6 +116,21 @@ torch::Tensor TransformerImpl::hiddenCached(const torch::Tensor& ids, const torc
     torch::Tensor positions = cache.next_pos.unsqueeze(1) + valid.to(torch::kInt64).cumsum(1) - 1;
     positions = positions.masked_fill(valid.logical_not(), 1);
     cache.next_pos = cache.next_pos + valid.to(torch::kInt64).sum(1);
+    m_last_step_fused = T == 1 && fusedDecodeApplies(ids);
+    if (m_last_step_fused) {
+        const RopeTables rope = ropeTables(positions, invFreq(ids.device()), lm_head.scalar_type());
+        DecodeInputs d;
+        d.cos = rope.cos.reshape({ids.size(0), -1}).contiguous();  // (B, D)
+        d.sin = rope.sin.reshape({ids.size(0), -1}).contiguous();
+        d.key_valid = cache.valid.narrow(1, 0, cache.length + 1).contiguous();
+        d.start = cache.length;
+        torch::Tensor h = model->embed_tokens(ids.view({-1}));  // (B, C)
+        for (size_t i = 0; i < model->layer_list.size(); ++i)
+            h = model->layer_list[i]->decodeStep(h, d, cache.layers[i]);
+        h = rmsNormRows(h, model->norm->weight, model->norm->eps());
+        cache.length += 1;
+        return h.unsqueeze(1);
+    }
     AttentionInputs in;
     in.start = cache.length;
     in.rope = ropeTables(positions, invFreq(ids.device()), lm_head.scalar_type());
@@ -123,6 +139,11 @@ torch::Tensor TransformerImpl::hiddenCached(const torch::Tensor& ids, const torc
     h = runLayers(h, in, &cache);
     cache.length += T;
     return h;
+}
+
+bool TransformerImpl::fusedDecodeApplies(const torch::Tensor& ids) const {
+    return m_fused_decode && !torch::GradMode::is_enabled() && ids.device().is_cpu() &&
+           lm_head.scalar_type() == torch::kBFloat16 && decodeKernelsAvailable() && m_config.head_dim <= 256;
 }
 
 torch::Tensor TransformerImpl::logits(const torch::Tensor& hidden) {

@@ -48,6 +48,11 @@ public:
     torch::Tensor hiddenCached(const torch::Tensor& ids, const torch::Tensor& attention_mask,
                                KvCache& cache);
 
+    // Decode steps (one token per row, bf16 on a CPU with AVX512-BF16, no autograd) run the
+    // fused kernels of decode_kernels.h unless turned off (tests compare both paths).
+    void setFusedDecode(bool on) { m_fused_decode = on; }
+    bool lastStepFused() const { return m_last_step_fused; }  // the last hiddenCached() call
+
     // hidden (..., C) -> logits (..., V) float32. Callers pass only the positions they need.
     torch::Tensor logits(const torch::Tensor& hidden);
 
@@ -64,7 +69,10 @@ public:
 private:
     const torch::Tensor& invFreq(const torch::Device& device);
     torch::Tensor runLayers(torch::Tensor h, const AttentionInputs& in, KvCache* cache);
+    bool fusedDecodeApplies(const torch::Tensor& ids) const;
     ModelConfig m_config;
+    bool m_fused_decode = true;
+    bool m_last_step_fused = false;
     torch::Tensor m_inv_freq;  // (D/2) float32, moved lazily to the weights' device
 };
 TORCH_MODULE(Transformer);

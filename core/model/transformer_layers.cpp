@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "core/model/decode_kernels.h"
 #include "core/model/projection.h"
 
 namespace reflab::model {
@@ -89,6 +90,22 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionInpu
     return o_proj(out);
 }
 
+torch::Tensor AttentionImpl::decodeStep(const torch::Tensor& x, const DecodeInputs& in, LayerCache& cache) {
+    const int64_t B = x.size(0), D = m_head_dim;
+    auto qkv = projectionMany(x, {{&q_proj->weight, &q_proj->bias},
+                                  {&k_proj->weight, &k_proj->bias},
+                                  {&v_proj->weight, &v_proj->bias}});
+    torch::Tensor q = qkv[0].contiguous(), k = qkv[1].contiguous(), v = qkv[2].contiguous();
+    if (q_norm) {  // Qwen3: RMSNorm over each head's D values
+        q = rmsNormRows(q.view({B * m_heads, D}), q_norm->weight, q_norm->eps()).view({B, m_heads * D});
+        k = rmsNormRows(k.view({B * m_kv_heads, D}), k_norm->weight, k_norm->eps()).view({B, m_kv_heads * D});
+    }
+    ropeRowsInPlace(q, m_heads, in.cos, in.sin);
+    ropeRowsInPlace(k, m_kv_heads, in.cos, in.sin);
+    torch::Tensor out = decodeAttention(q, k, v, cache, in.start, in.key_valid, m_heads, m_kv_heads);
+    return o_proj(out);
+}
+
 DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& c) {
     self_attn = register_module("self_attn", Attention(c));
     mlp = register_module("mlp", Mlp(c));
@@ -101,6 +118,17 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const AttentionI
                                         LayerCache* cache) {
     torch::Tensor h = x + self_attn->forward(input_layernorm(x), in, cache);
     return h + mlp(post_attention_layernorm(h));
+}
+
+torch::Tensor DecoderLayerImpl::decodeStep(const torch::Tensor& x, const DecodeInputs& in, LayerCache& cache) {
+    torch::Tensor a = self_attn->decodeStep(
+        rmsNormRows(x, input_layernorm->weight, input_layernorm->eps()), in, cache);
+    torch::Tensor h = x + a;
+    torch::Tensor n = rmsNormRows(h, post_attention_layernorm->weight, post_attention_layernorm->eps());
+    auto gu = projectionMany(n, {{&mlp->gate_proj->weight, nullptr}, {&mlp->up_proj->weight, nullptr}});
+    // silu rounds to bf16, then the product rounds again: HF's act_fn(gate) * up.
+    torch::Tensor m = torch::silu(gu[0]).mul_(gu[1]);
+    return h + mlp->down_proj(m);
 }
 
 }  // namespace reflab::model

@@ -17,6 +17,7 @@ class RmsNormImpl : public torch::nn::Module {
 public:
     RmsNormImpl(int64_t dim, double eps);
     torch::Tensor forward(const torch::Tensor& x);  // (..., dim) -> (..., dim)
+    double eps() const { return m_eps; }
     torch::Tensor weight;                           // (dim)
 
 private:
@@ -56,12 +57,21 @@ struct AttentionInputs {
     int64_t start = 0;     // cache positions [start, start + T) receive this call's keys/values
 };
 
+// What the fused decode step (one new token per row) shares across layers.
+struct DecodeInputs {
+    torch::Tensor cos, sin;    // (B, D) bf16 rotary tables of each row's position
+    torch::Tensor key_valid;   // (B, >= start + 1) bool: cached position holds a real token
+    int64_t start = 0;         // cache position receiving this step's keys/values
+};
+
 class AttentionImpl : public torch::nn::Module {
 public:
     explicit AttentionImpl(const ModelConfig& c);
     // x (B, T, C) -> (B, T, C). With `cache`, keys/values are written at [start, start + T) and
     // attention runs over [0, start + T).
     torch::Tensor forward(const torch::Tensor& x, const AttentionInputs& in, LayerCache* cache);
+    // Fused decode step (decode_kernels.h): x (B, C) bf16 -> (B, C).
+    torch::Tensor decodeStep(const torch::Tensor& x, const DecodeInputs& in, LayerCache& cache);
     Proj q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
     RmsNorm q_norm{nullptr}, k_norm{nullptr};  // Qwen3 only: per-head RMSNorm over D
 
@@ -74,6 +84,8 @@ class DecoderLayerImpl : public torch::nn::Module {
 public:
     explicit DecoderLayerImpl(const ModelConfig& c);
     torch::Tensor forward(const torch::Tensor& x, const AttentionInputs& in, LayerCache* cache);
+    // Fused decode step: x (B, C) bf16 -> (B, C), the same arithmetic as forward() with T = 1.
+    torch::Tensor decodeStep(const torch::Tensor& x, const DecodeInputs& in, LayerCache& cache);
     Attention self_attn{nullptr};
     Mlp mlp{nullptr};
     RmsNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};

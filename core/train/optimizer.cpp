@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/train/adamw_bf16.h"
 #include "core/train/train_error.h"
 
 namespace reflab::train {
@@ -79,6 +80,10 @@ OptimizerStepInfo PolicyOptimizer::step(double lr) {
     double sq = 0.0;
     for (auto& p : m_params) {
         if (!p.grad().defined()) continue;
+        if (p.grad().device().is_cpu()) {
+            sq += squaredNorm(p.grad());  // one pass, no fp32 temporaries
+            continue;
+        }
         const auto g = p.grad().reshape({-1});
         for (int64_t a = 0; a < g.numel(); a += kChunk)
             sq += g.slice(0, a, std::min(g.numel(), a + kChunk)).to(torch::kFloat32).pow(2).sum().item<double>();
@@ -102,6 +107,21 @@ OptimizerStepInfo PolicyOptimizer::step(double lr) {
         if (!m_exp_avg[i].defined()) {
             m_exp_avg[i] = torch::zeros(p.sizes(), p.options().dtype(torch::kFloat32));
             m_exp_avg_sq[i] = torch::zeros(p.sizes(), p.options().dtype(torch::kFloat32));
+        }
+        if (m_kind[i] == Master::LowBits && p.device().is_cpu()) {  // the default: one fused pass
+            AdamWScalars sc;
+            sc.decay = static_cast<float>(1.0 - lr * m_options.weight_decay);
+            sc.beta1 = static_cast<float>(b1);
+            sc.one_minus_beta1 = static_cast<float>(1.0 - b1);
+            sc.beta2 = static_cast<float>(b2);
+            sc.one_minus_beta2 = static_cast<float>(1.0 - b2);
+            sc.bias_correction2_sqrt = static_cast<float>(bc2_sqrt);
+            sc.eps = static_cast<float>(m_options.eps);
+            sc.neg_step_size = static_cast<float>(-step_size);
+            sc.grad_scale = static_cast<float>(info.clip_coef);
+            torch::Tensor data = p.detach(), grad = p.grad().contiguous();
+            adamwBf16LowBits(data, m_master[i], grad, m_exp_avg[i], m_exp_avg_sq[i], sc);
+            continue;
         }
         const auto grad = p.grad().reshape({-1});
         auto data = p.detach().view({-1});

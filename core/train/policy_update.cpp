@@ -1,10 +1,17 @@
 // mu epochs of micro-batched policy-gradient updates.
 #include "core/train/policy_update.h"
 
+#include <chrono>
+
 #include "core/model/scoring.h"
 #include "core/train/train_error.h"
 
 namespace reflab::train {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+}  // namespace
 
 UpdateStats policyUpdate(const model::LanguageModel& policy, const model::LanguageModel* reference,
                          PolicyOptimizer& optimizer, const std::vector<UpdateSample>& samples,
@@ -51,6 +58,7 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
                     ref_rows.push_back(active[k]);
                 }
             }
+            const auto t_forward = Clock::now();
             model::ScoreOptions so;
             so.with_grad = true;
             so.entropy = epoch == 0;
@@ -89,7 +97,10 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
                 loss = loss + referenceTermLoss(rl, rmask.to(rl.device()), weights, 1.0,
                                                 options.reference_length_norm, options.loss.total_sequences);
             }
+            stats.forward_s += secondsSince(t_forward);
+            const auto t_backward = Clock::now();
             loss.backward();
+            stats.backward_s += secondsSince(t_backward);
             epoch_loss += loss.item<double>();
             clip_sum += terms.clip_frac * terms.tokens;
             if (epoch == 0) {
@@ -102,8 +113,10 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
             }
         }
         if (epoch == 0) stats.loss = epoch_loss;
+        const auto t_optimizer = Clock::now();
         const auto info = optimizer.step(lr);
         optimizer.zeroGrad();
+        stats.optimizer_s += secondsSince(t_optimizer);
         stats.grad_norm = info.grad_norm;
         ++stats.optimizer_steps;
     }

@@ -40,6 +40,8 @@ struct UpdateStats {
     int64_t tokens = 0;     // policy tokens of the step
     int64_t computed = 0;   // completions that took a forward (others add exactly 0)
     int64_t optimizer_steps = 0;
+    // Wall seconds of the update's parts, all epochs (the benchmark's split of the train phase).
+    double forward_s = 0, backward_s = 0, optimizer_s = 0;
 };
 
 // `reference`: the KL reference model (null: no KL term and no kl statistic).

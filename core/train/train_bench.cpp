@@ -94,8 +94,11 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
         }
         UpdateOptions uo;
         uo.micro_batch = o.micro_batch;
-        policyUpdate(*policy, nullptr, optimizer, samples, uo, 1e-6);
+        const UpdateStats us = policyUpdate(*policy, nullptr, optimizer, samples, uo, 1e-6);
         r.train_s += secs(t0);
+        r.forward_s += us.forward_s;
+        r.backward_s += us.backward_s;
+        r.optimizer_s += us.optimizer_s;
         r.seconds_per_step += secs(t_step);
     }
     const double n = static_cast<double>(std::max<int64_t>(1, o.steps));
@@ -103,6 +106,9 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     r.generate_s /= n;
     r.score_s /= n;
     r.train_s /= n;
+    r.forward_s /= n;
+    r.backward_s /= n;
+    r.optimizer_s /= n;
     r.train_tokens /= n;
     r.train_gflops = 6.0 * r.params * r.train_tokens / std::max(r.train_s, 1e-9) / 1e9;
     r.peak_rss_mb = peakRssMb();
@@ -123,6 +129,7 @@ TrainBenchOptions trainBenchOptions(const model::ModelBenchOptions& bench) {
 nlohmann::json trainBenchJson(const TrainBenchResult& r) {
     return {{"seconds_per_step", r.seconds_per_step},
             {"phases", {{"generate", r.generate_s}, {"score", r.score_s}, {"train", r.train_s}}},
+            {"train_split", {{"forward", r.forward_s}, {"backward", r.backward_s}, {"optimizer", r.optimizer_s}}},
             {"peak_rss_mb", r.peak_rss_mb},
             {"train_tokens", r.train_tokens},
             {"train_gflops", r.train_gflops},

@@ -26,6 +26,7 @@ struct TrainBenchOptions {
 
 struct TrainBenchResult {
     double seconds_per_step = 0, generate_s = 0, score_s = 0, train_s = 0;
+    double forward_s = 0, backward_s = 0, optimizer_s = 0;  // the train phase's split
     double peak_rss_mb = 0;
     double train_tokens = 0;       // tokens through forward + backward per step
     double train_gflops = 0;       // achieved: 6 * params * tokens / train_s (forward + backward)

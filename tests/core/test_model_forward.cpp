@@ -5,7 +5,9 @@
 
 #include "core/model/language_model.h"
 #include "core/model/projection.h"
+#include "core/model/decode_kernels.h"
 #include "core/model/projection_bf16.h"
+#include "core/model/transformer_layers.h"
 #include "model_test_util.h"
 
 using reflab::model::LanguageModel;
@@ -171,6 +173,62 @@ private slots:
         }
         // The cache was written in place: never re-allocated while decoding.
         QCOMPARE(cache.layers[0].k.data_ptr(), storage_before);
+    }
+
+    // The fused decode step (decode_kernels.h) against the eager step it replaces, on the
+    // bf16 models, two rows (one left-padded): the same rounding points, so the logits differ
+    // only by float32 summation order inside a bf16 rounding.
+    void fusedDecodeMatchesEagerDecode_data() {
+        QTest::addColumn<QString>("model");
+        for (const char* m : {"tiny-qwen2", "tiny-qwen3", "tiny-llama"}) QTest::newRow(m) << QString(m);
+    }
+    void fusedDecodeMatchesEagerDecode() {
+        if (!reflab::model::decodeKernelsAvailable()) QSKIP("this CPU has no AVX512-BF16");
+        QFETCH(QString, model);
+        auto lm = LanguageModel::load(model_test::modelDir(model.toStdString()), opts(torch::kBFloat16));
+        auto& net = lm->transformer();
+        const auto seq = model_test::goldenSequences()[1];
+        torch::NoGradGuard no_grad;
+        torch::Tensor ids = torch::full({2, 6}, 0, torch::kInt64), mask = torch::ones({2, 6}, torch::kInt64);
+        for (int64_t j = 0; j < 6; ++j) ids[0][j] = seq[j];
+        for (int64_t j = 0; j < 4; ++j) ids[1][2 + j] = seq[j];
+        mask[1][0] = 0;
+        mask[1][1] = 0;
+        auto fused = net.newCache(2, 20), eager = net.newCache(2, 20);
+        net.hiddenCached(ids, mask, fused);
+        net.hiddenCached(ids, mask, eager);
+        for (int64_t t = 0; t < 10; ++t) {
+            torch::Tensor step = torch::tensor({(int64_t)seq[6 + t], (int64_t)seq[4 + t]}).view({2, 1});
+            net.setFusedDecode(true);
+            torch::Tensor a = net.logits(net.hiddenCached(step, {}, fused).select(1, 0));
+            QVERIFY(net.lastStepFused());
+            net.setFusedDecode(false);
+            torch::Tensor b = net.logits(net.hiddenCached(step, {}, eager).select(1, 0));
+            QVERIFY(!net.lastStepFused());
+            const double scale = b.abs().max().item<double>();
+            QVERIFY2(model_test::maxAbsDiff(a, b) <= 2e-2 * scale,
+                     qPrintable(QString("step %1: %2 > %3").arg(t).arg(model_test::maxAbsDiff(a, b)).arg(2e-2 * scale)));
+            // Greedy choices agree wherever the top two are not within rounding of each other.
+            auto top2 = b.topk(2, -1);
+            torch::Tensor clear = (std::get<0>(top2).select(1, 0) - std::get<0>(top2).select(1, 1)) > 4e-2 * scale;
+            QVERIFY((a.argmax(-1).eq(b.argmax(-1)) | clear.logical_not()).all().item<bool>());
+        }
+        net.setFusedDecode(true);
+        QVERIFY(model_test::maxAbsDiff(fused.layers[1].k.to(torch::kFloat32), eager.layers[1].k.to(torch::kFloat32)) <=
+                2e-2 * eager.layers[1].k.abs().max().item<double>());
+    }
+
+    void rmsNormRowsEqualsModule() {
+        if (!reflab::model::decodeKernelsAvailable()) QSKIP("this CPU has no AVX512-BF16");
+        torch::NoGradGuard ng;
+        reflab::model::RmsNorm norm(96, 1e-6);
+        norm->to(torch::kBFloat16);
+        norm->weight.copy_(torch::randn({96}));
+        torch::Tensor x = torch::randn({5, 96}).to(torch::kBFloat16);
+        torch::Tensor want = norm(x), got = reflab::model::rmsNormRows(x, norm->weight, 1e-6);
+        // Same rounding points; only the float32 sum of squares may differ in its last bit.
+        QVERIFY(model_test::maxAbsDiff(got.to(torch::kFloat32), want.to(torch::kFloat32)) <=
+                want.abs().max().item<double>() / 128);
     }
 
     void bf16DecodeKernelMatchesExactProducts() {

@@ -64,18 +64,34 @@ private slots:
     }
     // bf16 params: the master (bf16 high half + stored low half) follows torch's fp32 AdamW fed
     // the same (bf16) gradients, and the model's weights are the master truncated to bf16.
+    // Small (one thread) and large (split across threads, grad-norm clipping on) tensors.
+    void bf16MasterFollowsFloat32AdamW_data() {
+        QTest::addColumn<int64_t>("rows");
+        QTest::addColumn<double>("max_grad_norm");
+        QTest::newRow("8x5") << int64_t(8) << 0.0;
+        QTest::newRow("60000x5 clipped") << int64_t(60000) << 10.0;
+    }
     void bf16MasterFollowsFloat32AdamW() {
+        QFETCH(int64_t, rows);
+        QFETCH(double, max_grad_norm);
         torch::manual_seed(5);
-        auto model = torch::randn({8, 5}).to(torch::kBFloat16).requires_grad_(true);
+        auto model = torch::randn({rows, 5}).to(torch::kBFloat16).requires_grad_(true);
         auto theirs = model.detach().to(torch::kFloat32).requires_grad_(true);
-        PolicyOptimizer opt({model}, {0.9, 0.999, 1e-8, 0.01, 0.0});
+        PolicyOptimizer opt({model}, {0.9, 0.999, 1e-8, 0.01, max_grad_norm});
         QVERIFY(opt.hasMasterCopy());
         torch::optim::AdamW ref({theirs}, torch::optim::AdamWOptions(1e-3).weight_decay(0.01));
         for (int s = 0; s < 20; ++s) {
-            const auto g = torch::randn({8, 5}).to(torch::kBFloat16);
+            const auto g = torch::randn({rows, 5}).to(torch::kBFloat16);
             model.mutable_grad() = g.clone();
             theirs.mutable_grad() = g.to(torch::kFloat32);
-            opt.step(1e-3);
+            const auto info = opt.step(1e-3);
+            if (max_grad_norm > 0) {
+                // The global norm against float64 arithmetic, then torch's clipping of theirs.
+                const double norm = theirs.grad().to(torch::kFloat64).norm().item<double>();
+                QVERIFY2(std::abs(info.grad_norm - norm) <= 1e-6 * norm,
+                         qPrintable(QString("%1 vs %2").arg(info.grad_norm, 0, 'g', 12).arg(norm, 0, 'g', 12)));
+                torch::nn::utils::clip_grad_norm_(std::vector<torch::Tensor>{theirs}, max_grad_norm);
+            }
             ref.step();
         }
         const auto master = opt.masterWeight(0);

@@ -1,0 +1,197 @@
+// Fused decode-step kernels (see decode_kernels.h).
+#include "core/model/decode_kernels.h"
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/model/projection_bf16.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define REFLAB_HAVE_DECODE_KERNELS 1
+#endif
+
+namespace reflab::model {
+
+namespace {
+inline float toFloat(uint16_t v) {
+    const uint32_t bits = static_cast<uint32_t>(v) << 16;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+inline uint16_t toBf16(float f) {
+    return c10::BFloat16(f).x;
+}  // round to nearest even
+inline float roundBf16(float f) {
+    return toFloat(toBf16(f));
+}
+
+const uint16_t* bits(const torch::Tensor& t) {
+    return reinterpret_cast<const uint16_t*>(t.data_ptr());
+}
+uint16_t* mutableBits(torch::Tensor& t) {
+    return reinterpret_cast<uint16_t*>(t.data_ptr());
+}
+
+void checkBf16(const torch::Tensor& t, const char* what) {
+    TORCH_CHECK(t.scalar_type() == torch::kBFloat16 && t.is_contiguous() && t.device().is_cpu(),
+                what, ": expected a contiguous bfloat16 CPU tensor");
+}
+}  // namespace
+
+bool decodeKernelsAvailable() {
+    return bf16GemvAvailable();
+}
+
+torch::Tensor rmsNormRows(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
+    checkBf16(x, "rmsNormRows x");
+    checkBf16(weight, "rmsNormRows weight");
+    const int64_t C = x.size(-1), M = x.numel() / C;
+    torch::Tensor out = torch::empty_like(x);
+    const uint16_t* xp = bits(x);
+    const uint16_t* wp = bits(weight);
+    uint16_t* op = mutableBits(out);
+    const float feps = static_cast<float>(eps);
+    for (int64_t m = 0; m < M; ++m) {
+        const uint16_t* row = xp + m * C;
+        float sum = 0;
+        for (int64_t c = 0; c < C; ++c) sum += toFloat(row[c]) * toFloat(row[c]);
+        const float scale = 1.0f / std::sqrt(sum / static_cast<float>(C) + feps);
+        for (int64_t c = 0; c < C; ++c)
+            op[m * C + c] = toBf16(toFloat(wp[c]) * roundBf16(toFloat(row[c]) * scale));
+    }
+    return out;
+}
+
+void ropeRowsInPlace(torch::Tensor& x, int64_t heads, const torch::Tensor& cos,
+                     const torch::Tensor& sin) {
+    checkBf16(x, "ropeRowsInPlace x");
+    checkBf16(cos, "ropeRowsInPlace cos");
+    checkBf16(sin, "ropeRowsInPlace sin");
+    const int64_t B = x.size(0), D = cos.size(-1), half = D / 2;
+    TORCH_CHECK(x.numel() == B * heads * D && cos.numel() == B * D, "ropeRowsInPlace: bad shapes");
+    uint16_t* xp = mutableBits(x);
+    std::vector<float> head(static_cast<size_t>(D));
+    for (int64_t b = 0; b < B; ++b) {
+        const uint16_t* c = bits(cos) + b * D;
+        const uint16_t* s = bits(sin) + b * D;
+        for (int64_t h = 0; h < heads; ++h) {
+            uint16_t* v = xp + (b * heads + h) * D;
+            for (int64_t d = 0; d < D; ++d) head[d] = toFloat(v[d]);
+            for (int64_t d = 0; d < D; ++d) {
+                const float rotated = d < half ? -head[d + half] : head[d - half];
+                v[d] =
+                    toBf16(roundBf16(head[d] * toFloat(c[d])) + roundBf16(rotated * toFloat(s[d])));
+            }
+        }
+    }
+}
+
+#ifdef REFLAB_HAVE_DECODE_KERNELS
+namespace {
+#define REFLAB_DECODE_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+// sum_d a[d] * b[d] of two bf16 vectors, accumulated in float32 (as a bf16 matmul does).
+REFLAB_DECODE_TARGET inline float dotBf16(const uint16_t* a, const uint16_t* b, int64_t D) {
+    __m512 acc = _mm512_setzero_ps();
+    int64_t d = 0;
+    for (; d + 32 <= D; d += 32)
+        acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_loadu_si512(a + d),
+                               (__m512bh)_mm512_loadu_si512(b + d));
+    if (d < D) {
+        const __mmask32 m = static_cast<__mmask32>((1ull << (D - d)) - 1);
+        acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_maskz_loadu_epi16(m, a + d),
+                               (__m512bh)_mm512_maskz_loadu_epi16(m, b + d));
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
+// acc[d] += p * v[d] for d < D (D <= 256), float32 accumulators, bf16 v.
+REFLAB_DECODE_TARGET inline void axpyBf16(float p, const uint16_t* v, float* acc, int64_t D) {
+    const __m512 pv = _mm512_set1_ps(p);
+    for (int64_t d = 0; d < D; d += 16) {
+        const __mmask16 m = D - d >= 16 ? static_cast<__mmask16>(0xFFFF)
+                                        : static_cast<__mmask16>((1u << (D - d)) - 1);
+        const __m512 vf = _mm512_castsi512_ps(
+            _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, v + d)), 16));
+        _mm512_mask_storeu_ps(acc + d, m,
+                              _mm512_fmadd_ps(pv, vf, _mm512_maskz_loadu_ps(m, acc + d)));
+    }
+}
+
+// One (row, query head): softmax(q K^T * scale) V over the valid positions [0, L).
+REFLAB_DECODE_TARGET void attendOne(const uint16_t* q, const uint16_t* keys, const uint16_t* values,
+                                    const bool* valid, int64_t L, int64_t D, float scale,
+                                    float* scores, float* acc, uint16_t* out) {
+    float best = -std::numeric_limits<float>::infinity();
+    for (int64_t l = 0; l < L; ++l) {
+        if (!valid[l]) continue;
+        // Rounding points of the eager path: bf16 matmul output, bf16 product with the scale.
+        scores[l] = roundBf16(roundBf16(dotBf16(q, keys + l * D, D)) * scale);
+        best = std::max(best, scores[l]);
+    }
+    float total = 0;
+    for (int64_t l = 0; l < L; ++l) {
+        if (!valid[l]) continue;
+        scores[l] = std::exp(scores[l] - best);
+        total += scores[l];
+    }
+    std::fill(acc, acc + D, 0.0f);
+    for (int64_t l = 0; l < L; ++l)
+        if (valid[l]) axpyBf16(roundBf16(scores[l] / total), values + l * D, acc, D);
+    for (int64_t d = 0; d < D; ++d) out[d] = toBf16(acc[d]);
+}
+}  // namespace
+
+torch::Tensor decodeAttention(const torch::Tensor& q, const torch::Tensor& k,
+                              const torch::Tensor& v, LayerCache& cache, int64_t start,
+                              const torch::Tensor& key_valid, int64_t heads, int64_t kv_heads) {
+    checkBf16(q, "decodeAttention q");
+    checkBf16(k, "decodeAttention k");
+    checkBf16(v, "decodeAttention v");
+    checkBf16(cache.k, "decodeAttention cache");
+    checkBf16(cache.v, "decodeAttention cache");
+    const int64_t B = q.size(0), Tmax = cache.k.size(2), D = cache.k.size(3), L = start + 1;
+    TORCH_CHECK(D <= 256 && start < Tmax && key_valid.size(1) >= L && key_valid.is_contiguous() &&
+                    key_valid.scalar_type() == torch::kBool,
+                "decodeAttention: bad shapes");
+    uint16_t* kc = mutableBits(cache.k);
+    uint16_t* vc = mutableBits(cache.v);
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t g = 0; g < kv_heads; ++g) {
+            const int64_t dst = ((b * kv_heads + g) * Tmax + start) * D;
+            std::memcpy(kc + dst, bits(k) + (b * kv_heads + g) * D, static_cast<size_t>(D) * 2);
+            std::memcpy(vc + dst, bits(v) + (b * kv_heads + g) * D, static_cast<size_t>(D) * 2);
+        }
+    torch::Tensor out = torch::empty({B, heads * D}, q.options());
+    uint16_t* op = mutableBits(out);
+    const bool* valid = key_valid.data_ptr<bool>();
+    const int64_t stride_valid = key_valid.size(1);
+    const int64_t group = heads / kv_heads;
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+    at::parallel_for(0, B * heads, 4, [&](int64_t i0, int64_t i1) {
+        std::vector<float> scores(static_cast<size_t>(L)), acc(static_cast<size_t>(D));
+        for (int64_t i = i0; i < i1; ++i) {
+            const int64_t b = i / heads, h = i % heads, g = h / group;
+            const int64_t base = (b * kv_heads + g) * Tmax * D;
+            attendOne(bits(q) + i * D, kc + base, vc + base, valid + b * stride_valid, L, D, scale,
+                      scores.data(), acc.data(), op + i * D);
+        }
+    });
+    return out;
+}
+
+#else
+
+torch::Tensor decodeAttention(const torch::Tensor&, const torch::Tensor&, const torch::Tensor&,
+                              LayerCache&, int64_t, const torch::Tensor&, int64_t, int64_t) {
+    TORCH_CHECK(false, "decodeAttention is not available on this platform");
+}
+
+#endif
+
+}  // namespace reflab::model

@@ -1,0 +1,108 @@
+// Fused AdamW for bf16 parameters with packed fp32 masters (see adamw_bf16.h).
+#include "core/train/adamw_bf16.h"
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace reflab::train {
+
+namespace {
+inline float bitsToFloat(uint32_t b) {
+    float f;
+    std::memcpy(&f, &b, sizeof f);
+    return f;
+}
+inline uint32_t floatToBits(float f) {
+    uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    return b;
+}
+// Elements per parallel task: large enough that a thread hand-off is noise, small enough that
+// both cores get work on the small tensors (norm weights, biases).
+constexpr int64_t kGrain = 1 << 16;
+
+// Plain float arithmetic in torch's order: each element gets exactly the operations
+// torch::optim::AdamW applies. sqrt of a non-negative value never sets errno, so the loop may
+// vectorise without the errno check.
+__attribute__((optimize("no-math-errno"))) void updateRange(uint16_t* hi, uint16_t* lo,
+                                                            const uint16_t* g16, float* m, float* v,
+                                                            int64_t a, int64_t b,
+                                                            const AdamWScalars& s) {
+    for (int64_t i = a; i < b; ++i) {
+        float w = bitsToFloat((static_cast<uint32_t>(hi[i]) << 16) | lo[i]);
+        const float g = bitsToFloat(static_cast<uint32_t>(g16[i]) << 16) * s.grad_scale;
+        w *= s.decay;
+        const float mi = m[i] * s.beta1 + g * s.one_minus_beta1;
+        const float vi = v[i] * s.beta2 + (g * g) * s.one_minus_beta2;
+        const float denom = std::sqrt(vi) / s.bias_correction2_sqrt + s.eps;
+        w += s.neg_step_size * (mi / denom);
+        m[i] = mi;
+        v[i] = vi;
+        const uint32_t bits = floatToBits(w);
+        hi[i] = static_cast<uint16_t>(bits >> 16);
+        lo[i] = static_cast<uint16_t>(bits & 0xFFFF);
+    }
+}
+}  // namespace
+
+void adamwBf16LowBits(torch::Tensor& param, torch::Tensor& low, const torch::Tensor& grad,
+                      torch::Tensor& exp_avg, torch::Tensor& exp_avg_sq, const AdamWScalars& s) {
+    TORCH_CHECK(param.scalar_type() == torch::kBFloat16 && low.scalar_type() == torch::kInt16 &&
+                    grad.scalar_type() == torch::kBFloat16 &&
+                    exp_avg.scalar_type() == torch::kFloat32 &&
+                    exp_avg_sq.scalar_type() == torch::kFloat32,
+                "adamwBf16LowBits: dtypes");
+    TORCH_CHECK(param.is_contiguous() && low.is_contiguous() && grad.is_contiguous() &&
+                    exp_avg.is_contiguous() && exp_avg_sq.is_contiguous(),
+                "adamwBf16LowBits: tensors must be contiguous");
+    const int64_t n = param.numel();
+    TORCH_CHECK(
+        low.numel() == n && grad.numel() == n && exp_avg.numel() == n && exp_avg_sq.numel() == n,
+        "adamwBf16LowBits: sizes differ");
+    auto* hi = reinterpret_cast<uint16_t*>(param.data_ptr());
+    auto* lo = reinterpret_cast<uint16_t*>(low.data_ptr());
+    const auto* g16 = reinterpret_cast<const uint16_t*>(grad.data_ptr());
+    float* m = exp_avg.data_ptr<float>();
+    float* v = exp_avg_sq.data_ptr<float>();
+    at::parallel_for(0, n, kGrain,
+                     [&](int64_t a, int64_t b) { updateRange(hi, lo, g16, m, v, a, b, s); });
+}
+
+double squaredNorm(const torch::Tensor& grad) {
+    const torch::Tensor g = grad.scalar_type() == torch::kBFloat16
+                                ? grad.contiguous()
+                                : grad.to(torch::kFloat32).contiguous();
+    const int64_t n = g.numel(), blocks = (n + kGrain - 1) / kGrain;
+    // Float sums of short runs, added in double per block of kGrain elements, blocks summed in
+    // order: accurate to ~1e-7, and the same whatever the thread count.
+    std::vector<double> parts(static_cast<size_t>(blocks), 0.0);
+    const bool bf16 = g.scalar_type() == torch::kBFloat16;
+    const void* data = g.data_ptr();
+    at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+        for (int64_t blk = b0; blk < b1; ++blk) {
+            const int64_t e = std::min(n, (blk + 1) * kGrain);
+            double acc = 0;
+            for (int64_t c = blk * kGrain; c < e;
+                 c += 256) {  // float runs of 256, summed in double
+                float run = 0;
+                for (int64_t i = c; i < std::min(e, c + 256); ++i) {
+                    const float x =
+                        bf16 ? bitsToFloat(
+                                   static_cast<uint32_t>(static_cast<const uint16_t*>(data)[i])
+                                   << 16)
+                             : static_cast<const float*>(data)[i];
+                    run += x * x;
+                }
+                acc += run;
+            }
+            parts[static_cast<size_t>(blk)] = acc;
+        }
+    });
+    double total = 0;
+    for (double x : parts) total += x;
+    return total;
+}
+
+}  // namespace reflab::train
