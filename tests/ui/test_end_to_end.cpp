@@ -36,7 +36,11 @@ private slots:
         recipe["data"]["train"] = REFLAB_SOURCE_DIR "/resources/data/demo_train.jsonl";
         recipe["data"].erase("eval");
         recipe.erase("eval");
+        // Small whatever the demo recipe says: 2 steps of 2 prompts x 4 short completions.
         recipe["algorithm"]["steps"] = 2;
+        recipe["algorithm"]["prompts_per_step"] = 2;
+        recipe["generation"]["group_size"] = 4;
+        recipe["generation"]["max_new_tokens"] = 24;
 
         QTemporaryDir dir;
         MainWindow w;
