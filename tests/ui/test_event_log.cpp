@@ -66,6 +66,17 @@ private slots:
         QCOMPARE(log.visibleLines().front(), QString("alpha 2: started (nover, 4 steps)"));
         log.clear();
         QCOMPARE(log.entryCount(), 0);
+        // A history longer than the log keeps: the newest kMaxEntries, oldest first.
+        LogEntries many;
+        for (int i = 0; i < EventLog::kMaxEntries + 500; ++i)
+            many.append({double(i), "a", QString("event %1").arg(i), LogLevel::Info});
+        log.addEntries(many);
+        QCOMPARE(log.entryCount(), EventLog::kMaxEntries);
+        QCOMPARE(log.visibleLines().front(), QString("alpha 2: event 500"));
+        log.addEntry({1e9, "a", "newest", LogLevel::Info});
+        QCOMPARE(log.entryCount(), EventLog::kMaxEntries);
+        QCOMPARE(log.visibleLines().back(), QString("alpha 2: newest"));
+        QCOMPARE(log.visibleLines().front(), QString("alpha 2: event 501"));
     }
 
     void problemLines() {

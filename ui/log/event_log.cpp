@@ -81,6 +81,9 @@ void EventLog::addEntries(const LogEntries& entries) {
     LogEntries batch = entries;
     std::stable_sort(batch.begin(), batch.end(),
                      [](const LogEntry& a, const LogEntry& b) { return a.time < b.time; });
+    // Only what will be kept becomes an item (a long run's history can hold many thousands of
+    // events, e.g. a proxy update every few steps).
+    if (batch.size() > kMaxEntries) batch.remove(0, batch.size() - kMaxEntries);
     QList<QTreeWidgetItem*> items;
     for (const LogEntry& e : batch) {
         auto* item = new QTreeWidgetItem(
