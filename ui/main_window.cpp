@@ -2,6 +2,8 @@
 #include "ui/main_window.h"
 
 #include <QCloseEvent>
+#include <QDateTime>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QHeaderView>
 #include <QMenuBar>
@@ -10,12 +12,15 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 
 #include "ui/about_dialog.h"
 #include "ui/compare/compare_panel.h"
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/data/data_panel.h"
+#include "ui/log/event_log.h"
 #include "ui/rollouts/rollouts_panel.h"
+#include "ui/runs/run_controller.h"
 #include "ui/runs/run_status_bar.h"
 #include "ui/runs/runs_dock.h"
 #include "ui/runs/runs_model.h"
@@ -35,16 +40,64 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_dashboard = new DashboardPanel(this);
     m_tabs->addTab(m_setup, tr("Setup"));
     m_tabs->addTab(m_dashboard, tr("Dashboard"));
-    m_tabs->addTab(new RolloutsPanel(this), tr("Rollouts"));
+    m_rollouts = new RolloutsPanel(this);
+    m_tabs->addTab(m_rollouts, tr("Rollouts"));
     m_tabs->addTab(new ComparePanel(this), tr("Compare"));
     m_tabs->addTab(new DataPanel(this), tr("Data"));
     setCentralWidget(m_tabs);
 
     m_runsDock = new RunsDock(m_session->runs(), m_session->controller(), this);
     addDockWidget(Qt::LeftDockWidgetArea, m_runsDock);
-    resizeDocks({m_runsDock}, {440}, Qt::Horizontal);  // wide enough for every column
+    resizeDocks({m_runsDock}, {560}, Qt::Horizontal);  // every column whole
     m_status = new RunStatusBar(statusBar(), m_session->runs(), this);
     m_dashboard->setSource(m_session->tailer());
+
+    // The event log: collapsible (View > Log, or the dock's close button), below the panels.
+    m_logDock = new QDockWidget(tr("Log"), this);
+    m_logDock->setObjectName("logDock");
+    m_log = new EventLog(m_logDock);
+    m_logDock->setWidget(m_log);
+    addDockWidget(Qt::BottomDockWidgetArea, m_logDock);
+    resizeDocks({m_logDock}, {150}, Qt::Vertical);
+    connect(m_session->tailer(), &StoreTailer::eventsLogged, m_log, &EventLog::addEntries);
+    RunController* controller = m_session->controller();
+    auto now = [] { return QDateTime::currentMSecsSinceEpoch() / 1000.0; };
+    connect(controller, &RunController::runLaunched, m_log, [this, now](const QString& what) {
+        m_log->addEntry({now(), {}, tr("launched %1").arg(what), LogLevel::Info});
+    });
+    connect(controller, &RunController::childProblem, m_log,
+            [this, now](const QString& what, const QString& line) {
+                const bool error = !line.contains("warning", Qt::CaseInsensitive);
+                m_log->addEntry({now(),
+                                 {},
+                                 QString("%1: %2").arg(what, line),
+                                 error ? LogLevel::Error : LogLevel::Warning});
+            });
+    connect(controller, &RunController::childFinished, m_log,
+            [this, now](const QString& what, int code, const QString& tail) {
+                if (code == 0)
+                    m_log->addEntry({now(), {}, tr("%1 done").arg(what), LogLevel::Info});
+                else
+                    m_log->addEntry({now(),
+                                     {},
+                                     tr("%1 exited with code %2%3")
+                                         .arg(what)
+                                         .arg(code)
+                                         .arg(tail.isEmpty() ? QString() : ": " + tail),
+                                     LogLevel::Error});
+            });
+    connect(m_runsDock->table()->selectionModel(), &QItemSelectionModel::currentRowChanged, m_log,
+            [this](const QModelIndex& current) {
+                m_log->setSelectedRun(
+                    current.isValid() ? current.data(RunsModel::RunIdRole).toString() : QString());
+            });
+
+    // Click a point of a chart: that run's rollouts at that step.
+    connect(m_dashboard, &DashboardPanel::rolloutsRequested, this,
+            [this](const QString& run, qint64 step) {
+                m_rollouts->showStep(run, step, m_session->runs()->displayName(run));
+                m_tabs->setCurrentWidget(m_rollouts);
+            });
 
     RunsModel* runs = m_session->runs();
     connect(runs, &RunsModel::runsChanged, this, [this, runs] {
@@ -54,6 +107,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             styles.insert(id, {runs->displayName(id), runs->color(id)});
         }
         m_dashboard->setRunStyles(styles);
+        QHash<QString, QString> names;
+        for (auto it = styles.cbegin(); it != styles.cend(); ++it) names.insert(it.key(), it->name);
+        m_log->setRunNames(names);
     });
     connect(runs, &RunsModel::checkedRunsChanged, m_dashboard, &DashboardPanel::setVisibleRuns);
     // A run started here is shown on the dashboard as soon as it appears.
@@ -107,6 +163,7 @@ void MainWindow::buildMenus() {
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_runsDock->toggleViewAction());
+    view->addAction(m_logDock->toggleViewAction());
     for (int i = 0; i < m_tabs->count(); ++i) {
         QAction* a = view->addAction(m_tabs->tabText(i).remove('&'), this,
                                      [this, i] { m_tabs->setCurrentIndex(i); });
@@ -146,6 +203,8 @@ QString MainWindow::workspacePath() const {
 }
 
 void MainWindow::onWorkspaceOpened(const QString& path) {
+    m_rollouts->setWorkspace(path);
+    m_log->clear();
     setWindowTitle(path.isEmpty() ? tr("RefLab") : tr("RefLab - %1").arg(path));
     statusBar()->showMessage(path.isEmpty() ? tr("No workspace open: File > New or Open workspace")
                                             : tr("Workspace %1").arg(path),
@@ -180,11 +239,23 @@ void MainWindow::showAbout() {
 
 void MainWindow::showProblem(const QString& message) {
     statusBar()->showMessage(message, 10000);
-    QMessageBox::warning(this, tr("RefLab"), message);
+    // Not modal: runs keep streaming in while the message is up.
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("RefLab"), message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false);
+    box->show();
 }
 
 void MainWindow::restoreSettings() {
     QSettings s;
+    if (!s.contains("window/state")) {
+        // First start: docks at their intended sizes once the window has its own (before
+        // that, the main window's layout hands them only their minimum).
+        QTimer::singleShot(0, this, [this] {
+            resizeDocks({m_runsDock}, {560}, Qt::Horizontal);
+            resizeDocks({m_logDock}, {140}, Qt::Vertical);
+        });
+    }
     restoreGeometry(s.value("window/geometry").toByteArray());
     restoreState(s.value("window/state").toByteArray());
     m_tabs->setCurrentIndex(s.value("window/tab", 0).toInt());

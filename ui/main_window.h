@@ -5,12 +5,15 @@
 #pragma once
 #include <QMainWindow>
 
+class QDockWidget;
 class QMenu;
 class QTabWidget;
 
 namespace reflab::ui {
 
 class DashboardPanel;
+class EventLog;
+class RolloutsPanel;
 class RunStatusBar;
 class RunsDock;
 class SetupPanel;
@@ -29,6 +32,8 @@ public:
     DashboardPanel* dashboard() const { return m_dashboard; }
     SetupPanel* setup() const { return m_setup; }
     RunsDock* runsDock() const { return m_runsDock; }
+    RolloutsPanel* rollouts() const { return m_rollouts; }
+    EventLog* eventLog() const { return m_log; }
     QTabWidget* tabs() const { return m_tabs; }
 
 signals:
@@ -55,6 +60,9 @@ private:
     RunsDock* m_runsDock = nullptr;
     RunStatusBar* m_status = nullptr;
     QMenu* m_recentMenu = nullptr;
+    RolloutsPanel* m_rollouts = nullptr;
+    EventLog* m_log = nullptr;
+    QDockWidget* m_logDock = nullptr;
 };
 
 }  // namespace reflab::ui

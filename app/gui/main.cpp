@@ -1,15 +1,16 @@
 // reflab: the GUI entry point.
-//   reflab [workspace.db]              open the window (on the last workspace
-//   when none given) reflab --bench-ui                  print GUI benchmark
-//   figures as JSON and exit reflab --screenshots DIR [ws.db]   grab every
-//   panel as PNG into DIR and exit reflab --synthetic-workspace F.db  write
-//   made-up runs through core/store (demos, screenshots)
+// - reflab [workspace.db]: open the window (on the last workspace when none given)
+// - reflab --bench-ui: print the GUI benchmark figures as JSON and exit (--bench-redraw: only
+//   the dashboard redraw; --bench-repeats N, --bench-seconds S)
+// - reflab --screenshots DIR [ws.db]: grab every panel as PNG into DIR and exit
+// - reflab --synthetic-workspace F.db: write made-up runs through core/store (demos, screenshots)
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDateTime>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QSettings>
+#include <algorithm>
 #include <cstdio>
 
 #include "core/base/runtime.h"
@@ -30,17 +31,28 @@ int main(int argc, char** argv) {
     parser.addHelpOption();
     parser.addPositionalArgument("workspace", "Workspace database to open (.db)", "[workspace.db]");
     QCommandLineOption bench("bench-ui", "Print GUI benchmark figures as JSON and exit.");
+    QCommandLineOption benchRedraw("bench-redraw",
+                                   "Print only the dashboard redraw figures as JSON and exit.");
+    QCommandLineOption benchRepeats("bench-repeats", "Redraws timed per figure in the benchmarks.",
+                                    "n", "21");
     QCommandLineOption benchSeconds("bench-seconds", "Seconds of live streaming in --bench-ui.",
                                     "seconds", "10");
     QCommandLineOption shots("screenshots", "Grab every panel as PNG into DIR and exit.", "DIR");
     QCommandLineOption synthetic(
         "synthetic-workspace", "Write made-up runs into FILE through core/store and exit.", "FILE");
-    parser.addOptions({bench, benchSeconds, shots, synthetic});
+    parser.addOptions({bench, benchRedraw, benchRepeats, benchSeconds, shots, synthetic});
     parser.process(app);
 
+    if (parser.isSet(benchRedraw)) {
+        const QJsonObject out = reflab::ui::benchDashboardRedraw(
+            12, 4, 10000, std::max(1, parser.value(benchRepeats).toInt()));
+        std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
+        return 0;
+    }
     if (parser.isSet(bench)) {
         QJsonObject out;
-        out["dashboard_redraw"] = reflab::ui::benchDashboardRedraw();
+        out["dashboard_redraw"] = reflab::ui::benchDashboardRedraw(
+            12, 4, 10000, std::max(1, parser.value(benchRepeats).toInt()));
         out["live_stall"] = reflab::ui::benchLiveStall(parser.value(benchSeconds).toInt());
         std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
         return 0;
@@ -52,7 +64,12 @@ int main(int argc, char** argv) {
             const char* names[] = {"nover lr 1e-5", "nover lr 3e-5", "rgr baseline"};
             for (int r = 0; r < 3; ++r) {
                 const std::string id = reflab::ui::createSyntheticRun(ws, names[r], 600, r);
-                reflab::ui::writeSyntheticSteps(ws, id, 0, 300 + 150 * r, 8, r, t0);
+                const int steps = 300 + 150 * r;
+                reflab::ui::writeSyntheticSteps(ws, id, 0, steps, 8, r, t0);
+                // What the event log shows of a run: its checkpoints and how it ended.
+                for (int s = 100; s <= steps; s += 100)
+                    ws.addCheckpoint(id, s, "checkpoints/" + id + "/step-" + std::to_string(s));
+                ws.addEvent(id, "stopped after step " + std::to_string(steps));
                 ws.setRunStatus(id, reflab::store::RunStatus::Stopped);
             }
         } catch (const std::exception& e) {
@@ -62,6 +79,11 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    if (parser.isSet(shots)) {
+        // Pictures of the default layout, not of whatever this user last left.
+        QApplication::setApplicationName("RefLab screenshots");
+        QSettings().clear();
+    }
     reflab::ui::MainWindow window;
     const QStringList args = parser.positionalArguments();
     QString path = args.isEmpty() ? QSettings().value("workspace/last").toString() : args.at(0);

@@ -5,11 +5,14 @@
 #include <QDir>
 #include <QEventLoop>
 #include <QPixmap>
+#include <QPushButton>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QTimer>
 
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/main_window.h"
+#include "ui/rollouts/rollouts_panel.h"
 #include "ui/runs/runs_model.h"
 #include "ui/setup/setup_panel.h"
 #include "ui/workspace/workspace_session.h"
@@ -43,12 +46,31 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
     window.tabs()->setCurrentWidget(window.dashboard());
     window.dashboard()->fitAll();
     shoot("dashboard");
+    // What a click on a chart point opens: that run's rollouts at that step.
+    if (!runs.isEmpty()) {
+        const auto* r = window.session()->runs()->run(runs.back());
+        const qint64 step = r ? std::max<qint64>(1, r->step / 2) : 1;
+        window.rollouts()->showStep(runs.back(), step,
+                                    window.session()->runs()->displayName(runs.back()));
+        window.tabs()->setCurrentWidget(window.rollouts());
+        shoot("rollouts");
+    }
     window.tabs()->setCurrentWidget(window.setup());
     auto* setupTabs = window.setup()->findChild<QTabWidget*>("setupTabs");
     const QStringList pages = {"setup_model_data", "setup_template", "setup_rewards",
                                "setup_training", "setup_try_rewards"};
     for (int i = 0; i < setupTabs->count() && i < pages.size(); ++i) {
         setupTabs->setCurrentIndex(i);
+        if (pages[i] == "setup_try_rewards") {
+            // The real thing: sample and score with the recipe's model (up to a minute).
+            auto* button = window.setup()->findChild<QPushButton*>("tryRewardsButton");
+            auto* table = window.setup()->findChild<QTableWidget*>("tryTable");
+            if (button && table) {
+                button->click();
+                for (int waited = 0; table->rowCount() == 0 && waited < 60000; waited += 250)
+                    wait(250);
+            }
+        }
         shoot(pages[i]);
     }
     setupTabs->setCurrentIndex(0);

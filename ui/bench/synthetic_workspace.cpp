@@ -2,8 +2,10 @@
 // synthetic_workspace.h).
 #include "ui/bench/synthetic_workspace.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <vector>
 
 #include "core/store/workspace.h"
 
@@ -25,6 +27,7 @@ void writeSyntheticSteps(store::Workspace& ws, const std::string& run, int first
     std::mt19937 rng(uint32_t(seed * 7919 + first));
     std::normal_distribution<double> noise(0.0, 1.0);
     const double rate = 1.0 / (150.0 + 60.0 * seed);
+    double best_eval = -1;  // best eval/exact_match written here (the trainer keeps the best)
     for (int s = first + 1; s <= first + n; ++s) {
         const double p = 1.0 - std::exp(-s * rate);  // progress of the learning curve in [0, 1)
         store::StepRecord rec;
@@ -47,30 +50,61 @@ void writeSyntheticSteps(store::Workspace& ws, const std::string& run, int first
             {"tokens_per_s", 850 + 40 * noise(rng)},
             {"zero_std_fraction", std::max(0.0, 0.4 - 0.3 * p + 0.05 * noise(rng))},
         };
-        if (s % 20 == 0)
-            rec.metrics.push_back({"eval/exact_match", 0.1 + 0.5 * p + 0.03 * noise(rng)});
-        for (int i = 0; i < rollouts; ++i) {
-            store::RolloutRecord ro;
-            ro.step = s;
-            ro.prompt_id = "p" + std::to_string(i / 8);
-            ro.group = i / 8;
-            ro.sample = i % 8;
-            ro.prompt = "What is 17 + 25?";
-            ro.reasoning = "17 + 25: 17 + 20 = 37, 37 + 5 = 42.";
-            ro.answer = "42";
-            ro.completion = "<think>" + ro.reasoning + "</think><answer>42</answer>";
-            ro.reference = "42";
-            ro.finish_reason = "eos";
-            ro.total_reward = format + nover;
-            ro.format_valid = true;
-            ro.completion_tokens = 40;
-            ro.prompt_tokens = 20;
-            ro.components = {{"format", 1.0, {}},
-                             {"nover", nover, {{"P_r", 3.1}, {"rank", 1 + i % 8}}}};
-            rec.rollouts.push_back(std::move(ro));
+        if (s % 20 == 0) {
+            const double eval = 0.1 + 0.5 * p + 0.03 * noise(rng);
+            rec.metrics.push_back({"eval/exact_match", eval});
+            best_eval = std::max(best_eval, eval);
+        }
+        // Groups of 8 samples of one made-up arithmetic prompt each: rewards vary per sample
+        // (some answers wrong, now and then one without the answer format), advantages are
+        // the group-centred rewards, as GRPO-style trainers store them.
+        std::uniform_int_distribution<int> operand(10, 99);
+        for (int g = 0; g * 8 < rollouts; ++g) {
+            const int a = operand(rng), b = operand(rng);
+            const std::string truth = std::to_string(a + b);
+            std::vector<store::RolloutRecord> group;
+            double mean = 0;
+            const int n = std::min(8, rollouts - g * 8);
+            for (int k = 0; k < n; ++k) {
+                store::RolloutRecord ro;
+                ro.step = s;
+                ro.prompt_id = "p" + std::to_string((s * 7 + g) % 64);
+                ro.group = g;
+                ro.sample = k;
+                ro.prompt = "What is " + std::to_string(a) + " + " + std::to_string(b) + "?";
+                const bool right = noise(rng) < 2.0 * p - 0.5;
+                const bool formatted = noise(rng) < 1.0 + 2.0 * p;
+                const int guess = right ? a + b : a + b + (k % 2 ? 10 : -1);
+                ro.reasoning = std::to_string(a) + " + " + std::to_string(b) + ": " +
+                               std::to_string(a) + " + " + std::to_string(b - b % 10) + " = " +
+                               std::to_string(a + b - b % 10) + ", then + " +
+                               std::to_string(b % 10) + " = " + std::to_string(guess) + ".";
+                ro.answer = std::to_string(guess);
+                ro.completion = formatted ? "<think>" + ro.reasoning + "</think><answer>" +
+                                                ro.answer + "</answer>"
+                                          : ro.reasoning + " So " + ro.answer;
+                ro.reference = truth;
+                ro.finish_reason = formatted ? "eos" : "length";
+                ro.format_valid = formatted;
+                ro.correct = right;
+                const double r_nover = formatted ? nover + 0.15 * noise(rng) : 0.0;
+                ro.total_reward = (formatted ? 1.0 : 0.0) + r_nover;
+                ro.completion_tokens = 30 + int(20 * std::fabs(noise(rng))) + (formatted ? 0 : 40);
+                ro.prompt_tokens = 24;
+                ro.components = {
+                    {"format", formatted ? 1.0 : 0.0, {}},
+                    {"nover", r_nover, {{"P_r", 2.0 + std::fabs(noise(rng))}, {"rank", 1 + k}}}};
+                mean += ro.total_reward / n;
+                group.push_back(std::move(ro));
+            }
+            for (auto& ro : group) {
+                ro.advantage = ro.total_reward - mean;
+                rec.rollouts.push_back(std::move(ro));
+            }
         }
         ws.writeStep(run, rec);
     }
+    if (best_eval > -1) ws.setBestEval(run, best_eval);
 }
 
 }  // namespace reflab::ui

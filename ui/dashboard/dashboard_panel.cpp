@@ -9,6 +9,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSlider>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -77,6 +78,10 @@ DashboardPanel::DashboardPanel(QWidget* parent) : QWidget(parent) {
     m_scroll->setWidget(m_gridHost);
     layout->addWidget(m_scroll, 1);
 
+    // Charts that changed while out of view are redrawn as they scroll in.
+    connect(m_scroll->verticalScrollBar(), &QScrollBar::valueChanged, this, [this] {
+        if (!m_dirty.isEmpty()) scheduleReplot(nullptr);
+    });
     connect(m_smoothSlider, &QSlider::valueChanged, this,
             [this](int v) { setSmoothing(v / 100.0); });
     connect(m_xCombo, qOverload<int>(&QComboBox::currentIndexChanged), this,
@@ -219,6 +224,7 @@ void DashboardPanel::rebuildCharts() {
             connect(chart, &MetricChart::keyRangeChangedByUser, this,
                     [this, chart](const QCPRange& r) { onUserRange(chart, r); });
             connect(chart, &MetricChart::fitRequested, this, &DashboardPanel::fitAll);
+            connect(chart, &MetricChart::pointClicked, this, &DashboardPanel::rolloutsRequested);
             connect(chart, &MetricChart::crosshairMoved, this, [this](double key) {
                 for (MetricChart* c : std::as_const(m_charts)) c->setCrosshair(key);
             });
@@ -303,23 +309,41 @@ void DashboardPanel::onUserRange(MetricChart* source, const QCPRange& range) {
 }
 
 void DashboardPanel::scheduleReplot(MetricChart* chart) {
-    m_dirty.insert(chart);
+    if (chart) m_dirty.insert(chart);
     if (m_replotQueued) return;
     m_replotQueued = true;
-    // One redraw per event-loop turn however many batches or range changes came in.
-    QTimer::singleShot(0, this, &DashboardPanel::flushReplots);
+    // However many batches or range changes come in, each chart is redrawn once.
+    QTimer::singleShot(0, this, &DashboardPanel::replotNext);
 }
 
-void DashboardPanel::flushReplots() {
+bool DashboardPanel::chartVisible(const MetricChart* chart) const {
+    return chart->isVisible() && !chart->visibleRegion().isEmpty();
+}
+
+void DashboardPanel::replotNext() {
     m_replotQueued = false;
     if (!isVisible()) return;  // redrawn in showEvent; hidden charts cost nothing
-    const QSet<MetricChart*> dirty = std::exchange(m_dirty, {});
-    for (MetricChart* c : dirty) c->replot(QCustomPlot::rpQueuedRefresh);
+    // One chart per event-loop turn (a few ms each), in grid order: a timer, a key press or
+    // the next batch waits for one chart, never for the whole grid.
+    for (const QString& metric : std::as_const(m_chartOrder)) {
+        MetricChart* c = m_charts.value(metric);
+        if (!c || !m_dirty.contains(c) || !chartVisible(c)) continue;
+        m_dirty.remove(c);
+        // Into the chart's buffer now; the widget repaint (a blit) joins the window's next paint.
+        c->replot(QCustomPlot::rpQueuedRefresh);
+        // More to draw: come back after the events that queued up meanwhile.
+        for (MetricChart* other : std::as_const(m_dirty))
+            if (chartVisible(other)) {
+                scheduleReplot(nullptr);
+                break;
+            }
+        return;
+    }
 }
 
 void DashboardPanel::showEvent(QShowEvent* event) {
     QWidget::showEvent(event);
-    if (!m_dirty.isEmpty()) scheduleReplot(*m_dirty.begin());
+    if (!m_dirty.isEmpty()) scheduleReplot(nullptr);
 }
 
 double DashboardPanel::redrawAllNow() {
@@ -327,6 +351,20 @@ double DashboardPanel::redrawAllNow() {
     timer.start();
     for (MetricChart* c : std::as_const(m_charts)) c->replot(QCustomPlot::rpImmediateRefresh);
     return timer.nsecsElapsed() / 1e6;
+}
+
+double DashboardPanel::redrawVisibleNow() {
+    QElapsedTimer timer;
+    timer.start();
+    for (MetricChart* c : std::as_const(m_charts))
+        if (chartVisible(c)) c->replot(QCustomPlot::rpImmediateRefresh);
+    return timer.nsecsElapsed() / 1e6;
+}
+
+int DashboardPanel::visibleChartCount() const {
+    int n = 0;
+    for (const MetricChart* c : std::as_const(m_charts)) n += chartVisible(c) ? 1 : 0;
+    return n;
 }
 
 }  // namespace reflab::ui

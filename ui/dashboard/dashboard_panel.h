@@ -1,7 +1,9 @@
 // The Dashboard panel: a grid of MetricCharts, one per metric of the runs chosen in the runs
 // dock, with the smoothing slider, x-axis mode, log scale and fit controls. Data arrives in
 // batches from a MetricSource; the panel appends them to its SeriesStore and redraws only the
-// charts that changed, at most once per event-loop turn (queued replots). Zoom and pan are
+// charts that changed and can be seen (a chart scrolled out of view is redrawn when it comes
+// back), one chart per event-loop turn, so that input and timers get through between two
+// charts however many there are. Zoom and pan are
 // shared by all charts; while the view follows the data (the default, and again after a fit)
 // new points widen it, once the user zooms or pans it stays where the user put it.
 #pragma once
@@ -50,6 +52,10 @@ public:
     QList<MetricChart*> charts() const;
     // Redraws every chart now, synchronously; returns the wall time in ms (benchmark).
     double redrawAllNow();
+    // Redraws the charts that can be seen (scrolled into view) now; the wall time in ms.
+    double redrawVisibleNow();
+    int visibleChartCount() const;
+    int pendingReplots() const { return static_cast<int>(m_dirty.size()); }
 
 public slots:
     void appendBatch(const reflab::ui::SeriesBatch& batch);
@@ -58,6 +64,8 @@ public slots:
 
 signals:
     void smoothingChanged(double weight);
+    // A point of a chart was clicked: show the rollouts of that run at that step.
+    void rolloutsRequested(const QString& run, qint64 step);
 
 protected:
     void showEvent(QShowEvent* event) override;
@@ -70,7 +78,8 @@ private:
     void applyFollowRange();
     void onUserRange(MetricChart* source, const QCPRange& range);
     void scheduleReplot(MetricChart* chart);
-    void flushReplots();
+    void replotNext();
+    bool chartVisible(const MetricChart* chart) const;
 
     SeriesStore m_store;
     QPointer<MetricSource> m_source;

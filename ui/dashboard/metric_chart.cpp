@@ -15,11 +15,27 @@ namespace reflab::ui {
 
 namespace {
 
-// The raw series' colour: the run colour washed out towards white, opaque. An alpha pen would
-// look the same but sends Qt down its slow blended-stroke path.
-QColor faint(const QColor& c) {
-    const double a = 0.3;
-    return QColor::fromRgbF(1 - a + a * c.redF(), 1 - a + a * c.greenF(), 1 - a + a * c.blueF());
+// `a` of the way from `from` to `to`, opaque.
+QColor mix(const QColor& from, const QColor& to, double a) {
+    return QColor::fromRgbF(from.redF() + a * (to.redF() - from.redF()),
+                            from.greenF() + a * (to.greenF() - from.greenF()),
+                            from.blueF() + a * (to.blueF() - from.blueF()));
+}
+
+bool isDark(const QColor& background) {
+    return background.lightnessF() < 0.5;
+}
+
+// The raw series' colour: the run colour washed out towards the background, opaque. An alpha
+// pen would look the same but sends Qt down its slow blended-stroke path.
+QColor faint(const QColor& c, const QColor& background) {
+    return mix(background, c, isDark(background) ? 0.45 : 0.3);
+}
+
+// A run's line colour that reads on the background: the palette's darker colours are lifted a
+// little on a dark background.
+QColor lineColor(const QColor& c, const QColor& background) {
+    return isDark(background) && c.lightnessF() < 0.55 ? c.lighter(135) : c;
 }
 
 QString formatKey(double key, XAxisMode mode) {
@@ -70,18 +86,20 @@ MetricChart::MetricChart(const QString& metric, const SeriesStore* store, QWidge
     for (QCPAxis* axis : {xAxis, yAxis}) {
         axis->setTickLabelFont(tickFont);
         axis->setLabelFont(font());
-        axis->grid()->setPen(QPen(QColor(0, 0, 0, 28), 1, Qt::DotLine));
     }
+    m_title = title;
     xAxis->setLabel(tr("step"));
     yAxis->ticker()->setTickCount(5);
     xAxis->ticker()->setTickCount(5);
 
-    addLayer("crosshair", layer("main"), QCustomPlot::limAbove);
+    // The crosshair on a buffered layer of its own, on top of everything: it repaints without
+    // the data, and the layers below share one paint buffer (a buffered layer in the middle
+    // would split them in two, one more buffer to clear and blend at every redraw).
+    addLayer("crosshair", layer("overlay"), QCustomPlot::limAbove);
     m_overlay = layer("crosshair");
-    m_overlay->setMode(QCPLayer::lmBuffered);  // the crosshair repaints without the data
+    m_overlay->setMode(QCPLayer::lmBuffered);
     m_crossLine = new QCPItemStraightLine(this);
     m_crossLine->setLayer(m_overlay);
-    m_crossLine->setPen(QPen(QColor(80, 80, 80), 1, Qt::DashLine));
     m_crossLine->setClipToAxisRect(true);
     m_crossLine->setVisible(false);
 
@@ -94,6 +112,43 @@ MetricChart::MetricChart(const QString& metric, const SeriesStore* store, QWidge
             [this](const QCPRange& r) {
                 if (!m_settingRange) emit keyRangeChangedByUser(r);
             });
+    applyTheme();
+}
+
+void MetricChart::changeEvent(QEvent* event) {
+    QCustomPlot::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::StyleChange) {
+        applyTheme();
+        setRuns(QStringList(m_runs), QHash<QString, RunStyle>(m_styles));  // run colours too
+        replot(rpQueuedReplot);
+    }
+}
+
+void MetricChart::applyTheme() {
+    // Colours from the widget palette, so that a dark system theme gets a dark chart. Every
+    // pen is opaque and solid: alpha or dashed pens take Qt's slow stroking paths.
+    const QPalette pal = palette();
+    m_background = pal.color(QPalette::Base);
+    const QColor text = pal.color(QPalette::Text);
+    setBackground(m_background);
+    axisRect()->setBackground(m_background);
+    m_title->setTextColor(text);
+    for (QCPAxis* axis : {xAxis, yAxis}) {
+        const QColor line = mix(m_background, text, 0.55);
+        axis->setBasePen(QPen(line, 1));
+        axis->setTickPen(QPen(line, 1));
+        axis->setSubTickPen(QPen(line, 1));
+        axis->setTickLabelColor(mix(m_background, text, 0.8));
+        axis->setLabelColor(mix(m_background, text, 0.8));
+        axis->grid()->setPen(QPen(mix(m_background, text, isDark(m_background) ? 0.16 : 0.09), 1));
+        axis->grid()->setZeroLinePen(Qt::NoPen);
+    }
+    m_crossLine->setPen(QPen(mix(m_background, text, 0.6), 1, Qt::DashLine));
+    for (QCPItemText* t : std::as_const(m_crossTexts)) {
+        QColor box = m_background;
+        box.setAlpha(215);
+        t->setBrush(box);
+    }
 }
 
 void MetricChart::setRuns(const QStringList& runs, const QHash<QString, RunStyle>& styles) {
@@ -113,7 +168,7 @@ void MetricChart::setRuns(const QStringList& runs, const QHash<QString, RunStyle
         const QColor c = styles.value(run).color;
         RunGraphs g;
         g.raw = addGraph();
-        g.raw->setPen(QPen(faint(c), 1));
+        g.raw->setPen(QPen(faint(c, m_background), 1));
         g.raw->setAntialiased(false);
         g.raw->setVisible(m_rawVisible);
         g.raw->setName(styles.value(run).name);
@@ -122,7 +177,7 @@ void MetricChart::setRuns(const QStringList& runs, const QHash<QString, RunStyle
         g.envCenter->setPen(Qt::NoPen);
         g.envBars = new QCPErrorBars(xAxis, yAxis);
         g.envBars->setDataPlottable(g.envCenter);
-        g.envBars->setPen(QPen(faint(c), 1));
+        g.envBars->setPen(QPen(faint(c, m_background), 1));
         g.envBars->setAntialiased(false);
         g.envBars->setWhiskerWidth(0);
         g.envBars->setSymbolGap(0);
@@ -134,11 +189,13 @@ void MetricChart::setRuns(const QStringList& runs, const QHash<QString, RunStyle
         g.smooth = addGraph();
         // Width 1 on purpose: any wider pen makes Qt stroke the polyline as a path, which
         // costs seconds instead of milliseconds on 100k noisy points.
-        g.smooth->setPen(QPen(styles.value(run).color, 1));
+        g.smooth->setPen(QPen(lineColor(styles.value(run).color, m_background), 1));
         g.smooth->setName(styles.value(run).name);
         g.smoothDrawn = addGraph();
         g.smoothDrawn->setPen(g.smooth->pen());
         g.smoothDrawn->setAdaptiveSampling(false);
+        // One point per pixel column: antialiasing would only blur it, at several times the cost.
+        g.smoothDrawn->setAntialiased(false);
         rebuildRun(run);
     }
 }
@@ -350,9 +407,58 @@ void MetricChart::leaveEvent(QEvent* event) {
     emit crosshairLeft();
 }
 
+void MetricChart::mousePressEvent(QMouseEvent* event) {
+    m_pressPos = event->pos();
+    QCustomPlot::mousePressEvent(event);
+}
+
+void MetricChart::mouseReleaseEvent(QMouseEvent* event) {
+    QCustomPlot::mouseReleaseEvent(event);
+    // A click, not the end of a pan: the pointer stayed where it was pressed. The first and
+    // last points lie on the edges of the plot, so a click just outside still counts.
+    const int r = static_cast<int>(kClickRadius);
+    if (event->button() != Qt::LeftButton || (event->pos() - m_pressPos).manhattanLength() > 3 ||
+        !axisRect()->rect().adjusted(-r, -r, r, r).contains(event->pos()))
+        return;
+    QString run;
+    qint64 step = 0;
+    if (pointAt(event->pos(), &run, &step)) emit pointClicked(run, step);
+}
+
+bool MetricChart::pointAt(const QPoint& pos, QString* run, qint64* step) const {
+    double best = kClickRadius * kClickRadius;
+    bool found = false;
+    double lo = xAxis->pixelToCoord(pos.x() - kClickRadius);
+    double hi = xAxis->pixelToCoord(pos.x() + kClickRadius);
+    if (lo > hi) std::swap(lo, hi);
+    QVector<double> keys;
+    for (const QString& r : m_runs) {
+        const MetricSeries* s = m_store->series(r, m_metric);
+        if (!s) continue;
+        // Searched in the store, not the graphs: its index gives the step in every x mode.
+        keysOf(r, *s, 0, keys);
+        for (int i = 0; i < s->size(); ++i) {
+            if (keys[i] < lo || keys[i] > hi) continue;
+            const double dx = xAxis->coordToPixel(keys[i]) - pos.x();
+            for (const double v : {m_rawVisible ? s->values[i] : qQNaN(), s->smoothed[i]}) {
+                const double y = yAxis->coordToPixel(v);
+                if (!std::isfinite(y)) continue;
+                const double d2 = dx * dx + (y - pos.y()) * (y - pos.y());
+                if (d2 <= best) {
+                    best = d2;
+                    found = true;
+                    *run = r;
+                    *step = static_cast<qint64>(s->steps[i]);
+                }
+            }
+        }
+    }
+    return found;
+}
+
 void MetricChart::setCrosshair(double key) {
     QStringList lines{formatKey(key, m_xMode)};
-    QVector<QColor> colors{QColor(40, 40, 40)};
+    QVector<QColor> colors{palette().color(QPalette::Text)};
     for (const QString& run : m_runs) {
         const RunGraphs g = m_graphs.value(run);
         if (!g.smooth || g.smooth->data()->isEmpty()) continue;
@@ -369,7 +475,8 @@ void MetricChart::setCrosshair(double key) {
             line += QString("  (raw %1)")
                         .arg(formatValue((g.raw->data()->constBegin() + index)->value));
         lines << line;
-        colors << m_styles.value(run).color.darker(115);
+        colors << (isDark(m_background) ? lineColor(m_styles.value(run).color, m_background)
+                                        : m_styles.value(run).color.darker(115));
     }
     m_crossLine->point1->setCoords(key, 0);
     m_crossLine->point2->setCoords(key, 1);
@@ -392,7 +499,9 @@ void MetricChart::setCrosshairLines(const QStringList& lines, const QVector<QCol
         text->setLayer(m_overlay);
         text->setClipToAxisRect(true);
         text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
-        text->setBrush(QColor(255, 255, 255, 215));
+        QColor box = m_background;
+        box.setAlpha(215);
+        text->setBrush(box);
         text->setPadding(QMargins(4, 1, 4, 1));
         if (m_crossTexts.isEmpty()) {
             text->position->setType(QCPItemPosition::ptAxisRectRatio);

@@ -2,6 +2,8 @@
 // front of the faint raw series, a crosshair that reads every run's value, PNG/CSV export.
 // Drawing is decimated by QCustomPlot's adaptive sampling (min/max per pixel column, so spikes
 // stay visible); the chart's graphs hold copies of the data, the SeriesStore keeps the record.
+// A click (press and release without a drag) near a point, raw or smoothed, reports that run
+// and step: the dashboard opens its rollouts.
 #pragma once
 #include <qcustomplot.h>
 #include <QHash>
@@ -48,15 +50,23 @@ public:
     bool exportCsv(const QString& path, QString* error = nullptr) const;
     bool exportPng(const QString& path);
     int graphPointCount() const;  // points held by the raw graphs, for tests
+    // The point (raw or smoothed) nearest to a widget position, within kClickRadius pixels;
+    // false when none is that close.
+    static constexpr double kClickRadius = 12.0;
+    bool pointAt(const QPoint& pos, QString* run, qint64* step) const;
 
 signals:
     void keyRangeChangedByUser(const QCPRange& range);
     void crosshairMoved(double key);
     void crosshairLeft();
     void fitRequested();
+    void pointClicked(const QString& run, qint64 step);
 
 protected:
     void leaveEvent(QEvent* event) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void changeEvent(QEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
 
 private:
     struct RunGraphs {
@@ -66,6 +76,7 @@ private:
         QCPGraph* envCenter = nullptr;    // column centres of the raw envelope (not drawn)
         QCPErrorBars* envBars = nullptr;  // the raw envelope where dense
     };
+    void applyTheme();
     void updateEnvelopes();  // before each replot: raw as line or as column envelope
     void rebuildRun(const QString& run);
     void keysOf(const QString& run, const MetricSeries& s, int from, QVector<double>& out) const;
@@ -87,6 +98,9 @@ private:
     QCPItemStraightLine* m_crossLine = nullptr;
     QVector<QCPItemText*> m_crossTexts;
     QStringList m_crosshairLines;
+    QPoint m_pressPos{-1000, -1000};
+    QCPTextElement* m_title = nullptr;
+    QColor m_background = Qt::white;
 };
 
 QString formatValue(double v);

@@ -5,6 +5,8 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QRegularExpression>
+#include <QTimer>
 #include <csignal>
 
 #include "core/store/workspace.h"
@@ -12,7 +14,40 @@
 
 namespace reflab::ui {
 
-RunController::RunController(QObject* parent) : QObject(parent) {}
+RunController::RunController(QObject* parent) : QObject(parent) {
+    m_logTimer = new QTimer(this);
+    m_logTimer->setInterval(500);
+    connect(m_logTimer, &QTimer::timeout, this, &RunController::readLogs);
+}
+
+bool RunController::isProblemLine(const QString& line) {
+    static const QRegularExpression kProblem(
+        "error|warning|exception|terminate called|segmentation fault|aborted|traceback",
+        QRegularExpression::CaseInsensitiveOption);
+    return kProblem.match(line).hasMatch();
+}
+
+void RunController::readLogs() {
+    for (QProcess* p : m_logs.keys()) readLog(p, /*to_end=*/false);
+}
+
+void RunController::readLog(QProcess* p, bool to_end) {
+    auto it = m_logs.find(p);
+    if (it == m_logs.end()) return;
+    QFile f(it->path);
+    if (!f.open(QIODevice::ReadOnly) || f.size() <= it->offset || !f.seek(it->offset)) return;
+    // A bounded read per tick: a chatty child cannot make one tick long.
+    QByteArray chunk = f.read(std::min<qint64>(f.size() - it->offset, 256 * 1024));
+    const int end = to_end ? chunk.size() : chunk.lastIndexOf('\n') + 1;  // whole lines only
+    if (end <= 0) return;
+    it->offset += end;
+    chunk.truncate(end);
+    const QString description = m_children.value(p);
+    for (const QByteArray& raw : chunk.split('\n')) {
+        const QString line = QString::fromUtf8(raw).trimmed();
+        if (!line.isEmpty() && isProblemLine(line)) emit childProblem(description, line);
+    }
+}
 
 RunController::~RunController() {
     // Children keep running when the GUI closes: a run belongs to the workspace,
@@ -39,7 +74,12 @@ QProcess* RunController::launch(const QStringList& args, const QString& descript
             .arg(QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss-zzz"), args.value(0)));
     p->setStandardErrorFile(log);
     m_children.insert(p, description);
+    m_logs.insert(p, {log, 0});
+    m_logTimer->start();
     connect(p, &QProcess::finished, this, [this, p, log](int code, QProcess::ExitStatus status) {
+        readLog(p, /*to_end=*/true);
+        m_logs.remove(p);
+        if (m_logs.isEmpty()) m_logTimer->stop();
         QFile f(log);
         QString tail;
         if (f.open(QIODevice::ReadOnly)) {
@@ -55,6 +95,8 @@ QProcess* RunController::launch(const QStringList& args, const QString& descript
         emit childFinished(m_children.value(p), -1,
                            tr("cannot start %1: %2").arg(p->program(), p->errorString()));
         m_children.remove(p);
+        m_logs.remove(p);
+        if (m_logs.isEmpty()) m_logTimer->stop();
         p->deleteLater();
     });
     p->start();

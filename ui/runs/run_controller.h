@@ -3,12 +3,16 @@
 // process and never waits on one); stop is SIGTERM to the run's writer (the
 // trainer finishes its step, checkpoints, marks it stopped); rename and delete
 // go through core/store on a short-lived writable connection; export runs
-// `reflab-cli export` into a file.
+// `reflab-cli export` into a file. The children's stderr goes to log files
+// next to the workspace; the lines that report a problem (error, warning,
+// exception) are passed on as they appear, for the event log.
 #pragma once
 #include <QHash>
 #include <QObject>
 #include <QProcess>
 #include <QString>
+
+class QTimer;
 
 namespace reflab::ui {
 
@@ -30,18 +34,31 @@ public:
     bool exportRun(const QString& run, const QString& what, const QString& format,
                    const QString& out_path, QString* error);
     int activeChildren() const;
+    // Lines worth showing from a child's stderr: errors, warnings, exceptions, crashes.
+    static bool isProblemLine(const QString& line);
 
 signals:
     void runLaunched(const QString& description);
     void childFinished(const QString& description, int exit_code, const QString& error_tail);
     void workspaceEdited();  // rename/delete: poll the workspace now
+    // A line of a child's stderr that reports a problem (see isProblemLine).
+    void childProblem(const QString& description, const QString& line);
 
 private:
     QProcess* launch(const QStringList& args, const QString& description,
                      const QString& stdout_path = {});
 
+    void readLogs();
+    void readLog(QProcess* p, bool to_end);
+
+    struct LogTail {
+        QString path;
+        qint64 offset = 0;
+    };
     QString m_workspace;
     QHash<QProcess*, QString> m_children;
+    QHash<QProcess*, LogTail> m_logs;
+    QTimer* m_logTimer = nullptr;
 };
 
 }  // namespace reflab::ui

@@ -13,6 +13,7 @@
 #include <QStyledItemDelegate>
 #include <QTableView>
 #include <QVBoxLayout>
+#include <algorithm>
 
 #include "ui/runs/run_controller.h"
 #include "ui/runs/runs_model.h"
@@ -21,24 +22,27 @@ namespace reflab::ui {
 
 namespace {
 
-// Draws the Step column as a progress bar with "step / steps" on it.
+// Draws the Step column as "step / steps" over a thin progress bar along the cell's bottom
+// (text on a full-height bar would be cut in two colours where the bar ends).
 class ProgressDelegate : public QStyledItemDelegate {
 public:
     using QStyledItemDelegate::QStyledItemDelegate;
     void paint(QPainter* painter, const QStyleOptionViewItem& option,
                const QModelIndex& index) const override {
-        QStyleOptionProgressBar bar;
-        bar.rect = option.rect.adjusted(2, 3, -2, -3);
-        bar.minimum = 0;
-        bar.maximum = 1000;
-        bar.progress = int(index.data(RunsModel::ProgressRole).toDouble() * 1000);
-        bar.text = index.data().toString();
-        bar.textVisible = true;
-        bar.textAlignment = Qt::AlignCenter;
-        bar.state = option.state | QStyle::State_Horizontal;
-        if (option.state & QStyle::State_Selected)
-            painter->fillRect(option.rect, option.palette.highlight());
-        QApplication::style()->drawControl(QStyle::CE_ProgressBar, &bar, painter);
+        QStyleOptionViewItem text = option;
+        initStyleOption(&text, index);
+        text.displayAlignment = Qt::AlignCenter;
+        QApplication::style()->drawControl(QStyle::CE_ItemViewItem, &text, painter, option.widget);
+        const double progress = index.data(RunsModel::ProgressRole).toDouble();
+        const QRect track = option.rect.adjusted(4, option.rect.height() - 5, -4, -2);
+        QColor groove = option.palette.color(QPalette::Mid);
+        groove.setAlpha(90);
+        painter->fillRect(track, groove);
+        QRect done = track;
+        done.setWidth(int(track.width() * std::clamp(progress, 0.0, 1.0)));
+        const bool selected = option.state & QStyle::State_Selected;
+        painter->fillRect(
+            done, option.palette.color(selected ? QPalette::HighlightedText : QPalette::Highlight));
     }
 };
 
@@ -68,13 +72,19 @@ RunsDock::RunsDock(RunsModel* model, RunController* controller, QWidget* parent)
     m_table->setItemDelegateForColumn(RunsModel::Progress, new ProgressDelegate(m_table));
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(24);
-    m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setObjectName("runsHeader");
+    // Every column but the name as wide as its longest usual text; the name takes the rest, so
+    // the dock at its default width shows every column whole.
+    const QFontMetrics fm(m_table->font());
+    const int pad = 16;
     m_table->setColumnWidth(RunsModel::Name, 150);
-    m_table->setColumnWidth(RunsModel::Status, 80);
-    m_table->setColumnWidth(RunsModel::Kind, 70);
-    m_table->setColumnWidth(RunsModel::Progress, 110);
-    m_table->setColumnWidth(RunsModel::BestEval, 70);
+    m_table->setColumnWidth(RunsModel::Status, fm.horizontalAdvance("interrupted") + pad);
+    m_table->setColumnWidth(RunsModel::Kind, fm.horizontalAdvance("rubric") + pad);
+    m_table->setColumnWidth(RunsModel::Progress, fm.horizontalAdvance("9999 / 9999") + pad);
+    m_table->setColumnWidth(RunsModel::BestEval, fm.horizontalAdvance("Best eval") + pad);
+    m_table->setColumnWidth(RunsModel::Started, fm.horizontalAdvance("11-26 09:15") + pad);
+    m_table->horizontalHeader()->setStretchLastSection(false);
+    m_table->horizontalHeader()->setSectionResizeMode(RunsModel::Name, QHeaderView::Stretch);
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
     m_table->setAlternatingRowColors(true);
     lay->addWidget(m_table, 1);

@@ -175,7 +175,10 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
         case Started:
             if (role == Qt::DisplayRole)
                 return QDateTime::fromMSecsSinceEpoch(qint64(r.created * 1000))
-                    .toString("yyyy-MM-dd hh:mm");
+                    .toString("MM-dd hh:mm");  // short: the dock is narrow
+            if (role == Qt::ToolTipRole)
+                return QDateTime::fromMSecsSinceEpoch(qint64(r.created * 1000))
+                    .toString("yyyy-MM-dd hh:mm:ss");
             break;
         default:
             break;

@@ -63,6 +63,7 @@ void DatasetPicker::setDataset(const QString& path, const QString& prompt_field,
     m_fields.clear();
     m_rows = 0;
     m_first = nullptr;
+    m_head.clear();
     m_preview->clear();
     m_preview->setRowCount(0);
     m_preview->setColumnCount(0);
@@ -95,6 +96,7 @@ void DatasetPicker::setDataset(const QString& path, const QString& prompt_field,
             if (!m_fields.contains(QString::fromStdString(it.key())))
                 m_fields << QString::fromStdString(it.key());
     if (!rows.empty()) m_first = rows.front();
+    m_head = rows;
     m_preview->setColumnCount(int(m_fields.size()));
     m_preview->setHorizontalHeaderLabels(m_fields);
     const int shown = std::min<int>(int(rows.size()), 8);

@@ -4,6 +4,7 @@
 #pragma once
 #include <QWidget>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 class QComboBox;
 class QLabel;
@@ -23,6 +24,8 @@ public:
     QString summary() const;
     // The first row (for the template preview); null when there is none.
     const nlohmann::json& firstRow() const { return m_first; }
+    // Up to the first 50 rows (what "Try rewards" samples from).
+    const std::vector<nlohmann::json>& firstRows() const { return m_head; }
 
 signals:
     void browseChosen(const QString& path);
@@ -36,6 +39,7 @@ private:
     QStringList m_fields;
     int m_rows = 0;
     nlohmann::json m_first;
+    std::vector<nlohmann::json> m_head;
 };
 
 }  // namespace reflab::ui

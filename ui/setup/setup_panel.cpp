@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -106,6 +107,7 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
     connect(m_editor, &RecipeEditor::recipeReplaced, this, [this] {
         m_modelKey.clear();
         m_dataKey.clear();
+        hideDuplicateDataFields();
     });
     connect(m_start, &QPushButton::clicked, this, [this] {
         if (!m_editor->validate().isEmpty()) return;
@@ -115,9 +117,7 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
         if (!m_editor->validate().isEmpty()) return;
         nlohmann::json recipe = m_editor->recipeJson();
         recipe["model"]["path"] = resolvePath(str(recipe["model"]["path"])).toStdString();
-        std::vector<nlohmann::json> rows;
-        if (m_dataset->firstRow().is_object()) rows.push_back(m_dataset->firstRow());
-        m_try->start(recipe, rows);
+        m_try->start(recipe, m_dataset->firstRows());  // it takes as many as it is asked for
     });
     connect(m_model, &ModelPicker::browseChosen, this, [this](const QString& dir) {
         m_editor->form("model")->setField("path", dir.toStdString());
@@ -150,7 +150,19 @@ QWidget* SetupPanel::buildModelDataPage() {
     lay->addWidget(group(tr("Model"), m_editor->sectionWidget("model"), m_model));
     m_dataset = new DatasetPicker(page);
     lay->addWidget(group(tr("Data"), m_editor->sectionWidget("data"), m_dataset), 1);
+    hideDuplicateDataFields();
     return page;
+}
+
+void SetupPanel::hideDuplicateDataFields() {
+    // The dataset picker's field combos (listing the file's fields) set these two; their text
+    // boxes in the data form would be a second, confusing control for the same thing.
+    JsonForm* form = m_editor->form("data");
+    auto* layout = form ? qobject_cast<QFormLayout*>(form->layout()) : nullptr;
+    if (!layout) return;
+    for (const char* key : {"prompt_field", "reference_field"})
+        if (QWidget* w = form->fieldWidget(key))  // the editor sits in a cell with its error
+            layout->setRowVisible(w->parentWidget() == form ? w : w->parentWidget(), false);
 }
 
 QWidget* SetupPanel::buildTemplatePage() {

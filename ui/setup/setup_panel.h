@@ -43,6 +43,7 @@ private:
     QWidget* buildRewardsPage();
     QWidget* buildTrainingPage();
     void refreshViews();
+    void hideDuplicateDataFields();
     void onValidated(const QString& error);
     void loadPresetAt(int index);
     void loadFromFile();

@@ -57,6 +57,15 @@ bool TryRewards::running() const {
     return m_process != nullptr;
 }
 
+TryRewards::~TryRewards() {
+    if (!m_process) return;
+    // Otherwise QProcess's destructor, run among the children, kills it and emits finished
+    // into this half-destroyed widget.
+    m_process->disconnect(this);
+    m_process->kill();
+    m_process->waitForFinished(2000);
+}
+
 void TryRewards::cancel() {
     if (!m_process) return;
     m_process->disconnect(this);

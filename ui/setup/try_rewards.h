@@ -18,6 +18,7 @@ class TryRewards : public QWidget {
     Q_OBJECT
 public:
     explicit TryRewards(QWidget* parent = nullptr);
+    ~TryRewards() override;  // kills a child still running, before the widgets it reports to go
     // recipe: the editor's recipe; rows: the dataset rows to try (prompt and reference fields
     // named by the recipe's data section).
     void start(const nlohmann::json& recipe, const std::vector<nlohmann::json>& rows);

@@ -21,6 +21,33 @@ bool sameRuns(const RunList& a, const RunList& b) {
     return true;
 }
 
+QString statusChange(const store::RunInfo& r, bool was_listed) {
+    using store::RunStatus;
+    const QString at = QString::number(std::max<int64_t>(r.step, 0));
+    switch (r.status) {
+        case RunStatus::Running:
+            return was_listed ? QObject::tr("resumed at step %1").arg(at)
+                              : QObject::tr("started (%1, %2 steps)")
+                                    .arg(QString::fromStdString(r.kind))
+                                    .arg(r.steps);
+        case RunStatus::Finished:
+            return QObject::tr("finished at step %1").arg(at);
+        case RunStatus::Stopped:
+            return QObject::tr("stopped at step %1").arg(at);
+        case RunStatus::Failed:
+            return QObject::tr("failed at step %1").arg(at);
+        case RunStatus::Interrupted:
+            return QObject::tr("interrupted at step %1 (its process is gone)").arg(at);
+    }
+    return {};
+}
+
+LogLevel statusLevel(store::RunStatus s) {
+    return s == store::RunStatus::Failed        ? LogLevel::Error
+           : s == store::RunStatus::Interrupted ? LogLevel::Warning
+                                                : LogLevel::Info;
+}
+
 // Lives in the tailer's thread; owns the read-only connection.
 class TailerWorker : public QObject {
     Q_OBJECT
@@ -31,6 +58,7 @@ public:
 signals:
     void listed(const reflab::ui::RunList& runs, int generation);
     void fetched(const reflab::ui::SeriesBatch& batch, int generation);
+    void logged(const reflab::ui::LogEntries& entries, int generation);
     void failed(const QString& error, int generation);
 
 public slots:
@@ -52,6 +80,7 @@ public slots:
         try {
             RunList runs = m_ws->listRuns();
             if (!m_listed || !sameRuns(runs, m_runs)) {
+                logChanges(runs);
                 m_runs = runs;
                 m_listed = true;
                 emit listed(runs, m_generation);
@@ -87,6 +116,46 @@ public slots:
     }
 
 private:
+    // Event-log lines for what changed since the previous listing: status changes, and the
+    // stored events and checkpoints of every run whose row changed (a run's events and
+    // checkpoints come with a step or a status change, both of which touch its row). The
+    // first listing logs the stored history and no status lines.
+    void logChanges(const RunList& runs) {
+        LogEntries out;
+        std::map<std::string, const store::RunInfo*> before;
+        for (const auto& r : m_runs) before[r.id] = &r;
+        for (const auto& r : runs) {
+            const QString id = QString::fromStdString(r.id);
+            auto it = before.find(r.id);
+            const store::RunInfo* prev = it == before.end() ? nullptr : it->second;
+            if (m_listed && (!prev || prev->status != r.status))
+                out.append({prev ? r.updated : r.created, id, statusChange(r, prev != nullptr),
+                            statusLevel(r.status)});
+            if (prev && prev->updated == r.updated && prev->step == r.step &&
+                prev->status == r.status)
+                continue;
+            int64_t& lastEvent = m_lastEvent[r.id];
+            for (const store::RunEvent& e : m_ws->events(r.id, lastEvent)) {
+                const QString text = QString::fromStdString(e.text);
+                out.append({e.time, id, text,
+                            text.startsWith("failed") ? LogLevel::Error : LogLevel::Info});
+                lastEvent = std::max(lastEvent, e.id);
+            }
+            double& lastCheckpoint = m_lastCheckpoint[r.id];
+            const double seen = lastCheckpoint;
+            for (const store::Checkpoint& c : m_ws->checkpoints(r.id)) {
+                if (c.time <= seen) continue;
+                out.append({c.time, id,
+                            QObject::tr("checkpoint written at step %1: %2")
+                                .arg(c.step)
+                                .arg(QString::fromStdString(c.dir)),
+                            LogLevel::Info});
+                lastCheckpoint = std::max(lastCheckpoint, c.time);
+            }
+        }
+        if (!out.isEmpty()) emit logged(out, m_generation);
+    }
+
     QString m_path;
     int m_interval;
     int m_generation;
@@ -95,7 +164,9 @@ private:
     RunList m_runs;
     bool m_listed = false;
     int64_t m_lastRowid = 0;
-    std::map<std::string, int64_t> m_steps;  // run -> last step seen in the listing
+    std::map<std::string, int64_t> m_steps;          // run -> last step seen in the listing
+    std::map<std::string, int64_t> m_lastEvent;      // run -> id of the last event logged
+    std::map<std::string, double> m_lastCheckpoint;  // run -> time of the last checkpoint logged
 };
 
 }  // namespace
@@ -130,6 +201,7 @@ SeriesBatch groupPoints(const std::vector<store::MetricPoint>& points) {
 StoreTailer::StoreTailer(QObject* parent) : MetricSource(parent) {
     qRegisterMetaType<reflab::ui::RunList>("reflab::ui::RunList");
     qRegisterMetaType<reflab::ui::SeriesBatch>("reflab::ui::SeriesBatch");
+    qRegisterMetaType<reflab::ui::LogEntries>("reflab::ui::LogEntries");
 }
 
 StoreTailer::~StoreTailer() {
@@ -151,6 +223,9 @@ void StoreTailer::open(const QString& path, int interval_ms) {
     });
     connect(worker, &TailerWorker::fetched, this, [this](const SeriesBatch& batch, int g) {
         if (g == m_generation) emit batchReady(batch);
+    });
+    connect(worker, &TailerWorker::logged, this, [this](const LogEntries& entries, int g) {
+        if (g == m_generation) emit eventsLogged(entries);
     });
     connect(worker, &TailerWorker::failed, this, [this](const QString& error, int g) {
         if (g == m_generation) emit openFailed(error);

@@ -1,8 +1,9 @@
 // StoreTailer: follows a workspace database while runs write to it. A worker
 // thread with its own read-only connection polls a few times a second: the run
-// list (listRuns) and every metric point past the last rowid seen
-// (metricsSince), grouped into column-wise chunks for the plots. The GUI thread
-// only receives signals, so a slow query or a busy database never stalls it.
+// list (listRuns), every metric point past the last rowid seen (metricsSince),
+// grouped into column-wise chunks for the plots, and for the event log the
+// runs' stored events, new checkpoints and status changes. The GUI thread only
+// receives signals, so a slow query or a busy database never stalls it.
 #pragma once
 #include <QMetaType>
 #include <QThread>
@@ -10,6 +11,7 @@
 
 #include "core/store/workspace.h"
 #include "ui/dashboard/metric_source.h"
+#include "ui/log/log_entry.h"
 
 namespace reflab::ui {
 
@@ -33,6 +35,8 @@ public:
 signals:
     void runsListed(const reflab::ui::RunList& runs);  // when anything in the list changed
     void openFailed(const QString& error);
+    // Event-log lines: on open the stored history of every run, then what happens.
+    void eventsLogged(const reflab::ui::LogEntries& entries);
     void pollRequested();  // internal: queued to the worker
 
 private:
