@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QEventLoop>
+#include <QPalette>
 #include <QPixmap>
 #include <QPushButton>
 #include <QTabWidget>
@@ -46,6 +47,24 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
     window.tabs()->setCurrentWidget(window.dashboard());
     window.dashboard()->fitAll();
     shoot("dashboard");
+    {
+        // The same under a dark system palette: the charts follow it.
+        const QPalette light = window.palette();
+        QPalette dark;
+        dark.setColor(QPalette::Window, QColor(0x2b2b2b));
+        dark.setColor(QPalette::WindowText, QColor(0xe0e0e0));
+        dark.setColor(QPalette::Base, QColor(0x1e1e1e));
+        dark.setColor(QPalette::AlternateBase, QColor(0x262626));
+        dark.setColor(QPalette::Text, QColor(0xe0e0e0));
+        dark.setColor(QPalette::Button, QColor(0x353535));
+        dark.setColor(QPalette::ButtonText, QColor(0xe0e0e0));
+        dark.setColor(QPalette::Highlight, QColor(0x3d7ab8));
+        dark.setColor(QPalette::HighlightedText, Qt::white);
+        dark.setColor(QPalette::Mid, QColor(0x505050));
+        window.setPalette(dark);
+        shoot("dashboard_dark");
+        window.setPalette(light);
+    }
     // What a click on a chart point opens: that run's rollouts at that step.
     if (!runs.isEmpty()) {
         const auto* r = window.session()->runs()->run(runs.back());

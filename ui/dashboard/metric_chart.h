@@ -9,6 +9,7 @@
 #include <QHash>
 #include <QStringList>
 
+#include "ui/dashboard/column_band.h"
 #include "ui/dashboard/series_store.h"
 
 namespace reflab::ui {
@@ -73,8 +74,7 @@ private:
         QCPGraph* raw = nullptr;          // every point; drawn itself only where sparse
         QCPGraph* smooth = nullptr;       // every smoothed point; drawn itself only where sparse
         QCPGraph* smoothDrawn = nullptr;  // where dense: the column means of the smoothed series
-        QCPGraph* envCenter = nullptr;    // column centres of the raw envelope (not drawn)
-        QCPErrorBars* envBars = nullptr;  // the raw envelope where dense
+        ColumnBand* band = nullptr;       // the raw envelope where dense
     };
     void applyTheme();
     void updateEnvelopes();  // before each replot: raw as line or as column envelope

@@ -34,8 +34,12 @@ bool isTextKey(const std::string& key) {
 }  // namespace
 
 QString fieldLabel(const QString& key) {
-    QString s = key;
-    s.replace('_', ' ');
+    // "kl_coef" -> "KL coef", "lr_schedule" -> "LR schedule": acronyms as researchers write them.
+    static const QStringList kUpper = {"kl", "lr", "nll", "ppo", "grpo", "rgr", "rlpr"};
+    QStringList words = key.split('_', Qt::SkipEmptyParts);
+    for (QString& w : words)
+        if (kUpper.contains(w.toLower())) w = w.toUpper();
+    QString s = words.join(' ');
     if (!s.isEmpty()) s[0] = s[0].toUpper();
     return s;
 }
@@ -66,9 +70,12 @@ JsonForm::JsonForm(const nlohmann::json& object, const QString& path, QWidget* p
     form->setContentsMargins(0, 0, 0, 0);
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
     form->setLabelAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    // type, name and weight first (they say what a component is), then the rest in key order.
+    // type, name and weight first (they say what a component is), the template and data
+    // fields in reading order (system before user, training data before eval), then the rest
+    // in key order.
     std::vector<std::string> keys;
-    for (const char* k : {"type", "name", "weight"})
+    for (const char* k : {"type", "name", "weight", "system", "user", "think", "answer", "train",
+                          "eval", "prompt_field", "reference_field"})
         if (object.contains(k)) keys.push_back(k);
     for (auto it = object.begin(); it != object.end(); ++it)
         if (std::find(keys.begin(), keys.end(), it.key()) == keys.end()) keys.push_back(it.key());
@@ -205,9 +212,12 @@ void JsonForm::setFieldValue(Field& f, const nlohmann::json& v) {
             static_cast<QLineEdit*>(f.editor)->setText(
                 v.is_string() ? QString::fromStdString(v.get<std::string>()) : QString());
             break;
-        case Field::List:
-            static_cast<QLineEdit*>(f.editor)->setText(jsonText(v));
+        case Field::List: {
+            auto* e = static_cast<QLineEdit*>(f.editor);
+            e->setText(jsonText(v));
+            e->setCursorPosition(0);  // a long list reads from its start, not its end
             break;
+        }
         case Field::Object:
             if (v.is_object())
                 for (auto it = v.begin(); it != v.end(); ++it)
