@@ -45,8 +45,12 @@ torch::Tensor sampleTokens(const torch::Tensor& logits, const SamplingConfig& cf
         torch::Tensor remove = remove_sorted.scatter(-1, order, remove_sorted);
         scores = scores.masked_fill(remove, -std::numeric_limits<float>::infinity());
     }
-    torch::Tensor probs = scores.softmax(-1);
-    return torch::multinomial(probs, 1, /*replacement=*/false, gen).squeeze(-1);
+    // Inverse-CDF draw: one uniform per row. torch::multinomial draws an exponential for every
+    // vocabulary entry (150k per row per token), which cost more than the row's arithmetic.
+    torch::Tensor cdf = scores.softmax(-1).cumsum(-1);  // (B, V)
+    torch::Tensor u = torch::rand({cdf.size(0), 1}, gen, cdf.options()) * cdf.narrow(-1, V - 1, 1);
+    // right=true: the first token whose cumulative mass exceeds u, so never a zero-mass token.
+    return torch::searchsorted(cdf, u, /*out_int32=*/false, /*right=*/true).squeeze(-1).clamp_max(V - 1);
 }
 
 std::vector<Generation> generate(const LanguageModel& model,

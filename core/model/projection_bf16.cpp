@@ -48,7 +48,7 @@ inline float bf16ToFloat(uint16_t v) {
 template <int MT>
 REFLAB_BF16_TARGET void fullTile(const uint16_t* x, int64_t K, const uint16_t* w,
                                  const uint16_t* bias, uint16_t* y, int64_t N, int64_t n,
-                                 bool prefetch_next) {
+                                 int64_t prefetch_ahead) {
     constexpr int RT = kAccumulators / MT;
     const int64_t kfull = K / 32 * 32;
     const __mmask32 tail = static_cast<__mmask32>((K - kfull) == 0 ? 0 : ((1u << (K - kfull)) - 1));
@@ -61,10 +61,11 @@ REFLAB_BF16_TARGET void fullTile(const uint16_t* x, int64_t K, const uint16_t* w
         for (int m = 0; m < MT; ++m) xv[m] = (__m512bh)_mm512_loadu_si512(x + m * K + k);
         for (int r = 0; r < RT; ++r) {
             const __m512bh wv = (__m512bh)_mm512_loadu_si512(wr + r * K + k);
-            // The next tile's rows, one line each step: the tile after is in cache by the time
-            // this one is done, so a thread never waits on a cold line.
-            if (prefetch_next)
-                _mm_prefetch(reinterpret_cast<const char*>(wr + (r + RT) * K + k), _MM_HINT_T0);
+            // The rows `prefetch_ahead` further on, one line each step: ~16 KB in flight per
+            // thread, so the dot products (not DRAM latency) set the pace.
+            if (prefetch_ahead)
+                _mm_prefetch(reinterpret_cast<const char*>(wr + (r + prefetch_ahead) * K + k),
+                             _MM_HINT_T0);
             for (int m = 0; m < MT; ++m) acc[r][m] = _mm512_dpbf16_ps(acc[r][m], xv[m], wv);
         }
     }
@@ -145,19 +146,26 @@ void runTiles(const uint16_t* x, int64_t Mp, int64_t K, const std::vector<Job>& 
     for (const Job& j : jobs) first.push_back(first.back() + j.tiles);
     // Threads take contiguous runs of tiles (each streams its own block of memory); a grain of
     // 8 tiles keeps tiny projections from paying for a thread hand-off per tile.
+    const int64_t ahead = RT * std::max<int64_t>(1, 16384 / (RT * K * 2));  // rows
     at::parallel_for(0, first.back(), 8, [&](int64_t t0, int64_t t1) {
         size_t j = 0;
         for (int64_t t = t0; t < t1;) {
             while (first[j + 1] <= t) ++j;
             const Job& job = jobs[j];
             const int64_t end = std::min(t1, first[j + 1]);
+            {  // the first rows of this run are not covered by any tile's prefetch
+                const int64_t n0 = (t - first[j]) * RT;
+                const char* p = reinterpret_cast<const char*>(job.w + n0 * K);
+                const int64_t bytes = std::min(ahead, job.N - n0) * K * 2;
+                for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
+            }
             for (; t < end; ++t) {
                 const int64_t n = (t - first[j]) * RT;
-                const bool last = t + 1 == end;
+                const int64_t tile_end = (end - first[j]) * RT;  // this run's last row + 1
                 if (n + RT <= job.N) {
                     for (int64_t m = 0; m < Mp; m += MT)
                         fullTile<MT>(x + m * K, K, job.w, job.bias, job.y + m * job.N, job.N, n,
-                                     !last && n + 2 * RT <= job.N);
+                                     n + ahead + RT <= std::min(job.N, tile_end) ? ahead : 0);
                 } else {
                     rowsOneByOne(x, Mp, K, job.w, job.bias, job.y, job.N, n, job.N);
                 }

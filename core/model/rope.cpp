@@ -33,11 +33,4 @@ RopeTables ropeTables(const torch::Tensor& positions, const torch::Tensor& inv_f
     return {emb.cos().to(dtype).unsqueeze(1), emb.sin().to(dtype).unsqueeze(1)};
 }
 
-torch::Tensor applyRope(const torch::Tensor& x, const RopeTables& rope) {
-    const int64_t half = x.size(-1) / 2;
-    torch::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
-    torch::Tensor rotated = torch::cat({-x2, x1}, -1);
-    return x * rope.cos + rotated * rope.sin;
-}
-
 }  // namespace reflab::model

@@ -18,7 +18,4 @@ struct RopeTables {
 RopeTables ropeTables(const torch::Tensor& positions, const torch::Tensor& inv_freq,
                       torch::Dtype dtype);
 
-// x * cos + rotate_half(x) * sin, with x (B, H, T, D).
-torch::Tensor applyRope(const torch::Tensor& x, const RopeTables& rope);
-
 }  // namespace reflab::model

@@ -64,7 +64,10 @@ ScoreResult scoreTargets(const LanguageModel& model, const std::vector<ScoreRequ
     if (options.with_grad) {
         torch::Tensor logp = net.logits(picked).log_softmax(-1);  // (N, V)
         logprobs = logp.gather(1, tgt.unsqueeze(1)).squeeze(1);
-        if (options.entropy) entropy = -(logp.exp() * logp).nan_to_num(0.0).sum(-1);
+        if (options.entropy) {  // a statistic only: no graph, no saved (N, V) temporaries
+            torch::NoGradGuard no_grad;
+            entropy = -(logp.detach().exp() * logp.detach()).nan_to_num(0.0).sum(-1);
+        }
     } else {
         std::vector<torch::Tensor> lp_parts, ent_parts;
         for (int64_t s = 0; s < N; s += kRowsPerSlice) {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/model/decode_kernels.h"
+#include "core/model/fused_ops.h"
 #include "core/model/projection.h"
 
 namespace reflab::model {
@@ -13,12 +14,7 @@ RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : m_eps(eps) {
     weight = register_parameter("weight", torch::ones({dim}));
 }
 
-torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
-    torch::Tensor h = x.to(torch::kFloat32);
-    torch::Tensor var = h.pow(2).mean(-1, /*keepdim=*/true);
-    h = h * torch::rsqrt(var + m_eps);
-    return weight * h.to(x.scalar_type());
-}
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) { return fusedRmsNorm(x, weight, m_eps); }
 
 ProjImpl::ProjImpl(int64_t in, int64_t out, bool with_bias) {
     weight = register_parameter("weight", torch::empty({out, in}));
@@ -34,7 +30,7 @@ MlpImpl::MlpImpl(const ModelConfig& c) {
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-    return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
+    return down_proj(fusedSiluMul(gate_proj(x), up_proj(x)));
 }
 
 AttentionImpl::AttentionImpl(const ModelConfig& c)
@@ -63,8 +59,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionInpu
         q = q_norm(q);
         k = k_norm(k);
     }
-    q = applyRope(q.transpose(1, 2), in.rope);  // (B, H, T, D)
-    k = applyRope(k.transpose(1, 2), in.rope);  // (B, Hkv, T, D)
+    const torch::Tensor cos = in.rope.cos.squeeze(1), sin = in.rope.sin.squeeze(1);  // (B, T, D)
+    q = fusedRope(q, cos, sin).transpose(1, 2);  // (B, H, T, D)
+    k = fusedRope(k, cos, sin).transpose(1, 2);  // (B, Hkv, T, D)
     if (cache) {
         cache->k.narrow(2, in.start, T).copy_(k);
         cache->v.narrow(2, in.start, T).copy_(v);

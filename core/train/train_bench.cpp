@@ -4,7 +4,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <sys/resource.h>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <memory>
 
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
@@ -64,7 +68,16 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     const auto ids = torch::randint(100, std::min<int64_t>(vocab, 30000), {o.prompt_tokens}, gen, torch::kInt64);
     for (int64_t i = 0; i < o.prompt_tokens; ++i) prompt.push_back(static_cast<int32_t>(ids[i].item<int64_t>()));
 
-    for (int64_t step = 0; step < o.steps; ++step) {
+    // Step 0 warms up (the optimizer's moments are allocated and page-faulted in, oneDNN builds
+    // its kernels): a run pays that once, not per step, so it is reported apart.
+    for (int64_t step = -1; step < o.steps; ++step) {
+        if (step == 0) {  // the timed steps start from zero
+            TrainBenchResult timed;
+            timed.params = r.params;
+            timed.gemm_gflops = r.gemm_gflops;
+            timed.first_step_s = r.seconds_per_step;
+            r = timed;
+        }
         const auto t_step = Clock::now();
         // generate: G completions of one prompt (prefilled once, KV cache)
         auto t0 = Clock::now();
@@ -94,7 +107,13 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
         }
         UpdateOptions uo;
         uo.micro_batch = o.micro_batch;
+        // REFLAB_PROFILE_TRAIN=F.json: a chrome://tracing file of every op of the update, to see
+        // where the train phase's time goes (a developer's tool; off by default).
+        std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
+        if (const char* f = std::getenv("REFLAB_PROFILE_TRAIN"))
+            profile = std::make_unique<torch::autograd::profiler::RecordProfile>(std::string(f));
         const UpdateStats us = policyUpdate(*policy, nullptr, optimizer, samples, uo, 1e-6);
+        profile.reset();
         r.train_s += secs(t0);
         r.forward_s += us.forward_s;
         r.backward_s += us.backward_s;
@@ -128,6 +147,7 @@ TrainBenchOptions trainBenchOptions(const model::ModelBenchOptions& bench) {
 
 nlohmann::json trainBenchJson(const TrainBenchResult& r) {
     return {{"seconds_per_step", r.seconds_per_step},
+            {"first_step_seconds", r.first_step_s},
             {"phases", {{"generate", r.generate_s}, {"score", r.score_s}, {"train", r.train_s}}},
             {"train_split", {{"forward", r.forward_s}, {"backward", r.backward_s}, {"optimizer", r.optimizer_s}}},
             {"peak_rss_mb", r.peak_rss_mb},

@@ -20,13 +20,14 @@ struct TrainBenchOptions {
     std::string device = "cpu";
     int64_t group = 8, prompt_tokens = 64, new_tokens = 64;
     int64_t micro_batch = 2;     // completions per backward (activation memory vs. GEMM size)
-    int64_t steps = 1;           // timed steps (after none warm-up: the first step is the cost a user pays)
+    int64_t steps = 1;           // timed steps, after one warm-up step (reported as first_step_s)
     uint64_t seed = 1;
 };
 
 struct TrainBenchResult {
     double seconds_per_step = 0, generate_s = 0, score_s = 0, train_s = 0;
     double forward_s = 0, backward_s = 0, optimizer_s = 0;  // the train phase's split
+    double first_step_s = 0;  // the warm-up step: + optimizer state allocation, oneDNN primitive creation
     double peak_rss_mb = 0;
     double train_tokens = 0;       // tokens through forward + backward per step
     double train_gflops = 0;       // achieved: 6 * params * tokens / train_s (forward + backward)

@@ -5,8 +5,14 @@
 #include <QTabWidget>
 #include <QtTest>
 
+#include <QHeaderView>
+#include <QSettings>
+#include <QTableView>
+
 #include "ui/about_dialog.h"
 #include "ui/main_window.h"
+#include "ui/runs/runs_dock.h"
+#include "ui/runs/runs_model.h"
 
 class TestMainWindow : public QObject {
     Q_OBJECT
@@ -30,6 +36,23 @@ private slots:
         QVERIFY(actions.contains("&New workspace..."));
         QVERIFY(actions.contains("&Open workspace..."));
         QVERIFY(actions.contains("&About RefLab"));
+    }
+    void runsDockShowsEveryColumnAtFirstStart() {
+        QCoreApplication::setOrganizationName("RefLabTest");
+        QCoreApplication::setApplicationName("first start");
+        QSettings().clear();  // no saved layout: the defaults
+        reflab::ui::MainWindow w;
+        w.resize(1600, 1000);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTableView* table = w.runsDock()->table();
+        QHeaderView* header = table->horizontalHeader();
+        // Every column whole in the table's viewport, the name column wide enough for a
+        // usual run name next to its checkbox and colour swatch.
+        QTRY_VERIFY(header->length() <= table->viewport()->width());
+        QVERIFY(header->sectionSize(reflab::ui::RunsModel::Name) >=
+                table->fontMetrics().horizontalAdvance("nover lr 1e-5") + 40);
+        QVERIFY(w.findChild<QDockWidget*>("logDock"));
     }
     void aboutListsVersions() {
         const QString text = reflab::ui::AboutDialog::versionsText();
