@@ -124,6 +124,12 @@ step "logits on CUDA vs transformers vs the CPU reference"
 "$PY" "$root/tests/tools/models/compare_transformers.py" --cli "$cli" --out "$out" --device cuda
 status=$?
 
+step "logits on this host's CPU (fused CPU ops, bf16 and f32) vs transformers"
+mkdir -p "$out/cpu"
+"$PY" "$root/tests/tools/models/compare_transformers.py" --cli "$cli" --out "$out/cpu" --device cpu
+cpu_status=$?
+[ $cpu_status -ne 0 ] && status=$cpu_status
+
 step "bench on CUDA (random Qwen2.5-0.5B-shaped model, informational)"
 timeout 120 "$cli" bench --what generate --device cuda --dtype bfloat16 --json ||
     echo "(bench did not finish; not a failure)"

@@ -80,6 +80,9 @@ OptimizerStepInfo PolicyOptimizer::step(double lr) {
     double sq = 0.0;
     for (auto& p : m_params) {
         if (!p.grad().defined()) continue;
+        // The embedding's gradient is sparse (its rows of the step's tokens); AdamW moves every
+        // row (decay, moments), so it is made dense here, one parameter at a time.
+        if (p.grad().is_sparse()) p.mutable_grad() = p.grad().to_dense();
         if (p.grad().device().is_cpu()) {
             sq += squaredNorm(p.grad());  // one pass, no fp32 temporaries
             continue;
