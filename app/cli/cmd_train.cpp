@@ -20,6 +20,7 @@ namespace {
 struct TrainArgs {
     std::string recipe, db, name, resume, fork, checkpoint_dir;
     int64_t steps = 0, from_step = -1, stop_after = 0;
+    int64_t keep_checkpoints = -1;  // -1: the recipe's algorithm.keep_checkpoints
     bool json = false;
 };
 
@@ -41,6 +42,15 @@ void runTrain(const TrainArgs& a) {
     if (!a.resume.empty() && recipe)
         throw reflab::Error("train: --resume uses the run's stored recipe; drop --recipe (or --fork to change it)");
     if (!a.fork.empty() && a.from_step < 0) throw reflab::Error("train: --fork needs --from-step S");
+    if (a.keep_checkpoints >= 0) {
+        // Written into the recipe (and its stored copy), so a later --resume keeps it.
+        if (!recipe)
+            throw reflab::Error(
+                "train: --keep-checkpoints needs --recipe (a resumed run keeps its recipe's "
+                "algorithm.keep_checkpoints)");
+        recipe->algorithm.keep_checkpoints = a.keep_checkpoints;
+        recipe->resolved["algorithm"]["keep_checkpoints"] = a.keep_checkpoints;
+    }
     train::TrainOptions o;
     o.db_path = a.db;
     o.name = a.name;
@@ -92,6 +102,10 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--stop-after", args->stop_after,
                     "stop after this many steps of this call, as on SIGTERM (checkpoint, 'stopped')")
         ->check(CLI::PositiveNumber);
+    cmd->add_option("--keep-checkpoints", args->keep_checkpoints,
+                    "keep only the newest K checkpoints of the run, the final one among them "
+                    "(overrides algorithm.keep_checkpoints; 0: keep all)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--json", args->json, "one JSON object per step on stdout");
     cmd->callback([args] { runTrain(*args); });
 }

@@ -149,6 +149,7 @@ struct AlgorithmSection {
     double clip_eps_high = 0, min_lr_ratio = 0;
     std::string lr_schedule = "constant";  // "constant" | "cosine"
     int64_t micro_batch = 8, checkpoint_every = 50;  // checkpoint_every 0: only at stop / end
+    int64_t keep_checkpoints = 0;  // > 0: keep only the newest K checkpoints of a run; 0: all
     int64_t mu = 1, prompts_per_step = 4, steps = 200, warmup_steps = 0;
     uint64_t seed = 1;
 };

@@ -370,6 +370,12 @@ void Workspace::addCheckpoint(const std::string& run, int64_t step, const std::s
     st.bind(1, key).bind(2, step).bind(3, dir).bind(4, nowSeconds()).run();
 }
 
+void Workspace::removeCheckpoint(const std::string& run, int64_t step) {
+    const int64_t key = m->runKey(run);
+    SqliteStatement st(m->db, "DELETE FROM checkpoints WHERE run_key = ? AND step = ?");
+    st.bind(1, key).bind(2, step).run();
+}
+
 std::optional<std::pair<int64_t, std::string>> Workspace::lastCheckpoint(const std::string& run) {
     const int64_t key = m->runKey(run);
     SqliteStatement st(m->db,

@@ -208,6 +208,7 @@ public:
     void truncateRun(const std::string& run, int64_t after_step);
     void setBestEval(const std::string& run, double value);
     void addCheckpoint(const std::string& run, int64_t step, const std::string& dir);
+    void removeCheckpoint(const std::string& run, int64_t step);  // the row only, not the files
     std::optional<std::pair<int64_t, std::string>> lastCheckpoint(const std::string& run);
     void addEvent(const std::string& run, const std::string& text);
     void renameRun(const std::string& run, const std::string& name);

@@ -17,6 +17,7 @@
 #include "core/reward/reward_engine.h"
 #include "core/reward/reward_std_filter.h"
 #include "core/store/workspace.h"
+#include "core/train/checkpoint_prune.h"
 #include "core/train/checkpoint_state.h"
 #include "core/train/evaluator.h"
 #include "core/train/policy_update.h"
@@ -296,6 +297,7 @@ std::string Trainer::State::writeCheckpoint(int64_t step_no) {
     fs::rename(tmp, dir, ec);
     if (ec) throw TrainError(dir.string() + ": cannot move the checkpoint into place (" + ec.message() + ")");
     ws->addCheckpoint(run_id, step_no, dir.string());
+    pruneCheckpoints(*ws, run_id, s.keep_checkpoints);  // algorithm.keep_checkpoints
     last_checkpoint_step = step_no;
     last_checkpoint_dir = dir.string();
     return dir.string();

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -154,6 +155,32 @@ private slots:
             QVERIFY(fs::exists(c.dir + "/trainer_state.json"));
             QVERIFY(fs::exists(c.dir + "/trainer_state.pt"));
         }
+    }
+
+    // --keep-checkpoints 2 with a checkpoint every step: steps 3 and 4 are left, in the store
+    // and on disk; the older ones are deleted as the run goes.
+    void keepsTheNewestCheckpoints() {
+        const QString db = path("keep.db");
+        const QString recipe = writeRecipe("r_keep.json", {{"algorithm", {{"checkpoint_every", 1}}}});
+        const Result r = runCli({"train", "--recipe", recipe, "--db", db, "--keep-checkpoints", "2"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        auto ws = store::Workspace::open(db.toStdString(), true);
+        const auto run = ws.listRuns().at(0);
+        const auto cks = ws.checkpoints(run.id);
+        QCOMPARE(cks.size(), size_t(2));
+        QCOMPARE(cks[0].step, int64_t(3));
+        QCOMPARE(cks[1].step, int64_t(4));
+        std::vector<std::string> on_disk;
+        for (const auto& e : fs::directory_iterator(fs::path(cks[0].dir).parent_path()))
+            on_disk.push_back(e.path().filename().string());
+        std::sort(on_disk.begin(), on_disk.end());
+        QCOMPARE(on_disk, (std::vector<std::string>{"step-000003", "step-000004"}));
+        // Stored with the run's recipe, so a resume keeps pruning.
+        QCOMPARE(nlohmann::json::parse(run.recipe_json)["algorithm"]["keep_checkpoints"].get<int>(), 2);
+        const Result again = runCli({"train", "--db", db, "--resume", QString::fromStdString(run.id),
+                                     "--keep-checkpoints", "1"});
+        QCOMPARE(again.code, 1);
+        QVERIFY2(again.err.contains("--keep-checkpoints needs --recipe"), qPrintable(again.err));
     }
 
     // Stopped after step 2 (as on SIGTERM), then resumed: steps 3 and 4 equal the

@@ -1,5 +1,6 @@
 // core/train/checkpoint_state: trainer state (optimizer, generator RNG, scalars, extra tensors)
-// written and read back equal, and errors that name the file.
+// written and read back equal, and errors that name the file; checkpoint_prune: keep the newest
+// K checkpoints, in the store and on disk.
 #include <QtTest>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -7,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/store/workspace.h"
+#include "core/train/checkpoint_prune.h"
 #include "core/train/checkpoint_state.h"
 #include "core/train/train_error.h"
 
@@ -21,6 +24,46 @@ private slots:
     void dirNames() {
         QCOMPARE(checkpointDirName(10), std::string("step-000010"));
         QCOMPARE(checkpointDirName(1234567), std::string("step-1234567"));
+    }
+    void pruneKeepsTheNewest() {
+        auto ws = reflab::store::Workspace::open(m_tmp.filePath("prune.db").toStdString());
+        reflab::store::NewRun nr;
+        nr.name = "r";
+        nr.kind = "nover";
+        nr.recipe_json = "{}";
+        const std::string run = ws.createRun(nr);
+        const fs::path root = m_tmp.filePath("prune.checkpoints").toStdString();
+        auto addCk = [&](int64_t step, bool with_state) {
+            const fs::path d = root / checkpointDirName(step);
+            fs::create_directories(d);
+            std::ofstream(d / "model.safetensors") << "weights";
+            if (with_state) std::ofstream(d / kTrainerStateJson) << "{}";
+            ws.addCheckpoint(run, step, d.string());
+            return d;
+        };
+        auto steps = [&] {
+            std::vector<int64_t> out;
+            for (const auto& c : ws.checkpoints(run)) out.push_back(c.step);
+            return out;
+        };
+        // A directory without trainer_state.json is not a checkpoint of ours: its row goes,
+        // its files stay.
+        const fs::path foreign = addCk(1, false);
+        const fs::path d2 = addCk(2, true), d4 = addCk(4, true);
+        QVERIFY(pruneCheckpoints(ws, run, 0).empty());  // 0: keep all
+        QCOMPARE(steps(), (std::vector<int64_t>{1, 2, 4}));
+        const fs::path d6 = addCk(6, true);
+        ws.addCheckpoint(run, 6, d6.string());  // step 6 checkpointed twice: one checkpoint
+        QCOMPARE(pruneCheckpoints(ws, run, 2), (std::vector<int64_t>{1, 2}));
+        QCOMPARE(steps(), (std::vector<int64_t>{4, 6, 6}));
+        QVERIFY(fs::exists(foreign / "model.safetensors"));
+        QVERIFY(!fs::exists(d2));
+        QVERIFY(fs::exists(d4 / kTrainerStateJson) && fs::exists(d6 / kTrainerStateJson));
+        const fs::path d8 = addCk(8, true);
+        QCOMPARE(pruneCheckpoints(ws, run, 2), (std::vector<int64_t>{4}));
+        QVERIFY(!fs::exists(d4) && fs::exists(d6) && fs::exists(d8));
+        QCOMPARE(ws.lastCheckpoint(run)->first, int64_t(8));
+        QCOMPARE(pruneCheckpoints(ws, run, 5), std::vector<int64_t>{});  // fewer than K: none
     }
     void roundTripRestoresEverything() {
         const std::string dir = m_tmp.filePath("ck1").toStdString();

@@ -144,7 +144,7 @@ private slots:
                             {"algorithm", {{"advantage", "rloo"}, {"clip_eps", 0.2}, {"clip_eps_high", 0.28},
                                            {"aggregation", "seq_sum"}, {"lr", 2e-5}, {"warmup_steps", 3},
                                            {"lr_schedule", "cosine"}, {"steps", 10}, {"micro_batch", 2},
-                                           {"checkpoint_every", 5}, {"kl_coef", 0.05}}}};
+                                           {"checkpoint_every", 5}, {"keep_checkpoints", 3}, {"kl_coef", 0.05}}}};
         const auto s = trainSettings(reward::parseRecipe(r, "r.json"), 0);
         QCOMPARE(s.advantage, AdvantageKind::Rloo);
         QCOMPARE(s.loss.clip_eps_high, 0.28);
@@ -155,6 +155,7 @@ private slots:
         QCOMPARE(s.schedule.warmup_steps, int64_t(3));
         QCOMPARE(s.micro_batch, int64_t(2));
         QCOMPARE(s.checkpoint_every, int64_t(5));
+        QCOMPARE(s.keep_checkpoints, int64_t(3));
         QCOMPARE(s.dtype, torch::kBFloat16);
         QCOMPARE(s.sampling.max_new_tokens, int64_t(16));
         QCOMPARE(trainSettings(reward::parseRecipe(r, "r.json"), 25).schedule.total_steps, int64_t(25));
