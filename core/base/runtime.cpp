@@ -17,8 +17,21 @@ std::string blasLibraryPath() {
     return info.dli_fname;
 }
 
+namespace {
+bool g_threads_chosen_by_user = false;
+int defaultThreads() {
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+}  // namespace
+
+void fitThreadsToModel(int64_t parameters, int64_t small_model_parameters) {
+    if (g_threads_chosen_by_user) return;
+    at::set_num_threads(parameters < small_model_parameters ? 1 : defaultThreads());
+}
+
 RuntimeInfo runtimeInit(int threads) {
     RuntimeInfo info;
+    g_threads_chosen_by_user = threads > 0;
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(threads);
     info.intra_op_threads = at::get_num_threads();

@@ -1,6 +1,7 @@
 // Process-wide runtime set-up of the core: LibTorch threads and the BLAS check.
 // Call runtimeInit() once at program start, from the main thread, before any tensor work.
 #pragma once
+#include <cstdint>
 #include <string>
 
 namespace reflab {
@@ -15,6 +16,12 @@ struct RuntimeInfo {
 // starts with 1) and warns on stderr, loudly, when the reference BLAS is loaded: fp32 GEMM
 // is then ~30x slower (install libopenblas0-pthread).
 RuntimeInfo runtimeInit(int threads = 0);
+
+// Matches the intra-op threads to the model about to run, unless runtimeInit() was given an
+// explicit count: 1 thread below `small_model_parameters` (a tiny model's ops are microseconds
+// long; a second thread only spins at every op's barrier, 10-20x slower when the machine is
+// busy), all cores otherwise. Called when a model is loaded.
+void fitThreadsToModel(int64_t parameters, int64_t small_model_parameters = 20'000'000);
 
 // Where sgemm_ comes from in this process ("" when no dynamic BLAS provides it).
 std::string blasLibraryPath();

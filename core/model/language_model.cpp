@@ -1,6 +1,8 @@
 // Loading, cloning and saving a LanguageModel (see language_model.h).
 #include "core/model/language_model.h"
 
+#include "core/base/runtime.h"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -57,6 +59,7 @@ std::shared_ptr<LanguageModel> LanguageModel::load(const std::string& dir, const
     m->m_dir = dir;
     m->m_options = options;
     m->m_config = loadModelConfig(dir);
+    fitThreadsToModel(m->m_config.parameterCount());
     const SafetensorsIndex index = SafetensorsIndex::openDirectory(dir);
     const std::string index_name = fs::exists(fs::path(dir) / "model.safetensors.index.json")
                                        ? (fs::path(dir) / "model.safetensors.index.json").string()
@@ -111,6 +114,7 @@ std::shared_ptr<LanguageModel> LanguageModel::random(const ModelConfig& config,
     std::shared_ptr<LanguageModel> m(new LanguageModel());
     m->m_options = options;
     m->m_config = config;
+    fitThreadsToModel(config.parameterCount());
     m->m_net = Transformer(config);
     m->m_net->initRandom(seed);
     m->m_net->to(options.device, options.dtype);
