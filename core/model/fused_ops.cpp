@@ -21,6 +21,10 @@ inline float roundTo(float v) {
 
 constexpr int64_t kRowGrain = 16;  // rows per parallel task: each row is a few hundred values
 
+bool needsGrad(const torch::Tensor& a, const torch::Tensor& b) {
+    return torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad());
+}
+
 bool fusable(const torch::Tensor& t) {
     return t.device().is_cpu() &&
            (t.scalar_type() == torch::kFloat32 || t.scalar_type() == torch::kBFloat16);
@@ -170,22 +174,10 @@ struct SiluMulFn : public torch::autograd::Function<SiluMulFn> {
     static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& gate_in,
                                  const torch::Tensor& up_in) {
         const torch::Tensor gate = gate_in.contiguous(), up = up_in.contiguous();
-        torch::Tensor y = torch::empty_like(gate);
-        const int64_t n = gate.numel();
-        AT_DISPATCH_FLOATING_TYPES_AND(at::kBFloat16, gate.scalar_type(), "fusedSiluMul", [&] {
-            const scalar_t* g = gate.data_ptr<scalar_t>();
-            const scalar_t* u = up.data_ptr<scalar_t>();
-            scalar_t* yp = y.data_ptr<scalar_t>();
-            at::parallel_for(0, n, 1 << 14, [&](int64_t a, int64_t b) {
-                for (int64_t i = a; i < b; ++i) {
-                    const float gv = static_cast<float>(g[i]);
-                    yp[i] = static_cast<scalar_t>(roundTo<scalar_t>(gv / (1.0f + std::exp(-gv))) *
-                                                  static_cast<float>(u[i]));
-                }
-            });
-        });
         ctx->save_for_backward({gate, up});
-        return y;
+        // LibTorch's silu is vectorised (Sleef exp); autograd is off inside forward(), so these
+        // two ops save nothing.
+        return torch::silu(gate).mul_(up);
     }
 
     static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
@@ -193,6 +185,8 @@ struct SiluMulFn : public torch::autograd::Function<SiluMulFn> {
         const torch::Tensor &gate = saved[0], &up = saved[1];
         const torch::Tensor gy = grads[0].contiguous();
         torch::Tensor dgate = torch::empty_like(gate), dup = torch::empty_like(up);
+        const torch::Tensor sigmoid = gate.to(torch::kFloat32).sigmoid();  // vectorised exp
+        const float* sp = sigmoid.data_ptr<float>();
         const int64_t n = gate.numel();
         AT_DISPATCH_FLOATING_TYPES_AND(
             at::kBFloat16, gate.scalar_type(), "fusedSiluMulBackward", [&] {
@@ -204,7 +198,7 @@ struct SiluMulFn : public torch::autograd::Function<SiluMulFn> {
                 at::parallel_for(0, n, 1 << 14, [&](int64_t a, int64_t b) {
                     for (int64_t i = a; i < b; ++i) {
                         const float gv = static_cast<float>(g[i]), dy = static_cast<float>(gyp[i]);
-                        const float sig = 1.0f / (1.0f + std::exp(-gv));
+                        const float sig = sp[i];
                         du[i] = static_cast<scalar_t>(dy * roundTo<scalar_t>(gv * sig));
                         dg[i] = static_cast<scalar_t>(dy * static_cast<float>(u[i]) * sig *
                                                       (1.0f + gv * (1.0f - sig)));
@@ -218,7 +212,9 @@ struct SiluMulFn : public torch::autograd::Function<SiluMulFn> {
 }  // namespace
 
 torch::Tensor fusedRmsNorm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
-    if (!fusable(x) || weight.scalar_type() != x.scalar_type()) {
+    // Without a graph the eager ops' vectorised passes are faster than one scalar pass; the
+    // fused op pays off where autograd would save every temporary.
+    if (!fusable(x) || weight.scalar_type() != x.scalar_type() || !needsGrad(x, weight)) {
         torch::Tensor h = x.to(torch::kFloat32);
         h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
         return weight * h.to(x.scalar_type());
@@ -238,7 +234,8 @@ torch::Tensor fusedRope(const torch::Tensor& x, const torch::Tensor& cos,
 }
 
 torch::Tensor fusedSiluMul(const torch::Tensor& gate, const torch::Tensor& up) {
-    if (!fusable(gate) || up.scalar_type() != gate.scalar_type()) return torch::silu(gate) * up;
+    if (!fusable(gate) || up.scalar_type() != gate.scalar_type() || !needsGrad(gate, up))
+        return torch::silu(gate) * up;
     return SiluMulFn::apply(gate, up);
 }
 

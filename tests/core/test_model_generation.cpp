@@ -239,7 +239,9 @@ private slots:
         // Without grad: no graph.
         ScoreResult n = scoreTargets(*lm, {{{1, 2}, {3, 4}}});
         QVERIFY(!n.logprobs[0].requires_grad());
-        QVERIFY(std::abs(n.logprobs[0][1].item<double>() - r.logprobs[0][1].item<double>()) < 1e-6);
+        // The same value: with grad the fused RMSNorm sums in another order (float32 rounding).
+        const double want = r.logprobs[0][1].item<double>();
+        QVERIFY(std::abs(n.logprobs[0][1].item<double>() - want) < 1e-6 * std::max(10.0, std::abs(want)));
     }
 };
 
