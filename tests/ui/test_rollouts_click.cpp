@@ -2,6 +2,7 @@
 // panel's table holds exactly the rollouts the trainer stored for the step, and its detail pane
 // the selected rollout's texts and reward breakdown. A drag (pan) or a click far from every
 // point opens nothing.
+#include <QAbstractItemModelTester>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -103,6 +104,9 @@ private slots:
         QTest::mouseClick(chart, Qt::LeftButton, Qt::NoModifier, far);
         QCOMPARE(w.tabs()->currentWidget(), w.dashboard());
 
+        // The rollouts model keeps Qt's model contracts through every reset below.
+        QAbstractItemModelTester tester(w.rollouts()->model(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         // On the raw point of step 3 (a few pixels off, as a hand would be).
         QSignalSpy spy(w.dashboard(), &DashboardPanel::rolloutsRequested);
         QTest::mouseClick(chart, Qt::LeftButton, Qt::NoModifier, p3 + QPoint(2, -2));
