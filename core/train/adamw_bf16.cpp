@@ -14,33 +14,29 @@ inline float bitsToFloat(uint32_t b) {
     std::memcpy(&f, &b, sizeof f);
     return f;
 }
-inline uint32_t floatToBits(float f) {
-    uint32_t b;
-    std::memcpy(&b, &f, sizeof b);
-    return b;
-}
 // Elements per parallel task: large enough that a thread hand-off is noise, small enough that
 // both cores get work on the small tensors (norm weights, biases).
 constexpr int64_t kGrain = 1 << 16;
 
 // Plain float arithmetic in torch's order: each element gets exactly the operations
 // torch::optim::AdamW applies. sqrt of a non-negative value never sets errno, so the loop may
-// vectorise without the errno check.
+// vectorise without the errno check. Builtins only inside: a function compiled with other
+// optimize() options cannot inline ordinary helpers, and a call per element stops vectorising.
 __attribute__((optimize("no-math-errno"))) void updateRange(uint16_t* hi, uint16_t* lo,
                                                             const uint16_t* g16, float* m, float* v,
                                                             int64_t a, int64_t b,
                                                             const AdamWScalars& s) {
     for (int64_t i = a; i < b; ++i) {
-        float w = bitsToFloat((static_cast<uint32_t>(hi[i]) << 16) | lo[i]);
-        const float g = bitsToFloat(static_cast<uint32_t>(g16[i]) << 16) * s.grad_scale;
+        float w = __builtin_bit_cast(float, (static_cast<uint32_t>(hi[i]) << 16) | lo[i]);
+        const float g = __builtin_bit_cast(float, static_cast<uint32_t>(g16[i]) << 16) * s.grad_scale;
         w *= s.decay;
         const float mi = m[i] * s.beta1 + g * s.one_minus_beta1;
         const float vi = v[i] * s.beta2 + (g * g) * s.one_minus_beta2;
-        const float denom = std::sqrt(vi) / s.bias_correction2_sqrt + s.eps;
+        const float denom = __builtin_sqrtf(vi) / s.bias_correction2_sqrt + s.eps;
         w += s.neg_step_size * (mi / denom);
         m[i] = mi;
         v[i] = vi;
-        const uint32_t bits = floatToBits(w);
+        const uint32_t bits = __builtin_bit_cast(uint32_t, w);
         hi[i] = static_cast<uint16_t>(bits >> 16);
         lo[i] = static_cast<uint16_t>(bits & 0xFFFF);
     }

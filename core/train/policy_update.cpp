@@ -2,9 +2,6 @@
 #include "core/train/policy_update.h"
 
 #include <chrono>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "core/model/scoring.h"
 #include "core/train/train_error.h"
@@ -14,14 +11,6 @@ namespace reflab::train {
 namespace {
 using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// glibc keeps freed heap pages mapped; after a step's gigabytes of activations and gradients
-// that memory counts towards the peak of the next phase unless handed back.
-void releaseFreedMemory() {
-#ifdef __GLIBC__
-    malloc_trim(0);
-#endif
-}
 }  // namespace
 
 UpdateStats policyUpdate(const model::LanguageModel& policy, const model::LanguageModel* reference,
@@ -127,7 +116,6 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
         const auto t_optimizer = Clock::now();
         const auto info = optimizer.step(lr);
         optimizer.zeroGrad();
-        releaseFreedMemory();  // the step's activations and gradients, back to the system
         stats.optimizer_s += secondsSince(t_optimizer);
         stats.grad_norm = info.grad_norm;
         ++stats.optimizer_steps;
