@@ -25,7 +25,8 @@ DecoderImpl::DecoderImpl(const ModelConfig& c) {
     // Sparse gradient: a step touches a few hundred of the ~150k rows, and a dense (V, C) zero
     // tensor per backward (272 MB for a 0.5B Qwen) cost more time and peak memory than the rows.
     embed_tokens = register_module(
-        "embed_tokens", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocab_size, c.hidden_size).sparse(true)));
+        "embed_tokens", torch::nn::Embedding(
+                            torch::nn::EmbeddingOptions(c.vocab_size, c.hidden_size).sparse(true)));
     layers = register_module("layers", torch::nn::ModuleList());
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
         layer_list.push_back(DecoderLayer(c));
@@ -57,15 +58,60 @@ void TransformerImpl::initRandom(uint64_t seed, double std) {
     for (auto& p : named_parameters()) {
         const std::string& name = p.key();
         torch::Tensor v = torch::empty(p.value().sizes(), torch::kFloat32);
-        if (name.find("norm") != std::string::npos) v.fill_(1.0);
-        else v.normal_(0, std, gen);
+        if (name.find("norm") != std::string::npos)
+            v.fill_(1.0);
+        else
+            v.normal_(0, std, gen);
         p.value().copy_(v);
     }
 }
 
-torch::Tensor TransformerImpl::runLayers(torch::Tensor h, const AttentionInputs& in, KvCache* cache) {
-    for (size_t i = 0; i < model->layer_list.size(); ++i)
-        h = model->layer_list[i]->forward(h, in, cache ? &cache->layers[i] : nullptr);
+namespace {
+// One decoder layer whose activations are recomputed in backward (reentrant checkpointing):
+// forward runs without a graph and saves the layer input and the attention inputs; backward
+// runs the layer again with autograd on and back-propagates through it, which accumulates the
+// layer's parameter gradients and yields the input's.
+struct CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                                 DecoderLayerImpl* layer, const AttentionInputs* in) {
+        ctx->save_for_backward({x});
+        ctx->saved_data["layer"] = reinterpret_cast<int64_t>(layer);
+        ctx->saved_data["cos"] = in->rope.cos;
+        ctx->saved_data["sin"] = in->rope.sin;
+        ctx->saved_data["bias"] = in->bias;
+        ctx->saved_data["start"] = in->start;
+        return layer->forward(x, *in, nullptr);  // autograd is off inside forward()
+    }
+    static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::tensor_list grads) {
+        auto* layer = reinterpret_cast<DecoderLayerImpl*>(ctx->saved_data["layer"].toInt());
+        AttentionInputs in;
+        in.rope.cos = ctx->saved_data["cos"].toTensor();
+        in.rope.sin = ctx->saved_data["sin"].toTensor();
+        in.bias = ctx->saved_data["bias"].toTensor();
+        in.start = ctx->saved_data["start"].toInt();
+        torch::Tensor x = ctx->get_saved_variables()[0].detach().requires_grad_(true);
+        torch::Tensor out;
+        {
+            torch::AutoGradMode grad_on(true);
+            out = layer->forward(x, in, nullptr);
+        }
+        torch::autograd::backward({out}, {grads[0]});
+        return {x.grad(), torch::Tensor(), torch::Tensor()};
+    }
+};
+}  // namespace
+
+torch::Tensor TransformerImpl::runLayers(torch::Tensor h, const AttentionInputs& in,
+                                         KvCache* cache) {
+    const bool checkpoint =
+        m_checkpoint_layers && !cache && torch::GradMode::is_enabled() && h.requires_grad();
+    for (size_t i = 0; i < model->layer_list.size(); ++i) {
+        if (checkpoint)
+            h = CheckpointedLayer::apply(h, model->layer_list[i].get(), &in);
+        else
+            h = model->layer_list[i]->forward(h, in, cache ? &cache->layers[i] : nullptr);
+    }
     return model->norm(h);
 }
 
@@ -91,7 +137,8 @@ torch::Tensor positionsFromMask(const torch::Tensor& mask) {
 }
 }  // namespace
 
-torch::Tensor TransformerImpl::hidden(const torch::Tensor& ids, const torch::Tensor& attention_mask) {
+torch::Tensor TransformerImpl::hidden(const torch::Tensor& ids,
+                                      const torch::Tensor& attention_mask) {
     const int64_t B = ids.size(0), T = ids.size(1);
     AttentionInputs in;
     torch::Tensor positions;
@@ -107,8 +154,8 @@ torch::Tensor TransformerImpl::hidden(const torch::Tensor& ids, const torch::Ten
     return runLayers(h, in, nullptr);
 }
 
-torch::Tensor TransformerImpl::hiddenCached(const torch::Tensor& ids, const torch::Tensor& attention_mask,
-                                            KvCache& cache) {
+torch::Tensor TransformerImpl::hiddenCached(const torch::Tensor& ids,
+                                            const torch::Tensor& attention_mask, KvCache& cache) {
     const int64_t T = ids.size(1);
     TORCH_CHECK(cache.length + T <= cache.capacity, "KV cache overflow: ", cache.length, " + ", T,
                 " > ", cache.capacity);
@@ -146,7 +193,8 @@ torch::Tensor TransformerImpl::hiddenCached(const torch::Tensor& ids, const torc
 
 bool TransformerImpl::fusedDecodeApplies(const torch::Tensor& ids) const {
     return m_fused_decode && !torch::GradMode::is_enabled() && ids.device().is_cpu() &&
-           lm_head.scalar_type() == torch::kBFloat16 && decodeKernelsAvailable() && m_config.head_dim <= 256;
+           lm_head.scalar_type() == torch::kBFloat16 && decodeKernelsAvailable() &&
+           m_config.head_dim <= 256;
 }
 
 torch::Tensor TransformerImpl::logits(const torch::Tensor& hidden) {
@@ -158,8 +206,10 @@ KvCache TransformerImpl::newCache(int64_t batch, int64_t capacity) const {
     c.capacity = capacity;
     auto opts = lm_head.options().requires_grad(false);
     for (int64_t i = 0; i < m_config.num_hidden_layers; ++i)
-        c.layers.push_back({torch::zeros({batch, m_config.num_key_value_heads, capacity, m_config.head_dim}, opts),
-                            torch::zeros({batch, m_config.num_key_value_heads, capacity, m_config.head_dim}, opts)});
+        c.layers.push_back(
+            {torch::zeros({batch, m_config.num_key_value_heads, capacity, m_config.head_dim}, opts),
+             torch::zeros({batch, m_config.num_key_value_heads, capacity, m_config.head_dim},
+                          opts)});
     c.valid = torch::zeros({batch, capacity}, opts.dtype(torch::kBool));
     c.next_pos = torch::zeros({batch}, opts.dtype(torch::kInt64));
     return c;

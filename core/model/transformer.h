@@ -53,6 +53,11 @@ public:
     void setFusedDecode(bool on) { m_fused_decode = on; }
     bool lastStepFused() const { return m_last_step_fused; }  // the last hiddenCached() call
 
+    // Gradient checkpointing: with autograd on, each decoder layer keeps only its input and
+    // runs its forward again during backward (activation memory of one layer instead of all,
+    // for about a third more arithmetic). Gradients are the same.
+    void setGradientCheckpointing(bool on) { m_checkpoint_layers = on; }
+
     // hidden (..., C) -> logits (..., V) float32. Callers pass only the positions they need.
     torch::Tensor logits(const torch::Tensor& hidden);
 
@@ -73,6 +78,7 @@ private:
     ModelConfig m_config;
     bool m_fused_decode = true;
     bool m_last_step_fused = false;
+    bool m_checkpoint_layers = false;
     torch::Tensor m_inv_freq;  // (D/2) float32, moved lazily to the weights' device
 };
 TORCH_MODULE(Transformer);

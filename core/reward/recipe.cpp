@@ -329,6 +329,7 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         al.micro_batch = a.integer("micro_batch", al.micro_batch, 1, kBig);
         al.checkpoint_every = a.integer("checkpoint_every", al.checkpoint_every, 0, kBig);
         al.keep_checkpoints = a.integer("keep_checkpoints", al.keep_checkpoints, 0, kBig);
+        al.gradient_checkpointing = a.boolean("gradient_checkpointing", al.gradient_checkpointing);
         al.seed = static_cast<uint64_t>(a.integer("seed", static_cast<int64_t>(al.seed), 0, kBig));
         a.finish();
         if (al.kl_reference == "proxy" && !rc.find(ComponentType::Nover))

@@ -150,6 +150,7 @@ struct AlgorithmSection {
     std::string lr_schedule = "constant";  // "constant" | "cosine"
     int64_t micro_batch = 8, checkpoint_every = 50;  // checkpoint_every 0: only at stop / end
     int64_t keep_checkpoints = 0;  // > 0: keep only the newest K checkpoints of a run; 0: all
+    bool gradient_checkpointing = false;  // recompute each layer in backward instead of storing it
     int64_t mu = 1, prompts_per_step = 4, steps = 200, warmup_steps = 0;
     uint64_t seed = 1;
 };

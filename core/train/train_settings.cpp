@@ -43,6 +43,7 @@ TrainSettings trainSettings(const reward::Recipe& recipe, int64_t steps_override
     s.micro_batch = al.micro_batch;
     s.checkpoint_every = al.checkpoint_every;
     s.keep_checkpoints = al.keep_checkpoints;
+    s.gradient_checkpointing = al.gradient_checkpointing;
     s.seed = al.seed;
     s.kl_to_proxy = al.kl_reference == "proxy";
     const auto* rlpr = recipe.find(reward::ComponentType::Rlpr);

@@ -26,6 +26,7 @@ struct TrainSettings {
     int64_t group_size = 8, prompts_per_step = 4, steps = 200, mu = 1;
     int64_t micro_batch = 8;         // completions per forward/backward (gradients accumulate)
     int64_t checkpoint_every = 50;   // steps; 0: only at stop / end
+    bool gradient_checkpointing = false;  // TransformerImpl::setGradientCheckpointing
     int64_t keep_checkpoints = 0;    // > 0: keep the newest K checkpoints (pruneCheckpoints); 0: all
     int64_t eval_every = 20, eval_max_prompts = 0;
     uint64_t seed = 1;

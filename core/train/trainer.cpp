@@ -227,6 +227,7 @@ void Trainer::State::setUp() {
     // recipe's model, and a resumed or forked run then loads its checkpoint's weights into the
     // policy (and the proxy's into the proxy).
     policy = model::LanguageModel::load(recipe->model.path, lo);
+    policy->transformer().setGradientCheckpointing(s.gradient_checkpointing);
     if (s.loss.kl_coef > 0 && !s.kl_to_proxy) reference = policy->clone();
     engine = std::make_unique<reward::RewardEngine>(*recipe, policy);
     if (s.loss.kl_coef > 0 && s.kl_to_proxy) reference = engine->proxyModel();

@@ -4,6 +4,8 @@
 // log-softmax of the full forward gathered at the targets.
 #include <QtTest>
 
+#include <set>
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "core/model/generation.h"
@@ -224,6 +226,51 @@ private slots:
                 const double ent = -(row.exp() * row).sum().item<double>();
                 QVERIFY(std::abs(r.entropy[i][j].item<double>() - ent) < (bf16 ? 3e-2 : 1e-4));
             }
+        }
+    }
+
+    // Gradient checkpointing recomputes each layer in backward: the graph holds one
+    // CheckpointedLayer node per layer, and every parameter gradient is the same as without.
+    void gradientCheckpointingKeepsGradients() {
+        auto lm = load("tiny-qwen2");
+        const std::vector<ScoreRequest> reqs = {{{1, 2, 3}, {4, 5, 6}}, {{7}, {8, 9}}};
+        ScoreOptions opt;
+        opt.with_grad = true;
+        auto gradients = [&](bool checkpoint, int* checkpoint_nodes) {
+            lm->transformer().setGradientCheckpointing(checkpoint);
+            for (auto& p : lm->parameters()) p.mutable_grad() = torch::Tensor();
+            ScoreResult r = scoreTargets(*lm, reqs, opt);
+            torch::Tensor loss = r.logprobs[0].sum() + 0.5 * r.logprobs[1].sum();
+            // Breadth-first over the graph, counting the checkpointed layers.
+            std::vector<torch::autograd::Node*> todo{loss.grad_fn().get()};
+            std::set<torch::autograd::Node*> seen;
+            *checkpoint_nodes = 0;
+            while (!todo.empty()) {
+                torch::autograd::Node* n = todo.back();
+                todo.pop_back();
+                if (!n || !seen.insert(n).second) continue;
+                if (n->name().find("CheckpointedLayer") != std::string::npos) ++*checkpoint_nodes;
+                for (const auto& e : n->next_edges()) todo.push_back(e.function.get());
+            }
+            loss.backward();
+            std::vector<torch::Tensor> g;
+            for (auto& p : lm->parameters()) g.push_back(p.grad().is_sparse() ? p.grad().to_dense() : p.grad().clone());
+            return g;
+        };
+        int plain_nodes = 0, checkpoint_nodes = 0;
+        const auto plain = gradients(false, &plain_nodes);
+        const auto recomputed = gradients(true, &checkpoint_nodes);
+        lm->transformer().setGradientCheckpointing(false);
+        QCOMPARE(plain_nodes, 0);
+        QCOMPARE(checkpoint_nodes, static_cast<int>(lm->config().num_hidden_layers));
+        QCOMPARE(plain.size(), recomputed.size());
+        // Equal up to float32 summation order (the tied embedding adds its two gradient parts
+        // at different moments when layers are recomputed).
+        for (size_t i = 0; i < plain.size(); ++i) {
+            const double diff = (plain[i] - recomputed[i]).abs().max().item<double>();
+            const double scale = plain[i].abs().max().item<double>();
+            QVERIFY2(scale > 0 && diff <= 1e-5 * scale,
+                     qPrintable(QString("parameter %1 differs by %2 (max %3)").arg(i).arg(diff).arg(scale)));
         }
     }
 
