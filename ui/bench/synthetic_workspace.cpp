@@ -14,7 +14,7 @@ namespace reflab::ui {
 std::string createSyntheticRun(store::Workspace& ws, const std::string& name, int steps, int seed) {
     store::NewRun r;
     r.name = name;
-    r.kind = seed % 2 ? "rgr" : "nover";
+    r.kind = name.find("rgr") != std::string::npos ? "rgr" : "nover";  // as its name says
     r.recipe_json = R"({"model": {"path": "resources/models/tiny", "device": "cpu"}})";
     r.model_path = "resources/models/tiny";
     r.seed = uint64_t(seed);
