@@ -17,23 +17,31 @@ struct BenchArgs {
     model::ModelBenchOptions model;
     store::StoreBenchOptions store;
     bool json = false;
+    bool gradient_checkpointing = false;
 };
 
 void runBench(const BenchArgs& a) {
     static const std::vector<std::string> kParts = {"generate", "score", "train", "store", "all"};
     if (std::find(kParts.begin(), kParts.end(), a.what) == kParts.end())
-        throw reflab::Error("--what '" + a.what + "' is not one of generate, score, train, store, all");
+        throw reflab::Error("--what '" + a.what +
+                            "' is not one of generate, score, train, store, all");
     const bool all = a.what == "all";
     nlohmann::json out = nlohmann::json::object();
-    if (all || a.what == "generate" || a.what == "score") out["roofline"] = model::benchRoofline(a.model);
+    if (all || a.what == "generate" || a.what == "score")
+        out["roofline"] = model::benchRoofline(a.model);
     if (all || a.what == "generate")
-        out["generate"] = model::benchGenerate(a.model, out["roofline"]["bandwidth_gbs"].get<double>());
+        out["generate"] =
+            model::benchGenerate(a.model, out["roofline"]["bandwidth_gbs"].get<double>());
     if (all || a.what == "score") out["score"] = model::benchScore(a.model);
     if (all || a.what == "train") {
-        out["train"] = train::trainBenchJson(train::runTrainBench(train::trainBenchOptions(a.model)));
+        train::TrainBenchOptions to = train::trainBenchOptions(a.model);
+        to.gradient_checkpointing = a.gradient_checkpointing;
+        out["train"] = train::trainBenchJson(train::runTrainBench(to));
+        out["train"]["gradient_checkpointing"] = to.gradient_checkpointing;
     }
     if (all || a.what == "store") {
-        out["store"] = store::benchStore(a.store, [](const std::string& s) { std::cerr << s << '\n'; });
+        out["store"] =
+            store::benchStore(a.store, [](const std::string& s) { std::cerr << s << '\n'; });
     }
     if (a.json) {
         std::cout << out.dump() << std::endl;
@@ -46,21 +54,30 @@ void runBench(const BenchArgs& a) {
 void addBenchCommand(CLI::App& app) {
     auto a = std::make_shared<BenchArgs>();
     auto* cmd = app.add_subcommand("bench", "Benchmarks: generate | score | train | store | all");
-    cmd->add_option("--what", a->what, "generate | score | train | store | all")->capture_default_str();
+    cmd->add_option("--what", a->what, "generate | score | train | store | all")
+        ->capture_default_str();
     cmd->add_option("--model", a->model.model_dir,
                     "model directory (default: a random Qwen2.5-0.5B-shaped model in memory)");
     cmd->add_option("--dtype", a->model.dtype, "compute dtype")->capture_default_str();
     cmd->add_option("--device", a->model.device, "cpu | cuda")->capture_default_str();
     cmd->add_option("--batch", a->model.batch, "generation rows")->capture_default_str();
-    cmd->add_option("--prompt-tokens", a->model.prompt_tokens, "prompt length per row")->capture_default_str();
-    cmd->add_option("--new-tokens", a->model.new_tokens, "generated tokens per row")->capture_default_str();
-    cmd->add_option("--score-sequences", a->model.score_sequences, "scored sequences")->capture_default_str();
-    cmd->add_option("--score-tokens", a->model.score_tokens, "tokens per scored sequence")->capture_default_str();
-    cmd->add_option("--seed", a->model.seed, "seed of the random model and prompts")->capture_default_str();
-    cmd->add_option("--rollouts", a->store.rollouts, "store: rollouts of 256 tokens in the temporary workspace")
+    cmd->add_option("--prompt-tokens", a->model.prompt_tokens, "prompt length per row")
+        ->capture_default_str();
+    cmd->add_option("--new-tokens", a->model.new_tokens, "generated tokens per row")
+        ->capture_default_str();
+    cmd->add_option("--score-sequences", a->model.score_sequences, "scored sequences")
+        ->capture_default_str();
+    cmd->add_option("--score-tokens", a->model.score_tokens, "tokens per scored sequence")
+        ->capture_default_str();
+    cmd->add_option("--seed", a->model.seed, "seed of the random model and prompts")
+        ->capture_default_str();
+    cmd->add_option("--rollouts", a->store.rollouts,
+                    "store: rollouts of 256 tokens in the temporary workspace")
         ->capture_default_str();
     cmd->add_option("--store-db", a->store.path, "store: build the workspace here and keep it");
     cmd->add_flag("--json", a->json, "one JSON object on stdout");
+    cmd->add_flag("--gradient-checkpointing", a->gradient_checkpointing,
+                  "train: recompute each layer in backward (peak memory vs. time)");
     cmd->callback([a] { runBench(*a); });
 }
 

@@ -57,6 +57,7 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     } else {
         policy = model::LanguageModel::load(o.model_dir, lo);
     }
+    policy->transformer().setGradientCheckpointing(o.gradient_checkpointing);
     TrainBenchResult r;
     r.params = static_cast<double>(policy->config().parameterCount());
     r.gemm_gflops = gemmRate(lo.dtype, policy->config().hidden_size, policy->config().intermediate_size);

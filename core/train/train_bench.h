@@ -22,6 +22,7 @@ struct TrainBenchOptions {
     int64_t micro_batch = 2;     // completions per backward (activation memory vs. GEMM size)
     int64_t steps = 1;           // timed steps, after one warm-up step (reported as first_step_s)
     uint64_t seed = 1;
+    bool gradient_checkpointing = false;  // recompute layers in backward (memory vs. time)
 };
 
 struct TrainBenchResult {
