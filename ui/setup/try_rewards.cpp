@@ -138,16 +138,7 @@ void TryRewards::generateNext() {
                           .arg(m_samples->value())
                           .arg(m_next + 1)
                           .arg(m_rows.size()));
-    m_process = new QProcess(this);
-    connect(m_process, &QProcess::finished, this, [this](int code, QProcess::ExitStatus st) {
-        const QByteArray out = m_process->readAllStandardOutput();
-        const QString err = QString::fromUtf8(m_process->readAllStandardError()).trimmed();
-        m_process->deleteLater();
-        m_process = nullptr;
-        if (st != QProcess::NormalExit || code != 0) {
-            fail(err.isEmpty() ? tr("reflab-cli generate failed (exit %1)").arg(code) : err);
-            return;
-        }
+    newCliProcess("generate", [this](const QByteArray& out) {
         const auto j = nlohmann::json::parse(out.toStdString(), nullptr, false);
         if (j.is_discarded() || !j.contains("completions")) {
             fail(tr("reflab-cli generate gave no JSON completions"));
@@ -185,17 +176,7 @@ void TryRewards::score() {
     recipeFile.close();
     m_recipePath = recipeFile.fileName();
     m_status->setText(tr("Scoring %1 completions...").arg(m_inputs.size()));
-    m_process = new QProcess(this);
-    connect(m_process, &QProcess::finished, this, [this](int code, QProcess::ExitStatus st) {
-        const QByteArray out = m_process->readAllStandardOutput();
-        const QString err = QString::fromUtf8(m_process->readAllStandardError()).trimmed();
-        m_process->deleteLater();
-        m_process = nullptr;
-        QFile::remove(m_recipePath);
-        if (st != QProcess::NormalExit || code != 0) {
-            fail(err.isEmpty() ? tr("reflab-cli reward failed (exit %1)").arg(code) : err);
-            return;
-        }
+    newCliProcess("reward", [this](const QByteArray& out) {
         showScores(m_completions, out);
         m_run->setText(tr("Try rewards"));
     });
@@ -205,6 +186,25 @@ void TryRewards::score() {
     for (const auto& r : m_inputs) input += r.dump() + "\n";
     m_process->write(QByteArray::fromStdString(input));
     m_process->closeWriteChannel();
+}
+
+void TryRewards::newCliProcess(const QString& command,
+                               std::function<void(const QByteArray&)> on_success) {
+    m_process = new QProcess(this);
+    connect(m_process, &QProcess::finished, this,
+            [this, command, on_success](int code, QProcess::ExitStatus st) {
+                const QByteArray out = m_process->readAllStandardOutput();
+                const QString err = QString::fromUtf8(m_process->readAllStandardError()).trimmed();
+                m_process->deleteLater();
+                m_process = nullptr;
+                if (command == "reward") QFile::remove(m_recipePath);
+                if (st != QProcess::NormalExit || code != 0) {
+                    fail(err.isEmpty() ? tr("reflab-cli %1 failed (exit %2)").arg(command).arg(code)
+                                       : err);
+                    return;
+                }
+                on_success(out);
+            });
 }
 
 void TryRewards::showScores(const QStringList& completions, const QByteArray& reward_jsonl) {

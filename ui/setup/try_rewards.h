@@ -4,6 +4,7 @@
 // per completion. Both steps are child processes: the GUI stays responsive and can cancel.
 #pragma once
 #include <QWidget>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 class QLabel;
@@ -35,6 +36,9 @@ private:
     void generateNext();
     void score();
     void fail(const QString& message);
+    // m_process for `reflab-cli <command>`: on exit, an error goes to fail() (its stderr, else the
+    // exit code); success hands stdout to on_success. The caller starts it.
+    void newCliProcess(const QString& command, std::function<void(const QByteArray&)> on_success);
 
     QSpinBox* m_prompts = nullptr;
     QSpinBox* m_samples = nullptr;
