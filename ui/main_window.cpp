@@ -112,16 +112,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         m_log->setRunNames(names);
     });
     connect(runs, &RunsModel::checkedRunsChanged, m_dashboard, &DashboardPanel::setVisibleRuns);
-    // A run started here is shown on the dashboard as soon as it appears.
-    connect(runs, &RunsModel::rowsInserted, this, [runs](const QModelIndex&, int first, int last) {
-        QStringList checked = runs->checkedRuns();
-        for (int row = first; row <= last; ++row) {
-            const auto& r = runs->runs()[size_t(row)];
-            if (r.status == reflab::store::RunStatus::Running)
-                checked << QString::fromStdString(r.id);
-        }
-        runs->setCheckedRuns(checked);
-    });
+    // A run that is running, or that a trainer started here wrote, is shown on the dashboard
+    // as soon as it appears.
+    connect(runs, &RunsModel::rowsInserted, this,
+            [runs, controller](const QModelIndex&, int first, int last) {
+                QStringList checked = runs->checkedRuns();
+                for (int row = first; row <= last; ++row) {
+                    const auto& r = runs->runs()[size_t(row)];
+                    if (r.status == reflab::store::RunStatus::Running ||
+                        controller->launchedTrainer(r.writer_pid))
+                        checked << QString::fromStdString(r.id);
+                }
+                runs->setCheckedRuns(checked);
+            });
     connect(m_session, &WorkspaceSession::opened, this, &MainWindow::onWorkspaceOpened);
     connect(m_session, &WorkspaceSession::problem, this, &MainWindow::showProblem);
     connect(m_runsDock, &RunsDock::actionFailed, this, &MainWindow::showProblem);

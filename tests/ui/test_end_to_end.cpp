@@ -3,6 +3,7 @@
 // `reflab-cli reward` children, Start launches the real `reflab-cli train` for 2 steps, and the
 // dashboard's series get those steps from the store. Slow parts are child processes, so the
 // waits are generous; the whole test takes well under a minute on a quiet machine.
+#include <QDir>
 #include <QFile>
 #include <QPushButton>
 #include <QTabWidget>
@@ -83,9 +84,25 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(runs->rowCount(), 1, 20000);
         const QString id = runs->index(0, RunsModel::Name).data(RunsModel::RunIdRole).toString();
         QCOMPARE(runs->displayName(id), QString("e2e"));
-        QTRY_VERIFY_WITH_TIMEOUT(w.dashboard()->chart("reward/total"), 40000);
-        QTRY_COMPARE_WITH_TIMEOUT(w.dashboard()->chart("reward/total")->graphPointCount(), 2,
-                                  40000);
+        const bool charted = QTest::qWaitFor(
+            [&] {
+                const auto* chart = w.dashboard()->chart("reward/total");
+                return chart && chart->graphPointCount() == 2;
+            },
+            60000);
+        if (!charted) {
+            // Say why, for a failure on a loaded CI machine: the run's state, whether it is
+            // shown, and the trainer's own log.
+            qWarning("run %s status %s, checked runs [%s]", qPrintable(id),
+                     qPrintable(runs->index(0, RunsModel::Status).data().toString()),
+                     qPrintable(runs->checkedRuns().join(',')));
+            for (const QFileInfo& log : QDir(dir.filePath("logs")).entryInfoList(QDir::Files)) {
+                QFile f(log.filePath());
+                if (f.open(QIODevice::ReadOnly))
+                    qWarning("%s:\n%s", qPrintable(log.fileName()), f.readAll().constData());
+            }
+            QFAIL("reward/total did not reach the dashboard with 2 points within 60 s");
+        }
         const auto* s = w.dashboard()->store().series(id, "reward/total");
         QVERIFY(s);
         QCOMPARE(s->steps, QVector<double>({1, 2}));  // 1-based, as the trainer numbers them

@@ -99,7 +99,8 @@ QProcess* RunController::launch(const QStringList& args, const QString& descript
         if (m_logs.isEmpty()) m_logTimer->stop();
         p->deleteLater();
     });
-    p->start();
+    p->start();  // forks here on Unix, so the pid is known now
+    if (args.value(0) == "train" && p->processId() > 0) m_trainerPids.insert(p->processId());
     emit runLaunched(description);
     return p;
 }

@@ -10,6 +10,7 @@
 #include <QHash>
 #include <QObject>
 #include <QProcess>
+#include <QSet>
 #include <QString>
 
 class QTimer;
@@ -34,6 +35,10 @@ public:
     bool exportRun(const QString& run, const QString& what, const QString& format,
                    const QString& out_path, QString* error);
     int activeChildren() const;
+    // Whether `pid` is a trainer this controller started (kept after it exits): the run it
+    // writes is one the user just asked for, and is shown even if it ended before the first
+    // listing saw it running (a 2-step run on a loaded machine can).
+    bool launchedTrainer(qint64 pid) const { return m_trainerPids.contains(pid); }
     // Lines worth showing from a child's stderr: errors, warnings, exceptions, crashes.
     static bool isProblemLine(const QString& line);
 
@@ -58,6 +63,7 @@ private:
     QString m_workspace;
     QHash<QProcess*, QString> m_children;
     QHash<QProcess*, LogTail> m_logs;
+    QSet<qint64> m_trainerPids;
     QTimer* m_logTimer = nullptr;
 };
 
