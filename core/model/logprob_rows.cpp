@@ -1,0 +1,84 @@
+// Row kernels for token log-probs from bf16 logits (see logprob_rows.h). Compiled with
+// -ffast-math and without the LibTorch precompiled header (core/CMakeLists.txt): the loops
+// below are `omp simd` reductions whose std::exp GCC turns into libmvec's _ZGVeN16v_expf.
+#include "core/model/logprob_rows.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace reflab::model {
+
+namespace {
+
+#define REFLAB_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+
+REFLAB_AVX512_TARGET inline float bf16ToFloat(uint16_t v) {
+    const uint32_t bits = static_cast<uint32_t>(v) << 16;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+// Round to nearest even, as c10::BFloat16 does for finite values (every value here is finite).
+REFLAB_AVX512_TARGET inline uint16_t floatToBf16(float f) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    bits += 0x7FFFu + ((bits >> 16) & 1u);
+    return static_cast<uint16_t>(bits >> 16);
+}
+
+REFLAB_AVX512_TARGET void statsOfRow(const uint16_t* z, int64_t V, int64_t target, float* lse,
+                                     float* logprob, float* entropy) {
+    float m = -INFINITY;
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 0; j < V; ++j) m = std::max(m, bf16ToFloat(z[j]));
+    // s = sum e^(z - m), t = sum e^(z - m) (z - m): lse = m + log s, entropy = log s - t / s.
+    float s = 0.0f, t = 0.0f;
+    if (entropy) {
+#pragma omp simd reduction(+ : s, t)
+        for (int64_t j = 0; j < V; ++j) {
+            const float d = bf16ToFloat(z[j]) - m;
+            const float e = std::exp(d);
+            s += e;
+            t += e * d;
+        }
+    } else {
+#pragma omp simd reduction(+ : s)
+        for (int64_t j = 0; j < V; ++j) s += std::exp(bf16ToFloat(z[j]) - m);
+    }
+    const float log_s = std::log(s);
+    *lse = m + log_s;
+    *logprob = bf16ToFloat(z[target]) - *lse;
+    if (entropy) *entropy = log_s - t / s;
+}
+
+REFLAB_AVX512_TARGET void gradOfRow(uint16_t* z, int64_t V, int64_t target, float lse, float g) {
+    const float p_target = std::exp(bf16ToFloat(z[target]) - lse);
+#pragma omp simd
+    for (int64_t j = 0; j < V; ++j) z[j] = floatToBf16(-g * std::exp(bf16ToFloat(z[j]) - lse));
+    z[target] = floatToBf16(g * (1.0f - p_target));
+}
+
+}  // namespace
+
+bool logprobRowsAvailable() {
+    static const bool ok = __builtin_cpu_supports("avx512f") &&
+                           __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    return ok;
+}
+
+void bf16LogSoftmaxRowStats(const uint16_t* z, int64_t rows, int64_t V, const int64_t* target,
+                            float* lse, float* logprob, float* entropy) {
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; ++r)
+        statsOfRow(z + r * V, V, target[r], lse + r, logprob + r, entropy ? entropy + r : nullptr);
+}
+
+void bf16LogprobGradInPlace(uint16_t* z, int64_t rows, int64_t V, const int64_t* target,
+                            const float* lse, const float* g) {
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) gradOfRow(z + r * V, V, target[r], lse[r], g[r]);
+}
+
+}  // namespace reflab::model
