@@ -6,6 +6,7 @@
 
 #include <torch/csrc/autograd/profiler_legacy.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -28,24 +29,30 @@ double peakRssMb() {
     return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-// GFLOP/s of a (T x D) @ (D x F) product in dtype, the shape of an MLP projection.
+// GFLOP/s of a (T x D) @ (D x F) product in dtype, the shape of an MLP projection: the best of
+// 20 timed products after a warm-up (a single 10 ms product on a shared machine is noise).
 double gemmRate(torch::Dtype dtype, int64_t d, int64_t f) {
     torch::NoGradGuard ng;
     const auto a = torch::randn({512, d}).to(dtype);
     const auto b = torch::randn({d, f}).to(dtype);
-    torch::matmul(a, b);  // warm-up
-    const auto t0 = std::chrono::steady_clock::now();
-    const int reps = 5;
-    for (int i = 0; i < reps; ++i) torch::matmul(a, b);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return 2.0 * 512 * double(d) * double(f) * reps / s / 1e9;
+    auto c = torch::matmul(a, b);  // warm-up
+    double best = 1e30;
+    for (int i = 0; i < 20; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        torch::matmul_out(c, a, b);
+        best = std::min(
+            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return 2.0 * 512 * double(d) * double(f) / best / 1e9;
 }
 
 }  // namespace
 
 TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     using Clock = std::chrono::steady_clock;
-    auto secs = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+    auto secs = [](Clock::time_point t) {
+        return std::chrono::duration<double>(Clock::now() - t).count();
+    };
     model::LoadOptions lo;
     lo.dtype = dtypeFromName(o.dtype);
     lo.device = torch::Device(o.device);
@@ -60,14 +67,17 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     policy->transformer().setGradientCheckpointing(o.gradient_checkpointing);
     TrainBenchResult r;
     r.params = static_cast<double>(policy->config().parameterCount());
-    r.gemm_gflops = gemmRate(lo.dtype, policy->config().hidden_size, policy->config().intermediate_size);
+    r.gemm_gflops =
+        gemmRate(lo.dtype, policy->config().hidden_size, policy->config().intermediate_size);
 
     PolicyOptimizer optimizer(policy->parameters(), OptimizerOptions{});
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
     const int64_t vocab = policy->config().vocab_size;
     std::vector<int32_t> prompt;
-    const auto ids = torch::randint(100, std::min<int64_t>(vocab, 30000), {o.prompt_tokens}, gen, torch::kInt64);
-    for (int64_t i = 0; i < o.prompt_tokens; ++i) prompt.push_back(static_cast<int32_t>(ids[i].item<int64_t>()));
+    const auto ids =
+        torch::randint(100, std::min<int64_t>(vocab, 30000), {o.prompt_tokens}, gen, torch::kInt64);
+    for (int64_t i = 0; i < o.prompt_tokens; ++i)
+        prompt.push_back(static_cast<int32_t>(ids[i].item<int64_t>()));
 
     // Step 0 warms up (the optimizer's moments are allocated and page-faulted in, oneDNN builds
     // its kernels): a run pays that once, not per step, so it is reported apart.
@@ -102,7 +112,8 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
             u.tokens = gens[i].tokens;
             u.old_logprobs = gens[i].logprobs;
             u.policy_tokens = static_cast<int64_t>(u.tokens.size());
-            u.advantage = (i % 2 == 0) ? 1.0 : -1.0;  // a group with spread: every completion learns
+            u.advantage =
+                (i % 2 == 0) ? 1.0 : -1.0;  // a group with spread: every completion learns
             samples.push_back(std::move(u));
             r.train_tokens += static_cast<double>(prompt.size() + gens[i].tokens.size());
         }
@@ -150,7 +161,8 @@ nlohmann::json trainBenchJson(const TrainBenchResult& r) {
     return {{"seconds_per_step", r.seconds_per_step},
             {"first_step_seconds", r.first_step_s},
             {"phases", {{"generate", r.generate_s}, {"score", r.score_s}, {"train", r.train_s}}},
-            {"train_split", {{"forward", r.forward_s}, {"backward", r.backward_s}, {"optimizer", r.optimizer_s}}},
+            {"train_split",
+             {{"forward", r.forward_s}, {"backward", r.backward_s}, {"optimizer", r.optimizer_s}}},
             {"peak_rss_mb", r.peak_rss_mb},
             {"train_tokens", r.train_tokens},
             {"train_gflops", r.train_gflops},
