@@ -18,6 +18,8 @@ struct BenchArgs {
     store::StoreBenchOptions store;
     bool json = false;
     bool gradient_checkpointing = false;
+    int64_t train_steps = 1;
+    int64_t micro_batch = train::TrainBenchOptions{}.micro_batch;
 };
 
 void runBench(const BenchArgs& a) {
@@ -36,8 +38,12 @@ void runBench(const BenchArgs& a) {
     if (all || a.what == "train") {
         train::TrainBenchOptions to = train::trainBenchOptions(a.model);
         to.gradient_checkpointing = a.gradient_checkpointing;
+        to.steps = a.train_steps;
+        to.micro_batch = a.micro_batch;
         out["train"] = train::trainBenchJson(train::runTrainBench(to));
         out["train"]["gradient_checkpointing"] = to.gradient_checkpointing;
+        out["train"]["steps"] = to.steps;
+        out["train"]["micro_batch"] = to.micro_batch;
     }
     if (all || a.what == "store") {
         out["store"] =
@@ -76,6 +82,14 @@ void addBenchCommand(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--store-db", a->store.path, "store: build the workspace here and keep it");
     cmd->add_flag("--json", a->json, "one JSON object on stdout");
+    cmd->add_option("--train-steps", a->train_steps,
+                    "train: timed GRPO steps to average (after one warm-up step)")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    cmd->add_option("--micro-batch", a->micro_batch,
+                    "train: completions per backward (activation memory vs. GEMM size)")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
     cmd->add_flag("--gradient-checkpointing", a->gradient_checkpointing,
                   "train: recompute each layer in backward (peak memory vs. time)");
     cmd->callback([a] { runBench(*a); });

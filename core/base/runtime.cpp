@@ -1,6 +1,9 @@
 #include "core/base/runtime.h"
 
 #include <dlfcn.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <cstdio>
 #include <thread>
@@ -34,6 +37,13 @@ RuntimeInfo runtimeInit(int threads) {
     g_threads_chosen_by_user = threads > 0;
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(threads);
+#ifdef __GLIBC__
+    // LibTorch's CPU tensors come from malloc. glibc maps every block above its threshold (at
+    // most 32 MB by default) fresh with mmap and unmaps it on free, so each step's large
+    // activations and gradients page-fault in again: ~4% of a GRPO step on the 0.5B model.
+    // Below 1 GB they are recycled from the heap instead (peak memory unchanged, 7.5 GB).
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+#endif
     info.intra_op_threads = at::get_num_threads();
     info.blas_path = blasLibraryPath();
     // Debian's reference BLAS lives in .../blas/libblas.so.3; OpenBLAS, MKL and BLIS name
