@@ -1,6 +1,8 @@
 // Fused element-wise ops with hand-written backward (see fused_ops.h).
 #include "core/model/fused_ops.h"
 
+#include "core/model/exp_kernels.h"
+
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
@@ -23,6 +25,16 @@ constexpr int64_t kRowGrain = 16;  // rows per parallel task: each row is a few 
 
 bool needsGrad(const torch::Tensor& a, const torch::Tensor& b) {
     return torch::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad());
+}
+
+bool bf16ExpKernels(const torch::Tensor& t) {
+    return t.device().is_cpu() && t.scalar_type() == torch::kBFloat16 && expKernelsAvailable();
+}
+const uint16_t* bits(const torch::Tensor& t) {
+    return reinterpret_cast<const uint16_t*>(t.data_ptr());
+}
+uint16_t* mutableBits(torch::Tensor& t) {
+    return reinterpret_cast<uint16_t*>(t.data_ptr());
 }
 
 bool fusable(const torch::Tensor& t) {
@@ -175,6 +187,11 @@ struct SiluMulFn : public torch::autograd::Function<SiluMulFn> {
                                  const torch::Tensor& up_in) {
         const torch::Tensor gate = gate_in.contiguous(), up = up_in.contiguous();
         ctx->save_for_backward({gate, up});
+        if (bf16ExpKernels(gate)) {  // one pass, vector exp (exp_kernels.h)
+            torch::Tensor y = torch::empty_like(gate);
+            bf16SiluMul(bits(gate), bits(up), mutableBits(y), gate.numel());
+            return y;
+        }
         // LibTorch's silu is vectorised (Sleef exp); autograd is off inside forward(), so these
         // two ops save nothing.
         return torch::silu(gate).mul_(up);
@@ -185,6 +202,11 @@ struct SiluMulFn : public torch::autograd::Function<SiluMulFn> {
         const torch::Tensor &gate = saved[0], &up = saved[1];
         const torch::Tensor gy = grads[0].contiguous();
         torch::Tensor dgate = torch::empty_like(gate), dup = torch::empty_like(up);
+        if (bf16ExpKernels(gate)) {
+            bf16SiluMulBackward(bits(gate), bits(up), bits(gy), mutableBits(dgate),
+                                mutableBits(dup), gate.numel());
+            return {dgate, dup};
+        }
         const torch::Tensor sigmoid = gate.to(torch::kFloat32).sigmoid();  // vectorised exp
         const float* sp = sigmoid.data_ptr<float>();
         const int64_t n = gate.numel();

@@ -1,7 +1,7 @@
 // Token log-probs from hidden states (see token_logprobs.h).
 #include "core/model/token_logprobs.h"
 
-#include "core/model/logprob_rows.h"
+#include "core/model/exp_kernels.h"
 #include "core/model/projection.h"
 
 namespace reflab::model {
@@ -17,7 +17,7 @@ constexpr int64_t kRowsPerSlice = 64;
 
 bool fusedApplies(const torch::Tensor& hidden, const torch::Tensor& weight) {
     return hidden.device().is_cpu() && hidden.scalar_type() == torch::kBFloat16 &&
-           weight.scalar_type() == torch::kBFloat16 && logprobRowsAvailable();
+           weight.scalar_type() == torch::kBFloat16 && expKernelsAvailable();
 }
 
 const uint16_t* bits(const torch::Tensor& t) {

@@ -2,7 +2,7 @@
 // the final hidden states, the lm_head part of teacher-forced scoring: log_softmax(h W^T)
 // gathered at the targets, with autograd when h or W needs a gradient.
 // On a CPU with AVX-512 and bf16 weights the (N, vocab) logits stay in bf16 and every row is
-// one fused pass forward and one in place backward (logprob_rows.h); elsewhere (CUDA, float32)
+// one fused pass forward and one in place backward (exp_kernels.h); elsewhere (CUDA, float32)
 // it is log_softmax + gather. Both give the same numbers up to float32 summation order.
 #pragma once
 #include <torch/torch.h>

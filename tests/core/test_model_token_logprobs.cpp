@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "core/model/logprob_rows.h"
+#include "core/model/exp_kernels.h"
 #include "core/model/token_logprobs.h"
 
 using namespace reflab::model;
@@ -26,7 +26,7 @@ class TestModelTokenLogprobs : public QObject {
 private slots:
     void initTestCase() {
         torch::manual_seed(3);
-        if (!logprobRowsAvailable()) QSKIP("no AVX-512 here: only the eager path runs");
+        if (!expKernelsAvailable()) QSKIP("no AVX-512 here: only the eager path runs");
     }
 
     // Logits [1, 0, 0] and [0, 2, 0]: exact in bf16, so the fused path must give the textbook

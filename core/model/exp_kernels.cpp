@@ -1,8 +1,9 @@
-// Row kernels for token log-probs from bf16 logits (see logprob_rows.h). Compiled with
+// bf16 kernels on a vector exp (see exp_kernels.h). Compiled with
 // -ffast-math and without the LibTorch precompiled header (core/CMakeLists.txt): the loops
 // below are `omp simd` reductions whose std::exp GCC turns into libmvec's _ZGVeN16v_expf.
-#include "core/model/logprob_rows.h"
+#include "core/model/exp_kernels.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -59,9 +60,46 @@ REFLAB_AVX512_TARGET void gradOfRow(uint16_t* z, int64_t V, int64_t target, floa
     z[target] = floatToBf16(g * (1.0f - p_target));
 }
 
+// Elements per parallel block of the element-wise kernels.
+constexpr int64_t kBlock = 1 << 14;
+
+REFLAB_AVX512_TARGET void siluMulRange(const uint16_t* g, const uint16_t* u, uint16_t* y, int64_t a,
+                                       int64_t b) {
+#pragma omp simd
+    for (int64_t i = a; i < b; ++i) {
+        const float x = bf16ToFloat(g[i]);
+        const float act = bf16ToFloat(floatToBf16(x / (1.0f + std::exp(-x))));
+        y[i] = floatToBf16(act * bf16ToFloat(u[i]));
+    }
+}
+
+REFLAB_AVX512_TARGET void siluMulBackwardRange(const uint16_t* g, const uint16_t* u,
+                                               const uint16_t* dy, uint16_t* dg, uint16_t* du,
+                                               int64_t a, int64_t b) {
+#pragma omp simd
+    for (int64_t i = a; i < b; ++i) {
+        const float x = bf16ToFloat(g[i]), d = bf16ToFloat(dy[i]);
+        const float s = 1.0f / (1.0f + std::exp(-x));
+        du[i] = floatToBf16(d * bf16ToFloat(floatToBf16(x * s)));
+        dg[i] = floatToBf16(d * bf16ToFloat(u[i]) * s * (1.0f + x * (1.0f - s)));
+    }
+}
+
 }  // namespace
 
-bool logprobRowsAvailable() {
+void bf16SiluMul(const uint16_t* g, const uint16_t* u, uint16_t* y, int64_t n) {
+#pragma omp parallel for schedule(static)
+    for (int64_t a = 0; a < n; a += kBlock) siluMulRange(g, u, y, a, std::min(n, a + kBlock));
+}
+
+void bf16SiluMulBackward(const uint16_t* g, const uint16_t* u, const uint16_t* dy, uint16_t* dg,
+                         uint16_t* du, int64_t n) {
+#pragma omp parallel for schedule(static)
+    for (int64_t a = 0; a < n; a += kBlock)
+        siluMulBackwardRange(g, u, dy, dg, du, a, std::min(n, a + kBlock));
+}
+
+bool expKernelsAvailable() {
     static const bool ok = __builtin_cpu_supports("avx512f") &&
                            __builtin_cpu_supports("avx512bw") &&
                            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
