@@ -1,6 +1,8 @@
 // Roofline measurement (see roofline.h).
 #include "core/base/roofline.h"
 
+#include "core/base/cpu_features.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -31,8 +33,7 @@ double bestSeconds(const torch::Device& d, double budget, F fn) {
 // A streaming read of x with software prefetch into L2, summed in vectors on every thread: the
 // fastest way this code knows to pull memory in (torch::sum alone reads ~10% slower here, which
 // would let a well-prefetched kernel score above 100% of "the" bandwidth).
-__attribute__((target_clones("avx512f", "default"))) double prefetchedReadSum(const float* x,
-                                                                              int64_t n) {
+REFLAB_AVX512_CLONES double prefetchedReadSum(const float* x, int64_t n) {
     constexpr int64_t kBlock = 1 << 16, kAhead = 4096;  // floats: 16 KB ahead
     double total = 0;
 #pragma omp parallel for reduction(+ : total) schedule(static)

@@ -3,6 +3,8 @@
 // below are `omp simd` reductions whose std::exp GCC turns into libmvec's _ZGVeN16v_expf.
 #include "core/model/exp_kernels.h"
 
+#include "core/base/cpu_features.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -10,8 +12,6 @@
 namespace reflab::model {
 
 namespace {
-
-#define REFLAB_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
 
 REFLAB_AVX512_TARGET inline float bf16ToFloat(uint16_t v) {
     const uint32_t bits = static_cast<uint32_t>(v) << 16;
@@ -100,10 +100,7 @@ void bf16SiluMulBackward(const uint16_t* g, const uint16_t* u, const uint16_t* d
 }
 
 bool expKernelsAvailable() {
-    static const bool ok = __builtin_cpu_supports("avx512f") &&
-                           __builtin_cpu_supports("avx512bw") &&
-                           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-    return ok;
+    return cpuHasAvx512();
 }
 
 void bf16LogSoftmaxRowStats(const uint16_t* z, int64_t rows, int64_t V, const int64_t* target,

@@ -1,6 +1,8 @@
 // Fused AdamW for bf16 parameters with packed fp32 masters (see adamw_bf16.h).
 #include "core/train/adamw_bf16.h"
 
+#include "core/base/cpu_features.h"
+
 #include <ATen/Parallel.h>
 
 #include <cmath>
@@ -24,7 +26,7 @@ constexpr int64_t kGrain = 1 << 16;
 // optimize() options cannot inline ordinary helpers, and a call per element stops vectorising.
 // Cloned for AVX-512 (picked at load time where the CPU has it): 16 lanes for the sqrt and the
 // divides instead of SSE2's 4 make the pass memory-bound.
-__attribute__((optimize("no-math-errno"), target_clones("avx512f", "default"))) void updateRange(
+__attribute__((optimize("no-math-errno"))) REFLAB_AVX512_CLONES void updateRange(
     uint16_t* hi, uint16_t* lo, const uint16_t* g16, float* m, float* v, int64_t a, int64_t b,
     const AdamWScalars& s) {
     for (int64_t i = a; i < b; ++i) {
@@ -45,8 +47,7 @@ __attribute__((optimize("no-math-errno"), target_clones("avx512f", "default"))) 
 }
 // Sum of squares of x[a, b) in float; `omp simd` lets the sum be split across vector lanes
 // (a fixed order, so the same result whatever the thread count).
-__attribute__((target_clones("avx512f", "default"))) float runOfSquares(const uint16_t* x,
-                                                                        int64_t a, int64_t b) {
+REFLAB_AVX512_CLONES float runOfSquares(const uint16_t* x, int64_t a, int64_t b) {
     float run = 0;
 #pragma omp simd reduction(+ : run)
     for (int64_t i = a; i < b; ++i) {
@@ -55,8 +56,7 @@ __attribute__((target_clones("avx512f", "default"))) float runOfSquares(const ui
     }
     return run;
 }
-__attribute__((target_clones("avx512f", "default"))) float runOfSquares(const float* x, int64_t a,
-                                                                        int64_t b) {
+REFLAB_AVX512_CLONES float runOfSquares(const float* x, int64_t a, int64_t b) {
     float run = 0;
 #pragma omp simd reduction(+ : run)
     for (int64_t i = a; i < b; ++i) run += x[i] * x[i];
