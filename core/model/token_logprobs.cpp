@@ -24,13 +24,6 @@ const uint16_t* bits(const torch::Tensor& t) {
     return reinterpret_cast<const uint16_t*>(t.data_ptr());
 }
 
-// Row statistics of bf16 logits (n, V) for targets (n): fills lse, logprob, entropy slices.
-void rowStats(const torch::Tensor& logits, const torch::Tensor& targets, float* lse, float* logprob,
-              float* entropy) {
-    bf16LogSoftmaxRowStats(bits(logits), logits.size(0), logits.size(1),
-                           targets.data_ptr<int64_t>(), lse, logprob, entropy);
-}
-
 struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
     static tensor_list forward(AutogradContext* ctx, const torch::Tensor& hidden,
                                const torch::Tensor& weight, const torch::Tensor& targets,
@@ -41,8 +34,9 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
         auto f32 = h.options().dtype(torch::kFloat32);
         torch::Tensor lse = torch::empty({N}, f32), lp = torch::empty({N}, f32);
         torch::Tensor ent = entropy ? torch::empty({N}, f32) : torch::zeros({0}, f32);
-        rowStats(logits, t, lse.data_ptr<float>(), lp.data_ptr<float>(),
-                 entropy ? ent.data_ptr<float>() : nullptr);
+        bf16LogSoftmaxRowStats(bits(logits), N, logits.size(1), t.data_ptr<int64_t>(),
+                               lse.data_ptr<float>(), lp.data_ptr<float>(),
+                               entropy ? ent.data_ptr<float>() : nullptr);
         ctx->save_for_backward({h, weight, t, lse});
         // The logits are ours alone (not an input or output): backward overwrites them with
         // their own gradient instead of allocating another (N, V) tensor.
@@ -54,7 +48,12 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
     static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
         const auto saved = ctx->get_saved_variables();
         const torch::Tensor &h = saved[0], &weight = saved[1], &t = saved[2], &lse = saved[3];
+        // The gradient overwrites the saved logits, so a second backward through the same
+        // graph (retain_graph) would read garbage: it is refused instead.
+        TORCH_CHECK(ctx->saved_data["logits"].isTensor(),
+                    "tokenLogprobs: backward through the same graph twice is not supported");
         torch::Tensor logits = ctx->saved_data["logits"].toTensor();
+        ctx->saved_data["logits"] = c10::IValue();
         torch::Tensor g = grads[0].defined() ? grads[0].to(torch::kFloat32).contiguous()
                                              : torch::zeros({h.size(0)}, lse.options());
         bf16LogprobGradInPlace(reinterpret_cast<uint16_t*>(logits.data_ptr()), logits.size(0),
@@ -115,6 +114,15 @@ TokenLogprobs tokenLogprobs(const torch::Tensor& hidden, const torch::Tensor& we
                             const torch::Tensor& targets, bool entropy) {
     TORCH_CHECK(hidden.dim() == 2 && weight.dim() == 2 && hidden.size(1) == weight.size(1),
                 "tokenLogprobs: hidden (N, C) and weight (V, C) expected");
+    TORCH_CHECK(targets.dim() == 1 && targets.size(0) == hidden.size(0) &&
+                    targets.scalar_type() == torch::kInt64,
+                "tokenLogprobs: targets (N) int64 expected");
+    if (targets.numel() > 0) {  // the row kernels index the logits with them
+        const auto [lo, hi] = torch::aminmax(targets);
+        TORCH_CHECK(lo.item<int64_t>() >= 0 && hi.item<int64_t>() < weight.size(0),
+                    "tokenLogprobs: a target id is outside the vocabulary [0, ", weight.size(0),
+                    ")");
+    }
     if (hidden.size(0) == 0 || !fusedApplies(hidden, weight))
         return eager(hidden, weight, targets, entropy);
     const bool grad =

@@ -89,6 +89,23 @@ private slots:
         QVERIFY(maxAbsDiff(plain.entropy, fused.entropy) < 1e-5);
     }
 
+    // A target outside the vocabulary is an error, not a read past the row; so is a second
+    // backward through a graph whose saved logits the first one overwrote.
+    void rejectsBadInput() {
+        const torch::Tensor h = torch::randn({2, 8}).to(torch::kBFloat16);
+        const torch::Tensor w = torch::randn({5, 8}).to(torch::kBFloat16);
+        QVERIFY_THROWS_EXCEPTION(c10::Error,
+                                 tokenLogprobs(h, w, torch::tensor({0, 5}, torch::kInt64), false));
+        QVERIFY_THROWS_EXCEPTION(c10::Error,
+                                 tokenLogprobs(h, w, torch::tensor({-1, 0}, torch::kInt64), false));
+        torch::Tensor hg = h.clone().requires_grad_(true);
+        const torch::Tensor loss =
+            tokenLogprobs(hg, w, torch::tensor({1, 2}, torch::kInt64), false).logprobs.sum();
+        loss.backward({}, /*retain_graph=*/true);
+        QVERIFY(hg.grad().defined());
+        QVERIFY_THROWS_EXCEPTION(c10::Error, loss.backward());
+    }
+
     // The gradient kernel alone on one row, against the formula g * (onehot - softmax).
     void gradientKernelFormula() {
         const int64_t V = 37;
