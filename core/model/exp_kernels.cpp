@@ -1,6 +1,7 @@
-// bf16 kernels on a vector exp (see exp_kernels.h). Compiled with
-// -ffast-math and without the LibTorch precompiled header (core/CMakeLists.txt): the loops
-// below are `omp simd` reductions whose std::exp GCC turns into libmvec's _ZGVeN16v_expf.
+// bf16 kernels on a vector exp (see exp_kernels.h). Compiled with -ffast-math and without the
+// LibTorch precompiled header (core/CMakeLists.txt): the loops below are `omp simd` loops whose
+// std::exp GCC turns into libmvec's _ZGVeN16v_expf. Every value is finite (bf16 logits and
+// activations), which -ffast-math assumes; no infinity appears even as a starting value.
 #include "core/model/exp_kernels.h"
 
 #include "core/base/cpu_features.h"
@@ -30,7 +31,7 @@ REFLAB_AVX512_TARGET inline uint16_t floatToBf16(float f) {
 
 REFLAB_AVX512_TARGET void statsOfRow(const uint16_t* z, int64_t V, int64_t target, float* lse,
                                      float* logprob, float* entropy) {
-    float m = -INFINITY;
+    float m = bf16ToFloat(z[0]);
 #pragma omp simd reduction(max : m)
     for (int64_t j = 0; j < V; ++j) m = std::max(m, bf16ToFloat(z[j]));
     // s = sum e^(z - m), t = sum e^(z - m) (z - m): lse = m + log s, entropy = log s - t / s.
