@@ -1,6 +1,9 @@
 // Fused decode-step kernels (see decode_kernels.h).
 #include "core/model/decode_kernels.h"
 
+#include "core/base/bf16_bits.h"
+#include "core/model/tensor_bits.h"
+
 #include <ATen/Parallel.h>
 
 #include <cmath>
@@ -17,24 +20,11 @@
 namespace reflab::model {
 
 namespace {
-inline float toFloat(uint16_t v) {
-    const uint32_t bits = static_cast<uint32_t>(v) << 16;
-    float f;
-    std::memcpy(&f, &bits, sizeof f);
-    return f;
-}
 inline uint16_t toBf16(float f) {
     return c10::BFloat16(f).x;
 }  // round to nearest even
 inline float roundBf16(float f) {
-    return toFloat(toBf16(f));
-}
-
-const uint16_t* bits(const torch::Tensor& t) {
-    return reinterpret_cast<const uint16_t*>(t.data_ptr());
-}
-uint16_t* mutableBits(torch::Tensor& t) {
-    return reinterpret_cast<uint16_t*>(t.data_ptr());
+    return bf16BitsToFloat(toBf16(f));
 }
 
 void checkBf16(const torch::Tensor& t, const char* what) {
@@ -52,17 +42,18 @@ torch::Tensor rmsNormRows(const torch::Tensor& x, const torch::Tensor& weight, d
     checkBf16(weight, "rmsNormRows weight");
     const int64_t C = x.size(-1), M = x.numel() / C;
     torch::Tensor out = torch::empty_like(x);
-    const uint16_t* xp = bits(x);
-    const uint16_t* wp = bits(weight);
-    uint16_t* op = mutableBits(out);
+    const uint16_t* xp = bf16Data(x);
+    const uint16_t* wp = bf16Data(weight);
+    uint16_t* op = mutableBf16Data(out);
     const float feps = static_cast<float>(eps);
     for (int64_t m = 0; m < M; ++m) {
         const uint16_t* row = xp + m * C;
         float sum = 0;
-        for (int64_t c = 0; c < C; ++c) sum += toFloat(row[c]) * toFloat(row[c]);
+        for (int64_t c = 0; c < C; ++c) sum += bf16BitsToFloat(row[c]) * bf16BitsToFloat(row[c]);
         const float scale = 1.0f / std::sqrt(sum / static_cast<float>(C) + feps);
         for (int64_t c = 0; c < C; ++c)
-            op[m * C + c] = toBf16(toFloat(wp[c]) * roundBf16(toFloat(row[c]) * scale));
+            op[m * C + c] =
+                toBf16(bf16BitsToFloat(wp[c]) * roundBf16(bf16BitsToFloat(row[c]) * scale));
     }
     return out;
 }
@@ -74,18 +65,18 @@ void ropeRowsInPlace(torch::Tensor& x, int64_t heads, const torch::Tensor& cos,
     checkBf16(sin, "ropeRowsInPlace sin");
     const int64_t B = x.size(0), D = cos.size(-1), half = D / 2;
     TORCH_CHECK(x.numel() == B * heads * D && cos.numel() == B * D, "ropeRowsInPlace: bad shapes");
-    uint16_t* xp = mutableBits(x);
+    uint16_t* xp = mutableBf16Data(x);
     std::vector<float> head(static_cast<size_t>(D));
     for (int64_t b = 0; b < B; ++b) {
-        const uint16_t* c = bits(cos) + b * D;
-        const uint16_t* s = bits(sin) + b * D;
+        const uint16_t* c = bf16Data(cos) + b * D;
+        const uint16_t* s = bf16Data(sin) + b * D;
         for (int64_t h = 0; h < heads; ++h) {
             uint16_t* v = xp + (b * heads + h) * D;
-            for (int64_t d = 0; d < D; ++d) head[d] = toFloat(v[d]);
+            for (int64_t d = 0; d < D; ++d) head[d] = bf16BitsToFloat(v[d]);
             for (int64_t d = 0; d < D; ++d) {
                 const float rotated = d < half ? -head[d + half] : head[d - half];
-                v[d] =
-                    toBf16(roundBf16(head[d] * toFloat(c[d])) + roundBf16(rotated * toFloat(s[d])));
+                v[d] = toBf16(roundBf16(head[d] * bf16BitsToFloat(c[d])) +
+                              roundBf16(rotated * bf16BitsToFloat(s[d])));
             }
         }
     }
@@ -159,16 +150,16 @@ torch::Tensor decodeAttention(const torch::Tensor& q, const torch::Tensor& k,
     TORCH_CHECK(D <= 256 && start < Tmax && key_valid.size(1) >= L && key_valid.is_contiguous() &&
                     key_valid.scalar_type() == torch::kBool,
                 "decodeAttention: bad shapes");
-    uint16_t* kc = mutableBits(cache.k);
-    uint16_t* vc = mutableBits(cache.v);
+    uint16_t* kc = mutableBf16Data(cache.k);
+    uint16_t* vc = mutableBf16Data(cache.v);
     for (int64_t b = 0; b < B; ++b)
         for (int64_t g = 0; g < kv_heads; ++g) {
             const int64_t dst = ((b * kv_heads + g) * Tmax + start) * D;
-            std::memcpy(kc + dst, bits(k) + (b * kv_heads + g) * D, static_cast<size_t>(D) * 2);
-            std::memcpy(vc + dst, bits(v) + (b * kv_heads + g) * D, static_cast<size_t>(D) * 2);
+            std::memcpy(kc + dst, bf16Data(k) + (b * kv_heads + g) * D, static_cast<size_t>(D) * 2);
+            std::memcpy(vc + dst, bf16Data(v) + (b * kv_heads + g) * D, static_cast<size_t>(D) * 2);
         }
     torch::Tensor out = torch::empty({B, heads * D}, q.options());
-    uint16_t* op = mutableBits(out);
+    uint16_t* op = mutableBf16Data(out);
     const bool* valid = key_valid.data_ptr<bool>();
     const int64_t stride_valid = key_valid.size(1);
     const int64_t group = heads / kv_heads;
@@ -178,8 +169,8 @@ torch::Tensor decodeAttention(const torch::Tensor& q, const torch::Tensor& k,
         for (int64_t i = i0; i < i1; ++i) {
             const int64_t b = i / heads, h = i % heads, g = h / group;
             const int64_t base = (b * kv_heads + g) * Tmax * D;
-            attendOne(bits(q) + i * D, kc + base, vc + base, valid + b * stride_valid, L, D, scale,
-                      scores.data(), acc.data(), op + i * D);
+            attendOne(bf16Data(q) + i * D, kc + base, vc + base, valid + b * stride_valid, L, D,
+                      scale, scores.data(), acc.data(), op + i * D);
         }
     });
     return out;

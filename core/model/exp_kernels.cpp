@@ -4,6 +4,7 @@
 // activations), which -ffast-math assumes; no infinity appears even as a starting value.
 #include "core/model/exp_kernels.h"
 
+#include "core/base/bf16_bits.h"
 #include "core/base/cpu_features.h"
 
 #include <algorithm>
@@ -14,51 +15,40 @@ namespace reflab::model {
 
 namespace {
 
-REFLAB_AVX512_TARGET inline float bf16ToFloat(uint16_t v) {
-    const uint32_t bits = static_cast<uint32_t>(v) << 16;
-    float f;
-    std::memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-// Round to nearest even, as c10::BFloat16 does for finite values (every value here is finite).
-REFLAB_AVX512_TARGET inline uint16_t floatToBf16(float f) {
-    uint32_t bits;
-    std::memcpy(&bits, &f, sizeof bits);
-    bits += 0x7FFFu + ((bits >> 16) & 1u);
-    return static_cast<uint16_t>(bits >> 16);
-}
+using reflab::bf16BitsToFloat;
+using reflab::floatToBf16Bits;
 
 REFLAB_AVX512_TARGET void statsOfRow(const uint16_t* z, int64_t V, int64_t target, float* lse,
                                      float* logprob, float* entropy) {
-    float m = bf16ToFloat(z[0]);
+    float m = bf16BitsToFloat(z[0]);
 #pragma omp simd reduction(max : m)
-    for (int64_t j = 0; j < V; ++j) m = std::max(m, bf16ToFloat(z[j]));
+    for (int64_t j = 0; j < V; ++j) m = std::max(m, bf16BitsToFloat(z[j]));
     // s = sum e^(z - m), t = sum e^(z - m) (z - m): lse = m + log s, entropy = log s - t / s.
     float s = 0.0f, t = 0.0f;
     if (entropy) {
 #pragma omp simd reduction(+ : s, t)
         for (int64_t j = 0; j < V; ++j) {
-            const float d = bf16ToFloat(z[j]) - m;
+            const float d = bf16BitsToFloat(z[j]) - m;
             const float e = std::exp(d);
             s += e;
             t += e * d;
         }
     } else {
 #pragma omp simd reduction(+ : s)
-        for (int64_t j = 0; j < V; ++j) s += std::exp(bf16ToFloat(z[j]) - m);
+        for (int64_t j = 0; j < V; ++j) s += std::exp(bf16BitsToFloat(z[j]) - m);
     }
     const float log_s = std::log(s);
     *lse = m + log_s;
-    *logprob = bf16ToFloat(z[target]) - *lse;
+    *logprob = bf16BitsToFloat(z[target]) - *lse;
     if (entropy) *entropy = log_s - t / s;
 }
 
 REFLAB_AVX512_TARGET void gradOfRow(uint16_t* z, int64_t V, int64_t target, float lse, float g) {
-    const float p_target = std::exp(bf16ToFloat(z[target]) - lse);
+    const float p_target = std::exp(bf16BitsToFloat(z[target]) - lse);
 #pragma omp simd
-    for (int64_t j = 0; j < V; ++j) z[j] = floatToBf16(-g * std::exp(bf16ToFloat(z[j]) - lse));
-    z[target] = floatToBf16(g * (1.0f - p_target));
+    for (int64_t j = 0; j < V; ++j)
+        z[j] = floatToBf16Bits(-g * std::exp(bf16BitsToFloat(z[j]) - lse));
+    z[target] = floatToBf16Bits(g * (1.0f - p_target));
 }
 
 // Elements per parallel block of the element-wise kernels.
@@ -68,9 +58,9 @@ REFLAB_AVX512_TARGET void siluMulRange(const uint16_t* g, const uint16_t* u, uin
                                        int64_t b) {
 #pragma omp simd
     for (int64_t i = a; i < b; ++i) {
-        const float x = bf16ToFloat(g[i]);
-        const float act = bf16ToFloat(floatToBf16(x / (1.0f + std::exp(-x))));
-        y[i] = floatToBf16(act * bf16ToFloat(u[i]));
+        const float x = bf16BitsToFloat(g[i]);
+        const float act = bf16BitsToFloat(floatToBf16Bits(x / (1.0f + std::exp(-x))));
+        y[i] = floatToBf16Bits(act * bf16BitsToFloat(u[i]));
     }
 }
 
@@ -79,10 +69,10 @@ REFLAB_AVX512_TARGET void siluMulBackwardRange(const uint16_t* g, const uint16_t
                                                int64_t a, int64_t b) {
 #pragma omp simd
     for (int64_t i = a; i < b; ++i) {
-        const float x = bf16ToFloat(g[i]), d = bf16ToFloat(dy[i]);
+        const float x = bf16BitsToFloat(g[i]), d = bf16BitsToFloat(dy[i]);
         const float s = 1.0f / (1.0f + std::exp(-x));
-        du[i] = floatToBf16(d * bf16ToFloat(floatToBf16(x * s)));
-        dg[i] = floatToBf16(d * bf16ToFloat(u[i]) * s * (1.0f + x * (1.0f - s)));
+        du[i] = floatToBf16Bits(d * bf16BitsToFloat(floatToBf16Bits(x * s)));
+        dg[i] = floatToBf16Bits(d * bf16BitsToFloat(u[i]) * s * (1.0f + x * (1.0f - s)));
     }
 }
 

@@ -1,6 +1,8 @@
 // Fused element-wise ops with hand-written backward (see fused_ops.h).
 #include "core/model/fused_ops.h"
 
+#include "core/model/tensor_bits.h"
+
 #include "core/model/exp_kernels.h"
 
 #include <ATen/Dispatch.h>
@@ -29,12 +31,6 @@ bool needsGrad(const torch::Tensor& a, const torch::Tensor& b) {
 
 bool bf16ExpKernels(const torch::Tensor& t) {
     return t.device().is_cpu() && t.scalar_type() == torch::kBFloat16 && expKernelsAvailable();
-}
-const uint16_t* bits(const torch::Tensor& t) {
-    return reinterpret_cast<const uint16_t*>(t.data_ptr());
-}
-uint16_t* mutableBits(torch::Tensor& t) {
-    return reinterpret_cast<uint16_t*>(t.data_ptr());
 }
 
 bool fusable(const torch::Tensor& t) {
@@ -189,7 +185,7 @@ struct SiluMulFn : public torch::autograd::Function<SiluMulFn> {
         ctx->save_for_backward({gate, up});
         if (bf16ExpKernels(gate)) {  // one pass, vector exp (exp_kernels.h)
             torch::Tensor y = torch::empty_like(gate);
-            bf16SiluMul(bits(gate), bits(up), mutableBits(y), gate.numel());
+            bf16SiluMul(bf16Data(gate), bf16Data(up), mutableBf16Data(y), gate.numel());
             return y;
         }
         // LibTorch's silu is vectorised (Sleef exp); autograd is off inside forward(), so these
@@ -203,8 +199,8 @@ struct SiluMulFn : public torch::autograd::Function<SiluMulFn> {
         const torch::Tensor gy = grads[0].contiguous();
         torch::Tensor dgate = torch::empty_like(gate), dup = torch::empty_like(up);
         if (bf16ExpKernels(gate)) {
-            bf16SiluMulBackward(bits(gate), bits(up), bits(gy), mutableBits(dgate),
-                                mutableBits(dup), gate.numel());
+            bf16SiluMulBackward(bf16Data(gate), bf16Data(up), bf16Data(gy), mutableBf16Data(dgate),
+                                mutableBf16Data(dup), gate.numel());
             return {dgate, dup};
         }
         const torch::Tensor sigmoid = gate.to(torch::kFloat32).sigmoid();  // vectorised exp

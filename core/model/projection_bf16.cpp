@@ -1,6 +1,8 @@
 // AVX512-BF16 small-M projection kernel (see projection_bf16.h).
 #include "core/model/projection_bf16.h"
 
+#include "core/base/bf16_bits.h"
+
 #include <ATen/Parallel.h>
 
 #include <cstring>
@@ -35,13 +37,6 @@ REFLAB_BF16_TARGET inline __m512 reduce16(const __m512 v[16]) {
         z[i] = _mm512_add_ps(_mm512_shuffle_ps(w[2 * i], w[2 * i + 1], 0x44),
                              _mm512_shuffle_ps(w[2 * i], w[2 * i + 1], 0xEE));
     return _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], 0x88), _mm512_shuffle_ps(z[0], z[1], 0xDD));
-}
-
-inline float bf16ToFloat(uint16_t v) {
-    uint32_t bits = static_cast<uint32_t>(v) << 16;
-    float f;
-    std::memcpy(&f, &bits, sizeof f);
-    return f;
 }
 
 // Rows [n, n + RT) of W against MT rows of x (row stride K) -> y rows (stride N).
@@ -103,7 +98,7 @@ REFLAB_BF16_TARGET void fullTile(const uint16_t* x, int64_t K, const uint16_t* w
             _mm512_store_ps(f, sums);
             for (int p = 0; p < 16; ++p)
                 y[(p % MT) * N + n + p / MT] =
-                    c10::BFloat16(f[p] + bf16ToFloat(bias[n + p / MT])).x;
+                    c10::BFloat16(f[p] + bf16BitsToFloat(bias[n + p / MT])).x;
         }
     }
 }
@@ -125,7 +120,7 @@ REFLAB_BF16_TARGET void rowsOneByOne(const uint16_t* x, int64_t M, int64_t K, co
                 acc = _mm512_dpbf16_ps(acc,
                                        (__m512bh)_mm512_maskz_loadu_epi16(tail, x + m * K + kfull),
                                        (__m512bh)_mm512_maskz_loadu_epi16(tail, wr + kfull));
-            const float b = bias ? bf16ToFloat(bias[n]) : 0.0f;
+            const float b = bias ? bf16BitsToFloat(bias[n]) : 0.0f;
             y[m * N + n] = c10::BFloat16(_mm512_reduce_add_ps(acc) + b).x;
         }
     }

@@ -1,6 +1,8 @@
 // Token log-probs from hidden states (see token_logprobs.h).
 #include "core/model/token_logprobs.h"
 
+#include "core/model/tensor_bits.h"
+
 #include "core/model/exp_kernels.h"
 #include "core/model/projection.h"
 
@@ -20,10 +22,6 @@ bool fusedApplies(const torch::Tensor& hidden, const torch::Tensor& weight) {
            weight.scalar_type() == torch::kBFloat16 && expKernelsAvailable();
 }
 
-const uint16_t* bits(const torch::Tensor& t) {
-    return reinterpret_cast<const uint16_t*>(t.data_ptr());
-}
-
 struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
     static tensor_list forward(AutogradContext* ctx, const torch::Tensor& hidden,
                                const torch::Tensor& weight, const torch::Tensor& targets,
@@ -34,7 +32,7 @@ struct TokenLogprobFn : public torch::autograd::Function<TokenLogprobFn> {
         auto f32 = h.options().dtype(torch::kFloat32);
         torch::Tensor lse = torch::empty({N}, f32), lp = torch::empty({N}, f32);
         torch::Tensor ent = entropy ? torch::empty({N}, f32) : torch::zeros({0}, f32);
-        bf16LogSoftmaxRowStats(bits(logits), N, logits.size(1), t.data_ptr<int64_t>(),
+        bf16LogSoftmaxRowStats(bf16Data(logits), N, logits.size(1), t.data_ptr<int64_t>(),
                                lse.data_ptr<float>(), lp.data_ptr<float>(),
                                entropy ? ent.data_ptr<float>() : nullptr);
         ctx->save_for_backward({h, weight, t, lse});
@@ -76,7 +74,7 @@ TokenLogprobs fusedNoGrad(const torch::Tensor& hidden, const torch::Tensor& weig
     for (int64_t s = 0; s < N; s += kRowsPerSlice) {
         const int64_t n = std::min(kRowsPerSlice, N - s);
         const torch::Tensor logits = projection(hidden.narrow(0, s, n), weight, {}).contiguous();
-        bf16LogSoftmaxRowStats(bits(logits), n, logits.size(1), t.data_ptr<int64_t>() + s,
+        bf16LogSoftmaxRowStats(bf16Data(logits), n, logits.size(1), t.data_ptr<int64_t>() + s,
                                lse.data_ptr<float>() + s, out.logprobs.data_ptr<float>() + s,
                                entropy ? out.entropy.data_ptr<float>() + s : nullptr);
     }

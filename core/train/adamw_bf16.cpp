@@ -11,11 +11,6 @@
 namespace reflab::train {
 
 namespace {
-inline float bitsToFloat(uint32_t b) {
-    float f;
-    std::memcpy(&f, &b, sizeof f);
-    return f;
-}
 // Elements per parallel task: large enough that a thread hand-off is noise, small enough that
 // both cores get work on the small tensors (norm weights, biases).
 constexpr int64_t kGrain = 1 << 16;
