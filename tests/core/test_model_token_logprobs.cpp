@@ -89,6 +89,26 @@ private slots:
         QVERIFY(maxAbsDiff(plain.entropy, fused.entropy) < 1e-5);
     }
 
+    // Micro-batches: a second backward adds into the weight's existing gradient (in place) and
+    // the sum equals the two gradients computed apart.
+    void accumulatesIntoExistingGrad() {
+        const torch::Tensor h1 = torch::randn({6, 16}).to(torch::kBFloat16);
+        const torch::Tensor h2 = torch::randn({5, 16}).to(torch::kBFloat16);
+        const torch::Tensor w0 = torch::randn({40, 16}).to(torch::kBFloat16);
+        const torch::Tensor t1 = torch::randint(0, 40, {6}, torch::kInt64);
+        const torch::Tensor t2 = torch::randint(0, 40, {5}, torch::kInt64);
+        auto gradOf = [&](const std::vector<std::pair<torch::Tensor, torch::Tensor>>& batches) {
+            torch::Tensor w = w0.clone().requires_grad_(true);
+            for (const auto& [h, t] : batches)
+                tokenLogprobs(h, w, t, false).logprobs.sum().backward();
+            return w.grad().to(torch::kFloat32);
+        };
+        const torch::Tensor both = gradOf({{h1, t1}, {h2, t2}});
+        const torch::Tensor apart = gradOf({{h1, t1}}) + gradOf({{h2, t2}});
+        QVERIFY2(relDiff(both, apart) < 2e-2, qPrintable(QString::number(relDiff(both, apart))));
+        QVERIFY(both.abs().sum().item<double>() > 0);
+    }
+
     // A target outside the vocabulary is an error, not a read past the row; so is a second
     // backward through a graph whose saved logits the first one overwrote.
     void rejectsBadInput() {
