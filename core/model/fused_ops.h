@@ -22,4 +22,10 @@ torch::Tensor fusedRope(const torch::Tensor& x, const torch::Tensor& cos, const 
 // silu(gate) * up, both (..., I) contiguous.
 torch::Tensor fusedSiluMul(const torch::Tensor& gate, const torch::Tensor& up);
 
+// The MLP's down projection of that product, (silu(gate) * up) W^T (+ b), W (C, I). With
+// autograd the product is not kept for backward but recomputed there from gate and up (one
+// pass); without, it is projection(fusedSiluMul(gate, up), W, b).
+torch::Tensor fusedSiluMulProjection(const torch::Tensor& gate, const torch::Tensor& up,
+                                     const torch::Tensor& weight, const torch::Tensor& bias);
+
 }  // namespace reflab::model

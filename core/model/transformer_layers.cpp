@@ -14,14 +14,18 @@ RmsNormImpl::RmsNormImpl(int64_t dim, double eps) : m_eps(eps) {
     weight = register_parameter("weight", torch::ones({dim}));
 }
 
-torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) { return fusedRmsNorm(x, weight, m_eps); }
+torch::Tensor RmsNormImpl::forward(const torch::Tensor& x) {
+    return fusedRmsNorm(x, weight, m_eps);
+}
 
 ProjImpl::ProjImpl(int64_t in, int64_t out, bool with_bias) {
     weight = register_parameter("weight", torch::empty({out, in}));
     if (with_bias) bias = register_parameter("bias", torch::zeros({out}));
 }
 
-torch::Tensor ProjImpl::forward(const torch::Tensor& x) { return projection(x, weight, bias); }
+torch::Tensor ProjImpl::forward(const torch::Tensor& x) {
+    return projection(x, weight, bias);
+}
 
 MlpImpl::MlpImpl(const ModelConfig& c) {
     gate_proj = register_module("gate_proj", Proj(c.hidden_size, c.intermediate_size, false));
@@ -30,7 +34,7 @@ MlpImpl::MlpImpl(const ModelConfig& c) {
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-    return down_proj(fusedSiluMul(gate_proj(x), up_proj(x)));
+    return fusedSiluMulProjection(gate_proj(x), up_proj(x), down_proj->weight, down_proj->bias);
 }
 
 AttentionImpl::AttentionImpl(const ModelConfig& c)
@@ -60,7 +64,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionInpu
         k = k_norm(k);
     }
     const torch::Tensor cos = in.rope.cos.squeeze(1), sin = in.rope.sin.squeeze(1);  // (B, T, D)
-    q = fusedRope(q, cos, sin).transpose(1, 2);  // (B, H, T, D)
+    q = fusedRope(q, cos, sin).transpose(1, 2);                                      // (B, H, T, D)
     k = fusedRope(k, cos, sin).transpose(1, 2);  // (B, Hkv, T, D)
     if (cache) {
         cache->k.narrow(2, in.start, T).copy_(k);
@@ -77,9 +81,9 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionInpu
     if (in.bias.defined()) {
         scores = scores + in.bias;  // (B, 1, 1, T, L)
     } else if (T > 1) {
-        scores = scores + torch::full({T, L}, -std::numeric_limits<float>::infinity(),
-                                      scores.options())
-                              .triu(L - T + 1);
+        scores =
+            scores + torch::full({T, L}, -std::numeric_limits<float>::infinity(), scores.options())
+                         .triu(L - T + 1);
     }
     torch::Tensor probs = torch::softmax(scores, -1).to(x.scalar_type()).view({B, Hkv, G * T, L});
     torch::Tensor out = torch::matmul(probs, v);  // (B, Hkv, G*T, D)
@@ -87,19 +91,23 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const AttentionInpu
     return o_proj(out);
 }
 
-torch::Tensor AttentionImpl::decodeStep(const torch::Tensor& x, const DecodeInputs& in, LayerCache& cache) {
+torch::Tensor AttentionImpl::decodeStep(const torch::Tensor& x, const DecodeInputs& in,
+                                        LayerCache& cache) {
     const int64_t B = x.size(0), D = m_head_dim;
     auto qkv = projectionMany(x, {{&q_proj->weight, &q_proj->bias},
                                   {&k_proj->weight, &k_proj->bias},
                                   {&v_proj->weight, &v_proj->bias}});
     torch::Tensor q = qkv[0].contiguous(), k = qkv[1].contiguous(), v = qkv[2].contiguous();
     if (q_norm) {  // Qwen3: RMSNorm over each head's D values
-        q = rmsNormRows(q.view({B * m_heads, D}), q_norm->weight, q_norm->eps()).view({B, m_heads * D});
-        k = rmsNormRows(k.view({B * m_kv_heads, D}), k_norm->weight, k_norm->eps()).view({B, m_kv_heads * D});
+        q = rmsNormRows(q.view({B * m_heads, D}), q_norm->weight, q_norm->eps())
+                .view({B, m_heads * D});
+        k = rmsNormRows(k.view({B * m_kv_heads, D}), k_norm->weight, k_norm->eps())
+                .view({B, m_kv_heads * D});
     }
     ropeRowsInPlace(q, m_heads, in.cos, in.sin);
     ropeRowsInPlace(k, m_kv_heads, in.cos, in.sin);
-    torch::Tensor out = decodeAttention(q, k, v, cache, in.start, in.key_valid, m_heads, m_kv_heads);
+    torch::Tensor out =
+        decodeAttention(q, k, v, cache, in.start, in.key_valid, m_heads, m_kv_heads);
     return o_proj(out);
 }
 
@@ -117,12 +125,15 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const AttentionI
     return h + mlp(post_attention_layernorm(h));
 }
 
-torch::Tensor DecoderLayerImpl::decodeStep(const torch::Tensor& x, const DecodeInputs& in, LayerCache& cache) {
+torch::Tensor DecoderLayerImpl::decodeStep(const torch::Tensor& x, const DecodeInputs& in,
+                                           LayerCache& cache) {
     torch::Tensor a = self_attn->decodeStep(
         rmsNormRows(x, input_layernorm->weight, input_layernorm->eps()), in, cache);
     torch::Tensor h = x + a;
-    torch::Tensor n = rmsNormRows(h, post_attention_layernorm->weight, post_attention_layernorm->eps());
-    auto gu = projectionMany(n, {{&mlp->gate_proj->weight, nullptr}, {&mlp->up_proj->weight, nullptr}});
+    torch::Tensor n =
+        rmsNormRows(h, post_attention_layernorm->weight, post_attention_layernorm->eps());
+    auto gu =
+        projectionMany(n, {{&mlp->gate_proj->weight, nullptr}, {&mlp->up_proj->weight, nullptr}});
     // silu rounds to bf16, then the product rounds again: HF's act_fn(gate) * up.
     torch::Tensor m = torch::silu(gu[0]).mul_(gu[1]);
     return h + mlp->down_proj(m);

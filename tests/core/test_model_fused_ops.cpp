@@ -90,6 +90,20 @@ private slots:
         const double ds = compare(fusedSilu, eagerSilu,
                                   {torch::randn({2, 25000}) * 4, torch::randn({2, 25000})}, dt);
         QVERIFY2(ds <= tolerance, qPrintable(QString("silu %1").arg(ds)));
+
+        // The down projection of the product, recomputed in backward: gate, up (3 x 5 x 300)
+        // and the weight (40 x 300) against the eager product and matmul.
+        const Fn fusedDown = [&](const auto& v) {
+            return reflab::model::fusedSiluMulProjection(v[0], v[1], v[2], {});
+        };
+        const Fn eagerDown = [&](const auto& v) {
+            return torch::matmul(torch::silu(v[0]) * v[1], v[2].t());
+        };
+        const double dd = compare(fusedDown, eagerDown,
+                                  {torch::randn({3, 5, 300}) * 2, torch::randn({3, 5, 300}),
+                                   torch::randn({40, 300}) * 0.1},
+                                  dt);
+        QVERIFY2(dd <= tolerance, qPrintable(QString("silu-down %1").arg(dd)));
     }
 
     // The values the model forward relies on: RoPE's rotation by a known angle, by hand.
