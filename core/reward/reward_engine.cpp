@@ -273,6 +273,7 @@ RewardEngine::scoreGroup(const std::vector<RewardInput> &group) {
   }
 
   // ---- Phase 3: the formulas. ----
+  bool format_set = false;  // the first format component has set format_valid
   for (size_t ci = 0; ci < m_recipe.rewards.size(); ++ci) {
     const ComponentSpec &c = m_recipe.rewards[ci];
     auto explain = [&](size_t i, nlohmann::json extra) {
@@ -305,7 +306,11 @@ RewardEngine::scoreGroup(const std::vector<RewardInput> &group) {
                                  c.format.check);
         out[i].components[ci].value = v.value;
         out[i].components[ci].details = v.details;
+        // The rollout's "format valid" (format rate, rollout filters) is the check the
+        // recipe chose for its format reward, so the two never disagree on a chart.
+        if (!format_set) out[i].format_valid = v.value > 0.5;
       }
+      format_set = true;
       break;
     case ComponentType::ExactMatch:
       for (size_t i = 0; i < G; ++i) {

@@ -45,7 +45,9 @@ struct ReferenceTerm {
 
 struct RewardOutput {
     double total = 0;
-    bool format_valid = false;  // the template's strict check (the "format" component's)
+    // The recipe's format criterion: its (first) format component's check, else the template's
+    // strict check. Counted by the format rate and stored with the rollout.
+    bool format_valid = false;
     std::vector<ComponentValue> components;
     std::optional<ReferenceTerm> reference_term;  // set by rgr when R > 0
 

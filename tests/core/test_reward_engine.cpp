@@ -324,6 +324,19 @@ private slots:
     QVERIFY(g.find("Reference answer:\n4<|im_end|>") != std::string::npos);
   }
 
+  // An empty answer: NOVER's whitespace-free check accepts it, the template's strict one does
+  // not. A rollout's format_valid (the format rate) follows the recipe's format component.
+  void formatValidFollowsTheFormatCheck() {
+    const std::string text = "<think>a</think><answer> </answer>";
+    auto validWith = [&](const json &rewards) {
+      RewardEngine engine(recipeWith(rewards), nullptr);
+      return engine.scoreGroup(group("P", "42", {text}))[0].format_valid;
+    };
+    QVERIFY(validWith(json::array({{{"type", "format"}, {"check", "nover"}}})));
+    QVERIFY(!validWith(json::array({{{"type", "format"}, {"check", "template"}}})));
+    QVERIFY(!validWith(json::array({{{"type", "exact_match"}}})));
+  }
+
   void modelFreeRecipeNeedsNoModel() {
     const Recipe r = recipeWith(
         json::array({{{"type", "format"}}, {{"type", "exact_match"}}}));
