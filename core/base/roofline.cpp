@@ -51,15 +51,21 @@ REFLAB_AVX512_CLONES double prefetchedReadSum(const float* x, int64_t n) {
 }
 }  // namespace
 
+double measureGemmGflops(torch::Dtype dtype, torch::Device device, int64_t m, int64_t k, int64_t n,
+                         double seconds) {
+    c10::InferenceMode guard;
+    auto opts = torch::TensorOptions().dtype(dtype).device(device);
+    torch::Tensor a = torch::randn({m, k}, opts), b = torch::randn({k, n}, opts),
+                  c = torch::empty({m, n}, opts);
+    const double t = bestSeconds(device, seconds, [&] { torch::mm_out(c, a, b); });
+    return 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n) / t / 1e9;
+}
+
 Roofline measureRoofline(torch::Dtype dtype, torch::Device device, double seconds) {
     c10::InferenceMode guard;
     Roofline r;
     const int64_t n = device.is_cuda() ? 8192 : 1024;
-    auto opts = torch::TensorOptions().dtype(dtype).device(device);
-    torch::Tensor a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts),
-                  c = torch::empty({n, n}, opts);
-    const double t = bestSeconds(device, seconds / 2, [&] { torch::mm_out(c, a, b); });
-    r.gemm_gflops = 2.0 * n * n * n / t / 1e9;
+    r.gemm_gflops = measureGemmGflops(dtype, device, n, n, n, seconds / 2);
     // A buffer far larger than any cache: 512 MiB on CPU, 2 GiB on GPU.
     const int64_t floats = device.is_cuda() ? (int64_t(1) << 29) : (int64_t(1) << 27);
     torch::Tensor buf =

@@ -10,7 +10,13 @@ struct Roofline {
     double bandwidth_gbs = 0;  // best of repeated full reads of a large float32 buffer
 };
 
+// The best rate of repeated (m x k) @ (k x n) products in dtype on device, in GFLOP/s, after a
+// warm-up: a model's own GEMM shape (the train bench uses the MLP's) next to the square one.
+double measureGemmGflops(torch::Dtype dtype, torch::Device device, int64_t m, int64_t k, int64_t n,
+                         double seconds = 0.25);
+
 // Takes about `seconds` in all. On CUDA devices the work is synchronised before timing.
-Roofline measureRoofline(torch::Dtype dtype, torch::Device device = torch::kCPU, double seconds = 1.0);
+Roofline measureRoofline(torch::Dtype dtype, torch::Device device = torch::kCPU,
+                         double seconds = 1.0);
 
 }  // namespace reflab

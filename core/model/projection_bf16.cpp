@@ -2,6 +2,7 @@
 #include "core/model/projection_bf16.h"
 
 #include "core/base/bf16_bits.h"
+#include "core/base/cpu_features.h"
 
 #include <ATen/Parallel.h>
 
@@ -173,10 +174,7 @@ void runTiles(const uint16_t* x, int64_t Mp, int64_t K, const std::vector<Job>& 
 }  // namespace
 
 bool bf16GemvAvailable() {
-    static const bool ok =
-        __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512bf16");
+    static const bool ok = cpuHasAvx512() && __builtin_cpu_supports("avx512bf16");
     return ok;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/base/roofline.h"
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
 #include "core/model/model_config.h"
@@ -27,23 +28,6 @@ double peakRssMb() {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
-}
-
-// GFLOP/s of a (T x D) @ (D x F) product in dtype, the shape of an MLP projection: the best of
-// 20 timed products after a warm-up (a single 10 ms product on a shared machine is noise).
-double gemmRate(torch::Dtype dtype, int64_t d, int64_t f) {
-    torch::NoGradGuard ng;
-    const auto a = torch::randn({512, d}).to(dtype);
-    const auto b = torch::randn({d, f}).to(dtype);
-    auto c = torch::matmul(a, b);  // warm-up
-    double best = 1e30;
-    for (int i = 0; i < 20; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        torch::matmul_out(c, a, b);
-        best = std::min(
-            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return 2.0 * 512 * double(d) * double(f) / best / 1e9;
 }
 
 }  // namespace
@@ -67,8 +51,9 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     policy->transformer().setGradientCheckpointing(o.gradient_checkpointing);
     TrainBenchResult r;
     r.params = static_cast<double>(policy->config().parameterCount());
-    r.gemm_gflops =
-        gemmRate(lo.dtype, policy->config().hidden_size, policy->config().intermediate_size);
+    // The machine's GEMM rate at the MLP's shape over 512 tokens: the products of the step.
+    r.gemm_gflops = measureGemmGflops(lo.dtype, lo.device, 512, policy->config().hidden_size,
+                                      policy->config().intermediate_size);
 
     PolicyOptimizer optimizer(policy->parameters(), OptimizerOptions{});
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
