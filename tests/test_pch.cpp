@@ -1,1 +1,1 @@
-// Anchors the tests precompiled header (reflab_test_pch); holds no code.
+// Anchors the tests' precompiled headers (reflab_test_pch_qt, reflab_test_pch_torch); holds no code.

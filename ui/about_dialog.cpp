@@ -5,13 +5,15 @@
 #include <QVBoxLayout>
 
 #include "core/base/version.h"
+#include "core/model/runtime.h"
+#include "core/store/sqlite_db.h"
 
 namespace reflab::ui {
 
 QString AboutDialog::versionsText() {
     return QStringLiteral("RefLab %1\nQt %2\nLibTorch %3\nSQLite %4")
         .arg(QString::fromStdString(reflabVersion()), QString::fromLatin1(qVersion()),
-             QString::fromStdString(torchVersion()), QString::fromStdString(sqliteVersion()));
+             QString::fromStdString(torchVersion()), QString::fromStdString(store::sqliteVersion()));
 }
 
 AboutDialog::AboutDialog(QWidget* parent) : QDialog(parent) {

@@ -2,7 +2,6 @@
 #include "ui/main_window.h"
 
 #include <QCloseEvent>
-#include <QDateTime>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QHeaderView>
@@ -60,32 +59,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     addDockWidget(Qt::BottomDockWidgetArea, m_logDock);
     resizeDocks({m_logDock}, {150}, Qt::Vertical);
     connect(m_session->tailer(), &StoreTailer::eventsLogged, m_log, &EventLog::addEntries);
-    RunController* controller = m_session->controller();
-    auto now = [] { return QDateTime::currentMSecsSinceEpoch() / 1000.0; };
-    connect(controller, &RunController::runLaunched, m_log, [this, now](const QString& what) {
-        m_log->addEntry({now(), {}, tr("launched %1").arg(what), LogLevel::Info});
-    });
-    connect(controller, &RunController::childProblem, m_log,
-            [this, now](const QString& what, const QString& line) {
-                const bool error = !line.contains("warning", Qt::CaseInsensitive);
-                m_log->addEntry({now(),
-                                 {},
-                                 QString("%1: %2").arg(what, line),
-                                 error ? LogLevel::Error : LogLevel::Warning});
-            });
-    connect(controller, &RunController::childFinished, m_log,
-            [this, now](const QString& what, int code, const QString& tail) {
-                if (code == 0)
-                    m_log->addEntry({now(), {}, tr("%1 done").arg(what), LogLevel::Info});
-                else
-                    m_log->addEntry({now(),
-                                     {},
-                                     tr("%1 exited with code %2%3")
-                                         .arg(what)
-                                         .arg(code)
-                                         .arg(tail.isEmpty() ? QString() : ": " + tail),
-                                     LogLevel::Error});
-            });
+    m_log->followController(m_session->controller());
     connect(m_runsDock->table()->selectionModel(), &QItemSelectionModel::currentRowChanged, m_log,
             [this](const QModelIndex& current) {
                 m_log->setSelectedRun(
@@ -112,29 +86,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         m_log->setRunNames(names);
     });
     connect(runs, &RunsModel::checkedRunsChanged, m_dashboard, &DashboardPanel::setVisibleRuns);
-    // A run that is running, or that a trainer started here wrote, is shown on the dashboard
-    // as soon as it appears.
-    connect(runs, &RunsModel::rowsInserted, this,
-            [runs, controller](const QModelIndex&, int first, int last) {
-                QStringList checked = runs->checkedRuns();
-                for (int row = first; row <= last; ++row) {
-                    const auto& r = runs->runs()[size_t(row)];
-                    if (r.status == reflab::store::RunStatus::Running ||
-                        controller->launchedTrainer(r.writer_pid))
-                        checked << QString::fromStdString(r.id);
-                }
-                runs->setCheckedRuns(checked);
-            });
     connect(m_session, &WorkspaceSession::opened, this, &MainWindow::onWorkspaceOpened);
     connect(m_session, &WorkspaceSession::problem, this, &MainWindow::showProblem);
     connect(m_runsDock, &RunsDock::actionFailed, this, &MainWindow::showProblem);
     connect(m_runsDock, &RunsDock::forkRequested, this, [this](const QString& run) {
-        QString error;
-        const auto recipe = m_session->recipeOf(run);
-        if (recipe.is_null() ||
-            !m_setup->loadRecipeJson(recipe, m_session->runs()->displayName(run) + " fork",
-                                     &error)) {
-            showProblem(error.isEmpty() ? tr("Run %1 has no stored recipe").arg(run) : error);
+        QString error, name;
+        nlohmann::json recipe;
+        if (!m_session->forkRecipe(run, &recipe, &name, &error) ||
+            !m_setup->loadRecipeJson(recipe, name, &error)) {
+            showProblem(error);
             return;
         }
         m_tabs->setCurrentWidget(m_setup);

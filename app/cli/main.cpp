@@ -5,14 +5,15 @@
 
 #include "app/cli/commands.h"
 #include "core/base/error.h"
-#include "core/base/runtime.h"
+#include "core/model/runtime.h"
 #include "core/base/version.h"
+#include "core/store/sqlite_db.h"
 
 int main(int argc, char** argv) {
     CLI::App app{"RefLab: verifier-free RL of language models, headless.", "reflab-cli"};
     app.set_version_flag("--version", "reflab-cli " + reflab::reflabVersion() + " (LibTorch " +
                                           reflab::torchVersion() + ", SQLite " +
-                                          reflab::sqliteVersion() + ")");
+                                          reflab::store::sqliteVersion() + ")");
     app.require_subcommand(0, 1);
     int threads = 0;
     app.add_option("--threads", threads, "intra-op threads (default: all cores)");

@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "core/base/runtime.h"
+#include "core/model/runtime.h"
 #include "core/store/workspace.h"
 #include "ui/bench/screenshots.h"
 #include "ui/bench/synthetic_workspace.h"

@@ -1,11 +1,10 @@
-// Versions of RefLab and the libraries it runs on (About dialog, run records, --version).
+// RefLab's own version (About dialog, run records, --version). The versions of LibTorch and
+// SQLite are told by the libraries that wrap them: model/runtime.h and store/sqlite_db.h.
 #pragma once
 #include <string>
 
 namespace reflab {
 
 std::string reflabVersion();
-std::string torchVersion();
-std::string sqliteVersion();
 
 }  // namespace reflab

@@ -3,6 +3,7 @@
 // same prompts as an uninterrupted one. Independent of the standard library's distributions
 // (their output differs between implementations): SplitMix64 + Fisher-Yates written out here.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

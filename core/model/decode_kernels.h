@@ -4,7 +4,7 @@
 // Each kernel reproduces the rounding points of the eager path (HF's modeling code), so the
 // decode step agrees with a full forward within bfloat16 rounding.
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "core/model/transformer_layers.h"
 

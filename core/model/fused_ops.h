@@ -8,7 +8,7 @@
 // in float32 and rounded once to the input dtype (what autograd through the eager ops gives,
 // up to those intermediate roundings). Non-CPU tensors take the eager ops.
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace reflab::model {
 

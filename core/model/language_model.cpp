@@ -1,7 +1,8 @@
 // Loading, cloning and saving a LanguageModel (see language_model.h).
 #include "core/model/language_model.h"
 
-#include "core/base/runtime.h"
+#include <torch/cuda.h>
+#include "core/model/runtime.h"
 
 #include <filesystem>
 #include <fstream>

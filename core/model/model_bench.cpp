@@ -1,11 +1,12 @@
 // Model benchmarks (see model_bench.h).
 #include "core/model/model_bench.h"
 
+#include <torch/cuda.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <chrono>
 
-#include "core/base/roofline.h"
+#include "core/model/roofline.h"
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
 #include "core/model/scoring.h"

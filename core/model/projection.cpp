@@ -1,6 +1,7 @@
 // Projection products (see projection.h).
 #include "core/model/projection.h"
 
+#include <torch/nn/functional/linear.h>
 #include "core/model/projection_bf16.h"
 
 namespace reflab::model {

@@ -5,7 +5,7 @@
 #pragma once
 #include <vector>
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace reflab::model {
 

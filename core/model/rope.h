@@ -1,7 +1,7 @@
 // Rotary position embedding as Hugging Face computes it: rotate-half layout, inverse
 // frequencies base^(-2i/D) in float32, optional Llama-3 frequency-dependent scaling.
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "core/model/model_config.h"
 

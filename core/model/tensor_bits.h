@@ -1,7 +1,7 @@
 // A bf16 tensor's storage as raw 16-bit patterns (see core/base/bf16_bits.h), for kernels that
 // read and write bf16 through their own loops. The caller checks dtype and contiguity.
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdint>
 

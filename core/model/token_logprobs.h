@@ -5,7 +5,7 @@
 // one fused pass forward and one in place backward (exp_kernels.h); elsewhere (CUDA, float32)
 // it is log_softmax + gather. Both give the same numbers up to float32 summation order.
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace reflab::model {
 

@@ -4,7 +4,8 @@
 // TORCH_MODULE and register their tensors under Hugging Face's names, so named_parameters()
 // yields "model.layers.0.self_attn.q_proj.weight" and so on.
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/nn/module.h>
 
 #include "core/model/model_config.h"
 #include "core/model/rope.h"

@@ -3,7 +3,7 @@
 // EMA update. The formulas are pure functions over numbers (tested by hand); the engine does
 // the one batched proxy forward per group and feeds them. METHODS.md, "nover".
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <string>
 #include <vector>

@@ -46,6 +46,8 @@ void sleepForRetry(int attempt) {
 
 }  // namespace
 
+std::string sqliteVersion() { return sqlite3_libversion(); }
+
 // ---- SqliteDb ---------------------------------------------------------------------------------
 
 SqliteDb::SqliteDb(const std::string& path, bool read_only, bool create, bool immutable)

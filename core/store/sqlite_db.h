@@ -104,4 +104,7 @@ private:
     bool m_open = false;
 };
 
+// The SQLite library's version string (sqlite3_libversion).
+std::string sqliteVersion();
+
 }  // namespace reflab::store

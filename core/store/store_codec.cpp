@@ -1,8 +1,6 @@
 // Token, log-prob and vocabulary BLOB codecs; see store_codec.h.
 #include "core/store/store_codec.h"
 
-#include <c10/util/Half.h>
-
 #include <cstring>
 
 #include "core/store/store_error.h"
@@ -32,9 +30,20 @@ bool getVarint(std::string_view in, size_t& pos, uint64_t& v) {
 
 }  // namespace
 
-uint16_t floatToHalf(float value) { return c10::Half(value).x; }
+// IEEE binary16 through the compiler's own _Float16 (round to nearest even, as c10::Half):
+// the store compiles without LibTorch, and the log-prob BLOBs stay byte-identical.
+uint16_t floatToHalf(float value) {
+    const _Float16 h = static_cast<_Float16>(value);
+    uint16_t bits;
+    std::memcpy(&bits, &h, sizeof bits);
+    return bits;
+}
 
-float halfToFloat(uint16_t half) { return static_cast<float>(c10::Half(half, c10::Half::from_bits())); }
+float halfToFloat(uint16_t half) {
+    _Float16 h;
+    std::memcpy(&h, &half, sizeof h);
+    return static_cast<float>(h);
+}
 
 uint64_t fnv1a64(std::string_view bytes, uint64_t seed) {
     uint64_t h = seed;

@@ -6,7 +6,7 @@
 #pragma once
 #include <cstdint>
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace reflab::train {
 

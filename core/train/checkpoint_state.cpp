@@ -1,6 +1,7 @@
 // Trainer state files of a checkpoint: JSON for the scalars, a torch archive for tensors.
 #include "core/train/checkpoint_state.h"
 
+#include <torch/serialize/archive.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

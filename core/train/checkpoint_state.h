@@ -9,7 +9,7 @@
 // is complete.
 #pragma once
 #include <ATen/core/Generator.h>
-#include <torch/torch.h>
+#include <torch/types.h>
 #include <nlohmann/json.hpp>
 
 #include <string>

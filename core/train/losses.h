@@ -3,7 +3,7 @@
 // mask is 1 on real completion tokens and 0 on padding. Every function returns a scalar loss
 // to minimise with its autograd graph, plus detached statistics for the step's metrics.
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <string>
 

@@ -16,7 +16,9 @@
 //
 // Not thread-safe; call from the training thread.
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/optim/adamw.h>
+#include <torch/serialize/archive.h>
 
 #include <string>
 #include <vector>

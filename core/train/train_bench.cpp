@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "core/base/roofline.h"
+#include "core/model/roofline.h"
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
 #include "core/model/model_config.h"

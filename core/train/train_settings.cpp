@@ -1,6 +1,7 @@
 // Recipe -> TrainSettings.
 #include "core/train/train_settings.h"
 
+#include <torch/cuda.h>
 #include "core/train/train_error.h"
 
 namespace reflab::train {

@@ -2,7 +2,7 @@
 // module's parser owns the schema; this only maps and cross-checks its sections) and from the
 // command line's overrides. Everything the trainer loop reads comes from here.
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <string>

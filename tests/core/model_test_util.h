@@ -1,7 +1,7 @@
 // Shared helpers of the core/model tests: paths of the tiny models and their golden logits
 // (written by tests/tools/models/reference_forward.py, an independent PyTorch forward).
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -5,7 +5,7 @@
 
 #include <fstream>
 
-#include "model_test_util.h"
+#include "tests/core/model_test_util.h"
 #include "tests/app/cli_runner.h"
 
 using reflab::test::runCli;

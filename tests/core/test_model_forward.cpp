@@ -8,7 +8,7 @@
 #include "core/model/decode_kernels.h"
 #include "core/model/projection_bf16.h"
 #include "core/model/transformer_layers.h"
-#include "model_test_util.h"
+#include "tests/core/model_test_util.h"
 
 using reflab::model::LanguageModel;
 using reflab::model::LoadOptions;

@@ -11,7 +11,7 @@
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
 #include "core/model/scoring.h"
-#include "model_test_util.h"
+#include "tests/core/model_test_util.h"
 
 using namespace reflab::model;
 

@@ -8,7 +8,7 @@
 
 #include "core/model/language_model.h"
 #include "core/model/safetensors.h"
-#include "model_test_util.h"
+#include "tests/core/model_test_util.h"
 
 using reflab::model::LanguageModel;
 using reflab::model::ModelLoadError;

@@ -2,8 +2,9 @@
 #include <QtTest>
 
 #include "core/base/error.h"
-#include "core/base/runtime.h"
+#include "core/model/runtime.h"
 #include "core/base/version.h"
+#include "core/store/sqlite_db.h"
 
 class TestRuntime : public QObject {
     Q_OBJECT
@@ -32,7 +33,7 @@ private slots:
     }
     void versionsAreKnown() {
         QVERIFY(!reflab::torchVersion().empty());
-        QVERIFY(reflab::sqliteVersion().rfind("3.", 0) == 0);
+        QVERIFY(reflab::store::sqliteVersion().rfind("3.", 0) == 0);
     }
 };
 

@@ -1,6 +1,7 @@
 // core/train/optimizer: AdamW with fp32 masters against a hand-computed step and against
 // torch::optim::AdamW (the independent reference), for fp32 and bf16 parameters; save/load.
 #include <QtTest>
+#include <torch/nn/utils/clip_grad.h>
 
 #include <cmath>
 #include <sstream>

@@ -9,9 +9,40 @@
 #include <QScrollBar>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+#include "ui/runs/run_controller.h"
 #include <algorithm>
 
 namespace reflab::ui {
+
+namespace {
+double nowSeconds() { return QDateTime::currentMSecsSinceEpoch() / 1000.0; }
+}  // namespace
+
+void EventLog::followController(RunController* controller) {
+    connect(controller, &RunController::runLaunched, this, [this](const QString& what) {
+        addEntry({nowSeconds(), {}, tr("launched %1").arg(what), LogLevel::Info});
+    });
+    connect(controller, &RunController::childProblem, this,
+            [this](const QString& what, const QString& line) {
+                const bool error = !line.contains("warning", Qt::CaseInsensitive);
+                addEntry({nowSeconds(), {}, QString("%1: %2").arg(what, line),
+                          error ? LogLevel::Error : LogLevel::Warning});
+            });
+    connect(controller, &RunController::childFinished, this,
+            [this](const QString& what, int code, const QString& tail) {
+                if (code == 0) {
+                    addEntry({nowSeconds(), {}, tr("%1 done").arg(what), LogLevel::Info});
+                    return;
+                }
+                addEntry({nowSeconds(),
+                          {},
+                          tr("%1 exited with code %2%3")
+                              .arg(what)
+                              .arg(code)
+                              .arg(tail.isEmpty() ? QString() : ": " + tail),
+                          LogLevel::Error});
+            });
+}
 
 EventLog::EventLog(QWidget* parent) : QWidget(parent) {
     setObjectName("eventLog");

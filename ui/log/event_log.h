@@ -14,6 +14,8 @@ class QTreeWidget;
 
 namespace reflab::ui {
 
+class RunController;
+
 class EventLog : public QWidget {
     Q_OBJECT
 public:
@@ -21,6 +23,9 @@ public:
 
     explicit EventLog(QWidget* parent = nullptr);
 
+    // Logs what the controller's child processes do: launched, their stderr problems (a line
+    // saying "warning" is a warning, any other an error), and how they ended.
+    void followController(RunController* controller);
     void setRunNames(const QHash<QString, QString>& names);  // run id -> display name
     void setSelectedRun(const QString& run);                 // "" none
     void setSelectedOnly(bool on);

@@ -30,6 +30,18 @@ WorkspaceSession::WorkspaceSession(QObject* parent)
                 if (code != 0)
                     emit problem(tr("%1 failed (exit %2): %3").arg(what).arg(code).arg(tail));
             });
+    // A run that is running, or that a trainer started here writes, is ticked (shown on the
+    // dashboard) as soon as it appears.
+    connect(m_runs, &RunsModel::rowsInserted, this, [this](const QModelIndex&, int first, int last) {
+        QStringList checked = m_runs->checkedRuns();
+        for (int row = first; row <= last; ++row) {
+            const auto& r = m_runs->runs()[size_t(row)];
+            if (r.status == store::RunStatus::Running ||
+                m_controller->launchedTrainer(r.writer_pid))
+                checked << QString::fromStdString(r.id);
+        }
+        m_runs->setCheckedRuns(checked);
+    });
 }
 
 bool WorkspaceSession::open(const QString& path, bool create, QString* error) {
@@ -85,6 +97,17 @@ bool WorkspaceSession::startRun(const nlohmann::json& recipe, const QString& nam
     }
     f.close();
     return m_controller->startRun(file, name, error);
+}
+
+bool WorkspaceSession::forkRecipe(const QString& run, nlohmann::json* recipe, QString* name,
+                                  QString* error) const {
+    *recipe = recipeOf(run);
+    if (recipe->is_null()) {
+        if (error) *error = tr("Run %1 has no stored recipe").arg(run);
+        return false;
+    }
+    *name = m_runs->displayName(run) + " fork";
+    return true;
 }
 
 nlohmann::json WorkspaceSession::recipeOf(const QString& run) const {

@@ -33,6 +33,10 @@ public:
     // starts `reflab-cli train` on it. The run shows up in the runs model at the
     // next poll.
     bool startRun(const nlohmann::json& recipe, const QString& name, QString* error);
+    // What a fork of `run` starts from: its stored recipe and the name "<run name> fork".
+    // False, with the reason, when the run has no readable recipe.
+    bool forkRecipe(const QString& run, nlohmann::json* recipe, QString* name,
+                    QString* error) const;
     // The stored recipe of a run (for fork); null when unknown.
     nlohmann::json recipeOf(const QString& run) const;
 

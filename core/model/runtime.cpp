@@ -1,6 +1,7 @@
-#include "core/base/runtime.h"
+#include "core/model/runtime.h"
 
 #include <dlfcn.h>
+#include <torch/version.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -9,6 +10,8 @@
 #include <thread>
 
 namespace reflab {
+
+std::string torchVersion() { return TORCH_VERSION; }
 
 std::string blasLibraryPath() {
     void* sym = dlsym(RTLD_DEFAULT, "sgemm_");

@@ -1,7 +1,7 @@
 // The machine's roofline, measured: matrix-product throughput for a dtype and memory
 // bandwidth, so benchmarks can say how close a kernel runs to what the hardware allows.
 #pragma once
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace reflab {
 

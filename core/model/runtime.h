@@ -24,6 +24,9 @@ RuntimeInfo runtimeInit(int threads = 0);
 // busy), all cores otherwise. Called when a model is loaded.
 void fitThreadsToModel(int64_t parameters, int64_t small_model_parameters = 20'000'000);
 
+// LibTorch's version string (TORCH_VERSION).
+std::string torchVersion();
+
 // Where sgemm_ comes from in this process ("" when no dynamic BLAS provides it).
 std::string blasLibraryPath();
 

@@ -1,6 +1,7 @@
 // Roofline measurement (see roofline.h).
-#include "core/base/roofline.h"
+#include "core/model/roofline.h"
 
+#include <torch/cuda.h>
 #include "core/base/cpu_features.h"
 
 #include <algorithm>
