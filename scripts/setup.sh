@@ -8,7 +8,7 @@ REFLAB_PACKAGES=(
   libtorch-dev libopenblas0-pthread
   qt6-base-dev libqcustomplot-dev
   libsqlite3-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcli11-dev
-  xvfb xauth
+  xvfb xauth clang-format
 )
 
 missing=()

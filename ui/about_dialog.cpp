@@ -13,7 +13,8 @@ namespace reflab::ui {
 QString AboutDialog::versionsText() {
     return QStringLiteral("RefLab %1\nQt %2\nLibTorch %3\nSQLite %4")
         .arg(QString::fromStdString(reflabVersion()), QString::fromLatin1(qVersion()),
-             QString::fromStdString(torchVersion()), QString::fromStdString(store::sqliteVersion()));
+             QString::fromStdString(torchVersion()),
+             QString::fromStdString(store::sqliteVersion()));
 }
 
 AboutDialog::AboutDialog(QWidget* parent) : QDialog(parent) {

@@ -38,7 +38,8 @@ void addExportCommand(CLI::App& app) {
         else
             store::exportRollouts(ws, opt->run, format, out);
         out.flush();
-        if (!out) throw store::StoreError((opt->out.empty() ? "stdout" : opt->out) + ": write failed");
+        if (!out)
+            throw store::StoreError((opt->out.empty() ? "stdout" : opt->out) + ": write failed");
     });
 }
 

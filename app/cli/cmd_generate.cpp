@@ -49,12 +49,16 @@ void runGenerate(const GenerateArgs& a) {
     auto gen = at::detail::createCPUGenerator(a.seed);
     auto t0 = std::chrono::steady_clock::now();
     auto out = model::generate(*lm, std::vector<std::vector<int32_t>>(a.batch, ids), cfg, gen);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     int64_t total = 0;
     for (const auto& g : out) total += static_cast<int64_t>(g.tokens.size());
     if (a.json) {
-        nlohmann::json j = {{"prompt", text}, {"prompt_tokens", ids.size()}, {"seconds", secs},
-                            {"tokens_per_s", total / std::max(secs, 1e-9)}, {"completions", nlohmann::json::array()}};
+        nlohmann::json j = {{"prompt", text},
+                            {"prompt_tokens", ids.size()},
+                            {"seconds", secs},
+                            {"tokens_per_s", total / std::max(secs, 1e-9)},
+                            {"completions", nlohmann::json::array()}};
         for (const auto& g : out)
             j["completions"].push_back({{"text", g.text},
                                         {"tokens", g.tokens},
@@ -63,7 +67,9 @@ void runGenerate(const GenerateArgs& a) {
         std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     } else {
         for (size_t i = 0; i < out.size(); ++i) {
-            if (out.size() > 1) std::cout << "--- completion " << i << " (" << model::finishReasonName(out[i].finish) << ")\n";
+            if (out.size() > 1)
+                std::cout << "--- completion " << i << " ("
+                          << model::finishReasonName(out[i].finish) << ")\n";
             std::cout << out[i].text << "\n";
         }
         std::cerr << total << " tokens in " << secs << " s\n";
@@ -73,21 +79,30 @@ void runGenerate(const GenerateArgs& a) {
 
 void addGenerateCommand(CLI::App& app) {
     auto a = std::make_shared<GenerateArgs>();
-    auto* cmd = app.add_subcommand("generate", "Sample completions of a prompt (KV cache, batched)");
-    cmd->add_option("--model", a->model, "Hugging Face model directory")->required()->check(CLI::ExistingDirectory);
+    auto* cmd =
+        app.add_subcommand("generate", "Sample completions of a prompt (KV cache, batched)");
+    cmd->add_option("--model", a->model, "Hugging Face model directory")
+        ->required()
+        ->check(CLI::ExistingDirectory);
     cmd->add_option("--prompt", a->prompt, "prompt text")->required();
-    cmd->add_option("--max-new-tokens", a->max_new_tokens, "tokens to generate at most")->capture_default_str();
-    cmd->add_option("--temperature", a->temperature, "sampling temperature (0: greedy)")->capture_default_str();
+    cmd->add_option("--max-new-tokens", a->max_new_tokens, "tokens to generate at most")
+        ->capture_default_str();
+    cmd->add_option("--temperature", a->temperature, "sampling temperature (0: greedy)")
+        ->capture_default_str();
     cmd->add_option("--top-p", a->top_p, "nucleus sampling mass")->capture_default_str();
-    cmd->add_option("--top-k", a->top_k, "keep the k most likely tokens (0: all)")->capture_default_str();
-    cmd->add_option("--batch", a->batch, "completions of the prompt, sampled together")->capture_default_str();
+    cmd->add_option("--top-k", a->top_k, "keep the k most likely tokens (0: all)")
+        ->capture_default_str();
+    cmd->add_option("--batch", a->batch, "completions of the prompt, sampled together")
+        ->capture_default_str();
     cmd->add_option("--seed", a->seed, "sampling seed")->capture_default_str();
     cmd->add_option("--stop", a->stop, "stop string (repeatable)");
     cmd->add_option("--system", a->system, "system message (with --chat)");
     cmd->add_flag("--greedy", a->greedy, "argmax decoding");
-    cmd->add_flag("--chat", a->chat, "wrap the prompt in the model's chat template as a user message");
+    cmd->add_flag("--chat", a->chat,
+                  "wrap the prompt in the model's chat template as a user message");
     cmd->add_flag("--json", a->json, "one JSON object on stdout");
-    cmd->add_option("--dtype", a->dtype, "compute dtype: float32 | bfloat16")->capture_default_str();
+    cmd->add_option("--dtype", a->dtype, "compute dtype: float32 | bfloat16")
+        ->capture_default_str();
     cmd->add_option("--device", a->device, "cpu | cuda | cuda:N")->capture_default_str();
     cmd->callback([a] { runGenerate(*a); });
 }

@@ -28,7 +28,8 @@ std::vector<int64_t> parseIds(const std::string& text) {
         } catch (const std::exception&) {
             used = 0;
         }
-        if (used != tok.size() || v < 0) throw reflab::Error("--ids: '" + tok + "' is not a token id");
+        if (used != tok.size() || v < 0)
+            throw reflab::Error("--ids: '" + tok + "' is not a token id");
         ids.push_back(v);
     }
     if (ids.empty()) throw reflab::Error("--ids: no token ids given");
@@ -40,15 +41,18 @@ void runLogits(const LogitsArgs& a) {
     auto lm = model::LanguageModel::load(a.model, model::loadOptionsFrom(a.dtype, a.device));
     for (int64_t id : ids)
         if (id >= lm->config().vocab_size)
-            throw reflab::Error("--ids: " + std::to_string(id) + " is outside the vocabulary of " + a.model +
-                                " (vocab_size " + std::to_string(lm->config().vocab_size) + ")");
+            throw reflab::Error("--ids: " + std::to_string(id) + " is outside the vocabulary of " +
+                                a.model + " (vocab_size " +
+                                std::to_string(lm->config().vocab_size) + ")");
     torch::InferenceMode guard;
-    torch::Tensor logits = lm->forward(torch::tensor(ids, torch::kInt64).view({1, -1}))[0];  // (T, V)
+    torch::Tensor logits =
+        lm->forward(torch::tensor(ids, torch::kInt64).view({1, -1}))[0];  // (T, V)
     logits = logits.to(torch::kCPU, torch::kFloat32).contiguous();
     std::ofstream out(a.out, std::ios::binary | std::ios::trunc);
     if (!out) throw reflab::Error(a.out + ": cannot be written");
     static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the file format is little-endian");
-    out.write(static_cast<const char*>(logits.data_ptr()), static_cast<std::streamsize>(logits.numel() * 4));
+    out.write(static_cast<const char*>(logits.data_ptr()),
+              static_cast<std::streamsize>(logits.numel() * 4));
     if (!out) throw reflab::Error(a.out + ": write failed");
     std::fprintf(stderr, "wrote %lld x %lld float32 logits to %s\n", (long long)logits.size(0),
                  (long long)logits.size(1), a.out.c_str());
@@ -57,11 +61,15 @@ void runLogits(const LogitsArgs& a) {
 
 void addLogitsCommand(CLI::App& app) {
     auto args = std::make_shared<LogitsArgs>();
-    auto* cmd = app.add_subcommand("logits", "Full-forward logits of token ids, float32 LE [T, vocab]");
-    cmd->add_option("--model", args->model, "Hugging Face model directory")->required()->check(CLI::ExistingDirectory);
+    auto* cmd =
+        app.add_subcommand("logits", "Full-forward logits of token ids, float32 LE [T, vocab]");
+    cmd->add_option("--model", args->model, "Hugging Face model directory")
+        ->required()
+        ->check(CLI::ExistingDirectory);
     cmd->add_option("--ids", args->ids, "token ids, space-separated (\"1 2 3\")")->required();
     cmd->add_option("--out", args->out, "output file")->required();
-    cmd->add_option("--dtype", args->dtype, "compute dtype: float32 | bfloat16")->capture_default_str();
+    cmd->add_option("--dtype", args->dtype, "compute dtype: float32 | bfloat16")
+        ->capture_default_str();
     cmd->add_option("--device", args->device, "cpu | cuda | cuda:N")->capture_default_str();
     cmd->callback([args] { runLogits(*args); });
 }

@@ -28,153 +28,139 @@ namespace reflab::cli {
 namespace {
 
 struct ReverseArgs {
-  std::string model, data, out, recipe, prompt;
-  std::string prompt_field = "question", reference_field = "answer";
-  int64_t max_new_tokens = 512, batch = 8;
-  double temperature = 0.7;
-  uint64_t seed = 1;
+    std::string model, data, out, recipe, prompt;
+    std::string prompt_field = "question", reference_field = "answer";
+    int64_t max_new_tokens = 512, batch = 8;
+    double temperature = 0.7;
+    uint64_t seed = 1;
 };
 
 struct Pair {
-  std::string question, reference;
+    std::string question, reference;
 };
 
-std::vector<Pair> readPairs(const ReverseArgs &a) {
-  std::vector<Pair> pairs;
-  for (const auto &row : data::readJsonlFile(a.data)) {
-    const std::string where = data::jsonlWhere(a.data, row.line);
-    Pair p;
-    for (auto [key, dst] : {std::pair{&a.prompt_field, &p.question},
-                            std::pair{&a.reference_field, &p.reference}}) {
-      auto it = row.value.find(*key);
-      if (it == row.value.end())
-        throw reflab::Error(where + ": missing \"" + *key + "\"");
-      *dst = it->is_string() ? it->get<std::string>() : it->dump();
+std::vector<Pair> readPairs(const ReverseArgs& a) {
+    std::vector<Pair> pairs;
+    for (const auto& row : data::readJsonlFile(a.data)) {
+        const std::string where = data::jsonlWhere(a.data, row.line);
+        Pair p;
+        for (auto [key, dst] : {std::pair{&a.prompt_field, &p.question},
+                                std::pair{&a.reference_field, &p.reference}}) {
+            auto it = row.value.find(*key);
+            if (it == row.value.end()) throw reflab::Error(where + ": missing \"" + *key + "\"");
+            *dst = it->is_string() ? it->get<std::string>() : it->dump();
+        }
+        pairs.push_back(std::move(p));
     }
-    pairs.push_back(std::move(p));
-  }
-  return pairs;
+    return pairs;
 }
 
 // The generated text without special tokens and without a trailing stop string.
-std::string traceText(const model::LanguageModel &m, const model::Generation &g,
-                      const std::vector<std::string> &stops) {
-  std::string t = m.tokenizer().decode(g.tokens, /*skip_special=*/true);
-  for (const auto &s : stops) {
-    if (!s.empty() && t.size() >= s.size() &&
-        t.compare(t.size() - s.size(), s.size(), s) == 0)
-      t.erase(t.size() - s.size());
-  }
-  return std::string(text::stripWhitespace(t));
-}
-
-void runReverse(const ReverseArgs &a) {
-  reward::Recipe recipe =
-      a.recipe.empty()
-          ? reward::parseRecipe(
-                nlohmann::json{{"rewards", {{{"type", "format"}}}}},
-                "<default recipe>")
-          : reward::loadRecipeFile(a.recipe);
-  const std::string instruction =
-      a.prompt.empty() ? recipe.reverse_reasoning.prompt : a.prompt;
-  if (!std::filesystem::is_directory(a.model))
-    throw reflab::Error("model directory '" + a.model + "' does not exist");
-  const auto pairs = readPairs(a);
-  auto model = model::LanguageModel::load(a.model);
-  std::ofstream out(a.out);
-  if (!out)
-    throw reflab::Error(a.out + ": cannot write the output file");
-
-  model::SamplingConfig sc;
-  sc.max_new_tokens = a.max_new_tokens;
-  sc.temperature = a.temperature;
-  sc.greedy = a.temperature <= 0;
-  sc.stop_strings = model->chatTemplate().stopStrings();
-  at::Generator gen = at::detail::createCPUGenerator(a.seed);
-  const auto &tp = recipe.templ;
-
-  int64_t kept = 0, dropped = 0;
-  std::map<std::string, int64_t> reasons;
-  for (size_t begin = 0; begin < pairs.size();
-       begin += static_cast<size_t>(a.batch)) {
-    const size_t end =
-        std::min(pairs.size(), begin + static_cast<size_t>(a.batch));
-    std::vector<std::vector<int32_t>> prompts;
-    for (size_t i = begin; i < end; ++i) {
-      const std::string user = reward::reversePrompt(
-          instruction, pairs[i].question, pairs[i].reference);
-      prompts.push_back(model->tokenizer().encode(model->chatTemplate().render(
-          {{"user", user}}, /*add_generation_prompt=*/true)));
+std::string traceText(const model::LanguageModel& m, const model::Generation& g,
+                      const std::vector<std::string>& stops) {
+    std::string t = m.tokenizer().decode(g.tokens, /*skip_special=*/true);
+    for (const auto& s : stops) {
+        if (!s.empty() && t.size() >= s.size() && t.compare(t.size() - s.size(), s.size(), s) == 0)
+            t.erase(t.size() - s.size());
     }
-    const auto gens = model::generate(*model, prompts, sc, gen);
-    for (size_t k = 0; k < gens.size(); ++k) {
-      const Pair &p = pairs[begin + k];
-      const std::string trace = traceText(*model, gens[k], sc.stop_strings);
-      auto verdict = reward::checkReverseTrace(
-          trace, p.reference, recipe.reverse_reasoning.leak_phrases);
-      if (verdict.keep && gens[k].finish == model::FinishReason::Length) {
-        verdict = {false, "truncated"};
-      }
-      if (!verdict.keep) {
-        ++dropped;
-        ++reasons[verdict.reason.substr(0, verdict.reason.find(" ("))];
-        continue;
-      }
-      ++kept;
-      nlohmann::json row = {
-          {a.prompt_field, p.question},
-          {a.reference_field, p.reference},
-          {"prompt", p.question},
-          {"reasoning", trace},
-          {"completion", tp.think.open + "\n" + trace + "\n" + tp.think.close +
-                             "\n" + tp.answer.open + "\n" + p.reference + "\n" +
-                             tp.answer.close}};
-      out << row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-          << "\n";
+    return std::string(text::stripWhitespace(t));
+}
+
+void runReverse(const ReverseArgs& a) {
+    reward::Recipe recipe =
+        a.recipe.empty() ? reward::parseRecipe(nlohmann::json{{"rewards", {{{"type", "format"}}}}},
+                                               "<default recipe>")
+                         : reward::loadRecipeFile(a.recipe);
+    const std::string instruction = a.prompt.empty() ? recipe.reverse_reasoning.prompt : a.prompt;
+    if (!std::filesystem::is_directory(a.model))
+        throw reflab::Error("model directory '" + a.model + "' does not exist");
+    const auto pairs = readPairs(a);
+    auto model = model::LanguageModel::load(a.model);
+    std::ofstream out(a.out);
+    if (!out) throw reflab::Error(a.out + ": cannot write the output file");
+
+    model::SamplingConfig sc;
+    sc.max_new_tokens = a.max_new_tokens;
+    sc.temperature = a.temperature;
+    sc.greedy = a.temperature <= 0;
+    sc.stop_strings = model->chatTemplate().stopStrings();
+    at::Generator gen = at::detail::createCPUGenerator(a.seed);
+    const auto& tp = recipe.templ;
+
+    int64_t kept = 0, dropped = 0;
+    std::map<std::string, int64_t> reasons;
+    for (size_t begin = 0; begin < pairs.size(); begin += static_cast<size_t>(a.batch)) {
+        const size_t end = std::min(pairs.size(), begin + static_cast<size_t>(a.batch));
+        std::vector<std::vector<int32_t>> prompts;
+        for (size_t i = begin; i < end; ++i) {
+            const std::string user =
+                reward::reversePrompt(instruction, pairs[i].question, pairs[i].reference);
+            prompts.push_back(model->tokenizer().encode(
+                model->chatTemplate().render({{"user", user}}, /*add_generation_prompt=*/true)));
+        }
+        const auto gens = model::generate(*model, prompts, sc, gen);
+        for (size_t k = 0; k < gens.size(); ++k) {
+            const Pair& p = pairs[begin + k];
+            const std::string trace = traceText(*model, gens[k], sc.stop_strings);
+            auto verdict = reward::checkReverseTrace(trace, p.reference,
+                                                     recipe.reverse_reasoning.leak_phrases);
+            if (verdict.keep && gens[k].finish == model::FinishReason::Length) {
+                verdict = {false, "truncated"};
+            }
+            if (!verdict.keep) {
+                ++dropped;
+                ++reasons[verdict.reason.substr(0, verdict.reason.find(" ("))];
+                continue;
+            }
+            ++kept;
+            nlohmann::json row = {
+                {a.prompt_field, p.question},
+                {a.reference_field, p.reference},
+                {"prompt", p.question},
+                {"reasoning", trace},
+                {"completion", tp.think.open + "\n" + trace + "\n" + tp.think.close + "\n" +
+                                   tp.answer.open + "\n" + p.reference + "\n" + tp.answer.close}};
+            out << row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        }
     }
-  }
-  out.close();
-  if (!out)
-    throw reflab::Error(a.out + ": write failed");
-  std::cout << nlohmann::json{{"kept", kept},
-                              {"dropped", dropped},
-                              {"dropped_by_reason", reasons},
-                              {"out", a.out}}
-                   .dump()
-            << "\n";
+    out.close();
+    if (!out) throw reflab::Error(a.out + ": write failed");
+    std::cout << nlohmann::json{{"kept", kept},
+                                {"dropped", dropped},
+                                {"dropped_by_reason", reasons},
+                                {"out", a.out}}
+                     .dump()
+              << "\n";
 }
 
-} // namespace
+}  // namespace
 
-void addReverseCommand(CLI::App &app) {
-  auto a = std::make_shared<ReverseArgs>();
-  auto *cmd =
-      app.add_subcommand("reverse", "Reverse reasoning: write reasoning traces "
-                                    "that lead to known references (SFT data)");
-  cmd->add_option("--model", a->model, "model directory")->required();
-  cmd->add_option("--data", a->data, "JSONL with question and reference fields")
-      ->required();
-  cmd->add_option("--out", a->out, "output JSONL of kept traces")->required();
-  cmd->add_option("--recipe", a->recipe,
-                  "recipe for the template tags and reverse_reasoning");
-  cmd->add_option("--prompt", a->prompt,
-                  "instruction text (default: the recipe's / METHODS.md's)");
-  cmd->add_option("--prompt-field", a->prompt_field, "question field of --data")
-      ->capture_default_str();
-  cmd->add_option("--reference-field", a->reference_field,
-                  "reference field of --data")
-      ->capture_default_str();
-  cmd->add_option("--max-new-tokens", a->max_new_tokens)
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--temperature", a->temperature)
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--batch", a->batch, "prompts per generate call")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", a->seed)->capture_default_str();
-  cmd->callback([a] { runReverse(*a); });
+void addReverseCommand(CLI::App& app) {
+    auto a = std::make_shared<ReverseArgs>();
+    auto* cmd = app.add_subcommand("reverse",
+                                   "Reverse reasoning: write reasoning traces "
+                                   "that lead to known references (SFT data)");
+    cmd->add_option("--model", a->model, "model directory")->required();
+    cmd->add_option("--data", a->data, "JSONL with question and reference fields")->required();
+    cmd->add_option("--out", a->out, "output JSONL of kept traces")->required();
+    cmd->add_option("--recipe", a->recipe, "recipe for the template tags and reverse_reasoning");
+    cmd->add_option("--prompt", a->prompt,
+                    "instruction text (default: the recipe's / METHODS.md's)");
+    cmd->add_option("--prompt-field", a->prompt_field, "question field of --data")
+        ->capture_default_str();
+    cmd->add_option("--reference-field", a->reference_field, "reference field of --data")
+        ->capture_default_str();
+    cmd->add_option("--max-new-tokens", a->max_new_tokens)
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--temperature", a->temperature)
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--batch", a->batch, "prompts per generate call")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--seed", a->seed)->capture_default_str();
+    cmd->callback([a] { runReverse(*a); });
 }
 
-} // namespace reflab::cli
+}  // namespace reflab::cli

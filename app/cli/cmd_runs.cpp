@@ -22,22 +22,23 @@ std::string isoTime(double seconds) {
 }
 
 nlohmann::json runJson(const store::RunInfo& r) {
-    return {{"id", r.id},
-            {"name", r.name},
-            {"status", store::runStatusName(r.status)},
-            {"step", r.step},
-            {"steps", r.steps},
-            {"kind", r.kind},
-            {"created", r.created},
-            {"updated", r.updated},
-            {"model_path", r.model_path},
-            {"model_hash", r.model_hash},
-            {"seed", r.seed},
-            {"code_version", r.code_version},
-            {"parent_run", r.parent_run.empty() ? nlohmann::json() : nlohmann::json(r.parent_run)},
-            {"parent_step", r.parent_run.empty() ? nlohmann::json() : nlohmann::json(r.parent_step)},
-            {"best_eval", r.best_eval ? nlohmann::json(*r.best_eval) : nlohmann::json()},
-            {"writer_pid", r.writer_pid}};
+    return {
+        {"id", r.id},
+        {"name", r.name},
+        {"status", store::runStatusName(r.status)},
+        {"step", r.step},
+        {"steps", r.steps},
+        {"kind", r.kind},
+        {"created", r.created},
+        {"updated", r.updated},
+        {"model_path", r.model_path},
+        {"model_hash", r.model_hash},
+        {"seed", r.seed},
+        {"code_version", r.code_version},
+        {"parent_run", r.parent_run.empty() ? nlohmann::json() : nlohmann::json(r.parent_run)},
+        {"parent_step", r.parent_run.empty() ? nlohmann::json() : nlohmann::json(r.parent_step)},
+        {"best_eval", r.best_eval ? nlohmann::json(*r.best_eval) : nlohmann::json()},
+        {"writer_pid", r.writer_pid}};
 }
 
 }  // namespace

@@ -28,9 +28,12 @@ std::string duration(double seconds) {
     if (!std::isfinite(seconds) || seconds < 0) return "?";
     const long s = std::lround(seconds);
     char buf[32];
-    if (s >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-    else if (s >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-    else std::snprintf(buf, sizeof buf, "%lds", s);
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+    else if (s >= 60)
+        std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%lds", s);
     return buf;
 }
 
@@ -38,10 +41,13 @@ void runTrain(const TrainArgs& a) {
     std::optional<reward::Recipe> recipe;
     if (!a.recipe.empty()) recipe = reward::loadRecipeFile(a.recipe);
     if (a.resume.empty() && a.fork.empty() && !recipe)
-        throw reflab::Error("train: --recipe is required (or --resume RUN, or --fork RUN --from-step S)");
+        throw reflab::Error(
+            "train: --recipe is required (or --resume RUN, or --fork RUN --from-step S)");
     if (!a.resume.empty() && recipe)
-        throw reflab::Error("train: --resume uses the run's stored recipe; drop --recipe (or --fork to change it)");
-    if (!a.fork.empty() && a.from_step < 0) throw reflab::Error("train: --fork needs --from-step S");
+        throw reflab::Error(
+            "train: --resume uses the run's stored recipe; drop --recipe (or --fork to change it)");
+    if (!a.fork.empty() && a.from_step < 0)
+        throw reflab::Error("train: --fork needs --from-step S");
     if (a.keep_checkpoints >= 0) {
         // Written into the recipe (and its stored copy), so a later --resume keeps it.
         if (!recipe)
@@ -66,13 +72,17 @@ void runTrain(const TrainArgs& a) {
     auto on_step = [json](const train::StepReport& r) {
         char eval[32] = "-";
         if (r.eval >= 0) std::snprintf(eval, sizeof eval, "%.3f", r.eval);
-        std::fprintf(stderr, "step %lld/%lld  reward %.4f  eval %s  %.0f tok/s  %.1f s/step  ETA %s\n",
-                     static_cast<long long>(r.step), static_cast<long long>(r.steps), r.reward, eval,
-                     r.tokens_per_s, r.step_seconds, duration(r.eta_seconds).c_str());
+        std::fprintf(stderr,
+                     "step %lld/%lld  reward %.4f  eval %s  %.0f tok/s  %.1f s/step  ETA %s\n",
+                     static_cast<long long>(r.step), static_cast<long long>(r.steps), r.reward,
+                     eval, r.tokens_per_s, r.step_seconds, duration(r.eta_seconds).c_str());
         if (json) {
-            nlohmann::json j = {{"run", r.run},         {"step", r.step},
-                                {"steps", r.steps},     {"reward", r.reward},
-                                {"tokens_per_s", r.tokens_per_s}, {"seconds", r.step_seconds},
+            nlohmann::json j = {{"run", r.run},
+                                {"step", r.step},
+                                {"steps", r.steps},
+                                {"reward", r.reward},
+                                {"tokens_per_s", r.tokens_per_s},
+                                {"seconds", r.step_seconds},
                                 {"eta_s", r.eta_seconds}};
             j["eval"] = r.eval >= 0 ? nlohmann::json(r.eval) : nlohmann::json(nullptr);
             j["metrics"] = r.metrics;
@@ -81,26 +91,31 @@ void runTrain(const TrainArgs& a) {
     };
     auto on_event = [](const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); };
     const auto result = trainer.run(on_step, on_event);
-    std::fprintf(stderr, "run %s %s at step %lld; checkpoint %s\n", result.run.c_str(), result.status.c_str(),
-                 static_cast<long long>(result.last_step), result.last_checkpoint.c_str());
+    std::fprintf(stderr, "run %s %s at step %lld; checkpoint %s\n", result.run.c_str(),
+                 result.status.c_str(), static_cast<long long>(result.last_step),
+                 result.last_checkpoint.c_str());
 }
 
 }  // namespace
 
 void addTrainCommand(CLI::App& app) {
     auto args = std::make_shared<TrainArgs>();
-    auto* cmd = app.add_subcommand("train", "Train a policy with a reward recipe (GRPO family) into a workspace");
+    auto* cmd = app.add_subcommand(
+        "train", "Train a policy with a reward recipe (GRPO family) into a workspace");
     cmd->add_option("--recipe", args->recipe, "recipe JSON file")->check(CLI::ExistingFile);
     cmd->add_option("--db", args->db, "workspace database (created when missing)")->required();
     cmd->add_option("--name", args->name, "run name (default: the recipe's name)");
-    cmd->add_option("--steps", args->steps, "total steps (overrides algorithm.steps)")->check(CLI::PositiveNumber);
+    cmd->add_option("--steps", args->steps, "total steps (overrides algorithm.steps)")
+        ->check(CLI::PositiveNumber);
     cmd->add_option("--resume", args->resume, "continue this run from its last checkpoint");
-    cmd->add_option("--fork", args->fork, "start a new run from this run's checkpoint at --from-step");
+    cmd->add_option("--fork", args->fork,
+                    "start a new run from this run's checkpoint at --from-step");
     cmd->add_option("--from-step", args->from_step, "the checkpoint step to fork from");
     cmd->add_option("--checkpoint-dir", args->checkpoint_dir,
                     "where checkpoints go (default: <db name>.checkpoints next to the db)");
-    cmd->add_option("--stop-after", args->stop_after,
-                    "stop after this many steps of this call, as on SIGTERM (checkpoint, 'stopped')")
+    cmd->add_option(
+           "--stop-after", args->stop_after,
+           "stop after this many steps of this call, as on SIGTERM (checkpoint, 'stopped')")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--keep-checkpoints", args->keep_checkpoints,
                     "keep only the newest K checkpoints of the run, the final one among them "

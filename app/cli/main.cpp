@@ -5,8 +5,8 @@
 
 #include "app/cli/commands.h"
 #include "core/base/error.h"
-#include "core/model/runtime.h"
 #include "core/base/version.h"
+#include "core/model/runtime.h"
 #include "core/store/sqlite_db.h"
 
 int main(int argc, char** argv) {

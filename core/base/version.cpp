@@ -2,6 +2,8 @@
 
 namespace reflab {
 
-std::string reflabVersion() { return REFLAB_VERSION; }
+std::string reflabVersion() {
+    return REFLAB_VERSION;
+}
 
 }  // namespace reflab

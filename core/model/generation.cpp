@@ -8,9 +8,12 @@ namespace reflab::model {
 
 std::string finishReasonName(FinishReason r) {
     switch (r) {
-        case FinishReason::Eos: return "eos";
-        case FinishReason::StopString: return "stop";
-        case FinishReason::Length: return "length";
+        case FinishReason::Eos:
+            return "eos";
+        case FinishReason::StopString:
+            return "stop";
+        case FinishReason::Length:
+            return "length";
     }
     return "length";
 }
@@ -23,9 +26,12 @@ double secondsSince(Clock::time_point t) {
 }
 }  // namespace
 
-const GenerationStats& lastGenerationStats() { return g_stats; }
+const GenerationStats& lastGenerationStats() {
+    return g_stats;
+}
 
-torch::Tensor sampleTokens(const torch::Tensor& logits, const SamplingConfig& cfg, at::Generator& gen) {
+torch::Tensor sampleTokens(const torch::Tensor& logits, const SamplingConfig& cfg,
+                           at::Generator& gen) {
     if (cfg.greedy || cfg.temperature <= 0) return logits.argmax(-1);
     torch::Tensor scores = logits / cfg.temperature;  // (B, V)
     const int64_t V = scores.size(-1);
@@ -50,7 +56,9 @@ torch::Tensor sampleTokens(const torch::Tensor& logits, const SamplingConfig& cf
     torch::Tensor cdf = scores.softmax(-1).cumsum(-1);  // (B, V)
     torch::Tensor u = torch::rand({cdf.size(0), 1}, gen, cdf.options()) * cdf.narrow(-1, V - 1, 1);
     // right=true: the first token whose cumulative mass exceeds u, so never a zero-mass token.
-    return torch::searchsorted(cdf, u, /*out_int32=*/false, /*right=*/true).squeeze(-1).clamp_max(V - 1);
+    return torch::searchsorted(cdf, u, /*out_int32=*/false, /*right=*/true)
+        .squeeze(-1)
+        .clamp_max(V - 1);
 }
 
 std::vector<Generation> generate(const LanguageModel& model,
@@ -72,11 +80,13 @@ std::vector<Generation> generate(const LanguageModel& model,
     std::vector<int64_t> row_source;
     int64_t Tp = 0;
     for (const auto& p : prompts) {
-        if (p.empty()) throw reflab::Error("generate: a prompt is empty (at least one token needed)");
+        if (p.empty())
+            throw reflab::Error("generate: a prompt is empty (at least one token needed)");
         for (int32_t id : p)
             if (id < 0 || id >= mc.vocab_size)
                 throw reflab::Error("generate: prompt token id " + std::to_string(id) +
-                                    " is outside the vocabulary [0, " + std::to_string(mc.vocab_size) + ")");
+                                    " is outside the vocabulary [0, " +
+                                    std::to_string(mc.vocab_size) + ")");
         auto it = unique_of.find(p);
         if (it == unique_of.end()) {
             it = unique_of.emplace(p, static_cast<int64_t>(uniques.size())).first;
@@ -85,11 +95,13 @@ std::vector<Generation> generate(const LanguageModel& model,
         row_source.push_back(it->second);
         Tp = std::max<int64_t>(Tp, static_cast<int64_t>(p.size()));
     }
-    const int64_t U = static_cast<int64_t>(uniques.size()), B = static_cast<int64_t>(prompts.size());
+    const int64_t U = static_cast<int64_t>(uniques.size()),
+                  B = static_cast<int64_t>(prompts.size());
     const int64_t capacity = Tp + std::max<int64_t>(cfg.max_new_tokens, 1);
 
     // Left-padded prompt batch (U, Tp).
-    const int32_t pad = mc.pad_token_id.value_or(mc.eos_token_ids.empty() ? 0 : mc.eos_token_ids[0]);
+    const int32_t pad =
+        mc.pad_token_id.value_or(mc.eos_token_ids.empty() ? 0 : mc.eos_token_ids[0]);
     torch::Tensor ids = torch::full({U, Tp}, pad, torch::kInt64);
     torch::Tensor mask = torch::zeros({U, Tp}, torch::kInt64);
     for (int64_t u = 0; u < U; ++u) {
@@ -106,7 +118,7 @@ std::vector<Generation> generate(const LanguageModel& model,
     auto t0 = Clock::now();
     KvCache cache = net.newCache(U, capacity);
     torch::Tensor h = net.hiddenCached(ids.to(device), mask.to(device), cache);  // (U, Tp, C)
-    torch::Tensor logits = net.logits(h.select(1, Tp - 1));                       // (U, V)
+    torch::Tensor logits = net.logits(h.select(1, Tp - 1));                      // (U, V)
     if (U != B) {
         torch::Tensor rows = torch::tensor(row_source, torch::kInt64).to(device);
         cache = cache.selectRows(rows);
@@ -123,7 +135,7 @@ std::vector<Generation> generate(const LanguageModel& model,
     const auto& eos = mc.eos_token_ids;
     auto t1 = Clock::now();
     for (int64_t step = 0; step < cfg.max_new_tokens; ++step) {
-        torch::Tensor next = sampleTokens(logits, cfg, gen);                       // (B)
+        torch::Tensor next = sampleTokens(logits, cfg, gen);                                // (B)
         torch::Tensor lp = logits.log_softmax(-1).gather(1, next.unsqueeze(1)).squeeze(1);  // (B)
         auto nacc = next.accessor<int64_t, 1>();
         auto lacc = lp.accessor<float, 1>();
@@ -140,7 +152,8 @@ std::vector<Generation> generate(const LanguageModel& model,
             } else if (max_stop > 0) {
                 // Only the tail can hold a stop string that was not there one token ago.
                 const size_t n = std::min(g.tokens.size(), max_stop + 2);
-                std::vector<int32_t> tail(g.tokens.end() - static_cast<std::ptrdiff_t>(n), g.tokens.end());
+                std::vector<int32_t> tail(g.tokens.end() - static_cast<std::ptrdiff_t>(n),
+                                          g.tokens.end());
                 const std::string text = model.tokenizer().decode(tail);
                 for (const auto& s : cfg.stop_strings)
                     if (!s.empty() && text.find(s) != std::string::npos) {

@@ -29,7 +29,7 @@ struct Generation {
     std::vector<int32_t> tokens;  // generated ids (stop string / EOS token included, nothing after)
     std::vector<float> logprobs;  // log softmax of the raw (temperature 1) logits at each token
     FinishReason finish = FinishReason::Length;
-    std::string text;             // decoded tokens (special tokens kept); "" without a tokenizer
+    std::string text;  // decoded tokens (special tokens kept); "" without a tokenizer
 };
 
 // Timings of the last generate() call on this thread (benchmarks read them).
@@ -47,6 +47,7 @@ std::vector<Generation> generate(const LanguageModel& model,
                                  const SamplingConfig& config, at::Generator& gen);
 
 // Next-token choice for rows of float32 logits (B, V) on the CPU -> (B) int64. Exposed for tests.
-torch::Tensor sampleTokens(const torch::Tensor& logits, const SamplingConfig& config, at::Generator& gen);
+torch::Tensor sampleTokens(const torch::Tensor& logits, const SamplingConfig& config,
+                           at::Generator& gen);
 
 }  // namespace reflab::model

@@ -36,10 +36,14 @@ bool ignorable(const std::string& name, const ModelConfig& c) {
 
 LoadOptions loadOptionsFrom(const std::string& dtype, const std::string& device) {
     LoadOptions o;
-    if (dtype == "float32" || dtype == "f32" || dtype == "fp32") o.dtype = torch::kFloat32;
-    else if (dtype == "bfloat16" || dtype == "bf16") o.dtype = torch::kBFloat16;
-    else if (dtype == "float16" || dtype == "f16" || dtype == "fp16") o.dtype = torch::kFloat16;
-    else throw reflab::Error("dtype '" + dtype + "' is not one of float32, bfloat16, float16");
+    if (dtype == "float32" || dtype == "f32" || dtype == "fp32")
+        o.dtype = torch::kFloat32;
+    else if (dtype == "bfloat16" || dtype == "bf16")
+        o.dtype = torch::kBFloat16;
+    else if (dtype == "float16" || dtype == "f16" || dtype == "fp16")
+        o.dtype = torch::kFloat16;
+    else
+        throw reflab::Error("dtype '" + dtype + "' is not one of float32, bfloat16, float16");
     try {
         o.device = torch::Device(device);
     } catch (const std::exception&) {
@@ -51,10 +55,13 @@ LoadOptions loadOptionsFrom(const std::string& dtype, const std::string& device)
 }
 
 std::string dtypeName(torch::Dtype dtype) {
-    return dtype == torch::kBFloat16 ? "bfloat16" : dtype == torch::kFloat16 ? "float16" : "float32";
+    return dtype == torch::kBFloat16  ? "bfloat16"
+           : dtype == torch::kFloat16 ? "float16"
+                                      : "float32";
 }
 
-std::shared_ptr<LanguageModel> LanguageModel::load(const std::string& dir, const LoadOptions& options) {
+std::shared_ptr<LanguageModel> LanguageModel::load(const std::string& dir,
+                                                   const LoadOptions& options) {
     checkOptions(options);
     std::shared_ptr<LanguageModel> m(new LanguageModel());
     m->m_dir = dir;
@@ -84,8 +91,8 @@ std::shared_ptr<LanguageModel> LanguageModel::load(const std::string& dir, const
     }
     for (const std::string& name : index.names())
         if (!expected.count(name) && !ignorable(name, m->m_config))
-            throw ModelLoadError(index.fileOf(name) + ": tensor '" + name +
-                                 "' is not part of a " + m->m_config.architecture + " model with " +
+            throw ModelLoadError(index.fileOf(name) + ": tensor '" + name + "' is not part of a " +
+                                 m->m_config.architecture + " model with " +
                                  std::to_string(m->m_config.num_hidden_layers) +
                                  " layers as config.json describes");
 
@@ -134,17 +141,21 @@ std::shared_ptr<LanguageModel> LanguageModel::clone() const {
 
 const text::Tokenizer& LanguageModel::tokenizer() const {
     if (!m_tokenizer)
-        throw ModelLoadError((m_dir.empty() ? std::string("this model") : m_dir + "/tokenizer.json") +
-                             ": no tokenizer (tokenizer.json is missing)");
+        throw ModelLoadError(
+            (m_dir.empty() ? std::string("this model") : m_dir + "/tokenizer.json") +
+            ": no tokenizer (tokenizer.json is missing)");
     return *m_tokenizer;
 }
 
 const text::ChatTemplate& LanguageModel::chatTemplate() const {
-    if (!m_template) throw ModelLoadError(m_template_error.empty() ? "no chat template" : m_template_error);
+    if (!m_template)
+        throw ModelLoadError(m_template_error.empty() ? "no chat template" : m_template_error);
     return *m_template;
 }
 
-std::vector<torch::Tensor> LanguageModel::parameters() const { return m_net->parameters(); }
+std::vector<torch::Tensor> LanguageModel::parameters() const {
+    return m_net->parameters();
+}
 
 std::vector<std::pair<std::string, torch::Tensor>> LanguageModel::namedParameters() const {
     std::vector<std::pair<std::string, torch::Tensor>> out;
@@ -152,10 +163,12 @@ std::vector<std::pair<std::string, torch::Tensor>> LanguageModel::namedParameter
     return out;
 }
 
-torch::Tensor LanguageModel::forward(const torch::Tensor& ids, const torch::Tensor& attention_mask) const {
+torch::Tensor LanguageModel::forward(const torch::Tensor& ids,
+                                     const torch::Tensor& attention_mask) const {
     TORCH_CHECK(ids.dim() == 2, "forward: ids must be (B, T)");
     torch::Tensor x = ids.to(m_options.device, torch::kInt64);
-    torch::Tensor mask = attention_mask.defined() ? attention_mask.to(m_options.device) : attention_mask;
+    torch::Tensor mask =
+        attention_mask.defined() ? attention_mask.to(m_options.device) : attention_mask;
     TransformerImpl& net = transformer();
     return net.logits(net.hidden(x, mask));
 }
@@ -178,11 +191,12 @@ void LanguageModel::saveHfDirectory(const std::string& out_dir) const {
     if (m_dir.empty()) return;
     std::error_code ec;
     if (fs::equivalent(m_dir, out_dir, ec)) return;
-    for (const char* f : {"tokenizer.json", "tokenizer_config.json", "generation_config.json",
-                          "special_tokens_map.json", "vocab.json", "merges.txt", "added_tokens.json",
-                          "LICENSE"}) {
+    for (const char* f :
+         {"tokenizer.json", "tokenizer_config.json", "generation_config.json",
+          "special_tokens_map.json", "vocab.json", "merges.txt", "added_tokens.json", "LICENSE"}) {
         const fs::path src = fs::path(m_dir) / f;
-        if (fs::exists(src)) fs::copy_file(src, fs::path(out_dir) / f, fs::copy_options::overwrite_existing);
+        if (fs::exists(src))
+            fs::copy_file(src, fs::path(out_dir) / f, fs::copy_options::overwrite_existing);
     }
 }
 

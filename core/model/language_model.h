@@ -34,10 +34,11 @@ public:
     // Loads config.json, the safetensors (single or sharded), tokenizer.json and
     // tokenizer_config.json of `dir`. Every tensor's name, dtype, shape and byte range is
     // checked against the config first; errors are ModelLoadError naming the file and tensor.
-    static std::shared_ptr<LanguageModel> load(const std::string& dir, const LoadOptions& options = {});
+    static std::shared_ptr<LanguageModel> load(const std::string& dir,
+                                               const LoadOptions& options = {});
     // A model of `config` with random N(0, 0.02) weights, no tokenizer (benchmarks, tests).
-    static std::shared_ptr<LanguageModel> random(const ModelConfig& config, const LoadOptions& options,
-                                                 uint64_t seed);
+    static std::shared_ptr<LanguageModel> random(const ModelConfig& config,
+                                                 const LoadOptions& options, uint64_t seed);
 
     std::shared_ptr<LanguageModel> clone() const;  // deep copy of the weights
 

@@ -1,14 +1,14 @@
 // Model benchmarks (see model_bench.h).
 #include "core/model/model_bench.h"
 
-#include <torch/cuda.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/cuda.h>
 
 #include <chrono>
 
-#include "core/model/roofline.h"
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
+#include "core/model/roofline.h"
 #include "core/model/scoring.h"
 
 namespace reflab::model {
@@ -30,10 +30,12 @@ std::shared_ptr<LanguageModel> benchModel(const ModelBenchOptions& o) {
     return cached;
 }
 
-std::vector<std::vector<int32_t>> randomPrompts(int64_t n, int64_t len, int64_t vocab, uint64_t seed) {
+std::vector<std::vector<int32_t>> randomPrompts(int64_t n, int64_t len, int64_t vocab,
+                                                uint64_t seed) {
     auto gen = at::detail::createCPUGenerator(seed);
     // Ordinary token ids (the first 1000 are bytes and common pieces in every BPE vocab).
-    torch::Tensor ids = torch::randint(0, std::min<int64_t>(vocab, 30000), {n, len}, gen, torch::kInt64);
+    torch::Tensor ids =
+        torch::randint(0, std::min<int64_t>(vocab, 30000), {n, len}, gen, torch::kInt64);
     std::vector<std::vector<int32_t>> out(n);
     auto a = ids.accessor<int64_t, 2>();
     for (int64_t i = 0; i < n; ++i)
@@ -56,7 +58,9 @@ int64_t weightBytes(const LanguageModel& m) {
 nlohmann::json benchRoofline(const ModelBenchOptions& o) {
     const LoadOptions lo = loadOptionsFrom(o.dtype, o.device);
     const Roofline r = measureRoofline(lo.dtype, lo.device, 1.0);
-    return {{"gemm_gflops", r.gemm_gflops}, {"bandwidth_gbs", r.bandwidth_gbs}, {"dtype", o.dtype},
+    return {{"gemm_gflops", r.gemm_gflops},
+            {"bandwidth_gbs", r.bandwidth_gbs},
+            {"dtype", o.dtype},
             {"device", o.device}};
 }
 
@@ -113,7 +117,8 @@ nlohmann::json benchScore(const ModelBenchOptions& o) {
     auto seqs = randomPrompts(o.score_sequences, o.score_tokens, V, o.seed + 3);
     std::vector<ScoreRequest> reqs;
     for (const auto& s : seqs)
-        reqs.push_back({std::vector<int32_t>(s.begin(), s.begin() + ctx), std::vector<int32_t>(s.begin() + ctx, s.end())});
+        reqs.push_back({std::vector<int32_t>(s.begin(), s.begin() + ctx),
+                        std::vector<int32_t>(s.begin() + ctx, s.end())});
     scoreTargets(*model, std::vector<ScoreRequest>(reqs.begin(), reqs.begin() + 1));  // warm-up
     double best = 1e30;
     for (int rep = 0; rep < 3; ++rep) {

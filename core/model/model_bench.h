@@ -10,7 +10,7 @@
 namespace reflab::model {
 
 struct ModelBenchOptions {
-    std::string model_dir;       // "" = random-weight Qwen2.5-0.5B-shaped model built in memory
+    std::string model_dir;  // "" = random-weight Qwen2.5-0.5B-shaped model built in memory
     std::string dtype = "bfloat16";
     std::string device = "cpu";
     int64_t batch = 8;           // generation rows
@@ -21,7 +21,8 @@ struct ModelBenchOptions {
     uint64_t seed = 1234;
 };
 
-// {"tokens_per_s", "prefill_tokens_per_s", "decode_tokens_per_s", "batch", "batch1_decode_tokens_per_s",
+// {"tokens_per_s", "prefill_tokens_per_s", "decode_tokens_per_s", "batch",
+// "batch1_decode_tokens_per_s",
 //  "batch1_decode_gbs", "batch1_bandwidth_fraction", ...}
 nlohmann::json benchGenerate(const ModelBenchOptions& options, double bandwidth_gbs);
 // {"tokens_per_s", "sequences", "tokens_per_sequence", "target_tokens_per_s", "seconds"}

@@ -63,7 +63,8 @@ void appendIds(const nlohmann::json& j, const char* field, const std::string& so
     }
 }
 
-std::optional<int32_t> optId(const nlohmann::json& j, const char* field, const std::string& source) {
+std::optional<int32_t> optId(const nlohmann::json& j, const char* field,
+                             const std::string& source) {
     std::vector<int32_t> ids;
     appendIds(j, field, source, ids);
     if (ids.empty()) return std::nullopt;
@@ -75,15 +76,19 @@ std::string detectArchitecture(const nlohmann::json& j, const std::string& sourc
     if (type.empty() && j.contains("architectures") && j["architectures"].is_array() &&
         !j["architectures"].empty() && j["architectures"][0].is_string()) {
         const std::string a = j["architectures"][0].get<std::string>();
-        if (a.rfind("Qwen3", 0) == 0) type = "qwen3";
-        else if (a.rfind("Qwen2", 0) == 0) type = "qwen2";
-        else if (a.rfind("Llama", 0) == 0) type = "llama";
-        else type = a;
+        if (a.rfind("Qwen3", 0) == 0)
+            type = "qwen3";
+        else if (a.rfind("Qwen2", 0) == 0)
+            type = "qwen2";
+        else if (a.rfind("Llama", 0) == 0)
+            type = "llama";
+        else
+            type = a;
     }
     if (type == "qwen2" || type == "qwen3" || type == "llama") return type;
     if (type.empty()) throw ModelLoadError(source + ": field 'model_type' is missing");
-    throw ModelLoadError(source + ": field 'model_type' names an unsupported architecture '" + type +
-                         "' (supported: qwen2, qwen3, llama)");
+    throw ModelLoadError(source + ": field 'model_type' names an unsupported architecture '" +
+                         type + "' (supported: qwen2, qwen3, llama)");
 }
 
 }  // namespace
@@ -107,13 +112,15 @@ ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source)
         c.head_dim = *hd;
     } else {
         if (c.hidden_size % c.num_attention_heads != 0)
-            r.fail("head_dim", "is missing and hidden_size is not a multiple of num_attention_heads");
+            r.fail("head_dim",
+                   "is missing and hidden_size is not a multiple of num_attention_heads");
         c.head_dim = c.hidden_size / c.num_attention_heads;
     }
     if (c.head_dim % 2 != 0) r.fail("head_dim", "must be even (rotary embedding)");
     c.rms_norm_eps = r.number("rms_norm_eps", 1e-6);
     c.rope_theta = r.number("rope_theta", 10000.0);
-    if (j.contains("rope_parameters") && j["rope_parameters"].is_object() && !j.contains("rope_theta"))
+    if (j.contains("rope_parameters") && j["rope_parameters"].is_object() &&
+        !j.contains("rope_theta"))
         c.rope_theta = Reader{j["rope_parameters"], source}.number("rope_theta", c.rope_theta);
     c.tie_word_embeddings = r.boolean("tie_word_embeddings", c.architecture != "llama");
     if (c.architecture == "qwen2") {
@@ -153,7 +160,8 @@ ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source)
 ModelConfig loadModelConfig(const std::string& model_dir) {
     const fs::path path = fs::path(model_dir) / "config.json";
     std::ifstream in(path);
-    if (!in) throw ModelLoadError(path.string() + ": cannot be opened (is this a model directory?)");
+    if (!in)
+        throw ModelLoadError(path.string() + ": cannot be opened (is this a model directory?)");
     nlohmann::json j;
     try {
         in >> j;
@@ -183,8 +191,8 @@ ModelConfig loadModelConfig(const std::string& model_dir) {
 int64_t ModelConfig::parameterCount() const {
     const int64_t q = num_attention_heads * head_dim, kv = num_key_value_heads * head_dim;
     int64_t layer = hidden_size * (q + 2 * kv) + q * hidden_size +  // q k v o
-                    3 * hidden_size * intermediate_size +         // gate up down
-                    2 * hidden_size;                              // two norms
+                    3 * hidden_size * intermediate_size +           // gate up down
+                    2 * hidden_size;                                // two norms
     if (attention_bias) layer += q + 2 * kv;
     if (qk_norm) layer += 2 * head_dim;
     int64_t total = num_hidden_layers * layer + vocab_size * hidden_size + hidden_size;

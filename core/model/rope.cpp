@@ -20,13 +20,15 @@ torch::Tensor ropeInverseFrequencies(const ModelConfig& c) {
     torch::Tensor wavelen = 2 * M_PI / inv_freq;
     // Long wavelengths are divided by the factor, short ones kept, the middle band blended.
     torch::Tensor scaled = torch::where(wavelen > low_freq_wavelen, inv_freq / s.factor, inv_freq);
-    torch::Tensor smooth = (old_len / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+    torch::Tensor smooth =
+        (old_len / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
     torch::Tensor smoothed = (1 - smooth) * scaled / s.factor + smooth * scaled;
     torch::Tensor medium = (wavelen >= high_freq_wavelen).logical_and(wavelen <= low_freq_wavelen);
     return torch::where(medium, smoothed, scaled);
 }
 
-RopeTables ropeTables(const torch::Tensor& positions, const torch::Tensor& inv_freq, torch::Dtype dtype) {
+RopeTables ropeTables(const torch::Tensor& positions, const torch::Tensor& inv_freq,
+                      torch::Dtype dtype) {
     // freqs (B, T, D/2) = positions * inv_freq, in float32
     torch::Tensor freqs = positions.to(torch::kFloat32).unsqueeze(-1) * inv_freq.view({1, 1, -1});
     torch::Tensor emb = torch::cat({freqs, freqs}, -1);  // (B, T, D)

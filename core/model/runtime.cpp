@@ -11,7 +11,9 @@
 
 namespace reflab {
 
-std::string torchVersion() { return TORCH_VERSION; }
+std::string torchVersion() {
+    return TORCH_VERSION;
+}
 
 std::string blasLibraryPath() {
     void* sym = dlsym(RTLD_DEFAULT, "sgemm_");

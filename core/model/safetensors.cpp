@@ -17,7 +17,8 @@ class MappedFile {
 public:
     MappedFile(const std::string& path) {
         const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) throw ModelLoadError(path + ": cannot be opened (" + std::strerror(errno) + ")");
+        if (fd < 0)
+            throw ModelLoadError(path + ": cannot be opened (" + std::strerror(errno) + ")");
         struct stat st {};
         if (::fstat(fd, &st) != 0) {
             ::close(fd);
@@ -28,7 +29,8 @@ public:
             void* p = ::mmap(nullptr, m_size, PROT_READ, MAP_PRIVATE, fd, 0);
             if (p == MAP_FAILED) {
                 ::close(fd);
-                throw ModelLoadError(path + ": cannot be memory-mapped (" + std::strerror(errno) + ")");
+                throw ModelLoadError(path + ": cannot be memory-mapped (" + std::strerror(errno) +
+                                     ")");
             }
             m_data = static_cast<const uint8_t*>(p);
         }
@@ -56,10 +58,15 @@ torch::Dtype safetensorsDtype(const std::string& dtype, const std::string& where
 
 std::string safetensorsDtypeName(torch::Dtype dtype) {
     switch (dtype) {
-        case torch::kFloat32: return "F32";
-        case torch::kBFloat16: return "BF16";
-        case torch::kFloat16: return "F16";
-        default: throw ModelLoadError("safetensors: cannot write dtype " + std::string(c10::toString(dtype)));
+        case torch::kFloat32:
+            return "F32";
+        case torch::kBFloat16:
+            return "BF16";
+        case torch::kFloat16:
+            return "F16";
+        default:
+            throw ModelLoadError("safetensors: cannot write dtype " +
+                                 std::string(c10::toString(dtype)));
     }
 }
 
@@ -68,7 +75,8 @@ int64_t dtypeSize(const std::string& dtype) {
     if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
     if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
     if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
-    if (dtype == "I8" || dtype == "U8" || dtype == "BOOL" || dtype == "F8_E4M3" || dtype == "F8_E5M2")
+    if (dtype == "I8" || dtype == "U8" || dtype == "BOOL" || dtype == "F8_E4M3" ||
+        dtype == "F8_E5M2")
         return 1;
     return 0;
 }
@@ -79,7 +87,8 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
     f.m_path = path;
     f.m_map = std::make_shared<MappedFile>(path);
     const size_t size = f.m_map->size();
-    if (size < 8) throw ModelLoadError(path + ": truncated (shorter than the 8-byte header length)");
+    if (size < 8)
+        throw ModelLoadError(path + ": truncated (shorter than the 8-byte header length)");
     uint64_t header_len = 0;
     for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | f.m_map->data()[i];
     if (header_len == 0 || header_len > size - 8)
@@ -165,7 +174,8 @@ SafetensorsIndex SafetensorsIndex::openDirectory(const std::string& model_dir) {
         std::map<std::string, size_t> file_pos;
         for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
             if (!it.value().is_string())
-                throw ModelLoadError(index.string() + ": weight_map['" + it.key() + "'] must be a file name");
+                throw ModelLoadError(index.string() + ": weight_map['" + it.key() +
+                                     "'] must be a file name");
             const std::string file = it.value().get<std::string>();
             if (file.find('/') != std::string::npos || file.find("..") != std::string::npos)
                 throw ModelLoadError(index.string() + ": weight_map['" + it.key() +
@@ -184,7 +194,8 @@ SafetensorsIndex SafetensorsIndex::openDirectory(const std::string& model_dir) {
         idx.m_files.push_back(SafetensorsFile::open(single.string()));
         for (const auto& [name, e] : idx.m_files[0].entries()) idx.m_where[name] = 0;
     } else {
-        throw ModelLoadError(single.string() + ": is missing (no model.safetensors or "
+        throw ModelLoadError(single.string() +
+                             ": is missing (no model.safetensors or "
                              "model.safetensors.index.json in the directory)");
     }
     return idx;
@@ -209,7 +220,8 @@ void writeSafetensors(const std::string& path,
                       const std::vector<std::pair<std::string, torch::Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata) {
     std::vector<std::pair<std::string, torch::Tensor>> sorted;
-    for (const auto& [n, t] : tensors) sorted.emplace_back(n, t.detach().to(torch::kCPU).contiguous());
+    for (const auto& [n, t] : tensors)
+        sorted.emplace_back(n, t.detach().to(torch::kCPU).contiguous());
     std::sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.first < b.first; });
     nlohmann::json header = nlohmann::json::object();
     if (!metadata.empty()) header["__metadata__"] = metadata;
@@ -231,7 +243,8 @@ void writeSafetensors(const std::string& path,
     out.write(reinterpret_cast<const char*>(len), 8);
     out.write(h.data(), static_cast<std::streamsize>(h.size()));
     for (const auto& [name, t] : sorted)
-        out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
+        out.write(static_cast<const char*>(t.data_ptr()),
+                  static_cast<std::streamsize>(t.numel() * t.element_size()));
     if (!out) throw ModelLoadError(path + ": write failed (disk full?)");
 }
 

@@ -17,9 +17,9 @@
 namespace reflab::model {
 
 struct SafetensorsEntry {
-    std::string dtype;             // "F32" | "BF16" | "F16" | ... as written in the header
+    std::string dtype;  // "F32" | "BF16" | "F16" | ... as written in the header
     std::vector<int64_t> shape;
-    uint64_t begin = 0, end = 0;   // byte range [begin, end) inside the data section
+    uint64_t begin = 0, end = 0;  // byte range [begin, end) inside the data section
 };
 
 class MappedFile;  // an mmap'ed file, unmapped when the last tensor viewing it goes away

@@ -20,8 +20,9 @@ struct ScoreOptions {
     bool entropy = false;    // also the entropy of the full next-token distribution
 };
 struct ScoreResult {
-    std::vector<torch::Tensor> logprobs;  // per request: (|target|) float32, log p(target_j | context, target_<j)
-    std::vector<torch::Tensor> entropy;   // per request: (|target|) when options.entropy
+    std::vector<torch::Tensor>
+        logprobs;  // per request: (|target|) float32, log p(target_j | context, target_<j)
+    std::vector<torch::Tensor> entropy;  // per request: (|target|) when options.entropy
 };
 
 // All requests in one right-padded batch. Results are on the model's device.

@@ -1,10 +1,10 @@
 // TransformerImpl: the whole causal LM (embedding, decoder layers, final norm, lm_head) with a
 // preallocated KV cache. Knows nothing of tokenizers or files: LanguageModel wraps it.
 #pragma once
-#include <torch/types.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
+#include <torch/types.h>
 
 #include "core/model/model_config.h"
 #include "core/model/transformer_layers.h"

@@ -4,8 +4,8 @@
 // TORCH_MODULE and register their tensors under Hugging Face's names, so named_parameters()
 // yields "model.layers.0.self_attn.q_proj.weight" and so on.
 #pragma once
-#include <torch/types.h>
 #include <torch/nn/module.h>
+#include <torch/types.h>
 
 #include "core/model/model_config.h"
 #include "core/model/rope.h"
@@ -19,7 +19,7 @@ public:
     RmsNormImpl(int64_t dim, double eps);
     torch::Tensor forward(const torch::Tensor& x);  // (..., dim) -> (..., dim)
     double eps() const { return m_eps; }
-    torch::Tensor weight;                           // (dim)
+    torch::Tensor weight;  // (dim)
 
 private:
     double m_eps;
@@ -53,16 +53,17 @@ struct LayerCache {
 
 // Additive attention mask and rotary tables shared by every layer of one forward call.
 struct AttentionInputs {
-    RopeTables rope;       // (B, 1, T, D)
-    torch::Tensor bias;    // (B, 1, 1, T, L) float32 additive mask, or undefined (pure causal, no cache)
-    int64_t start = 0;     // cache positions [start, start + T) receive this call's keys/values
+    RopeTables rope;  // (B, 1, T, D)
+    torch::Tensor
+        bias;  // (B, 1, 1, T, L) float32 additive mask, or undefined (pure causal, no cache)
+    int64_t start = 0;  // cache positions [start, start + T) receive this call's keys/values
 };
 
 // What the fused decode step (one new token per row) shares across layers.
 struct DecodeInputs {
-    torch::Tensor cos, sin;    // (B, D) bf16 rotary tables of each row's position
-    torch::Tensor key_valid;   // (B, >= start + 1) bool: cached position holds a real token
-    int64_t start = 0;         // cache position receiving this step's keys/values
+    torch::Tensor cos, sin;   // (B, D) bf16 rotary tables of each row's position
+    torch::Tensor key_valid;  // (B, >= start + 1) bool: cached position holds a real token
+    int64_t start = 0;        // cache position receiving this step's keys/values
 };
 
 class AttentionImpl : public torch::nn::Module {

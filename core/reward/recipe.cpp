@@ -311,7 +311,8 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         auto& al = rc.algorithm;
         al.advantage = a.choice("advantage", al.advantage, {"grpo", "dr_grpo", "rloo"});
         al.loss = a.choice("loss", al.loss, {"ppo_clip"});
-        al.aggregation = a.choice("aggregation", al.aggregation, {"token_mean", "seq_mean", "seq_sum"});
+        al.aggregation =
+            a.choice("aggregation", al.aggregation, {"token_mean", "seq_mean", "seq_sum"});
         al.kl_reference = a.choice("kl_reference", al.kl_reference, {"initial", "proxy"});
         al.clip_eps = a.number("clip_eps", al.clip_eps, 0, kInf);
         al.kl_coef = a.number("kl_coef", al.kl_coef, 0, kInf);

@@ -147,7 +147,7 @@ struct AlgorithmSection {
     // Trainer options (core/train): upper clip bound (DAPO clip-higher; 0 = clip_eps), lr
     // schedule after warmup, cosine floor, completions per forward/backward, checkpoint period.
     double clip_eps_high = 0, min_lr_ratio = 0;
-    std::string lr_schedule = "constant";  // "constant" | "cosine"
+    std::string lr_schedule = "constant";            // "constant" | "cosine"
     int64_t micro_batch = 8, checkpoint_every = 50;  // checkpoint_every 0: only at stop / end
     int64_t keep_checkpoints = 0;  // > 0: keep only the newest K checkpoints of a run; 0: all
     bool gradient_checkpointing = false;  // recompute each layer in backward instead of storing it

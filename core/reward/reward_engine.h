@@ -32,68 +32,61 @@ namespace reflab::reward {
 // messages
 // ("{question}" replaced) rendered by the model's chat template with the
 // generation prompt.
-std::string renderPrompt(const Recipe &recipe, const text::ChatTemplate &chat,
-                         const std::string &question);
+std::string renderPrompt(const Recipe& recipe, const text::ChatTemplate& chat,
+                         const std::string& question);
 
 // RAVR's guided prompt (reverse_reasoning.guided_fraction): the
 // reverse-reasoning instruction with the recipe's user message as the question
 // and the reference, rendered the same way. The rollout it produces is scored
 // and trained as if sampled from renderPrompt's prompt.
-std::string renderGuidedPrompt(const Recipe &recipe,
-                               const text::ChatTemplate &chat,
-                               const std::string &question,
-                               const std::string &reference);
+std::string renderGuidedPrompt(const Recipe& recipe, const text::ChatTemplate& chat,
+                               const std::string& question, const std::string& reference);
 
 struct EngineOptions {
-  bool explain = false; // add "explain" to details: scored texts, per-token
-                        // log-probs, reasons
+    bool explain = false;  // add "explain" to details: scored texts, per-token
+                           // log-probs, reasons
 };
 
 class RewardEngine {
 public:
-  // `policy` may be null when every component is model-free (format,
-  // exact_match, rubric with only check criteria); otherwise RewardError names
-  // the component that needs it. Clones the policy for nover's proxy (unless
-  // proxy.model names a directory), for rlpr's initial model (debias) and for a
-  // rubric "snapshot" judge.
-  RewardEngine(const Recipe &recipe,
-               std::shared_ptr<model::LanguageModel> policy,
-               EngineOptions options = {});
-  ~RewardEngine();
+    // `policy` may be null when every component is model-free (format,
+    // exact_match, rubric with only check criteria); otherwise RewardError names
+    // the component that needs it. Clones the policy for nover's proxy (unless
+    // proxy.model names a directory), for rlpr's initial model (debias) and for a
+    // rubric "snapshot" judge.
+    RewardEngine(const Recipe& recipe, std::shared_ptr<model::LanguageModel> policy,
+                 EngineOptions options = {});
+    ~RewardEngine();
 
-  // Scores the rollouts of one prompt; output i belongs to group[i].
-  std::vector<RewardOutput> scoreGroup(const std::vector<RewardInput> &group);
+    // Scores the rollouts of one prompt; output i belongs to group[i].
+    std::vector<RewardOutput> scoreGroup(const std::vector<RewardInput>& group);
 
-  // After optimizer step `step` (1-based): nover's proxy EMA when step %
-  // sync_every == 0. Returns one line per thing done (for the run's event log).
-  std::vector<std::string> afterOptimizerStep(int64_t step);
+    // After optimizer step `step` (1-based): nover's proxy EMA when step %
+    // sync_every == 0. Returns one line per thing done (for the run's event log).
+    std::vector<std::string> afterOptimizerStep(int64_t step);
 
-  // RLPR's std filter of the first rlpr component with the filter enabled, else
-  // null.
-  StdFilter *stdFilter();
-  // nover's proxy model of the first nover component (the KL reference with
-  // algorithm.kl_reference "proxy"), else null.
-  std::shared_ptr<model::LanguageModel> proxyModel() const;
+    // RLPR's std filter of the first rlpr component with the filter enabled, else
+    // null.
+    StdFilter* stdFilter();
+    // nover's proxy model of the first nover component (the KL reference with
+    // algorithm.kl_reference "proxy"), else null.
+    std::shared_ptr<model::LanguageModel> proxyModel() const;
 
-  // Batched model calls made so far, per role ("proxy", "policy", "initial",
-  // "judge").
-  const std::map<std::string, int64_t> &forwardCounts() const {
-    return m_forwards;
-  }
-  size_t cachedBaselines() const { return m_r_A_cache.size(); }
+    // Batched model calls made so far, per role ("proxy", "policy", "initial",
+    // "judge").
+    const std::map<std::string, int64_t>& forwardCounts() const { return m_forwards; }
+    size_t cachedBaselines() const { return m_r_A_cache.size(); }
 
 private:
-  Recipe m_recipe;
-  EngineOptions m_options;
-  std::shared_ptr<model::LanguageModel> m_policy;
-  std::map<size_t, std::shared_ptr<model::LanguageModel>>
-      m_proxy;                                     // by component index
-  std::shared_ptr<model::LanguageModel> m_initial; // rlpr's θ0
-  std::map<size_t, std::shared_ptr<model::LanguageModel>>
-      m_judge;                               // by component index
-  std::map<std::string, double> m_r_A_cache; // prompt+reference -> r_A
-  std::unique_ptr<StdFilter> m_std_filter;
-  std::map<std::string, int64_t> m_forwards;
+    Recipe m_recipe;
+    EngineOptions m_options;
+    std::shared_ptr<model::LanguageModel> m_policy;
+    std::map<size_t, std::shared_ptr<model::LanguageModel>> m_proxy;  // by component index
+    std::shared_ptr<model::LanguageModel> m_initial;                  // rlpr's θ0
+    std::map<size_t, std::shared_ptr<model::LanguageModel>> m_judge;  // by component index
+    std::map<std::string, double> m_r_A_cache;                        // prompt+reference -> r_A
+    std::unique_ptr<StdFilter> m_std_filter;
+    std::map<std::string, int64_t> m_forwards;
 };
 
-} // namespace reflab::reward
+}  // namespace reflab::reward

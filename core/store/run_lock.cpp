@@ -28,7 +28,9 @@ struct flock lockRecord(short type, int64_t run_key) {
 
 }  // namespace
 
-RunLock::~RunLock() { release(); }
+RunLock::~RunLock() {
+    release();
+}
 
 RunLock::RunLock(RunLock&& other) noexcept : m_fd(other.m_fd), m_run_key(other.m_run_key) {
     other.m_fd = -1;
@@ -48,7 +50,8 @@ bool RunLock::acquire(const std::string& db_path, int64_t run_key) {
     release();
     const int fd = ::open(db_path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0)
-        throw StoreError(db_path + ": cannot open for the run's writer lock: " + std::strerror(errno));
+        throw StoreError(db_path +
+                         ": cannot open for the run's writer lock: " + std::strerror(errno));
     struct flock fl = lockRecord(F_WRLCK, run_key);
     if (::fcntl(fd, F_OFD_SETLK, &fl) != 0) {
         const int err = errno;

@@ -46,7 +46,9 @@ void sleepForRetry(int attempt) {
 
 }  // namespace
 
-std::string sqliteVersion() { return sqlite3_libversion(); }
+std::string sqliteVersion() {
+    return sqlite3_libversion();
+}
 
 // ---- SqliteDb ---------------------------------------------------------------------------------
 
@@ -132,9 +134,15 @@ std::string SqliteDb::queryText(std::string_view sql) {
     return st.step() ? st.text(0) : std::string();
 }
 
-int64_t SqliteDb::lastInsertRowid() const { return sqlite3_last_insert_rowid(m_db); }
-int SqliteDb::changes() const { return sqlite3_changes(m_db); }
-bool SqliteDb::inTransaction() const { return sqlite3_get_autocommit(m_db) == 0; }
+int64_t SqliteDb::lastInsertRowid() const {
+    return sqlite3_last_insert_rowid(m_db);
+}
+int SqliteDb::changes() const {
+    return sqlite3_changes(m_db);
+}
+bool SqliteDb::inTransaction() const {
+    return sqlite3_get_autocommit(m_db) == 0;
+}
 
 // ---- SqliteStatement --------------------------------------------------------------------------
 
@@ -187,9 +195,9 @@ SqliteStatement& SqliteStatement::bind(int index, double value) {
 }
 
 SqliteStatement& SqliteStatement::bind(int index, std::string_view text) {
-    check(sqlite3_bind_text64(m_stmt, index, text.data(), text.size(), SQLITE_TRANSIENT,
-                              SQLITE_UTF8),
-          "cannot bind a text");
+    check(
+        sqlite3_bind_text64(m_stmt, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+        "cannot bind a text");
     return *this;
 }
 
@@ -239,12 +247,17 @@ void SqliteStatement::reset() {
 bool SqliteStatement::isNull(int col) const {
     return sqlite3_column_type(m_stmt, col) == SQLITE_NULL;
 }
-int64_t SqliteStatement::int64(int col) const { return sqlite3_column_int64(m_stmt, col); }
-double SqliteStatement::real(int col) const { return sqlite3_column_double(m_stmt, col); }
+int64_t SqliteStatement::int64(int col) const {
+    return sqlite3_column_int64(m_stmt, col);
+}
+double SqliteStatement::real(int col) const {
+    return sqlite3_column_double(m_stmt, col);
+}
 
 std::string SqliteStatement::text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, col));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(m_stmt, col))) : std::string();
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(m_stmt, col)))
+             : std::string();
 }
 
 std::string_view SqliteStatement::blobView(int col) const {
@@ -266,7 +279,8 @@ SqliteTransaction::SqliteTransaction(SqliteDb& db, bool immediate) : m_db(db) {
 }
 
 SqliteTransaction::~SqliteTransaction() {
-    if (m_open && m_db.inTransaction()) sqlite3_exec(m_db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    if (m_open && m_db.inTransaction())
+        sqlite3_exec(m_db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 void SqliteTransaction::commit() {

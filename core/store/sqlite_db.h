@@ -32,14 +32,18 @@ public:
     SqliteStatement& bind(int index, int value) { return bind(index, static_cast<int64_t>(value)); }
     SqliteStatement& bind(int index, double value);
     SqliteStatement& bind(int index, std::string_view text);
-    SqliteStatement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
-    SqliteStatement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
+    SqliteStatement& bind(int index, const std::string& text) {
+        return bind(index, std::string_view(text));
+    }
+    SqliteStatement& bind(int index, const char* text) {
+        return bind(index, std::string_view(text));
+    }
     SqliteStatement& bindBlob(int index, const void* data, size_t bytes);
     SqliteStatement& bindNull(int index);
 
-    bool step();             // true: a row is ready; false: done
-    void run();              // step() for statements that return no rows, then reset()
-    void reset();            // clears the cursor and the bindings
+    bool step();   // true: a row is ready; false: done
+    void run();    // step() for statements that return no rows, then reset()
+    void reset();  // clears the cursor and the bindings
 
     bool isNull(int col) const;
     int64_t int64(int col) const;
@@ -69,8 +73,8 @@ public:
     SqliteDb(const SqliteDb&) = delete;
     SqliteDb& operator=(const SqliteDb&) = delete;
 
-    void exec(std::string_view sql);                 // one or more statements, no results
-    int64_t queryInt(std::string_view sql);          // first column of the first row (0 if none)
+    void exec(std::string_view sql);         // one or more statements, no results
+    int64_t queryInt(std::string_view sql);  // first column of the first row (0 if none)
     std::string queryText(std::string_view sql);
     int64_t lastInsertRowid() const;
     int changes() const;

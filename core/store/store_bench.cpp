@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <ctime>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <random>
 
 #include "core/store/sqlite_db.h"
@@ -71,12 +71,13 @@ NewRun SyntheticRun::newRun() const {
     NewRun r;
     r.name = m_opt.name;
     r.kind = "nover";
-    r.recipe_json = nlohmann::json{{"kind", "nover"},
-                                   {"model", {{"path", "synthetic"}}},
-                                   {"generation", {{"max_new_tokens", m_opt.tokens},
-                                                   {"group_size", m_opt.group_size}}},
-                                   {"rewards", {{{"type", "format"}}, {{"type", "nover"}}}}}
-                        .dump();
+    r.recipe_json =
+        nlohmann::json{
+            {"kind", "nover"},
+            {"model", {{"path", "synthetic"}}},
+            {"generation", {{"max_new_tokens", m_opt.tokens}, {"group_size", m_opt.group_size}}},
+            {"rewards", {{{"type", "format"}}, {{"type", "nover"}}}}}
+            .dump();
     r.model_path = "synthetic";
     r.model_hash = "synthetic-" + std::to_string(m_opt.vocab_size);
     r.code_version = "bench";
@@ -97,8 +98,9 @@ StepRecord SyntheticRun::step(int64_t index) const {
     s.time = 1.7e9 + static_cast<double>(index) * 3.0;
     Rng rng{m_opt.seed ^ (static_cast<uint64_t>(index) * 0x2545f4914f6cdd1dULL)};
     for (int k = 0; k < m_opt.metrics_per_step; ++k)
-        s.metrics.emplace_back("metric/" + std::to_string(k),
-                               std::sin(0.01 * static_cast<double>(index) + k) + 0.1 * rng.uniform());
+        s.metrics.emplace_back(
+            "metric/" + std::to_string(k),
+            std::sin(0.01 * static_cast<double>(index) + k) + 0.1 * rng.uniform());
     const double log_v = std::log(static_cast<double>(m_opt.vocab_size - kFirstWord));
     const int body = m_opt.tokens - 6;  // <think> body </think> <answer> x </answer> <eos>
     for (int p = 0; p < m_opt.prompts_per_step; ++p) {
@@ -142,11 +144,15 @@ StepRecord SyntheticRun::step(int64_t index) const {
             r.format_valid = rng.uniform() < 0.9;
             const double p_r = -std::log(rng.uniform() + 1e-9);
             const int rank = static_cast<int>(rng.next() % m_opt.group_size);
-            const double nover = r.format_valid ? 1.0 - static_cast<double>(rank) / m_opt.group_size : 0.0;
+            const double nover =
+                r.format_valid ? 1.0 - static_cast<double>(rank) / m_opt.group_size : 0.0;
             r.components.push_back({"format", r.format_valid ? 1.0 : 0.0, nullptr});
-            r.components.push_back(
-                {"nover", nover,
-                 {{"P_r", std::round(p_r * 1000) / 1000}, {"rank", rank}, {"R_r", nover}, {"R_e", 0}}});
+            r.components.push_back({"nover",
+                                    nover,
+                                    {{"P_r", std::round(p_r * 1000) / 1000},
+                                     {"rank", rank},
+                                     {"R_r", nover},
+                                     {"R_e", 0}}});
             r.total_reward = r.components[0].value + r.components[1].value;
             r.is_eval = (index % 50 == 0);
             if (r.is_eval) r.correct = rng.uniform() < 0.4;
@@ -174,7 +180,7 @@ std::string writeSyntheticRun(Workspace& ws, const SyntheticOptions& options,
 }
 
 nlohmann::json benchStore(const StoreBenchOptions& options,
-                             const std::function<void(const std::string&)>& log) {
+                          const std::function<void(const std::string&)>& log) {
     const auto say = [&log](const std::string& s) {
         if (log) log(s);
     };
@@ -294,7 +300,8 @@ nlohmann::json benchStore(const StoreBenchOptions& options,
         const auto d = ws.rollout(id);
         detail_ms += msSince(t0);
         if (!d || d->record.token_ids.size() != static_cast<size_t>(so.tokens))
-            throw StoreError(path + ": benchmark rollout " + std::to_string(id) + " read back wrong");
+            throw StoreError(path + ": benchmark rollout " + std::to_string(id) +
+                             " read back wrong");
     }
     out["rollout_ms"] = detail_ms / samples;
     {

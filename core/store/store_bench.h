@@ -14,12 +14,12 @@
 namespace reflab::store {
 
 struct SyntheticOptions {
-    int64_t rollouts = 1000000;    // total, rounded up to whole steps
-    int tokens = 256;              // completion tokens per rollout
+    int64_t rollouts = 1000000;  // total, rounded up to whole steps
+    int tokens = 256;            // completion tokens per rollout
     int prompts_per_step = 8;
-    int group_size = 8;            // samples per prompt
-    int distinct_prompts = 2000;   // the dataset cycled through
-    int vocab_size = 151936;       // Qwen2's
+    int group_size = 8;           // samples per prompt
+    int distinct_prompts = 2000;  // the dataset cycled through
+    int vocab_size = 151936;      // Qwen2's
     int metrics_per_step = 12;
     uint64_t seed = 1;
     std::string name = "synthetic";
@@ -51,6 +51,6 @@ struct StoreBenchOptions {
 
 // {"ingest_rollouts_per_s", "page_ms", "rollout_ms", "bytes_per_rollout", "rollouts", ...}
 nlohmann::json benchStore(const StoreBenchOptions& options,
-                             const std::function<void(const std::string&)>& log = {});
+                          const std::function<void(const std::string&)>& log = {});
 
 }  // namespace reflab::store

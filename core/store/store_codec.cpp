@@ -111,7 +111,8 @@ std::string encodeVocabulary(const std::vector<std::string>& tokens) {
 std::vector<std::string> decodeVocabulary(std::string_view blob, const std::string& what) {
     size_t pos = 0;
     uint64_t n = 0;
-    if (!getVarint(blob, pos, n) || n > blob.size()) throw StoreError(what + ": malformed vocabulary");
+    if (!getVarint(blob, pos, n) || n > blob.size())
+        throw StoreError(what + ": malformed vocabulary");
     std::vector<std::string> out(n);
     for (uint64_t i = 0; i < n; ++i) {
         uint64_t len = 0;

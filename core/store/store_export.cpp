@@ -13,7 +13,9 @@ std::string number(double v) {
     return nlohmann::json(v).dump();
 }
 
-nlohmann::json jsonNumber(double v) { return std::isnan(v) ? nlohmann::json() : nlohmann::json(v); }
+nlohmann::json jsonNumber(double v) {
+    return std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
+}
 
 void writeCsvRow(std::ostream& out, const std::vector<std::string>& fields) {
     for (size_t i = 0; i < fields.size(); ++i) out << (i ? "," : "") << csvField(fields[i]);
@@ -47,7 +49,8 @@ std::string csvField(std::string_view text) {
     return q;
 }
 
-int64_t exportMetrics(Workspace& ws, const std::string& run, ExportFormat format, std::ostream& out) {
+int64_t exportMetrics(Workspace& ws, const std::string& run, ExportFormat format,
+                      std::ostream& out) {
     if (!ws.run(run)) throw StoreError(ws.path() + ": no run '" + run + "' in this workspace");
     if (format == ExportFormat::Csv) writeCsvRow(out, {"run", "step", "name", "value", "time"});
     int64_t n = 0;
@@ -59,11 +62,14 @@ int64_t exportMetrics(Workspace& ws, const std::string& run, ExportFormat format
         if (points.empty()) break;
         for (const MetricPoint& p : points) {
             if (format == ExportFormat::Csv) {
-                writeCsvRow(out, {p.run, std::to_string(p.step), p.name, number(p.value),
-                                  number(p.time)});
+                writeCsvRow(
+                    out, {p.run, std::to_string(p.step), p.name, number(p.value), number(p.time)});
             } else {
-                nlohmann::json j = {{"run", p.run}, {"step", p.step}, {"name", p.name},
-                                    {"value", jsonNumber(p.value)}, {"time", p.time}};
+                nlohmann::json j = {{"run", p.run},
+                                    {"step", p.step},
+                                    {"name", p.name},
+                                    {"value", jsonNumber(p.value)},
+                                    {"time", p.time}};
                 out << j.dump(-1, ' ', false, kDumpStrict) << '\n';
             }
             ++n;
@@ -73,15 +79,31 @@ int64_t exportMetrics(Workspace& ws, const std::string& run, ExportFormat format
     return n;
 }
 
-int64_t exportRollouts(Workspace& ws, const std::string& run, ExportFormat format, std::ostream& out) {
+int64_t exportRollouts(Workspace& ws, const std::string& run, ExportFormat format,
+                       std::ostream& out) {
     if (!ws.run(run)) throw StoreError(ws.path() + ": no run '" + run + "' in this workspace");
     RolloutFilter filter;
     filter.runs = {run};
     const std::vector<std::string> components = ws.componentNames({run});
-    const std::vector<std::string> fixed = {
-        "id", "run", "step", "prompt_id", "group", "sample", "is_eval", "prompt", "completion",
-        "reasoning", "answer", "reference", "total_reward", "advantage", "prompt_tokens",
-        "completion_tokens", "finish_reason", "format_valid", "correct"};
+    const std::vector<std::string> fixed = {"id",
+                                            "run",
+                                            "step",
+                                            "prompt_id",
+                                            "group",
+                                            "sample",
+                                            "is_eval",
+                                            "prompt",
+                                            "completion",
+                                            "reasoning",
+                                            "answer",
+                                            "reference",
+                                            "total_reward",
+                                            "advantage",
+                                            "prompt_tokens",
+                                            "completion_tokens",
+                                            "finish_reason",
+                                            "format_valid",
+                                            "correct"};
     if (format == ExportFormat::Csv) {
         std::vector<std::string> header = fixed;
         for (const std::string& c : components) header.push_back("component:" + c);
@@ -97,13 +119,25 @@ int64_t exportRollouts(Workspace& ws, const std::string& run, ExportFormat forma
             const RolloutRecord& r = d->record;
             const std::string correct = r.correct ? (*r.correct ? "1" : "0") : "";
             if (format == ExportFormat::Csv) {
-                std::vector<std::string> f = {
-                    std::to_string(d->id), d->run, std::to_string(r.step), r.prompt_id,
-                    std::to_string(r.group), std::to_string(r.sample), r.is_eval ? "1" : "0",
-                    r.prompt, r.completion, r.reasoning, r.answer, r.reference,
-                    number(r.total_reward), number(r.advantage), std::to_string(r.prompt_tokens),
-                    std::to_string(r.completion_tokens), r.finish_reason,
-                    r.format_valid ? "1" : "0", correct};
+                std::vector<std::string> f = {std::to_string(d->id),
+                                              d->run,
+                                              std::to_string(r.step),
+                                              r.prompt_id,
+                                              std::to_string(r.group),
+                                              std::to_string(r.sample),
+                                              r.is_eval ? "1" : "0",
+                                              r.prompt,
+                                              r.completion,
+                                              r.reasoning,
+                                              r.answer,
+                                              r.reference,
+                                              number(r.total_reward),
+                                              number(r.advantage),
+                                              std::to_string(r.prompt_tokens),
+                                              std::to_string(r.completion_tokens),
+                                              r.finish_reason,
+                                              r.format_valid ? "1" : "0",
+                                              correct};
                 for (const std::string& c : components) {
                     std::string v;
                     for (const ComponentRecord& cr : r.components)
@@ -114,21 +148,34 @@ int64_t exportRollouts(Workspace& ws, const std::string& run, ExportFormat forma
             } else {
                 nlohmann::json comps = nlohmann::json::object();
                 for (const ComponentRecord& c : r.components) {
-                    nlohmann::json cj = c.details.is_object() ? c.details : nlohmann::json::object();
+                    nlohmann::json cj =
+                        c.details.is_object() ? c.details : nlohmann::json::object();
                     if (!c.details.is_null() && !c.details.is_object()) cj["details"] = c.details;
                     cj["value"] = c.value;
                     comps[c.name] = std::move(cj);
                 }
                 nlohmann::json j = {
-                    {"id", d->id}, {"run", d->run}, {"step", r.step}, {"prompt_id", r.prompt_id},
-                    {"group", r.group}, {"sample", r.sample}, {"is_eval", r.is_eval},
-                    {"prompt", r.prompt}, {"completion", r.completion}, {"reasoning", r.reasoning},
-                    {"answer", r.answer}, {"reference", r.reference},
-                    {"total_reward", r.total_reward}, {"advantage", r.advantage},
-                    {"prompt_tokens", r.prompt_tokens}, {"completion_tokens", r.completion_tokens},
-                    {"finish_reason", r.finish_reason}, {"format_valid", r.format_valid},
+                    {"id", d->id},
+                    {"run", d->run},
+                    {"step", r.step},
+                    {"prompt_id", r.prompt_id},
+                    {"group", r.group},
+                    {"sample", r.sample},
+                    {"is_eval", r.is_eval},
+                    {"prompt", r.prompt},
+                    {"completion", r.completion},
+                    {"reasoning", r.reasoning},
+                    {"answer", r.answer},
+                    {"reference", r.reference},
+                    {"total_reward", r.total_reward},
+                    {"advantage", r.advantage},
+                    {"prompt_tokens", r.prompt_tokens},
+                    {"completion_tokens", r.completion_tokens},
+                    {"finish_reason", r.finish_reason},
+                    {"format_valid", r.format_valid},
                     {"correct", r.correct ? nlohmann::json(*r.correct) : nlohmann::json()},
-                    {"components", std::move(comps)}, {"token_ids", r.token_ids},
+                    {"components", std::move(comps)},
+                    {"token_ids", r.token_ids},
                     {"logprobs", r.logprobs}};
                 out << j.dump(-1, ' ', false, kDumpStrict) << '\n';
             }

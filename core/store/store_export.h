@@ -19,13 +19,15 @@ ExportWhat exportWhatFromName(const std::string& name);      // "metrics" | "rol
 //   csv:   run,step,name,value,time
 //   jsonl: {"run": .., "step": .., "name": .., "value": .., "time": ..}   (NaN -> null)
 // Returns the number of records written.
-int64_t exportMetrics(Workspace& ws, const std::string& run, ExportFormat format, std::ostream& out);
+int64_t exportMetrics(Workspace& ws, const std::string& run, ExportFormat format,
+                      std::ostream& out);
 
 // Writes every rollout of the run in insertion order: identifiers, the texts (prompt,
 // completion, reasoning, answer, reference), rewards and lengths, each component's value
 // (csv: one column "component:<name>" each; jsonl: "components": {name: {"value", details...}})
 // and, in jsonl only, "token_ids" and "logprobs".
-int64_t exportRollouts(Workspace& ws, const std::string& run, ExportFormat format, std::ostream& out);
+int64_t exportRollouts(Workspace& ws, const std::string& run, ExportFormat format,
+                       std::ostream& out);
 
 // One CSV field: quoted (with inner quotes doubled) when it holds a comma, quote, CR or LF.
 std::string csvField(std::string_view text);

@@ -122,9 +122,9 @@ void Workspace::Impl::lockRun(int64_t run_key, const std::string& run) {
     if (!lock.acquire(path, run_key)) {
         SqliteStatement st(db, "SELECT writer_pid, writer_host FROM runs WHERE run_key = ?");
         st.bind(1, run_key);
-        std::string who = st.step() ? "process " + std::to_string(st.int64(0)) + " on '" +
-                                          st.text(1) + "'"
-                                    : "another process";
+        std::string who =
+            st.step() ? "process " + std::to_string(st.int64(0)) + " on '" + st.text(1) + "'"
+                      : "another process";
         throw StoreError(path + ": run '" + run + "' is being written by " + who);
     }
     locks.emplace(run_key, std::move(lock));
@@ -167,7 +167,8 @@ Workspace Workspace::open(const std::string& path, bool read_only) {
     if (path.empty()) throw StoreError("workspace path is empty");
     struct stat st {};
     const bool exists = ::stat(path.c_str(), &st) == 0;
-    if (exists && S_ISDIR(st.st_mode)) throw StoreError(path + ": is a directory, not a workspace file");
+    if (exists && S_ISDIR(st.st_mode))
+        throw StoreError(path + ": is a directory, not a workspace file");
     if (!exists) {
         const std::string dir = directoryOf(path);
         struct stat dst {};
@@ -205,8 +206,12 @@ Workspace Workspace::open(const std::string& path, bool read_only) {
     return Workspace(std::move(impl));
 }
 
-const std::string& Workspace::path() const { return m->path; }
-int Workspace::schemaVersion() const { return m->version; }
+const std::string& Workspace::path() const {
+    return m->path;
+}
+int Workspace::schemaVersion() const {
+    return m->version;
+}
 
 void Workspace::setSizeLimit(int64_t bytes) {
     const int64_t page = m->db.queryInt("PRAGMA page_size");

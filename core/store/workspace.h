@@ -18,8 +18,8 @@
 namespace reflab::store {
 
 enum class RunStatus { Running, Finished, Stopped, Failed, Interrupted };
-std::string runStatusName(RunStatus);                 // "running" | "finished" | ...
-RunStatus runStatusFromName(const std::string& name); // throws StoreError on an unknown name
+std::string runStatusName(RunStatus);                  // "running" | "finished" | ...
+RunStatus runStatusFromName(const std::string& name);  // throws StoreError on an unknown name
 
 struct NewRun {
     std::string name, kind /*recipe kind e.g. "nover"*/, recipe_json, model_path, model_hash,
@@ -67,7 +67,7 @@ struct RolloutRecord {
 
 struct StepRecord {
     int64_t step = 0;
-    double time = 0;  // seconds since the Unix epoch; 0 = now
+    double time = 0;                                      // seconds since the Unix epoch; 0 = now
     std::vector<std::pair<std::string, double>> metrics;  // "reward/total", "loss", ...
     std::vector<RolloutRecord> rollouts;
     std::vector<std::string> events;
@@ -98,7 +98,7 @@ struct RolloutFilter {
 };
 
 enum class RolloutSortKey {
-    Id,  // insertion order
+    Id,   // insertion order
     Run,  // creation order of the runs
     Step,
     PromptId,
@@ -154,11 +154,12 @@ struct RolloutPage {
 };
 
 struct RolloutDetail {
-    RolloutRecord record;                  // every stored field, texts, components with details, tokens
+    RolloutRecord record;  // every stored field, texts, components with details, tokens
     int64_t id = 0;
     std::string run;
     std::vector<std::string> token_texts;  // per token (empty when the run stored no vocabulary)
-    std::vector<RolloutRow> group;         // every member of its group (same run, step, group), itself included
+    std::vector<RolloutRow>
+        group;  // every member of its group (same run, step, group), itself included
 };
 
 struct RolloutCount {
@@ -202,7 +203,8 @@ public:
     // ONE transaction: metrics + rollouts + components + tokens + events; sets the run's step.
     // On any error nothing of the step is stored.
     void writeStep(const std::string& run, const StepRecord&);
-    void setRunStatus(const std::string& run, RunStatus);  // Running = resume (takes the writer lock)
+    void setRunStatus(const std::string& run,
+                      RunStatus);  // Running = resume (takes the writer lock)
     // Resume from a checkpoint: drops the run's metrics, rollouts and checkpoints of steps
     // > after_step (written after the checkpoint, about to be trained again).
     void truncateRun(const std::string& run, int64_t after_step);
@@ -220,7 +222,8 @@ public:
     std::vector<Checkpoint> checkpoints(const std::string& run);
     std::vector<RunEvent> events(const std::string& run, int64_t after_id = 0);
     // Resolved recipe JSON per run, in the order asked (input of the Compare tab's config diff).
-    std::vector<std::pair<std::string, nlohmann::json>> recipes(const std::vector<std::string>& runs);
+    std::vector<std::pair<std::string, nlohmann::json>> recipes(
+        const std::vector<std::string>& runs);
 
     // -- metrics --
     std::vector<std::string> metricNames(const std::vector<std::string>& runs);

@@ -39,8 +39,8 @@ std::optional<std::pair<int64_t, std::string>> Workspace::lastCheckpoint(const s
 
 std::vector<Checkpoint> Workspace::checkpoints(const std::string& run) {
     const int64_t key = m->runKey(run);
-    SqliteStatement st(m->db,
-                       "SELECT step, dir, time FROM checkpoints WHERE run_key = ? ORDER BY step, id");
+    SqliteStatement st(
+        m->db, "SELECT step, dir, time FROM checkpoints WHERE run_key = ? ORDER BY step, id");
     st.bind(1, key);
     std::vector<Checkpoint> out;
     while (st.step()) out.push_back({st.int64(0), st.text(1), st.real(2)});
@@ -55,8 +55,8 @@ void Workspace::addEvent(const std::string& run, const std::string& text) {
 
 std::vector<RunEvent> Workspace::events(const std::string& run, int64_t after_id) {
     const int64_t key = m->runKey(run);
-    SqliteStatement st(m->db,
-                       "SELECT id, time, text FROM events WHERE run_key = ? AND id > ? ORDER BY id");
+    SqliteStatement st(
+        m->db, "SELECT id, time, text FROM events WHERE run_key = ? AND id > ? ORDER BY id");
     st.bind(1, key).bind(2, after_id);
     std::vector<RunEvent> out;
     while (st.step()) out.push_back({st.int64(0), st.real(1), st.text(2)});

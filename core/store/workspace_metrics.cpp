@@ -33,8 +33,7 @@ std::vector<std::string> Workspace::metricNames(const std::vector<std::string>& 
     }
     // Skip-scan of the (run_key, name, step) index: one seek per distinct name instead of a walk
     // over every point of a 100k-step run.
-    SqliteStatement next(m->db,
-                         "SELECT min(name) FROM metrics WHERE run_key = ? AND name > ?");
+    SqliteStatement next(m->db, "SELECT min(name) FROM metrics WHERE run_key = ? AND name > ?");
     for (const int64_t key : keys) {
         std::string last;
         for (;;) {
@@ -53,8 +52,7 @@ std::vector<std::string> Workspace::metricNames(const std::vector<std::string>& 
 
 std::vector<MetricPoint> Workspace::metricsSince(const std::vector<std::string>& runs,
                                                  int64_t after_rowid, int64_t limit) {
-    std::string sql =
-        "SELECT id, run_key, step, name, value, time FROM metrics WHERE id > ?";
+    std::string sql = "SELECT id, run_key, step, name, value, time FROM metrics WHERE id > ?";
     if (!runs.empty()) sql += " AND run_key IN " + keyList(*m, runs);
     sql += " ORDER BY id LIMIT ?";
     SqliteStatement st(m->db, sql);
@@ -78,8 +76,8 @@ std::vector<MetricPoint> Workspace::metricSeries(const std::string& run, const s
     st.bind(4, step_max.value_or(std::numeric_limits<int64_t>::max()));
     std::vector<MetricPoint> all;
     while (st.step())
-        all.push_back({st.int64(0), run, st.int64(1), name, st.isNull(2) ? kNaN : st.real(2),
-                       st.real(3)});
+        all.push_back(
+            {st.int64(0), run, st.int64(1), name, st.isNull(2) ? kNaN : st.real(2), st.real(3)});
     buckets = std::max(buckets, 1);
     if (all.size() <= static_cast<size_t>(4 * buckets)) return all;
 

@@ -20,17 +20,18 @@ namespace {
 
 bool containsNoCase(std::string_view hay, std::string_view needle) {
     if (needle.empty()) return true;
-    const auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(),
-                                [](char a, char b) {
-                                    return std::tolower(static_cast<unsigned char>(a)) ==
-                                           std::tolower(static_cast<unsigned char>(b));
-                                });
+    const auto it =
+        std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+        });
     return it != hay.end();
 }
 
 std::string_view argText(sqlite3_value* v) {
     const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
-    return p ? std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(v))) : std::string_view();
+    return p ? std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(v)))
+             : std::string_view();
 }
 
 // reflab_text_has(needle, run_key, completion, tokens, prompt, reference): whether the needle
@@ -71,23 +72,36 @@ bool isTextKey(RolloutSortKey k) {
 // that (value, id) is a total order usable by the keyset comparison.
 std::string sortExpr(RolloutSortKey k, int64_t component_key) {
     switch (k) {
-        case RolloutSortKey::Id: return "r.id";
-        case RolloutSortKey::Run: return "r.run_key";
-        case RolloutSortKey::Step: return "r.step";
+        case RolloutSortKey::Id:
+            return "r.id";
+        case RolloutSortKey::Run:
+            return "r.run_key";
+        case RolloutSortKey::Step:
+            return "r.step";
         case RolloutSortKey::PromptId:
             return "(SELECT prompt_id FROM prompts WHERE prompt_key = r.prompt_key)";
-        case RolloutSortKey::Group: return "r.grp";
-        case RolloutSortKey::Sample: return "r.sample";
-        case RolloutSortKey::TotalReward: return "r.total_reward";
-        case RolloutSortKey::Advantage: return "r.advantage";
-        case RolloutSortKey::PromptTokens: return "r.prompt_tokens";
-        case RolloutSortKey::CompletionTokens: return "r.completion_tokens";
-        case RolloutSortKey::FinishReason: return "r.finish_reason";
-        case RolloutSortKey::FormatValid: return "r.format_valid";
-        case RolloutSortKey::Correct: return "coalesce(r.correct, -1)";
+        case RolloutSortKey::Group:
+            return "r.grp";
+        case RolloutSortKey::Sample:
+            return "r.sample";
+        case RolloutSortKey::TotalReward:
+            return "r.total_reward";
+        case RolloutSortKey::Advantage:
+            return "r.advantage";
+        case RolloutSortKey::PromptTokens:
+            return "r.prompt_tokens";
+        case RolloutSortKey::CompletionTokens:
+            return "r.completion_tokens";
+        case RolloutSortKey::FinishReason:
+            return "r.finish_reason";
+        case RolloutSortKey::FormatValid:
+            return "r.format_valid";
+        case RolloutSortKey::Correct:
+            return "coalesce(r.correct, -1)";
         case RolloutSortKey::Component:
             return "coalesce((SELECT value FROM rollout_rewards WHERE rollout_id = r.id AND "
-                   "component_key = " + std::to_string(component_key) + "), -1e308)";
+                   "component_key = " +
+                   std::to_string(component_key) + "), -1e308)";
     }
     return "r.id";
 }
@@ -139,7 +153,8 @@ FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, Inde
         for (const int64_t k : q.run_keys) list += (list.empty() ? "" : ",") + std::to_string(k);
         q.where += " AND " + run_col + " IN (" + list + ")";
     }
-    const std::string step_col = use == IndexUse::Step || use == IndexUse::Any ? "r.step" : "+r.step";
+    const std::string step_col =
+        use == IndexUse::Step || use == IndexUse::Any ? "r.step" : "+r.step";
     const std::string reward_col =
         use == IndexUse::Reward || use == IndexUse::Any ? "r.total_reward" : "+r.total_reward";
     if (f.step_min) q.where += " AND " + step_col + " >= " + b.add(*f.step_min);
@@ -152,8 +167,10 @@ FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, Inde
         if (!st.step()) {
             q.none = true;
         } else {
-            std::string sub = "EXISTS (SELECT 1 FROM rollout_rewards x WHERE x.rollout_id = r.id "
-                              "AND x.component_key = " + std::to_string(st.int64(0));
+            std::string sub =
+                "EXISTS (SELECT 1 FROM rollout_rewards x WHERE x.rollout_id = r.id "
+                "AND x.component_key = " +
+                std::to_string(st.int64(0));
             if (f.component_min) sub += " AND x.value >= " + b.add(*f.component_min);
             if (f.component_max) sub += " AND x.value <= " + b.add(*f.component_max);
             q.where += " AND " + sub + ")";
@@ -163,8 +180,9 @@ FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, Inde
     if (f.correct) q.where += std::string(" AND r.correct = ") + (*f.correct ? "1" : "0");
     if (f.is_eval) q.where += std::string(" AND r.is_eval = ") + (*f.is_eval ? "1" : "0");
     if (!f.text.empty()) {
-        q.from += " CROSS JOIN prompts p ON p.prompt_key = r.prompt_key"
-                  " LEFT JOIN rollout_payload pl ON pl.rollout_id = r.id";
+        q.from +=
+            " CROSS JOIN prompts p ON p.prompt_key = r.prompt_key"
+            " LEFT JOIN rollout_payload pl ON pl.rollout_id = r.id";
         q.where += " AND reflab_text_has(" + b.add(f.text) +
                    ", r.run_key, pl.completion, pl.tokens, p.prompt, p.reference)";
     }
@@ -207,7 +225,8 @@ void attachComponents(Workspace::Impl& w, std::vector<RolloutRow>& rows) {
     }
     SqliteStatement st(w.db,
                        "SELECT rollout_id, component_key, value FROM rollout_rewards "
-                       "WHERE rollout_id IN (" + ids + ") ORDER BY rollout_id, component_key");
+                       "WHERE rollout_id IN (" +
+                           ids + ") ORDER BY rollout_id, component_key");
     while (st.step())
         rows[at[st.int64(0)]].components.emplace_back(w.componentName(st.int64(1)), st.real(2));
 }
@@ -251,9 +270,12 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
     }
     IndexUse use = IndexUse::Any;
     if (f.runs.size() == 1 || !merge_keys.empty()) {
-        if (sort.key == RolloutSortKey::Step) use = IndexUse::Step;
-        else if (sort.key == RolloutSortKey::TotalReward) use = IndexUse::Reward;
-        else if (sort.key == RolloutSortKey::Id) use = IndexUse::RowidOnly;
+        if (sort.key == RolloutSortKey::Step)
+            use = IndexUse::Step;
+        else if (sort.key == RolloutSortKey::TotalReward)
+            use = IndexUse::Reward;
+        else if (sort.key == RolloutSortKey::Id)
+            use = IndexUse::RowidOnly;
         if (use == IndexUse::Reward && (f.step_min || f.step_max) && f.runs.size() == 1) {
             // A narrow step range (a few percent of the run) is cheaper to read whole and sort.
             if (auto key = w.findRunKey(f.runs[0])) {
@@ -314,7 +336,8 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
     const std::string dir = desc ? " DESC" : "";
     std::string order = e + dir + ", r.id" + dir;
     if (sort.key == RolloutSortKey::Id) order = "r.id" + dir;
-    if (sort.key == RolloutSortKey::TotalReward) order = e + dir + ", r.step" + dir + ", r.id" + dir;
+    if (sort.key == RolloutSortKey::TotalReward)
+        order = e + dir + ", r.step" + dir + ", r.id" + dir;
     const std::string lim = " LIMIT " + std::to_string(limit + 1);
     std::string sql;
     if (merge_keys.empty()) {
@@ -340,8 +363,10 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
             break;
         }
         RolloutRow row = readRow(w, st);
-        if (text_key) row.cursor.text = st.text(14);
-        else row.cursor.number = st.real(14);
+        if (text_key)
+            row.cursor.text = st.text(14);
+        else
+            row.cursor.number = st.real(14);
         row.cursor.step = row.step;
         page.rows.push_back(std::move(row));
     }
@@ -420,7 +445,8 @@ std::optional<RolloutDetail> Workspace::rollout(int64_t id, bool with_group) {
         if (st.isNull(text_col + 1)) return st.text(text_col);
         const auto at = static_cast<size_t>(st.int64(text_col + 1));
         const auto len = static_cast<size_t>(st.int64(text_col + 2));
-        if (at > r.completion.size()) throw StoreError(what + ": a text span lies outside the completion");
+        if (at > r.completion.size())
+            throw StoreError(what + ": a text span lies outside the completion");
         return r.completion.substr(at, len);
     };
     r.reasoning = span(18);
@@ -452,7 +478,10 @@ std::optional<RolloutDetail> Workspace::rollout(int64_t id, bool with_group) {
                         std::string("SELECT ") + kRowColumns +
                             " FROM rollouts r WHERE r.run_key = ? AND r.step = ? AND r.grp = ? "
                             "AND r.is_eval = ? ORDER BY r.sample, r.id");
-    grp.bind(1, run_key).bind(2, row.step).bind(3, row.group).bind(4, static_cast<int64_t>(row.is_eval));
+    grp.bind(1, run_key)
+        .bind(2, row.step)
+        .bind(3, row.group)
+        .bind(4, static_cast<int64_t>(row.is_eval));
     while (grp.step()) d.group.push_back(readRow(w, grp));
     attachComponents(w, d.group);
     return d;
@@ -484,6 +513,8 @@ std::vector<std::string> Workspace::componentNames(const std::vector<std::string
     return names;
 }
 
-int64_t Workspace::rolloutTotal() { return m->db.queryInt("SELECT count(*) FROM rollouts"); }
+int64_t Workspace::rolloutTotal() {
+    return m->db.queryInt("SELECT count(*) FROM rollouts");
+}
 
 }  // namespace reflab::store

@@ -17,11 +17,16 @@ namespace reflab::store {
 
 std::string runStatusName(RunStatus s) {
     switch (s) {
-        case RunStatus::Running: return "running";
-        case RunStatus::Finished: return "finished";
-        case RunStatus::Stopped: return "stopped";
-        case RunStatus::Failed: return "failed";
-        case RunStatus::Interrupted: return "interrupted";
+        case RunStatus::Running:
+            return "running";
+        case RunStatus::Finished:
+            return "finished";
+        case RunStatus::Stopped:
+            return "stopped";
+        case RunStatus::Failed:
+            return "failed";
+        case RunStatus::Interrupted:
+            return "interrupted";
     }
     return "running";
 }
@@ -98,7 +103,8 @@ std::string Workspace::createRun(const NewRun& nr) {
         if (find.step()) {
             vocab_key = find.int64(0);
         } else {
-            SqliteStatement ins(m->db, "INSERT INTO vocabularies(hash, size, data) VALUES (?, ?, ?)");
+            SqliteStatement ins(m->db,
+                                "INSERT INTO vocabularies(hash, size, data) VALUES (?, ?, ?)");
             ins.bind(1, hash).bind(2, static_cast<int64_t>(nr.vocabulary.size()));
             ins.bindBlob(3, blob.data(), blob.size()).run();
             vocab_key = m->db.lastInsertRowid();
@@ -120,7 +126,10 @@ std::string Workspace::createRun(const NewRun& nr) {
         ins.bind(5, nr.model_path).bind(6, nr.model_hash).bind(7, static_cast<int64_t>(nr.seed));
         ins.bind(8, nr.code_version).bind(9, nr.parent_run).bind(10, nr.parent_step);
         ins.bind(11, nr.steps).bind(12, now).bind(13, now);
-        if (vocab_key) ins.bind(14, vocab_key); else ins.bindNull(14);
+        if (vocab_key)
+            ins.bind(14, vocab_key);
+        else
+            ins.bindNull(14);
         ins.bind(15, static_cast<int64_t>(::getpid())).bind(16, hostName()).bind(17, now);
         ins.run();
         if (m->db.changes() == 1) break;
@@ -208,7 +217,8 @@ std::vector<RunInfo> Workspace::listRuns() {
         const int64_t key = st.int64(17);
         // A reader (or a read-only connection) reports a dead writer's run as interrupted at
         // once, before any writable open records it.
-        if (r.status == RunStatus::Running && !m->locks.count(key) && !RunLock::isHeld(m->path, key))
+        if (r.status == RunStatus::Running && !m->locks.count(key) &&
+            !RunLock::isHeld(m->path, key))
             r.status = RunStatus::Interrupted;
         out.push_back(std::move(r));
     }
@@ -245,6 +255,5 @@ std::vector<std::pair<std::string, nlohmann::json>> Workspace::recipes(
     }
     return out;
 }
-
 
 }  // namespace reflab::store

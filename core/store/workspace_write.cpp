@@ -39,13 +39,17 @@ void validate(const std::string& path, const std::string& run, const StepRecord&
 }
 
 // Stores `part` as a byte span of `whole` when it is one (NULL text), else as its own text.
-void bindSpan(SqliteStatement& st, int text_col, const std::string& whole, const std::string& part) {
+void bindSpan(SqliteStatement& st, int text_col, const std::string& whole,
+              const std::string& part) {
     const size_t at = part.empty() ? std::string::npos : whole.find(part);
     if (at != std::string::npos) {
         st.bindNull(text_col).bind(text_col + 1, static_cast<int64_t>(at));
         st.bind(text_col + 2, static_cast<int64_t>(part.size()));
     } else {
-        if (part.empty()) st.bindNull(text_col); else st.bind(text_col, part);
+        if (part.empty())
+            st.bindNull(text_col);
+        else
+            st.bind(text_col, part);
         st.bindNull(text_col + 1).bindNull(text_col + 2);
     }
 }
@@ -76,7 +80,8 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
             w.db,
             "INSERT OR REPLACE INTO rollout_rewards(rollout_id, component_key, value, details) "
             "VALUES (?,?,?,?)");
-        w.ins_event = SqliteStatement(w.db, "INSERT INTO events(run_key, time, text) VALUES (?,?,?)");
+        w.ins_event =
+            SqliteStatement(w.db, "INSERT INTO events(run_key, time, text) VALUES (?,?,?)");
         w.upd_step = SqliteStatement(
             w.db,
             "UPDATE runs SET step = max(step, ?), updated = ?, heartbeat = ? WHERE run_key = ?");
@@ -117,7 +122,10 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
         SqliteTransaction tx(w.db);
         for (const auto& [name, value] : s.metrics) {
             w.ins_metric.bind(1, key).bind(2, s.step).bind(3, name);
-            if (std::isnan(value)) w.ins_metric.bindNull(4); else w.ins_metric.bind(4, value);
+            if (std::isnan(value))
+                w.ins_metric.bindNull(4);
+            else
+                w.ins_metric.bind(4, value);
             w.ins_metric.bind(5, t).run();
         }
         std::string decoded, tokens;
@@ -129,7 +137,10 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
             ins.bind(6, static_cast<int64_t>(r.is_eval)).bind(7, r.total_reward);
             ins.bind(8, r.advantage).bind(9, r.prompt_tokens).bind(10, r.completion_tokens);
             ins.bind(11, r.finish_reason).bind(12, static_cast<int64_t>(r.format_valid));
-            if (r.correct) ins.bind(13, static_cast<int64_t>(*r.correct)); else ins.bindNull(13);
+            if (r.correct)
+                ins.bind(13, static_cast<int64_t>(*r.correct));
+            else
+                ins.bindNull(13);
             ins.run();
             const int64_t id = w.db.lastInsertRowid();
 
@@ -144,8 +155,12 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
             // The completion is stored once: as the tokens when the run's vocabulary decodes them
             // to exactly this text, else as text.
             const bool derived = vocab && !r.token_ids.empty() &&
-                                 detokenize(*vocab, r.token_ids, decoded) && decoded == r.completion;
-            if (derived) pay.bindNull(3); else pay.bind(3, r.completion);
+                                 detokenize(*vocab, r.token_ids, decoded) &&
+                                 decoded == r.completion;
+            if (derived)
+                pay.bindNull(3);
+            else
+                pay.bind(3, r.completion);
             bindSpan(pay, 4, r.completion, r.reasoning);
             bindSpan(pay, 7, r.completion, r.answer);
             pay.run();
@@ -179,7 +194,8 @@ void Workspace::truncateRun(const std::string& run, int64_t after_step) {
     w.lockRun(key, run);
     SqliteTransaction tx(w.db);
     const std::string k = std::to_string(key), a = std::to_string(after_step);
-    const std::string ids = "(SELECT id FROM rollouts WHERE run_key = " + k + " AND step > " + a + ")";
+    const std::string ids =
+        "(SELECT id FROM rollouts WHERE run_key = " + k + " AND step > " + a + ")";
     w.db.exec("DELETE FROM rollout_rewards WHERE rollout_id IN " + ids +
               "; DELETE FROM rollout_payload WHERE rollout_id IN " + ids +
               "; DELETE FROM rollouts WHERE run_key = " + k + " AND step > " + a +

@@ -16,7 +16,8 @@ EvalResult evaluate(const model::LanguageModel& policy, reward::RewardEngine& en
                     const reward::Recipe& recipe, const data::JsonlDataset& eval_set,
                     int64_t max_prompts, int64_t batch) {
     EvalResult out;
-    const size_t n = max_prompts > 0 ? std::min<size_t>(eval_set.size(), max_prompts) : eval_set.size();
+    const size_t n =
+        max_prompts > 0 ? std::min<size_t>(eval_set.size(), max_prompts) : eval_set.size();
     model::SamplingConfig sampling;
     sampling.max_new_tokens = recipe.generation.max_new_tokens;
     sampling.greedy = true;
@@ -24,11 +25,13 @@ EvalResult evaluate(const model::LanguageModel& policy, reward::RewardEngine& en
     // Greedy decoding draws nothing, but generate() wants a generator: a private one, so the
     // training stream is untouched by evaluation.
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(0);
-    std::vector<double> matches, rewards, nlls, lengths;  // one value per prompt (nll: per scored one)
+    std::vector<double> matches, rewards, nlls,
+        lengths;  // one value per prompt (nll: per scored one)
     for (size_t begin = 0; begin < n; begin += static_cast<size_t>(std::max<int64_t>(1, batch))) {
         const size_t end = std::min(n, begin + static_cast<size_t>(std::max<int64_t>(1, batch)));
         std::vector<PromptItem> prompts;
-        for (size_t i = begin; i < end; ++i) prompts.push_back(renderPrompt(recipe, policy, eval_set.at(i)));
+        for (size_t i = begin; i < end; ++i)
+            prompts.push_back(renderPrompt(recipe, policy, eval_set.at(i)));
         auto rollouts = sampleRollouts(policy, prompts, /*group_size=*/1, sampling, gen);
         std::vector<model::ScoreRequest> nll_reqs;
         for (auto& r : rollouts) {
@@ -44,8 +47,9 @@ EvalResult evaluate(const model::LanguageModel& policy, reward::RewardEngine& en
             in.question = p.question;
             r.reward = engine.scoreGroup({in}).at(0);
             // The reference after the model's own reasoning, in the answer block.
-            const std::string kept = r.parsed.has_answer ? r.completion.substr(0, r.parsed.answer_open)
-                                                         : r.completion + "\n";
+            const std::string kept = r.parsed.has_answer
+                                         ? r.completion.substr(0, r.parsed.answer_open)
+                                         : r.completion + "\n";
             auto ctx = policy.tokenizer().encode(p.text + kept + recipe.templ.answer.open);
             auto tgt = policy.tokenizer().encode(p.reference);
             if (!tgt.empty()) nll_reqs.push_back({std::move(ctx), std::move(tgt)});
@@ -56,18 +60,21 @@ EvalResult evaluate(const model::LanguageModel& policy, reward::RewardEngine& en
         }
         for (auto& r : rollouts) {
             const auto& p = prompts[r.prompt];
-            const bool correct = r.parsed.has_answer && reward::answersMatch(r.parsed.answer, p.reference);
+            const bool correct =
+                r.parsed.has_answer && reward::answersMatch(r.parsed.answer, p.reference);
             matches.push_back(correct ? 1 : 0);
             rewards.push_back(r.reward.total);
             lengths.push_back(static_cast<double>(r.generation.tokens.size()));
-            store::RolloutRecord rec = rolloutRecord(r, p, /*step=*/0);  // the trainer sets the step
+            store::RolloutRecord rec =
+                rolloutRecord(r, p, /*step=*/0);  // the trainer sets the step
             rec.group = static_cast<int>(begin + r.prompt);
             rec.sample = 0;
             rec.is_eval = true;
             rec.correct = correct;
             // Eval records keep each component's details as scored (no "weight" added).
             rec.components.clear();
-            for (const auto& c : r.reward.components) rec.components.push_back({c.name, c.value, c.details});
+            for (const auto& c : r.reward.components)
+                rec.components.push_back({c.name, c.value, c.details});
             out.rollouts.push_back(std::move(rec));
         }
     }

@@ -89,14 +89,19 @@ OptimizerStepInfo PolicyOptimizer::step(double lr) {
         }
         const auto g = p.grad().reshape({-1});
         for (int64_t a = 0; a < g.numel(); a += kChunk)
-            sq += g.slice(0, a, std::min(g.numel(), a + kChunk)).to(torch::kFloat32).pow(2).sum().item<double>();
+            sq += g.slice(0, a, std::min(g.numel(), a + kChunk))
+                      .to(torch::kFloat32)
+                      .pow(2)
+                      .sum()
+                      .item<double>();
     }
     info.grad_norm = std::sqrt(sq);
     if (!std::isfinite(info.grad_norm))
         throw TrainError("optimizer: the gradient norm is not finite at step " +
                          std::to_string(m_step + 1) + " (the loss diverged)");
     if (m_options.max_grad_norm > 0 && info.grad_norm > m_options.max_grad_norm)
-        info.clip_coef = m_options.max_grad_norm / (info.grad_norm + 1e-6);  // torch's clip_grad_norm_
+        info.clip_coef =
+            m_options.max_grad_norm / (info.grad_norm + 1e-6);  // torch's clip_grad_norm_
 
     ++m_step;
     const double b1 = m_options.beta1, b2 = m_options.beta2;
@@ -139,9 +144,15 @@ OptimizerStepInfo PolicyOptimizer::step(double lr) {
             auto hi = data.slice(0, a, b);
             torch::Tensor w;  // the fp32 master chunk, updated in place
             switch (m_kind[i]) {
-                case Master::Self: w = hi; break;
-                case Master::LowBits: w = joinBf16(hi, master.slice(0, a, b)); break;
-                case Master::Copy: w = master.slice(0, a, b); break;
+                case Master::Self:
+                    w = hi;
+                    break;
+                case Master::LowBits:
+                    w = joinBf16(hi, master.slice(0, a, b));
+                    break;
+                case Master::Copy:
+                    w = master.slice(0, a, b);
+                    break;
             }
             auto ea = m1.slice(0, a, b), eas = m2.slice(0, a, b);
             // torch::optim::AdamW, in its order: decay, moments, denom, update.

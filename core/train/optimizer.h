@@ -16,9 +16,9 @@
 //
 // Not thread-safe; call from the training thread.
 #pragma once
-#include <torch/types.h>
 #include <torch/optim/adamw.h>
 #include <torch/serialize/archive.h>
+#include <torch/types.h>
 
 #include <string>
 #include <vector>

@@ -10,7 +10,9 @@ namespace reflab::train {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double secondsSince(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 }  // namespace
 
 UpdateStats policyUpdate(const model::LanguageModel& policy, const model::LanguageModel* reference,
@@ -28,7 +30,8 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
                              std::to_string(s.old_logprobs.size()) + " old log-probs");
         total_tokens += static_cast<double>(s.policy_tokens);
         const bool any_policy = s.policy_tokens > 0 && (s.advantage != 0.0 || kl_on);
-        if (any_policy || (s.reference_term && s.reference_term->weight != 0.0)) active.push_back(i);
+        if (any_policy || (s.reference_term && s.reference_term->weight != 0.0))
+            active.push_back(i);
     }
     stats.tokens = static_cast<int64_t>(total_tokens);
     stats.computed = static_cast<int64_t>(active.size());
@@ -48,7 +51,9 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
             std::vector<size_t> ref_rows;  // sample index of each reference-term request
             for (size_t k = begin; k < end; ++k) {
                 const auto& s = samples[active[k]];
-                reqs.push_back({s.context, std::vector<int32_t>(s.tokens.begin(), s.tokens.begin() + s.policy_tokens)});
+                reqs.push_back(
+                    {s.context,
+                     std::vector<int32_t>(s.tokens.begin(), s.tokens.begin() + s.policy_tokens)});
             }
             const size_t n_policy = reqs.size();
             for (size_t k = begin; k < end; ++k) {
@@ -64,7 +69,8 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
             so.entropy = epoch == 0;
             auto scored = model::scoreTargets(policy, reqs, so);
 
-            std::vector<torch::Tensor> lp(scored.logprobs.begin(), scored.logprobs.begin() + n_policy);
+            std::vector<torch::Tensor> lp(scored.logprobs.begin(),
+                                          scored.logprobs.begin() + n_policy);
             auto [logp, mask] = padSequences(lp);  // (B,T)
             const int64_t T = logp.size(1);
             auto old = torch::zeros({static_cast<int64_t>(n_policy), T}, torch::kFloat32);
@@ -73,8 +79,10 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
                 const auto& s = samples[active[k]];
                 const int64_t row = static_cast<int64_t>(k - begin);
                 if (s.policy_tokens > 0)
-                    old[row].slice(0, 0, s.policy_tokens)
-                        .copy_(torch::from_blob(const_cast<float*>(s.old_logprobs.data()), {s.policy_tokens}, torch::kFloat32));
+                    old[row]
+                        .slice(0, 0, s.policy_tokens)
+                        .copy_(torch::from_blob(const_cast<float*>(s.old_logprobs.data()),
+                                                {s.policy_tokens}, torch::kFloat32));
                 adv[row] = s.advantage;
             }
             old = old.to(logp.device());
@@ -82,20 +90,25 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
             mask = mask.to(logp.device());
             torch::Tensor ref_logp;
             if (kl_on) {
-                auto ref = model::scoreTargets(*reference, std::vector<model::ScoreRequest>(reqs.begin(), reqs.begin() + n_policy));
+                auto ref = model::scoreTargets(
+                    *reference,
+                    std::vector<model::ScoreRequest>(reqs.begin(), reqs.begin() + n_policy));
                 ref_logp = padSequences(ref.logprobs).first.to(logp.device());
             }
             auto terms = policyLoss(logp, old, adv, mask, ref_logp, options.loss);
             torch::Tensor loss = terms.loss;
             if (!ref_rows.empty()) {
-                std::vector<torch::Tensor> rlp(scored.logprobs.begin() + n_policy, scored.logprobs.end());
+                std::vector<torch::Tensor> rlp(scored.logprobs.begin() + n_policy,
+                                               scored.logprobs.end());
                 auto [rl, rmask] = padSequences(rlp);
                 std::vector<float> w;
-                for (size_t i : ref_rows) w.push_back(static_cast<float>(samples[i].reference_term->weight));
+                for (size_t i : ref_rows)
+                    w.push_back(static_cast<float>(samples[i].reference_term->weight));
                 const auto weights = torch::tensor(w).to(rl.device());
                 // weight = lambda * R already: lambda 1 here.
                 loss = loss + referenceTermLoss(rl, rmask.to(rl.device()), weights, 1.0,
-                                                options.reference_length_norm, options.loss.total_sequences);
+                                                options.reference_length_norm,
+                                                options.loss.total_sequences);
             }
             stats.forward_s += secondsSince(t_forward);
             const auto t_backward = Clock::now();

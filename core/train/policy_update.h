@@ -15,19 +15,21 @@
 namespace reflab::train {
 
 struct UpdateSample {
-    std::vector<int32_t> context;      // the prompt's tokens
-    std::vector<int32_t> tokens;       // the completion's tokens
-    std::vector<float> old_logprobs;   // log pi_old per token, from generation
-    int64_t policy_tokens = 0;         // tokens [0, policy_tokens) carry the policy term
+    std::vector<int32_t> context;     // the prompt's tokens
+    std::vector<int32_t> tokens;      // the completion's tokens
+    std::vector<float> old_logprobs;  // log pi_old per token, from generation
+    int64_t policy_tokens = 0;        // tokens [0, policy_tokens) carry the policy term
     double advantage = 0;
-    std::optional<reward::ReferenceTerm> reference_term;  // rgr: + weight * sum log pi(target | context)
+    std::optional<reward::ReferenceTerm>
+        reference_term;  // rgr: + weight * sum log pi(target | context)
 };
 
 struct UpdateOptions {
-    PolicyLossOptions loss;          // total_tokens / total_sequences are filled in here
+    PolicyLossOptions loss;  // total_tokens / total_sequences are filled in here
     int64_t mu = 1;
-    int64_t micro_batch = 8;         // completions per forward/backward
-    bool reference_length_norm = false;  // rgr length_norm: the reference term uses the mean log-prob
+    int64_t micro_batch = 8;  // completions per forward/backward
+    bool reference_length_norm =
+        false;  // rgr length_norm: the reference term uses the mean log-prob
 };
 
 struct UpdateStats {

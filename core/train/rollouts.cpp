@@ -7,7 +7,8 @@ namespace reflab::train {
 
 namespace {
 // The example's prompt item, with `text` as the rendered prompt.
-PromptItem promptItem(const model::LanguageModel& model, const data::Example& example, std::string text) {
+PromptItem promptItem(const model::LanguageModel& model, const data::Example& example,
+                      std::string text) {
     PromptItem p;
     p.id = example.id;
     p.question = example.prompt;
@@ -20,17 +21,19 @@ PromptItem promptItem(const model::LanguageModel& model, const data::Example& ex
 
 PromptItem renderPrompt(const reward::Recipe& recipe, const model::LanguageModel& model,
                         const data::Example& example) {
-    return promptItem(model, example, reward::renderPrompt(recipe, model.chatTemplate(), example.prompt));
+    return promptItem(model, example,
+                      reward::renderPrompt(recipe, model.chatTemplate(), example.prompt));
 }
 
 PromptItem renderGuidedPrompt(const reward::Recipe& recipe, const model::LanguageModel& model,
                               const data::Example& example) {
-    return promptItem(
-        model, example,
-        reward::renderGuidedPrompt(recipe, model.chatTemplate(), example.prompt, example.reference));
+    return promptItem(model, example,
+                      reward::renderGuidedPrompt(recipe, model.chatTemplate(), example.prompt,
+                                                 example.reference));
 }
 
-model::SamplingConfig samplingFor(const model::LanguageModel& model, model::SamplingConfig sampling) {
+model::SamplingConfig samplingFor(const model::LanguageModel& model,
+                                  model::SamplingConfig sampling) {
     if (model.hasTokenizer())
         for (const auto& s : model.chatTemplate().stopStrings())
             if (std::find(sampling.stop_strings.begin(), sampling.stop_strings.end(), s) ==
@@ -47,7 +50,8 @@ std::vector<Rollout> sampleRollouts(const model::LanguageModel& model,
     batch.reserve(prompts.size() * group_size);
     if (!guided) n_guided = 0;
     for (size_t p = 0; p < prompts.size(); ++p)
-        for (int64_t s = 0; s < group_size; ++s) batch.push_back(s < n_guided ? (*guided)[p].ids : prompts[p].ids);
+        for (int64_t s = 0; s < group_size; ++s)
+            batch.push_back(s < n_guided ? (*guided)[p].ids : prompts[p].ids);
     auto gens = model::generate(model, batch, sampling, gen);
     std::vector<Rollout> out(gens.size());
     for (size_t r = 0; r < gens.size(); ++r) {
@@ -77,14 +81,17 @@ std::string completionText(const model::LanguageModel& model, const model::Gener
     return g.text;
 }
 
-int64_t tokensBefore(const model::LanguageModel& model, const std::vector<int32_t>& tokens, size_t cut) {
+int64_t tokensBefore(const model::LanguageModel& model, const std::vector<int32_t>& tokens,
+                     size_t cut) {
     // Binary search on the decoded prefix length (decode of a prefix grows with the prefix).
     int64_t lo = 0, hi = static_cast<int64_t>(tokens.size());
     while (lo < hi) {
         const int64_t mid = (lo + hi + 1) / 2;
         std::vector<int32_t> prefix(tokens.begin(), tokens.begin() + mid);
-        if (model.tokenizer().decode(prefix).size() <= cut) lo = mid;
-        else hi = mid - 1;
+        if (model.tokenizer().decode(prefix).size() <= cut)
+            lo = mid;
+        else
+            hi = mid - 1;
     }
     return lo;
 }

@@ -33,9 +33,9 @@ struct Rollout {
     text::ParsedCompletion parsed;
     reward::RewardOutput reward;
     double advantage = 0;
-    bool kept = true;              // false: its group was dropped (rlpr std filter)
-    int64_t policy_tokens = 0;     // tokens [0, policy_tokens) take the policy term (rgr cuts)
-    bool guided = false;           // sampled with the reference in the prompt (reverse reasoning)
+    bool kept = true;           // false: its group was dropped (rlpr std filter)
+    int64_t policy_tokens = 0;  // tokens [0, policy_tokens) take the policy term (rgr cuts)
+    bool guided = false;        // sampled with the reference in the prompt (reverse reasoning)
     bool truncated() const { return generation.finish == model::FinishReason::Length; }
 };
 
@@ -46,7 +46,8 @@ PromptItem renderPrompt(const reward::Recipe& recipe, const model::LanguageModel
 
 // Sampling settings for the model: the chat template's stop strings added (EOS ids come from
 // the model's config inside generate()).
-model::SamplingConfig samplingFor(const model::LanguageModel& model, model::SamplingConfig sampling);
+model::SamplingConfig samplingFor(const model::LanguageModel& model,
+                                  model::SamplingConfig sampling);
 
 // G completions of every prompt, in one batched call (rollout r = prompt r / G, sample r % G).
 // With `guided` (one per prompt) the first n_guided samples of each group are generated from

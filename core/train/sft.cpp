@@ -26,7 +26,8 @@ struct SftExample {
 
 SftResult runSft(const SftOptions& o, const std::function<void(const SftStepReport&)>& on_step) {
     using Clock = std::chrono::steady_clock;
-    if (o.epochs < 1 || o.batch < 1) throw TrainError("sft: --epochs and --batch must be at least 1");
+    if (o.epochs < 1 || o.batch < 1)
+        throw TrainError("sft: --epochs and --batch must be at least 1");
     if (o.out_dir.empty()) throw TrainError("sft: --out is required");
     const auto data = data::JsonlDataset::load(o.data_path, {o.prompt_field, o.target_field});
     model::LoadOptions lo;
@@ -36,8 +37,10 @@ SftResult runSft(const SftOptions& o, const std::function<void(const SftStepRepo
     const auto& tmpl = policy->chatTemplate();
     // The end of the assistant's turn, so the model learns to stop.
     std::vector<int32_t> end_of_turn;
-    if (!tmpl.stopStrings().empty()) end_of_turn = tok.encode(tmpl.stopStrings().front());
-    else if (!policy->config().eos_token_ids.empty()) end_of_turn = {policy->config().eos_token_ids.front()};
+    if (!tmpl.stopStrings().empty())
+        end_of_turn = tok.encode(tmpl.stopStrings().front());
+    else if (!policy->config().eos_token_ids.empty())
+        end_of_turn = {policy->config().eos_token_ids.front()};
 
     std::vector<SftExample> examples;
     for (const auto& ex : data.examples()) {
@@ -49,11 +52,13 @@ SftResult runSft(const SftOptions& o, const std::function<void(const SftStepRepo
         e.target = tok.encode(ex.reference);
         e.target.insert(e.target.end(), end_of_turn.begin(), end_of_turn.end());
         if (e.target.empty())
-            throw TrainError(o.data_path + ":" + std::to_string(ex.line) + ": field '" + o.target_field + "' is empty");
+            throw TrainError(o.data_path + ":" + std::to_string(ex.line) + ": field '" +
+                             o.target_field + "' is empty");
         if (static_cast<int64_t>(e.context.size() + e.target.size()) > o.max_tokens)
-            throw TrainError(o.data_path + ":" + std::to_string(ex.line) + ": prompt + target are " +
-                             std::to_string(e.context.size() + e.target.size()) + " tokens, more than the limit " +
-                             std::to_string(o.max_tokens));
+            throw TrainError(o.data_path + ":" + std::to_string(ex.line) +
+                             ": prompt + target are " +
+                             std::to_string(e.context.size() + e.target.size()) +
+                             " tokens, more than the limit " + std::to_string(o.max_tokens));
         examples.push_back(std::move(e));
     }
 
@@ -73,7 +78,8 @@ SftResult runSft(const SftOptions& o, const std::function<void(const SftStepRepo
         const int64_t epoch = step / per_epoch;
         // The last batch of an epoch is short rather than spilling into the next epoch.
         const int64_t in_epoch = step % per_epoch;
-        const int64_t size = std::min<int64_t>(o.batch, static_cast<int64_t>(examples.size()) - in_epoch * o.batch);
+        const int64_t size =
+            std::min<int64_t>(o.batch, static_cast<int64_t>(examples.size()) - in_epoch * o.batch);
         const auto idx = sampler.next(static_cast<size_t>(size));
         std::vector<model::ScoreRequest> reqs;
         double tokens = 0;
@@ -110,7 +116,8 @@ SftResult runSft(const SftOptions& o, const std::function<void(const SftStepRepo
             r.grad_norm = info.grad_norm;
             const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
             r.tokens_per_s = tokens / std::max(dt, 1e-9);
-            const double per = std::chrono::duration<double>(Clock::now() - t_start).count() / double(step + 1);
+            const double per =
+                std::chrono::duration<double>(Clock::now() - t_start).count() / double(step + 1);
             r.eta_seconds = per * double(steps - step - 1);
             on_step(r);
         }

@@ -13,14 +13,14 @@ namespace reflab::train {
 struct SftOptions {
     std::string model_dir, data_path, out_dir;
     std::string prompt_field = "prompt", target_field = "target";
-    std::string system;            // system message ("" = none)
+    std::string system;  // system message ("" = none)
     int64_t epochs = 1, batch = 8;
     double lr = 1e-5, weight_decay = 0.0, max_grad_norm = 1.0;
     int64_t warmup_steps = 0;
     std::string schedule = "constant";  // "constant" | "cosine"
     std::string dtype = "float32";
     uint64_t seed = 1;
-    int64_t max_tokens = 2048;     // prompt + target longer than this is an error naming the line
+    int64_t max_tokens = 2048;  // prompt + target longer than this is an error naming the line
 };
 
 struct SftStepReport {
@@ -35,6 +35,7 @@ struct SftResult {
 };
 
 // Throws DataError / TrainError / ModelLoadError naming the file, line or field.
-SftResult runSft(const SftOptions& options, const std::function<void(const SftStepReport&)>& on_step = {});
+SftResult runSft(const SftOptions& options,
+                 const std::function<void(const SftStepReport&)>& on_step = {});
 
 }  // namespace reflab::train

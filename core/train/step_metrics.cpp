@@ -6,7 +6,8 @@
 
 namespace reflab::train {
 
-Metrics rolloutMetrics(const std::vector<Rollout>& rollouts, const std::vector<GroupAdvantages>& groups) {
+Metrics rolloutMetrics(const std::vector<Rollout>& rollouts,
+                       const std::vector<GroupAdvantages>& groups) {
     Metrics out;
     std::vector<double> totals, advs, lengths;
     std::map<std::string, std::vector<double>> comps;  // sorted names: stable metric order
@@ -34,7 +35,8 @@ Metrics rolloutMetrics(const std::vector<Rollout>& rollouts, const std::vector<G
     out.emplace_back("adv_std", meanStd(advs).second);
     double zero = 0;
     for (const auto& g : groups) zero += g.zero_std ? 1 : 0;
-    out.emplace_back("zero_std_frac", groups.empty() ? 0.0 : zero / static_cast<double>(groups.size()));
+    out.emplace_back("zero_std_frac",
+                     groups.empty() ? 0.0 : zero / static_cast<double>(groups.size()));
     out.emplace_back("length/mean", meanStd(lengths).first);
     out.emplace_back("length/max", length_max);
     out.emplace_back("truncation_rate", truncated / n);

@@ -16,7 +16,8 @@ namespace reflab::train {
 using Metrics = std::vector<std::pair<std::string, double>>;
 
 // Mean and population std of each value series; groups are the step's advantage groups.
-Metrics rolloutMetrics(const std::vector<Rollout>& rollouts, const std::vector<GroupAdvantages>& groups);
+Metrics rolloutMetrics(const std::vector<Rollout>& rollouts,
+                       const std::vector<GroupAdvantages>& groups);
 
 store::RolloutRecord rolloutRecord(const Rollout& r, const PromptItem& prompt, int64_t step);
 

@@ -11,10 +11,10 @@
 #include <cstdlib>
 #include <memory>
 
-#include "core/model/roofline.h"
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
 #include "core/model/model_config.h"
+#include "core/model/roofline.h"
 #include "core/model/scoring.h"
 #include "core/train/optimizer.h"
 #include "core/train/policy_update.h"

@@ -10,7 +10,8 @@ torch::Dtype dtypeFromName(const std::string& name) {
     if (name == "float32") return torch::kFloat32;
     if (name == "bfloat16") return torch::kBFloat16;
     if (name == "float16") return torch::kFloat16;
-    throw TrainError("model.dtype: unknown dtype '" + name + "' (expected float32, bfloat16 or float16)");
+    throw TrainError("model.dtype: unknown dtype '" + name +
+                     "' (expected float32, bfloat16 or float16)");
 }
 
 TrainSettings trainSettings(const reward::Recipe& recipe, int64_t steps_override) {
@@ -23,9 +24,9 @@ TrainSettings trainSettings(const reward::Recipe& recipe, int64_t steps_override
     if (recipe.find(reward::ComponentType::Rlpr)) s.advantage_options.zero_below = 1e-6;
     s.group_size = recipe.generation.group_size;
     if (s.group_size < minGroupSize(s.advantage))
-        throw TrainError(src + ": generation.group_size: advantage '" + al.advantage + "' needs at least " +
-                         std::to_string(minGroupSize(s.advantage)) + " completions per prompt, got " +
-                         std::to_string(s.group_size));
+        throw TrainError(src + ": generation.group_size: advantage '" + al.advantage +
+                         "' needs at least " + std::to_string(minGroupSize(s.advantage)) +
+                         " completions per prompt, got " + std::to_string(s.group_size));
     s.loss.clip = true;  // "ppo_clip", the parser's only loss
     s.loss.clip_eps = al.clip_eps;
     s.loss.clip_eps_high = al.clip_eps_high > 0 ? al.clip_eps_high : al.clip_eps;

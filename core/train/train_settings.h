@@ -24,16 +24,16 @@ struct TrainSettings {
     LrSchedule schedule;
     model::SamplingConfig sampling;  // stop strings are added from the model's chat template
     int64_t group_size = 8, prompts_per_step = 4, steps = 200, mu = 1;
-    int64_t micro_batch = 8;         // completions per forward/backward (gradients accumulate)
-    int64_t checkpoint_every = 50;   // steps; 0: only at stop / end
+    int64_t micro_batch = 8;              // completions per forward/backward (gradients accumulate)
+    int64_t checkpoint_every = 50;        // steps; 0: only at stop / end
     bool gradient_checkpointing = false;  // TransformerImpl::setGradientCheckpointing
-    int64_t keep_checkpoints = 0;    // > 0: keep the newest K checkpoints (pruneCheckpoints); 0: all
+    int64_t keep_checkpoints = 0;  // > 0: keep the newest K checkpoints (pruneCheckpoints); 0: all
     int64_t eval_every = 20, eval_max_prompts = 0;
     uint64_t seed = 1;
     torch::Dtype dtype = torch::kFloat32;
     torch::Device device = torch::kCPU;
-    bool kl_to_proxy = false;        // algorithm.kl_reference == "proxy" (NOVER's code)
-    bool std_filter = false;         // rlpr's std filter is on
+    bool kl_to_proxy = false;  // algorithm.kl_reference == "proxy" (NOVER's code)
+    bool std_filter = false;   // rlpr's std filter is on
 };
 
 // Maps the recipe. `steps_override` > 0 replaces algorithm.steps (CLI --steps). Throws

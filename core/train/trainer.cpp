@@ -43,12 +43,14 @@ double secondsSince(Clock::time_point t) {
 std::string modelHash(const std::string& dir) {
     uint64_t h = 1469598103934665603ull;
     auto mix = [&h](const char* p, size_t n) {
-        for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
+        for (size_t i = 0; i < n; ++i)
+            h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
     };
     std::vector<fs::path> files;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec))
-        if (e.path().filename() == "config.json" || e.path().extension() == ".safetensors") files.push_back(e.path());
+        if (e.path().filename() == "config.json" || e.path().extension() == ".safetensors")
+            files.push_back(e.path());
     std::sort(files.begin(), files.end());
     std::vector<char> buf(1 << 20);
     for (const auto& f : files) {
@@ -71,16 +73,18 @@ std::string modelHash(const std::string& dir) {
 }
 
 // Copies every parameter of `from` into `to` (same architecture), by HF name.
-void copyWeights(const model::LanguageModel& from, model::LanguageModel& to, const std::string& source) {
+void copyWeights(const model::LanguageModel& from, model::LanguageModel& to,
+                 const std::string& source) {
     torch::NoGradGuard ng;
     const auto src = from.namedParameters();
     const auto dst = to.namedParameters();
     if (src.size() != dst.size())
-        throw TrainError(source + ": the checkpoint has " + std::to_string(src.size()) + " tensors, the model " +
-                         std::to_string(dst.size()));
+        throw TrainError(source + ": the checkpoint has " + std::to_string(src.size()) +
+                         " tensors, the model " + std::to_string(dst.size()));
     for (size_t i = 0; i < dst.size(); ++i) {
         if (src[i].first != dst[i].first || src[i].second.sizes() != dst[i].second.sizes())
-            throw TrainError(source + ": tensor '" + src[i].first + "' does not match the recipe's model");
+            throw TrainError(source + ": tensor '" + src[i].first +
+                             "' does not match the recipe's model");
         dst[i].second.detach().copy_(src[i].second);
     }
 }
@@ -123,12 +127,12 @@ struct Trainer::State {
     std::optional<data::JsonlDataset> train_set, eval_set;
     std::unique_ptr<data::PromptSampler> sampler;
     reward::StdFilter* filter = nullptr;  // the engine's (rlpr), or null
-    int64_t start_step = 0;     // steps already done (0 for a new run)
+    int64_t start_step = 0;               // steps already done (0 for a new run)
     int64_t last_checkpoint_step = -1;
     std::string last_checkpoint_dir;
     double best_eval = -1, last_eval = -1;
-    std::string load_dir;       // where the policy weights come from
-    std::string resume_dir;     // checkpoint whose trainer state to load ("" for a new run)
+    std::string load_dir;    // where the policy weights come from
+    std::string resume_dir;  // checkpoint whose trainer state to load ("" for a new run)
     EventCallback on_event;
 
     void event(const std::string& text) {
@@ -145,7 +149,8 @@ struct Trainer::State {
     NamedTensors proxyTensors() const {
         NamedTensors out;
         if (engine && engine->proxyModel())
-            for (auto& [name, t] : engine->proxyModel()->namedParameters()) out.emplace_back("proxy/" + name, t);
+            for (auto& [name, t] : engine->proxyModel()->namedParameters())
+                out.emplace_back("proxy/" + name, t);
         return out;
     }
     void checkMemory(const std::string& model_dir) const;
@@ -153,7 +158,8 @@ struct Trainer::State {
     std::string writeCheckpoint(int64_t step_no);
 };
 
-Trainer::Trainer(const reward::Recipe* recipe, TrainOptions options) : m(std::make_unique<State>()) {
+Trainer::Trainer(const reward::Recipe* recipe, TrainOptions options)
+    : m(std::make_unique<State>()) {
     m->opt = std::move(options);
     if (recipe) m->recipe = *recipe;
 }
@@ -168,10 +174,11 @@ void Trainer::State::checkMemory(const std::string& model_dir) const {
     const int64_t need = trainingMemoryEstimate(cfg.parameterCount(), recipe->model.dtype, extra);
     const int64_t have = availableMemoryBytes();
     if (have > 0 && need > have)
-        throw TrainError(model_dir + ": training this " + std::to_string(cfg.parameterCount() / 1000000) +
-                         "M-parameter model in " + recipe->model.dtype + " needs about " + formatGiB(need) +
-                         " of memory (weights, fp32 optimizer state, gradients), but only " + formatGiB(have) +
-                         " is available; use a smaller model or bfloat16");
+        throw TrainError(model_dir + ": training this " +
+                         std::to_string(cfg.parameterCount() / 1000000) + "M-parameter model in " +
+                         recipe->model.dtype + " needs about " + formatGiB(need) +
+                         " of memory (weights, fp32 optimizer state, gradients), but only " +
+                         formatGiB(have) + " is available; use a smaller model or bfloat16");
 }
 
 void Trainer::State::setUp() {
@@ -184,7 +191,8 @@ void Trainer::State::setUp() {
         if (!parent) throw TrainError(opt.db_path + ": no run '" + opt.resume_run + "' to resume");
         if (parent->status == store::RunStatus::Finished)
             throw TrainError("run '" + opt.resume_run + "' is finished; fork it to train further");
-        recipe = reward::parseRecipe(nlohmann::json::parse(parent->recipe_json), "run " + opt.resume_run);
+        recipe = reward::parseRecipe(nlohmann::json::parse(parent->recipe_json),
+                                     "run " + opt.resume_run);
         const auto ck = ws->lastCheckpoint(opt.resume_run);
         if (!ck) throw TrainError("run '" + opt.resume_run + "' has no checkpoint to resume from");
         start_step = ck->first;
@@ -192,14 +200,17 @@ void Trainer::State::setUp() {
     } else if (!opt.fork_run.empty()) {
         parent = ws->run(opt.fork_run);
         if (!parent) throw TrainError(opt.db_path + ": no run '" + opt.fork_run + "' to fork");
-        if (!recipe) recipe = reward::parseRecipe(nlohmann::json::parse(parent->recipe_json), "run " + opt.fork_run);
+        if (!recipe)
+            recipe = reward::parseRecipe(nlohmann::json::parse(parent->recipe_json),
+                                         "run " + opt.fork_run);
         std::string have;
         for (const auto& c : ws->checkpoints(opt.fork_run)) {
             if (c.step == opt.fork_step) resume_dir = c.dir;
             have += (have.empty() ? "" : ", ") + std::to_string(c.step);
         }
         if (resume_dir.empty())
-            throw TrainError("run '" + opt.fork_run + "' has no checkpoint at step " + std::to_string(opt.fork_step) +
+            throw TrainError("run '" + opt.fork_run + "' has no checkpoint at step " +
+                             std::to_string(opt.fork_step) +
                              " (checkpoints at: " + (have.empty() ? "none" : have) + ")");
         start_step = opt.fork_step;
         load_dir = resume_dir;
@@ -209,14 +220,18 @@ void Trainer::State::setUp() {
     }
     s = trainSettings(*recipe, opt.steps);
     if (s.steps <= start_step)
-        throw TrainError("the run already has " + std::to_string(start_step) + " steps of " + std::to_string(s.steps) +
-                         "; pass --steps with a larger total");
-    if (recipe->model.path.empty()) throw TrainError(recipe->source + ": model.path: no model directory given");
-    if (recipe->data.train.empty()) throw TrainError(recipe->source + ": data.train: no training data given");
+        throw TrainError("the run already has " + std::to_string(start_step) + " steps of " +
+                         std::to_string(s.steps) + "; pass --steps with a larger total");
+    if (recipe->model.path.empty())
+        throw TrainError(recipe->source + ": model.path: no model directory given");
+    if (recipe->data.train.empty())
+        throw TrainError(recipe->source + ": data.train: no training data given");
     // Data first (cheap, and the most common mistake), then memory, then the weights.
-    train_set = data::JsonlDataset::load(recipe->data.train, {recipe->data.prompt_field, recipe->data.reference_field});
+    train_set = data::JsonlDataset::load(recipe->data.train,
+                                         {recipe->data.prompt_field, recipe->data.reference_field});
     if (!recipe->data.eval.empty() && s.eval_every > 0)
-        eval_set = data::JsonlDataset::load(recipe->data.eval, {recipe->data.prompt_field, recipe->data.reference_field});
+        eval_set = data::JsonlDataset::load(
+            recipe->data.eval, {recipe->data.prompt_field, recipe->data.reference_field});
     checkMemory(recipe->model.path);
 
     model::LoadOptions lo;
@@ -284,7 +299,9 @@ std::string Trainer::State::writeCheckpoint(int64_t step_no) {
     std::error_code ec;
     fs::remove_all(tmp, ec);
     fs::create_directories(tmp, ec);
-    if (ec) throw TrainError(tmp.string() + ": cannot create the checkpoint directory (" + ec.message() + ")");
+    if (ec)
+        throw TrainError(tmp.string() + ": cannot create the checkpoint directory (" +
+                         ec.message() + ")");
     policy->saveHfDirectory(tmp.string());
     TrainerState st;
     st.step = step_no;
@@ -296,7 +313,9 @@ std::string Trainer::State::writeCheckpoint(int64_t step_no) {
     saveTrainerState(tmp.string(), st, *optimizer, gen, proxyTensors());
     fs::remove_all(dir, ec);
     fs::rename(tmp, dir, ec);
-    if (ec) throw TrainError(dir.string() + ": cannot move the checkpoint into place (" + ec.message() + ")");
+    if (ec)
+        throw TrainError(dir.string() + ": cannot move the checkpoint into place (" + ec.message() +
+                         ")");
     ws->addCheckpoint(run_id, step_no, dir.string());
     pruneCheckpoints(*ws, run_id, s.keep_checkpoints);  // algorithm.keep_checkpoints
     last_checkpoint_step = step_no;
@@ -316,13 +335,16 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     std::vector<PromptItem> prompts;
     for (size_t i : idx) prompts.push_back(renderPrompt(*recipe, *policy, train_set->at(i)));
     // Reverse reasoning: the first guided_fraction of each group sees the reference.
-    const int64_t n_guided = std::llround(recipe->reverse_reasoning.guided_fraction * double(s.group_size));
+    const int64_t n_guided =
+        std::llround(recipe->reverse_reasoning.guided_fraction * double(s.group_size));
     std::vector<PromptItem> guided;
     if (n_guided > 0)
-        for (size_t i : idx) guided.push_back(renderGuidedPrompt(*recipe, *policy, train_set->at(i)));
+        for (size_t i : idx)
+            guided.push_back(renderGuidedPrompt(*recipe, *policy, train_set->at(i)));
     auto t0 = Clock::now();
     const auto sampling = samplingFor(*policy, s.sampling);
-    auto rollouts = sampleRollouts(*policy, prompts, s.group_size, sampling, gen, &guided, n_guided);
+    auto rollouts =
+        sampleRollouts(*policy, prompts, s.group_size, sampling, gen, &guided, n_guided);
     if (n_guided > 0) {
         // Trained as if sampled without the reference: the old log-probs are the policy's
         // under the plain prompt, so the first epoch's ratio is 1 as for the other samples.
@@ -337,7 +359,8 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
             const auto scored = model::scoreTargets(*policy, reqs);
             for (size_t k = 0; k < rows.size(); ++k) {
                 const auto lp = scored.logprobs[k].to(torch::kCPU).contiguous();
-                rollouts[rows[k]].generation.logprobs.assign(lp.data_ptr<float>(), lp.data_ptr<float>() + lp.numel());
+                rollouts[rows[k]].generation.logprobs.assign(lp.data_ptr<float>(),
+                                                             lp.data_ptr<float>() + lp.numel());
             }
         }
     }
@@ -351,7 +374,8 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
         std::vector<reward::RewardInput> inputs;
         for (int64_t k = 0; k < s.group_size; ++k) {
             auto& r = rollouts[g * s.group_size + k];
-            r.parsed = text::parseCompletion(r.completion, recipe->templ.think, recipe->templ.answer);
+            r.parsed =
+                text::parseCompletion(r.completion, recipe->templ.think, recipe->templ.answer);
             reward::RewardInput in;
             in.prompt = prompts[g].text;
             in.completion = r.completion;
@@ -363,7 +387,8 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
             inputs.push_back(std::move(in));
         }
         auto outs = engine->scoreGroup(inputs);
-        for (int64_t k = 0; k < s.group_size; ++k) rollouts[g * s.group_size + k].reward = std::move(outs.at(k));
+        for (int64_t k = 0; k < s.group_size; ++k)
+            rollouts[g * s.group_size + k].reward = std::move(outs.at(k));
     }
     const double t_score = secondsSince(t0);
 
@@ -372,7 +397,8 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     std::vector<double> group_std;
     for (size_t g = 0; g < prompts.size(); ++g) {
         std::vector<double> totals;
-        for (int64_t k = 0; k < s.group_size; ++k) totals.push_back(rollouts[g * s.group_size + k].reward.total);
+        for (int64_t k = 0; k < s.group_size; ++k)
+            totals.push_back(rollouts[g * s.group_size + k].reward.total);
         groups.push_back(groupAdvantages(totals, s.advantage, s.advantage_options));
         group_std.push_back(reward::populationStd(totals));
     }
@@ -382,7 +408,8 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
         for (size_t g = 0; g < keep.size(); ++g)
             if (!keep[g]) {
                 ++dropped;
-                for (int64_t k = 0; k < s.group_size; ++k) rollouts[g * s.group_size + k].kept = false;
+                for (int64_t k = 0; k < s.group_size; ++k)
+                    rollouts[g * s.group_size + k].kept = false;
             }
     }
     std::vector<UpdateSample> samples;
@@ -397,7 +424,8 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
         u.advantage = r.advantage;
         if (r.reward.reference_term) {
             // rgr: the policy term covers the reasoning only, up to where the answer opens.
-            if (r.parsed.has_answer) u.policy_tokens = tokensBefore(*policy, u.tokens, r.parsed.answer_open);
+            if (r.parsed.has_answer)
+                u.policy_tokens = tokensBefore(*policy, u.tokens, r.parsed.answer_open);
             u.reference_term = r.reward.reference_term;
         }
         r.policy_tokens = u.policy_tokens;
@@ -410,11 +438,13 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     uo.loss = s.loss;
     uo.mu = s.mu;
     uo.micro_batch = s.micro_batch;
-    if (const auto* rgr = recipe->find(reward::ComponentType::Rgr)) uo.reference_length_norm = rgr->rgr.length_norm;
+    if (const auto* rgr = recipe->find(reward::ComponentType::Rgr))
+        uo.reference_length_norm = rgr->rgr.length_norm;
     const double lr = s.schedule.at(step_no - 1);
     const auto upd = policyUpdate(*policy, reference.get(), *optimizer, samples, uo, lr);
     // nover's proxy EMA counts optimizer steps (mu per training step).
-    for (int64_t k = optimizer->stepCount() - upd.optimizer_steps + 1; k <= optimizer->stepCount(); ++k)
+    for (int64_t k = optimizer->stepCount() - upd.optimizer_steps + 1; k <= optimizer->stepCount();
+         ++k)
         for (const auto& line : engine->afterOptimizerStep(k)) {
             rec.events.push_back(line);
             if (on_event) on_event(line);
@@ -446,7 +476,8 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     for (size_t r = 0; r < rollouts.size(); ++r)
         rec.rollouts.push_back(rolloutRecord(rollouts[r], prompts[rollouts[r].prompt], step_no));
 
-    const bool do_eval = eval_set && s.eval_every > 0 && (step_no % s.eval_every == 0 || step_no == s.steps);
+    const bool do_eval =
+        eval_set && s.eval_every > 0 && (step_no % s.eval_every == 0 || step_no == s.steps);
     if (do_eval) {
         t0 = Clock::now();
         auto ev = evaluate(*policy, *engine, *recipe, *eval_set, s.eval_max_prompts);
@@ -467,8 +498,10 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     }
     const double step_seconds = secondsSince(t_step);
     metrics.emplace_back("time/step", step_seconds);
-    metrics.emplace_back("tokens_per_s", static_cast<double>(generated) / std::max(step_seconds, 1e-9));
-    metrics.emplace_back("generate/tokens_per_s", static_cast<double>(generated) / std::max(t_generate, 1e-9));
+    metrics.emplace_back("tokens_per_s",
+                         static_cast<double>(generated) / std::max(step_seconds, 1e-9));
+    metrics.emplace_back("generate/tokens_per_s",
+                         static_cast<double>(generated) / std::max(t_generate, 1e-9));
     rec.metrics = metrics;
     ws->writeStep(run_id, rec);
 
@@ -499,15 +532,16 @@ TrainResult Trainer::run(const StepCallback& on_step, const EventCallback& on_ev
             const double per_step = secondsSince(t_run) / static_cast<double>(done);
             report.eta_seconds = per_step * static_cast<double>(m->s.steps - step_no);
             result.last_step = step_no;
-            const bool stop = stopRequested() || (m->opt.stop_after > 0 && done >= m->opt.stop_after);
+            const bool stop =
+                stopRequested() || (m->opt.stop_after > 0 && done >= m->opt.stop_after);
             const bool last = step_no == m->s.steps;
             if ((m->s.checkpoint_every > 0 && step_no % m->s.checkpoint_every == 0) || stop || last)
                 m->writeCheckpoint(step_no);
             if (on_step) on_step(report);
             if (stop && !last) {
                 m->ws->setRunStatus(m->run_id, store::RunStatus::Stopped);
-                m->event(stopSignal() ? "stopped by signal " + std::to_string(stopSignal()) + " after step " +
-                                            std::to_string(step_no)
+                m->event(stopSignal() ? "stopped by signal " + std::to_string(stopSignal()) +
+                                            " after step " + std::to_string(step_no)
                                       : "stopped after step " + std::to_string(step_no));
                 result.status = "stopped";
                 result.last_checkpoint = m->last_checkpoint_dir;

@@ -16,11 +16,11 @@
 namespace reflab::train {
 
 struct TrainOptions {
-    std::string db_path;          // workspace file (created when missing)
-    std::string name;             // run name ("" = the recipe's name)
-    int64_t steps = 0;            // > 0: overrides algorithm.steps
-    std::string resume_run;       // continue this run from its last checkpoint
-    std::string fork_run;         // start a new run from this run's checkpoint at fork_step
+    std::string db_path;     // workspace file (created when missing)
+    std::string name;        // run name ("" = the recipe's name)
+    int64_t steps = 0;       // > 0: overrides algorithm.steps
+    std::string resume_run;  // continue this run from its last checkpoint
+    std::string fork_run;    // start a new run from this run's checkpoint at fork_step
     int64_t fork_step = -1;
     std::string checkpoint_root;  // "" = "<db without extension>.checkpoints" next to the db
     int64_t stop_after = 0;       // > 0: stop (as on SIGTERM) after this many steps of this call
@@ -31,7 +31,7 @@ struct StepReport {
     std::string run;
     int64_t step = 0, steps = 0;
     double reward = 0;
-    double eval = -1;             // last eval/exact_match, -1 before the first evaluation
+    double eval = -1;  // last eval/exact_match, -1 before the first evaluation
     double tokens_per_s = 0;
     double step_seconds = 0;
     double eta_seconds = 0;
@@ -40,7 +40,7 @@ struct StepReport {
 
 struct TrainResult {
     std::string run;
-    std::string status;     // "finished" | "stopped"
+    std::string status;  // "finished" | "stopped"
     int64_t last_step = 0;
     std::string last_checkpoint;
 };

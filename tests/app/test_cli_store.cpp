@@ -49,8 +49,10 @@ std::vector<std::vector<std::string>> parseCsv(const std::string& text) {
             field += c;
         }
     }
-    if (rows.back().empty() && field.empty()) rows.pop_back();
-    else rows.back().push_back(field);
+    if (rows.back().empty() && field.empty())
+        rows.pop_back();
+    else
+        rows.back().push_back(field);
     return rows;
 }
 
@@ -121,8 +123,9 @@ private slots:
     }
 
     void metricsJsonl() {
-        const Result r = runCli({"export", "--db", QString::fromStdString(m_db), "--run",
-                                 QString::fromStdString(m_run), "--what", "metrics", "--format", "jsonl"});
+        const Result r =
+            runCli({"export", "--db", QString::fromStdString(m_db), "--run",
+                    QString::fromStdString(m_run), "--what", "metrics", "--format", "jsonl"});
         QCOMPARE(r.code, 0);
         const QList<QByteArray> lines = r.out_bytes.trimmed().split('\n');
         QCOMPARE(lines.size(), 6);
@@ -135,18 +138,21 @@ private slots:
     }
 
     void metricsCsv() {
-        const Result r = runCli({"export", "--db", QString::fromStdString(m_db), "--run",
-                                 QString::fromStdString(m_run), "--what", "metrics", "--format", "csv"});
+        const Result r =
+            runCli({"export", "--db", QString::fromStdString(m_db), "--run",
+                    QString::fromStdString(m_run), "--what", "metrics", "--format", "csv"});
         QCOMPARE(r.code, 0);
         const auto rows = parseCsv(r.out_bytes.toStdString());
         QCOMPARE(rows.size(), size_t(7));
         QCOMPARE(rows[0], (std::vector<std::string>{"run", "step", "name", "value", "time"}));
-        QCOMPARE(rows[5], (std::vector<std::string>{m_run, "2", "reward/total", "0.5", "1732590002.5"}));
+        QCOMPARE(rows[5],
+                 (std::vector<std::string>{m_run, "2", "reward/total", "0.5", "1732590002.5"}));
     }
 
     void rolloutsCsvQuotesTrickyText() {
-        const Result r = runCli({"export", "--db", QString::fromStdString(m_db), "--run",
-                                 QString::fromStdString(m_run), "--what", "rollouts", "--format", "csv"});
+        const Result r =
+            runCli({"export", "--db", QString::fromStdString(m_db), "--run",
+                    QString::fromStdString(m_run), "--what", "rollouts", "--format", "csv"});
         QCOMPARE(r.code, 0);
         const auto rows = parseCsv(r.out_bytes.toStdString());
         QCOMPARE(rows.size(), size_t(4));  // header + 3 rollouts, despite newlines in the text
@@ -168,8 +174,9 @@ private slots:
     }
 
     void rolloutsJsonl() {
-        const Result r = runCli({"export", "--db", QString::fromStdString(m_db), "--run",
-                                 QString::fromStdString(m_run), "--what", "rollouts", "--format", "jsonl"});
+        const Result r =
+            runCli({"export", "--db", QString::fromStdString(m_db), "--run",
+                    QString::fromStdString(m_run), "--what", "rollouts", "--format", "jsonl"});
         QCOMPARE(r.code, 0);
         const QList<QByteArray> lines = r.out_bytes.trimmed().split('\n');
         QCOMPARE(lines.size(), 3);
@@ -183,11 +190,12 @@ private slots:
 
     void benchStoreSmall() {
         const QString db = m_dir.path() + "/bench.db";
-        const Result r = runCli({"bench", "--what", "store", "--json", "--rollouts", "640",
-                                 "--store-db", db});
+        const Result r =
+            runCli({"bench", "--what", "store", "--json", "--rollouts", "640", "--store-db", db});
         QCOMPARE(r.code, 0);
         const QJsonObject s = QJsonDocument::fromJson(r.out_bytes).object()["store"].toObject();
-        for (const char* key : {"ingest_rollouts_per_s", "page_ms", "rollout_ms", "bytes_per_rollout"})
+        for (const char* key :
+             {"ingest_rollouts_per_s", "page_ms", "rollout_ms", "bytes_per_rollout"})
             QVERIFY2(s[key].toDouble() > 0, key);
         QCOMPARE(s["rollouts"].toInt(), 640);
         // The kept workspace holds the synthetic run, whole.
@@ -195,7 +203,8 @@ private slots:
         QCOMPARE(ws.rolloutTotal(), int64_t(640));
         QCOMPARE(ws.listRuns()[0].status, RunStatus::Finished);
         // It never overwrites an existing file.
-        const Result again = runCli({"bench", "--what", "store", "--rollouts", "64", "--store-db", db});
+        const Result again =
+            runCli({"bench", "--what", "store", "--rollouts", "64", "--store-db", db});
         QCOMPARE(again.code, 1);
         QVERIFY(again.err.contains("already exists"));
     }

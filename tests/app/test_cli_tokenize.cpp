@@ -45,8 +45,7 @@ private slots:
 
         const Result j = runCli({"tokenize", "--model", kModel}, "{\"text\": \n");
         QCOMPARE(j.code, 1);
-        QVERIFY2(j.err.startsWith("reflab-cli: error: <stdin>:1: invalid JSON"),
-                 qPrintable(j.err));
+        QVERIFY2(j.err.startsWith("reflab-cli: error: <stdin>:1: invalid JSON"), qPrintable(j.err));
 
         const Result d = runCli({"tokenize", "--model", kModel, "--decode"}, "{\"ids\":[1,-5]}\n");
         QCOMPARE(d.code, 1);

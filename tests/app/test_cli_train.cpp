@@ -35,7 +35,8 @@ void writeFile(const QString& path, const std::string& text) {
 }
 
 // Metric values of one run by (step, name).
-std::map<std::pair<int64_t, std::string>, double> metricsOf(store::Workspace& ws, const std::string& run) {
+std::map<std::pair<int64_t, std::string>, double> metricsOf(store::Workspace& ws,
+                                                            const std::string& run) {
     std::map<std::pair<int64_t, std::string>, double> out;
     for (const auto& p : ws.metricsSince({run}, 0)) out[{p.step, p.name}] = p.value;
     return out;
@@ -72,7 +73,8 @@ class TestCliTrain : public QObject {
         nlohmann::json r = {
             {"version", 1},
             {"name", "tiny-rlpr"},
-            {"model", {{"path", path("model").toStdString()}, {"dtype", "float32"}, {"device", "cpu"}}},
+            {"model",
+             {{"path", path("model").toStdString()}, {"dtype", "float32"}, {"device", "cpu"}}},
             {"data",
              {{"train", path(train).toStdString()},
               {"eval", path("eval.jsonl").toStdString()},
@@ -80,7 +82,12 @@ class TestCliTrain : public QObject {
               {"reference_field", "answer"}}},
             {"template", {{"user", "{question}"}}},
             {"generation", {{"group_size", 4}, {"max_new_tokens", 8}}},
-            {"rewards", {{{"type", "rlpr"}, {"weight", 1}, {"clip", false}, {"debias", false}, {"std_filter", {{"enabled", false}}}}}},
+            {"rewards",
+             {{{"type", "rlpr"},
+               {"weight", 1},
+               {"clip", false},
+               {"debias", false},
+               {"std_filter", {{"enabled", false}}}}}},
             {"algorithm",
              {{"advantage", "dr_grpo"},
               {"lr", 1e-3},
@@ -107,18 +114,26 @@ private slots:
         for (const char* f : {"tokenizer.json", "tokenizer_config.json", "generation_config.json"})
             fs::copy_file(tiny + "/" + f, dir + "/" + f, fs::copy_options::overwrite_existing);
         writeFile(path("train.jsonl"),
-                  "{\"question\": \"1+1?\", \"answer\": \"2\"}\n{\"question\": \"2+3?\", \"answer\": \"5\"}\n"
-                  "{\"question\": \"4+4?\", \"answer\": \"8\"}\n{\"question\": \"3+6?\", \"answer\": \"9\"}\n"
+                  "{\"question\": \"1+1?\", \"answer\": \"2\"}\n{\"question\": \"2+3?\", "
+                  "\"answer\": \"5\"}\n"
+                  "{\"question\": \"4+4?\", \"answer\": \"8\"}\n{\"question\": \"3+6?\", "
+                  "\"answer\": \"9\"}\n"
                   "{\"question\": \"7-2?\", \"answer\": \"5\"}\n");
-        writeFile(path("eval.jsonl"), "{\"question\": \"2+2?\", \"answer\": \"4\"}\n{\"question\": \"1+2?\", \"answer\": \"3\"}\n");
-        writeFile(path("bad.jsonl"), "{\"question\": \"1+1?\", \"answer\": \"2\"}\n{\"question\": \"2+3?\" \"answer\": \"5\"}\n");
-        writeFile(path("nofield.jsonl"), "{\"question\": \"1+1?\", \"answer\": \"2\"}\n{\"question\": \"2+3?\"}\n");
+        writeFile(path("eval.jsonl"),
+                  "{\"question\": \"2+2?\", \"answer\": \"4\"}\n{\"question\": \"1+2?\", "
+                  "\"answer\": \"3\"}\n");
+        writeFile(path("bad.jsonl"),
+                  "{\"question\": \"1+1?\", \"answer\": \"2\"}\n{\"question\": \"2+3?\" "
+                  "\"answer\": \"5\"}\n");
+        writeFile(path("nofield.jsonl"),
+                  "{\"question\": \"1+1?\", \"answer\": \"2\"}\n{\"question\": \"2+3?\"}\n");
         m_recipe = writeRecipe("recipe.json");
     }
 
     void trainsAndStoresEveryStep() {
         const QString db = path("a.db");
-        const Result r = runCli({"train", "--recipe", m_recipe, "--db", db, "--name", "A", "--json"});
+        const Result r =
+            runCli({"train", "--recipe", m_recipe, "--db", db, "--name", "A", "--json"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const QStringList lines = r.out.trimmed().split('\n');
         QCOMPARE(lines.size(), 4);
@@ -135,9 +150,10 @@ private slots:
         QCOMPARE(runs[0].status, store::RunStatus::Finished);
         QCOMPARE(runs[0].step, int64_t(4));
         const auto m = metricsOf(ws, runs[0].id);
-        for (const char* name : {"reward/total", "reward/rlpr", "format_rate", "adv_std", "zero_std_frac", "kl",
-                                 "entropy", "clip_frac", "loss", "grad_norm", "lr", "length/mean", "length/max",
-                                 "truncation_rate", "tokens_per_s", "time/generate", "time/score", "time/train"})
+        for (const char* name :
+             {"reward/total", "reward/rlpr", "format_rate", "adv_std", "zero_std_frac", "kl",
+              "entropy", "clip_frac", "loss", "grad_norm", "lr", "length/mean", "length/max",
+              "truncation_rate", "tokens_per_s", "time/generate", "time/score", "time/train"})
             QVERIFY2(m.count({1, name}), name);
         QVERIFY(m.count({2, "eval/exact_match"}));
         QVERIFY(m.count({4, "eval/ref_nll"}));
@@ -161,8 +177,10 @@ private slots:
     // and on disk; the older ones are deleted as the run goes.
     void keepsTheNewestCheckpoints() {
         const QString db = path("keep.db");
-        const QString recipe = writeRecipe("r_keep.json", {{"algorithm", {{"checkpoint_every", 1}}}});
-        const Result r = runCli({"train", "--recipe", recipe, "--db", db, "--keep-checkpoints", "2"});
+        const QString recipe =
+            writeRecipe("r_keep.json", {{"algorithm", {{"checkpoint_every", 1}}}});
+        const Result r =
+            runCli({"train", "--recipe", recipe, "--db", db, "--keep-checkpoints", "2"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         auto ws = store::Workspace::open(db.toStdString(), true);
         const auto run = ws.listRuns().at(0);
@@ -176,9 +194,10 @@ private slots:
         std::sort(on_disk.begin(), on_disk.end());
         QCOMPARE(on_disk, (std::vector<std::string>{"step-000003", "step-000004"}));
         // Stored with the run's recipe, so a resume keeps pruning.
-        QCOMPARE(nlohmann::json::parse(run.recipe_json)["algorithm"]["keep_checkpoints"].get<int>(), 2);
-        const Result again = runCli({"train", "--db", db, "--resume", QString::fromStdString(run.id),
-                                     "--keep-checkpoints", "1"});
+        QCOMPARE(nlohmann::json::parse(run.recipe_json)["algorithm"]["keep_checkpoints"].get<int>(),
+                 2);
+        const Result again = runCli({"train", "--db", db, "--resume",
+                                     QString::fromStdString(run.id), "--keep-checkpoints", "1"});
         QCOMPARE(again.code, 1);
         QVERIFY2(again.err.contains("--keep-checkpoints needs --recipe"), qPrintable(again.err));
     }
@@ -188,7 +207,8 @@ private slots:
     // stream and data position come back from the checkpoint.
     void resumeEqualsUninterrupted() {
         const QString db = path("a.db");  // holds run A from the test above
-        Result r = runCli({"train", "--recipe", m_recipe, "--db", db, "--name", "B", "--stop-after", "2"});
+        Result r =
+            runCli({"train", "--recipe", m_recipe, "--db", db, "--name", "B", "--stop-after", "2"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         std::string a_id, b_id;
         {
@@ -203,9 +223,14 @@ private slots:
         QCOMPARE(ws.run(b_id)->status, store::RunStatus::Finished);
         const auto ma = metricsOf(ws, a_id), mb = metricsOf(ws, b_id);
         for (int64_t step = 1; step <= 4; ++step) {
-            for (const char* name : {"reward/total", "loss", "grad_norm", "length/mean", "entropy"}) {
+            for (const char* name :
+                 {"reward/total", "loss", "grad_norm", "length/mean", "entropy"}) {
                 const double a = ma.at({step, name}), b = mb.at({step, name});
-                QVERIFY2(a == b, qPrintable(QString("step %1 %2: %3 vs %4").arg(step).arg(name).arg(a, 0, 'g', 17).arg(b, 0, 'g', 17)));
+                QVERIFY2(a == b, qPrintable(QString("step %1 %2: %3 vs %4")
+                                                .arg(step)
+                                                .arg(name)
+                                                .arg(a, 0, 'g', 17)
+                                                .arg(b, 0, 'g', 17)));
             }
             QCOMPARE(completionsOf(ws, b_id, step), completionsOf(ws, a_id, step));
         }
@@ -220,8 +245,8 @@ private slots:
             for (const auto& run : ws.listRuns())
                 if (run.name == "A") a_id = run.id;
         }
-        const Result r = runCli({"train", "--db", db, "--fork", QString::fromStdString(a_id), "--from-step", "2",
-                                 "--steps", "3", "--name", "F"});
+        const Result r = runCli({"train", "--db", db, "--fork", QString::fromStdString(a_id),
+                                 "--from-step", "2", "--steps", "3", "--name", "F"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         auto ws = store::Workspace::open(db.toStdString(), true);
         std::string f_id;
@@ -239,10 +264,12 @@ private slots:
     // 'stopped', the process exits 0. Then it resumes.
     void sigtermStopsCleanly() {
         const QString db = path("sig.db");
-        const QString recipe = writeRecipe("long.json", {{"algorithm", {{"steps", 100000}, {"checkpoint_every", 0}}},
-                                                          {"eval", {{"every", 0}}}});
+        const QString recipe =
+            writeRecipe("long.json", {{"algorithm", {{"steps", 100000}, {"checkpoint_every", 0}}},
+                                      {"eval", {{"every", 0}}}});
         QProcess p;
-        p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"), {"--threads", "1", "train", "--recipe", recipe, "--db", db});
+        p.start(QStringLiteral(REFLAB_BIN_DIR "/reflab-cli"),
+                {"--threads", "1", "train", "--recipe", recipe, "--db", db});
         QString err;
         QElapsedTimer t;
         t.start();
@@ -273,7 +300,8 @@ private slots:
             QVERIFY(fs::exists(ck->second + "/trainer_state.pt"));
             QVERIFY(!fs::exists(ck->second + ".tmp"));
         }
-        const Result r = runCli({"train", "--db", db, "--resume", QString::fromStdString(id), "--stop-after", "1"});
+        const Result r = runCli(
+            {"train", "--db", db, "--resume", QString::fromStdString(id), "--stop-after", "1"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         auto ws = store::Workspace::open(db.toStdString(), true);
         QCOMPARE(ws.run(id)->step, step + 1);
@@ -284,13 +312,18 @@ private slots:
         QTest::addColumn<QString>("recipe");
         QTest::addColumn<QStringList>("extra");
         QTest::addColumn<QString>("message");
-        QTest::newRow("bad line") << writeRecipe("r_bad.json", nlohmann::json::object(), "bad.jsonl") << QStringList{} << "bad.jsonl:2: invalid JSON: ";
-        QTest::newRow("missing field") << writeRecipe("r_nofield.json", nlohmann::json::object(), "nofield.jsonl") << QStringList{}
-                                       << "nofield.jsonl:2: field 'answer' is missing";
-        QTest::newRow("group of one") << writeRecipe("r_g1.json", {{"generation", {{"group_size", 1}}}}) << QStringList{}
-                                      << "group_size";
+        QTest::newRow("bad line") << writeRecipe("r_bad.json", nlohmann::json::object(),
+                                                 "bad.jsonl")
+                                  << QStringList{} << "bad.jsonl:2: invalid JSON: ";
+        QTest::newRow("missing field")
+            << writeRecipe("r_nofield.json", nlohmann::json::object(), "nofield.jsonl")
+            << QStringList{} << "nofield.jsonl:2: field 'answer' is missing";
+        QTest::newRow("group of one")
+            << writeRecipe("r_g1.json", {{"generation", {{"group_size", 1}}}}) << QStringList{}
+            << "group_size";
         QTest::newRow("no such run") << QString() << QStringList{"--resume", "nope"} << "nope";
-        QTest::newRow("fork without checkpoint") << QString() << QStringList{"--fork", "nope", "--from-step", "3"} << "nope";
+        QTest::newRow("fork without checkpoint")
+            << QString() << QStringList{"--fork", "nope", "--from-step", "3"} << "nope";
     }
     // Each fails with one line, exit 1, and the workspace keeps exactly what it had.
     void badInput() {
@@ -319,31 +352,37 @@ private slots:
     void unwritableDbIsAnError() {
         const Result r = runCli({"train", "--recipe", m_recipe, "--db", "/proc/no-such-dir/w.db"});
         QCOMPARE(r.code, 1);
-        QVERIFY2(r.err.startsWith("reflab-cli: error: ") && r.err.contains("/proc/no-such-dir/w.db"), qPrintable(r.err));
+        QVERIFY2(
+            r.err.startsWith("reflab-cli: error: ") && r.err.contains("/proc/no-such-dir/w.db"),
+            qPrintable(r.err));
     }
 
     // sft: loss on the targets falls over a few epochs and the output loads as a model dir.
     void sftLearnsTheTargets() {
-        writeFile(path("sft.jsonl"), "{\"prompt\": \"2+2?\", \"target\": \"<answer>4</answer>\"}\n"
-                                     "{\"prompt\": \"1+2?\", \"target\": \"<answer>3</answer>\"}\n"
-                                     "{\"prompt\": \"3+3?\", \"target\": \"<answer>6</answer>\"}\n");
+        writeFile(path("sft.jsonl"),
+                  "{\"prompt\": \"2+2?\", \"target\": \"<answer>4</answer>\"}\n"
+                  "{\"prompt\": \"1+2?\", \"target\": \"<answer>3</answer>\"}\n"
+                  "{\"prompt\": \"3+3?\", \"target\": \"<answer>6</answer>\"}\n");
         const QString out = path("sft-out");
-        const Result r = runCli({"sft", "--model", REFLAB_TEST_DATA "/models/tiny-qwen2", "--data", path("sft.jsonl"),
-                                 "--out", out, "--epochs", "8", "--lr", "3e-3", "--batch", "3"});
+        const Result r = runCli({"sft", "--model", REFLAB_TEST_DATA "/models/tiny-qwen2", "--data",
+                                 path("sft.jsonl"), "--out", out, "--epochs", "8", "--lr", "3e-3",
+                                 "--batch", "3"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         QVERIFY(fs::exists(out.toStdString() + "/model.safetensors"));
         QVERIFY(fs::exists(out.toStdString() + "/tokenizer.json"));
         const QRegularExpression re("loss ([0-9.]+) -> ([0-9.]+)");
         const auto m = re.match(r.err);
         QVERIFY2(m.hasMatch(), qPrintable(r.err));
-        QVERIFY2(m.captured(2).toDouble() < 0.7 * m.captured(1).toDouble(), qPrintable(m.captured(0)));
-        const Result again = runCli({"sft", "--model", out, "--data", path("sft.jsonl"), "--out", path("sft-out2"),
-                                     "--epochs", "1", "--lr", "0"});
+        QVERIFY2(m.captured(2).toDouble() < 0.7 * m.captured(1).toDouble(),
+                 qPrintable(m.captured(0)));
+        const Result again = runCli({"sft", "--model", out, "--data", path("sft.jsonl"), "--out",
+                                     path("sft-out2"), "--epochs", "1", "--lr", "0"});
         QVERIFY2(again.code == 0, qPrintable(again.err));
     }
     void sftBadDataNamesTheLine() {
-        const Result r = runCli({"sft", "--model", REFLAB_TEST_DATA "/models/tiny-qwen2", "--data", path("nofield.jsonl"),
-                                 "--out", path("x"), "--prompt-field", "question", "--target-field", "answer"});
+        const Result r = runCli({"sft", "--model", REFLAB_TEST_DATA "/models/tiny-qwen2", "--data",
+                                 path("nofield.jsonl"), "--out", path("x"), "--prompt-field",
+                                 "question", "--target-field", "answer"});
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains("nofield.jsonl:2: field 'answer' is missing"), qPrintable(r.err));
     }

@@ -26,8 +26,9 @@ inline nlohmann::json goldenMeta() {
 inline std::vector<torch::Tensor> goldenLogits(const std::string& model, const std::string& dtype,
                                                int64_t vocab, bool transformers = false) {
     const nlohmann::json meta = goldenMeta();
-    const std::string file = transformers ? "transformers/" + model + ".transformers." + dtype + ".bin"
-                                          : meta["files"][model + "/" + dtype].get<std::string>();
+    const std::string file = transformers
+                                 ? "transformers/" + model + ".transformers." + dtype + ".bin"
+                                 : meta["files"][model + "/" + dtype].get<std::string>();
     std::ifstream in(std::string(REFLAB_TEST_DATA) + "/models/golden/" + file, std::ios::binary);
     std::vector<torch::Tensor> out;
     for (const auto& seq : meta["sequences"]) {

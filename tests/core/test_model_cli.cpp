@@ -5,14 +5,16 @@
 
 #include <fstream>
 
-#include "tests/core/model_test_util.h"
 #include "tests/app/cli_runner.h"
+#include "tests/core/model_test_util.h"
 
 using reflab::test::runCli;
 using Result = reflab::test::CliResult;
 
 namespace {
-QString model(const char* name) { return QString::fromStdString(model_test::modelDir(name)); }
+QString model(const char* name) {
+    return QString::fromStdString(model_test::modelDir(name));
+}
 }  // namespace
 
 class TestModelCli : public QObject {
@@ -24,7 +26,8 @@ private slots:
         const auto seq = model_test::goldenSequences()[0];
         QStringList ids;
         for (int32_t id : seq) ids << QString::number(id);
-        const Result r = runCli({"logits", "--model", model("tiny-llama"), "--ids", ids.join(' '), "--out", out});
+        const Result r = runCli(
+            {"logits", "--model", model("tiny-llama"), "--ids", ids.join(' '), "--out", out});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const auto golden = model_test::goldenLogits("tiny-llama", "float32", 320)[0];  // (T, V)
         std::ifstream in(out.toStdString(), std::ios::binary);
@@ -37,23 +40,27 @@ private slots:
     }
     void logitsErrors() {
         QTemporaryDir tmp;
-        Result r = runCli({"logits", "--model", model("tiny-qwen2"), "--ids", "1 x 3", "--out", tmp.filePath("a")});
+        Result r = runCli({"logits", "--model", model("tiny-qwen2"), "--ids", "1 x 3", "--out",
+                           tmp.filePath("a")});
         QCOMPARE(r.code, 1);
         QVERIFY(r.err.startsWith("reflab-cli: error: --ids: 'x'"));
-        r = runCli({"logits", "--model", model("tiny-qwen2"), "--ids", "1 5000", "--out", tmp.filePath("a")});
+        r = runCli({"logits", "--model", model("tiny-qwen2"), "--ids", "1 5000", "--out",
+                    tmp.filePath("a")});
         QCOMPARE(r.code, 1);
         QVERIFY(r.err.contains("outside the vocabulary"));
         r = runCli({"logits", "--model", tmp.path(), "--ids", "1", "--out", tmp.filePath("a")});
         QCOMPARE(r.code, 1);
         QVERIFY(r.err.contains("config.json"));
         QCOMPARE(r.err.trimmed().count('\n'), 0);
-        r = runCli({"logits", "--model", model("tiny-qwen2"), "--ids", "1", "--out", tmp.filePath("a"), "--dtype", "int8"});
+        r = runCli({"logits", "--model", model("tiny-qwen2"), "--ids", "1", "--out",
+                    tmp.filePath("a"), "--dtype", "int8"});
         QCOMPARE(r.code, 1);
         QVERIFY(r.err.contains("dtype 'int8'"));
     }
     void generateJson() {
-        const Result r = runCli({"generate", "--model", model("tiny-qwen3"), "--prompt", "the answer is",
-                                 "--max-new-tokens", "5", "--batch", "3", "--seed", "7", "--json"});
+        const Result r =
+            runCli({"generate", "--model", model("tiny-qwen3"), "--prompt", "the answer is",
+                    "--max-new-tokens", "5", "--batch", "3", "--seed", "7", "--json"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const auto j = nlohmann::json::parse(r.out.toStdString());
         QCOMPARE(j["completions"].size(), size_t(3));
@@ -65,13 +72,15 @@ private slots:
             QVERIFY(f == "eos" || f == "stop" || f == "length");
         }
         // Same seed, same output.
-        const Result again = runCli({"generate", "--model", model("tiny-qwen3"), "--prompt", "the answer is",
-                                     "--max-new-tokens", "5", "--batch", "3", "--seed", "7", "--json"});
+        const Result again =
+            runCli({"generate", "--model", model("tiny-qwen3"), "--prompt", "the answer is",
+                    "--max-new-tokens", "5", "--batch", "3", "--seed", "7", "--json"});
         QCOMPARE(nlohmann::json::parse(again.out.toStdString())["completions"], j["completions"]);
     }
     void benchOnATinyModel() {
-        const Result r = runCli({"bench", "--what", "score", "--model", model("tiny-qwen2"), "--dtype", "float32",
-                                 "--score-sequences", "2", "--score-tokens", "16", "--json"});
+        const Result r =
+            runCli({"bench", "--what", "score", "--model", model("tiny-qwen2"), "--dtype",
+                    "float32", "--score-sequences", "2", "--score-tokens", "16", "--json"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const auto j = nlohmann::json::parse(r.out.toStdString());
         QVERIFY(j["score"]["tokens_per_s"].get<double>() > 0);

@@ -3,9 +3,9 @@
 // padding; KV-cache decoding against the full forward.
 #include <QtTest>
 
+#include "core/model/decode_kernels.h"
 #include "core/model/language_model.h"
 #include "core/model/projection.h"
-#include "core/model/decode_kernels.h"
 #include "core/model/projection_bf16.h"
 #include "core/model/transformer_layers.h"
 #include "tests/core/model_test_util.h"
@@ -59,11 +59,16 @@ private slots:
             const double diff = model_test::maxAbsDiff(logits, golden[i]);
             qInfo("%s %s seq %zu: max |diff| %.3g, max |logit| %.3g", qPrintable(model),
                   qPrintable(dtype), i, diff, scale);
-            QVERIFY2(diff <= tolerance * scale, qPrintable(QString("max diff %1 > %2").arg(diff).arg(tolerance * scale)));
+            QVERIFY2(diff <= tolerance * scale,
+                     qPrintable(QString("max diff %1 > %2").arg(diff).arg(tolerance * scale)));
             // The argmax must agree wherever the reference has a clear winner.
             auto top2 = std::get<0>(golden[i].topk(2, -1));
             torch::Tensor clear = (top2.select(1, 0) - top2.select(1, 1)) > 4 * tolerance * scale;
-            QVERIFY(logits.argmax(-1).eq(golden[i].argmax(-1)).logical_or(clear.logical_not()).all().item<bool>());
+            QVERIFY(logits.argmax(-1)
+                        .eq(golden[i].argmax(-1))
+                        .logical_or(clear.logical_not())
+                        .all()
+                        .item<bool>());
         }
     }
 
@@ -93,7 +98,10 @@ private slots:
             torch::Tensor logits = lm->forward(model_test::idsTensor(seqs[i]))[0];
             const double scale = hf[i].abs().max().item<double>();
             const double diff = model_test::maxAbsDiff(logits, hf[i]);
-            QVERIFY2(diff <= tolerance * scale, qPrintable(QString("seq %1: max diff %2 > %3").arg(i).arg(diff).arg(tolerance * scale)));
+            QVERIFY2(
+                diff <= tolerance * scale,
+                qPrintable(
+                    QString("seq %1: max diff %2 > %3").arg(i).arg(diff).arg(tolerance * scale)));
         }
     }
 
@@ -134,7 +142,8 @@ private slots:
             // float32 but round in other places (tiny-qwen2's logits reach ~37, where one bf16
             // ulp is 0.25), so the reference tolerance applies.
             const double tol = dt == torch::kFloat32 ? 1e-5 * scale : 3e-2 * scale;
-            QVERIFY2(diff <= tol, qPrintable(QString("row %1: diff %2 > %3").arg(b).arg(diff).arg(tol)));
+            QVERIFY2(diff <= tol,
+                     qPrintable(QString("row %1: diff %2 > %3").arg(b).arg(diff).arg(tol)));
         }
     }
 
@@ -162,14 +171,18 @@ private slots:
         const double scale = full.abs().max().item<double>();
         const double tol = dt == torch::kFloat32 ? 1e-5 * scale : 3e-2 * scale;
         QVERIFY(model_test::maxAbsDiff(net.logits(h[0]), full.narrow(0, 0, P + 3)) <= tol);
-        QVERIFY(model_test::maxAbsDiff(net.logits(h[1].narrow(0, 3, P)), full.narrow(0, 0, P)) <= tol);
+        QVERIFY(model_test::maxAbsDiff(net.logits(h[1].narrow(0, 3, P)), full.narrow(0, 0, P)) <=
+                tol);
         void* storage_before = cache.layers[0].k.data_ptr();
         for (int64_t t = 0; t + P + 3 < T; ++t) {
-            torch::Tensor step = torch::tensor({(int64_t)seq[P + 3 + t], (int64_t)seq[P + t]}).view({2, 1});
+            torch::Tensor step =
+                torch::tensor({(int64_t)seq[P + 3 + t], (int64_t)seq[P + t]}).view({2, 1});
             torch::Tensor h1 = net.hiddenCached(step, {}, cache);
             torch::Tensor lg = net.logits(h1.select(1, 0));  // (2, V)
-            QVERIFY2(model_test::maxAbsDiff(lg[0], full[P + 3 + t]) <= tol, qPrintable(QString("row 0 step %1").arg(t)));
-            QVERIFY2(model_test::maxAbsDiff(lg[1], full[P + t]) <= tol, qPrintable(QString("row 1 step %1").arg(t)));
+            QVERIFY2(model_test::maxAbsDiff(lg[0], full[P + 3 + t]) <= tol,
+                     qPrintable(QString("row 0 step %1").arg(t)));
+            QVERIFY2(model_test::maxAbsDiff(lg[1], full[P + t]) <= tol,
+                     qPrintable(QString("row 1 step %1").arg(t)));
         }
         // The cache was written in place: never re-allocated while decoding.
         QCOMPARE(cache.layers[0].k.data_ptr(), storage_before);
@@ -181,16 +194,19 @@ private slots:
     // reference comparisons use (3e-2 of the largest logit).
     void fusedDecodeMatchesEagerDecode_data() {
         QTest::addColumn<QString>("model");
-        for (const char* m : {"tiny-qwen2", "tiny-qwen3", "tiny-llama"}) QTest::newRow(m) << QString(m);
+        for (const char* m : {"tiny-qwen2", "tiny-qwen3", "tiny-llama"})
+            QTest::newRow(m) << QString(m);
     }
     void fusedDecodeMatchesEagerDecode() {
         if (!reflab::model::decodeKernelsAvailable()) QSKIP("this CPU has no AVX512-BF16");
         QFETCH(QString, model);
-        auto lm = LanguageModel::load(model_test::modelDir(model.toStdString()), opts(torch::kBFloat16));
+        auto lm =
+            LanguageModel::load(model_test::modelDir(model.toStdString()), opts(torch::kBFloat16));
         auto& net = lm->transformer();
         const auto seq = model_test::goldenSequences()[1];
         torch::NoGradGuard no_grad;
-        torch::Tensor ids = torch::full({2, 6}, 0, torch::kInt64), mask = torch::ones({2, 6}, torch::kInt64);
+        torch::Tensor ids = torch::full({2, 6}, 0, torch::kInt64),
+                      mask = torch::ones({2, 6}, torch::kInt64);
         for (int64_t j = 0; j < 6; ++j) ids[0][j] = seq[j];
         for (int64_t j = 0; j < 4; ++j) ids[1][2 + j] = seq[j];
         mask[1][0] = 0;
@@ -199,7 +215,8 @@ private slots:
         net.hiddenCached(ids, mask, fused);
         net.hiddenCached(ids, mask, eager);
         for (int64_t t = 0; t < 10; ++t) {
-            torch::Tensor step = torch::tensor({(int64_t)seq[6 + t], (int64_t)seq[4 + t]}).view({2, 1});
+            torch::Tensor step =
+                torch::tensor({(int64_t)seq[6 + t], (int64_t)seq[4 + t]}).view({2, 1});
             net.setFusedDecode(true);
             torch::Tensor a = net.logits(net.hiddenCached(step, {}, fused).select(1, 0));
             QVERIFY(net.lastStepFused());
@@ -208,14 +225,19 @@ private slots:
             QVERIFY(!net.lastStepFused());
             const double scale = b.abs().max().item<double>();
             QVERIFY2(model_test::maxAbsDiff(a, b) <= 3e-2 * scale,
-                     qPrintable(QString("step %1: %2 > %3").arg(t).arg(model_test::maxAbsDiff(a, b)).arg(3e-2 * scale)));
+                     qPrintable(QString("step %1: %2 > %3")
+                                    .arg(t)
+                                    .arg(model_test::maxAbsDiff(a, b))
+                                    .arg(3e-2 * scale)));
             // Greedy choices agree wherever the top two are not within rounding of each other.
             auto top2 = b.topk(2, -1);
-            torch::Tensor clear = (std::get<0>(top2).select(1, 0) - std::get<0>(top2).select(1, 1)) > 4e-2 * scale;
+            torch::Tensor clear =
+                (std::get<0>(top2).select(1, 0) - std::get<0>(top2).select(1, 1)) > 4e-2 * scale;
             QVERIFY((a.argmax(-1).eq(b.argmax(-1)) | clear.logical_not()).all().item<bool>());
         }
         net.setFusedDecode(true);
-        QVERIFY(model_test::maxAbsDiff(fused.layers[1].k.to(torch::kFloat32), eager.layers[1].k.to(torch::kFloat32)) <=
+        QVERIFY(model_test::maxAbsDiff(fused.layers[1].k.to(torch::kFloat32),
+                                       eager.layers[1].k.to(torch::kFloat32)) <=
                 3e-2 * eager.layers[1].k.abs().max().item<double>());
     }
 
@@ -242,8 +264,8 @@ private slots:
                     torch::Tensor w = torch::randn({N, K}).to(torch::kBFloat16);
                     torch::Tensor b = torch::randn({N}).to(torch::kBFloat16);
                     // Exact reference: the same bf16 values multiplied in float64.
-                    torch::Tensor ref = torch::nn::functional::linear(x.to(torch::kFloat64), w.to(torch::kFloat64),
-                                                                      b.to(torch::kFloat64));
+                    torch::Tensor ref = torch::nn::functional::linear(
+                        x.to(torch::kFloat64), w.to(torch::kFloat64), b.to(torch::kFloat64));
                     torch::Tensor got = reflab::model::projection(x, w, b);
                     QCOMPARE(got.scalar_type(), torch::kBFloat16);
                     QCOMPARE(got.sizes(), ref.sizes());

@@ -21,7 +21,9 @@ std::shared_ptr<LanguageModel> load(const std::string& name, torch::Dtype dt = t
     o.dtype = dt;
     return LanguageModel::load(model_test::modelDir(name), o);
 }
-at::Generator cpuGen(uint64_t seed) { return at::detail::createCPUGenerator(seed); }
+at::Generator cpuGen(uint64_t seed) {
+    return at::detail::createCPUGenerator(seed);
+}
 // log-softmax of the full forward of `ids` at its last position.
 torch::Tensor lastLogprobs(const LanguageModel& lm, const std::vector<int32_t>& ids) {
     torch::NoGradGuard ng;
@@ -42,7 +44,8 @@ private slots:
         QFETCH(QString, model);
         auto lm = load(model.toStdString());
         // Two prompts of different lengths in one left-padded batch.
-        const std::vector<std::vector<int32_t>> prompts = {{5, 17, 200, 33}, {299, 1, 2, 3, 250, 251, 252}};
+        const std::vector<std::vector<int32_t>> prompts = {{5, 17, 200, 33},
+                                                           {299, 1, 2, 3, 250, 251, 252}};
         SamplingConfig cfg;
         cfg.greedy = true;
         cfg.max_new_tokens = 12;
@@ -60,7 +63,8 @@ private slots:
                 seq.push_back(out[b].tokens[j]);
             }
             const auto& eos = lm->config().eos_token_ids;
-            const bool ended_on_eos = std::find(eos.begin(), eos.end(), out[b].tokens.back()) != eos.end();
+            const bool ended_on_eos =
+                std::find(eos.begin(), eos.end(), out[b].tokens.back()) != eos.end();
             QCOMPARE(out[b].finish, ended_on_eos ? FinishReason::Eos : FinishReason::Length);
             if (!ended_on_eos) QCOMPARE(out[b].tokens.size(), size_t(12));
         }
@@ -82,7 +86,7 @@ private slots:
             QCOMPARE(a[i].logprobs, b[i].logprobs);
             any_diff = any_diff || a[i].tokens != c[i].tokens;
         }
-        QVERIFY(any_diff);            // another seed, other samples
+        QVERIFY(any_diff);                    // another seed, other samples
         QVERIFY(a[0].tokens != a[1].tokens);  // two copies of one prompt sample independently
         // Saving and restoring the generator's state replays the same samples.
         auto g = cpuGen(7);
@@ -113,7 +117,8 @@ private slots:
 
     void samplingFilters() {
         // Hand-made distribution: probabilities 0.5, 0.3, 0.15, 0.05 on tokens 0..3.
-        torch::Tensor logits = torch::tensor({0.5f, 0.3f, 0.15f, 0.05f}).log().view({1, 4}).repeat({400, 1});
+        torch::Tensor logits =
+            torch::tensor({0.5f, 0.3f, 0.15f, 0.05f}).log().view({1, 4}).repeat({400, 1});
         auto g = cpuGen(5);
         SamplingConfig cfg;
         cfg.top_p = 0.7;  // keeps {0, 1} (0.5 + 0.3 >= 0.7), drops 2 and 3
@@ -155,7 +160,8 @@ private slots:
         QCOMPARE(stopped[0].finish, FinishReason::StopString);
         QCOMPARE(finishReasonName(stopped[0].finish), std::string("stop"));
         QVERIFY(stopped[0].text.find(text23) != std::string::npos);
-        QCOMPARE(std::vector<int32_t>(base.tokens.begin(), base.tokens.begin() + stopped[0].tokens.size()),
+        QCOMPARE(std::vector<int32_t>(base.tokens.begin(),
+                                      base.tokens.begin() + stopped[0].tokens.size()),
                  stopped[0].tokens);
         // max_new_tokens caps every row.
         cfg.stop_strings.clear();
@@ -202,8 +208,10 @@ private slots:
         QFETCH(QString, model);
         QFETCH(bool, bf16);
         auto lm = load(model.toStdString(), bf16 ? torch::kBFloat16 : torch::kFloat32);
-        const std::vector<ScoreRequest> reqs = {
-            {{1, 2, 3}, {4, 5}}, {{7}, {8, 9, 10, 11, 12}}, {{20, 21, 22, 23, 24, 25}, {}}, {{30, 31}, {32}}};
+        const std::vector<ScoreRequest> reqs = {{{1, 2, 3}, {4, 5}},
+                                                {{7}, {8, 9, 10, 11, 12}},
+                                                {{20, 21, 22, 23, 24, 25}, {}},
+                                                {{30, 31}, {32}}};
         ScoreOptions opt;
         opt.entropy = true;
         ScoreResult r = scoreTargets(*lm, reqs, opt);
@@ -213,16 +221,25 @@ private slots:
         for (size_t i = 0; i < reqs.size(); ++i) {
             std::vector<int32_t> seq = reqs[i].context;
             seq.insert(seq.end(), reqs[i].target.begin(), reqs[i].target.end());
-            torch::Tensor lp = lm->forward(model_test::idsTensor(seq))[0].log_softmax(-1);  // (T, V)
+            torch::Tensor lp =
+                lm->forward(model_test::idsTensor(seq))[0].log_softmax(-1);  // (T, V)
             const int64_t C = static_cast<int64_t>(reqs[i].context.size());
             QCOMPARE(r.logprobs[i].size(0), static_cast<int64_t>(reqs[i].target.size()));
             for (size_t j = 0; j < reqs[i].target.size(); ++j) {
                 torch::Tensor row = lp[C + j - 1];
                 // float32: summation order differs between the padded batch and the single
                 // sequence, so relative to the log-prob's size (~27 for some tokens here).
-                const double tol = bf16 ? 2e-2 : 1e-6 * std::max(10.0, std::abs(row[reqs[i].target[j]].item<double>()));
-                const double got = r.logprobs[i][j].item<double>(), want = row[reqs[i].target[j]].item<double>();
-                QVERIFY2(std::abs(got - want) < tol, qPrintable(QString("request %1 token %2: %3 vs %4").arg(i).arg(j).arg(got, 0, 'g', 10).arg(want, 0, 'g', 10)));
+                const double tol =
+                    bf16 ? 2e-2
+                         : 1e-6 * std::max(10.0, std::abs(row[reqs[i].target[j]].item<double>()));
+                const double got = r.logprobs[i][j].item<double>(),
+                             want = row[reqs[i].target[j]].item<double>();
+                QVERIFY2(std::abs(got - want) < tol,
+                         qPrintable(QString("request %1 token %2: %3 vs %4")
+                                        .arg(i)
+                                        .arg(j)
+                                        .arg(got, 0, 'g', 10)
+                                        .arg(want, 0, 'g', 10)));
                 const double ent = -(row.exp() * row).sum().item<double>();
                 QVERIFY(std::abs(r.entropy[i][j].item<double>() - ent) < (bf16 ? 3e-2 : 1e-4));
             }
@@ -254,7 +271,8 @@ private slots:
             }
             loss.backward();
             std::vector<torch::Tensor> g;
-            for (auto& p : lm->parameters()) g.push_back(p.grad().is_sparse() ? p.grad().to_dense() : p.grad().clone());
+            for (auto& p : lm->parameters())
+                g.push_back(p.grad().is_sparse() ? p.grad().to_dense() : p.grad().clone());
             return g;
         };
         int plain_nodes = 0, checkpoint_nodes = 0;
@@ -269,8 +287,10 @@ private slots:
         for (size_t i = 0; i < plain.size(); ++i) {
             const double diff = (plain[i] - recomputed[i]).abs().max().item<double>();
             const double scale = plain[i].abs().max().item<double>();
-            QVERIFY2(scale > 0 && diff <= 1e-5 * scale,
-                     qPrintable(QString("parameter %1 differs by %2 (max %3)").arg(i).arg(diff).arg(scale)));
+            QVERIFY2(
+                scale > 0 && diff <= 1e-5 * scale,
+                qPrintable(
+                    QString("parameter %1 differs by %2 (max %3)").arg(i).arg(diff).arg(scale)));
         }
     }
 
@@ -288,7 +308,8 @@ private slots:
         QVERIFY(!n.logprobs[0].requires_grad());
         // The same value: with grad the fused RMSNorm sums in another order (float32 rounding).
         const double want = r.logprobs[0][1].item<double>();
-        QVERIFY(std::abs(n.logprobs[0][1].item<double>() - want) < 1e-6 * std::max(10.0, std::abs(want)));
+        QVERIFY(std::abs(n.logprobs[0][1].item<double>() - want) <
+                1e-6 * std::max(10.0, std::abs(want)));
     }
 };
 

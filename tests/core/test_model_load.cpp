@@ -40,8 +40,9 @@ std::string loadError(const std::string& dir) {
     }
     return "";
 }
-#define QVERIFY_CONTAINS(hay, needle) \
-    QVERIFY2(std::string(hay).find(needle) != std::string::npos, (std::string(hay) + " lacks " + (needle)).c_str())
+#define QVERIFY_CONTAINS(hay, needle)                            \
+    QVERIFY2(std::string(hay).find(needle) != std::string::npos, \
+             (std::string(hay) + " lacks " + (needle)).c_str())
 }  // namespace
 
 class TestModelLoad : public QObject {
@@ -97,7 +98,9 @@ private slots:
         auto lm = LanguageModel::load(model_test::modelDir("tiny-qwen3"));
         std::vector<std::string> names;
         for (const auto& [n, t] : lm->namedParameters()) names.push_back(n);
-        auto has = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+        auto has = [&](const std::string& n) {
+            return std::find(names.begin(), names.end(), n) != names.end();
+        };
         QVERIFY(has("model.embed_tokens.weight"));
         QVERIFY(has("model.layers.1.self_attn.q_norm.weight"));
         QVERIFY(has("model.layers.0.mlp.down_proj.weight"));
@@ -195,9 +198,10 @@ private slots:
         const std::string dir = copyModel(tmp, "tiny-qwen3");
         auto lm = LanguageModel::load(dir);
         auto params = lm->namedParameters();
-        params.erase(std::remove_if(params.begin(), params.end(),
-                                    [](auto& p) { return p.first == "model.layers.1.mlp.up_proj.weight"; }),
-                     params.end());
+        params.erase(
+            std::remove_if(params.begin(), params.end(),
+                           [](auto& p) { return p.first == "model.layers.1.mlp.up_proj.weight"; }),
+            params.end());
         reflab::model::writeSafetensors(dir + "/model.safetensors", params);
         const std::string err = loadError(dir);
         QVERIFY_CONTAINS(err, "model.safetensors");
@@ -214,10 +218,10 @@ private slots:
         QVERIFY_CONTAINS(err, "model.safetensors.index.json");
         QVERIFY_CONTAINS(err, "'model.norm.weight' is missing");
         // The index names a tensor that its shard does not hold.
-        j["weight_map"]["model.norm.weight"] = j["weight_map"]["lm_head.weight"] ==
-                                                       "model-00001-of-00002.safetensors"
-                                                   ? "model-00001-of-00002.safetensors"
-                                                   : "model-00002-of-00002.safetensors";
+        j["weight_map"]["model.norm.weight"] =
+            j["weight_map"]["lm_head.weight"] == "model-00001-of-00002.safetensors"
+                ? "model-00001-of-00002.safetensors"
+                : "model-00002-of-00002.safetensors";
         j["weight_map"]["model.extra.weight"] = "model-00001-of-00002.safetensors";
         writeJson(index, j);
         err = loadError(dir);
@@ -263,8 +267,8 @@ private slots:
     }
     void missingConfigField_data() {
         QTest::addColumn<QString>("field");
-        for (const char* f : {"hidden_size", "vocab_size", "num_hidden_layers", "num_attention_heads",
-                              "intermediate_size"})
+        for (const char* f : {"hidden_size", "vocab_size", "num_hidden_layers",
+                              "num_attention_heads", "intermediate_size"})
             QTest::newRow(f) << QString(f);
     }
     void missingConfigField() {

@@ -168,7 +168,8 @@ private slots:
             QCOMPARE(r.find(ComponentType::Format)->format.check, FormatCheck::Nover);
         } else if (kind == "rgr") {
             QCOMPARE(r.algorithm.advantage, std::string("rloo"));
-            QCOMPARE(r.algorithm.aggregation, std::string("seq_sum"));  // token sums, mean over seqs
+            QCOMPARE(r.algorithm.aggregation,
+                     std::string("seq_sum"));  // token sums, mean over seqs
             QVERIFY(!r.find(ComponentType::Rgr)->rgr.length_norm);
         } else if (kind == "rlpr") {
             const auto* c = r.find(ComponentType::Rlpr);

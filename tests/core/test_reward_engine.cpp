@@ -22,332 +22,301 @@ using nlohmann::json;
 
 namespace {
 
-const char *kModelDir = REFLAB_TEST_DATA "/models/" TINY_MODEL_NAME;
+const char* kModelDir = REFLAB_TEST_DATA "/models/" TINY_MODEL_NAME;
 
 // log π(target_j | context, target_<j) for every j, straight from forward() on
 // the whole sequence (no batching, no padding): an independent reference for
 // scoreTargets.
-std::vector<double> forwardLogprobs(const model::LanguageModel &m,
-                                    const std::string &context,
-                                    const std::string &target) {
-  torch::NoGradGuard ng;
-  const auto c = m.tokenizer().encode(context);
-  const auto t = m.tokenizer().encode(target);
-  std::vector<int64_t> ids(c.begin(), c.end());
-  ids.insert(ids.end(), t.begin(), t.end());
-  const auto x = torch::tensor(ids, torch::kLong).unsqueeze(0); // (1, T)
-  const auto lp = torch::log_softmax(m.forward(x).squeeze(0).to(torch::kFloat),
-                                     -1); // (T, V)
-  std::vector<double> out;
-  for (size_t j = 0; j < t.size(); ++j)
-    out.push_back(
-        lp[static_cast<int64_t>(c.size() + j - 1)][t[j]].item<double>());
-  return out;
+std::vector<double> forwardLogprobs(const model::LanguageModel& m, const std::string& context,
+                                    const std::string& target) {
+    torch::NoGradGuard ng;
+    const auto c = m.tokenizer().encode(context);
+    const auto t = m.tokenizer().encode(target);
+    std::vector<int64_t> ids(c.begin(), c.end());
+    ids.insert(ids.end(), t.begin(), t.end());
+    const auto x = torch::tensor(ids, torch::kLong).unsqueeze(0);  // (1, T)
+    const auto lp = torch::log_softmax(m.forward(x).squeeze(0).to(torch::kFloat),
+                                       -1);  // (T, V)
+    std::vector<double> out;
+    for (size_t j = 0; j < t.size(); ++j)
+        out.push_back(lp[static_cast<int64_t>(c.size() + j - 1)][t[j]].item<double>());
+    return out;
 }
-double sumOf(const std::vector<double> &v) {
-  double s = 0;
-  for (double x : v)
-    s += x;
-  return s;
+double sumOf(const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return s;
 }
-double meanProb(const std::vector<double> &v) {
-  double s = 0;
-  for (double x : v)
-    s += std::exp(x);
-  return v.empty() ? 0 : s / static_cast<double>(v.size());
+double meanProb(const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += std::exp(x);
+    return v.empty() ? 0 : s / static_cast<double>(v.size());
 }
 bool close(double a, double b, double rel = 2e-4) {
-  return std::fabs(a - b) <=
-         rel * std::max(1e-30, std::max(std::fabs(a), std::fabs(b)));
+    return std::fabs(a - b) <= rel * std::max(1e-30, std::max(std::fabs(a), std::fabs(b)));
 }
 
 Recipe recipeWith(json rewards) {
-  return parseRecipe(json{{"rewards", rewards}}, "test");
+    return parseRecipe(json{{"rewards", rewards}}, "test");
 }
 
-std::vector<RewardInput> group(const std::string &prompt,
-                               const std::string &ref,
-                               const std::vector<std::string> &completions) {
-  std::vector<RewardInput> g;
-  for (size_t i = 0; i < completions.size(); ++i)
-    g.push_back(
-        {prompt, completions[i], ref, "g", static_cast<int>(i), false, "Q?"});
-  return g;
+std::vector<RewardInput> group(const std::string& prompt, const std::string& ref,
+                               const std::vector<std::string>& completions) {
+    std::vector<RewardInput> g;
+    for (size_t i = 0; i < completions.size(); ++i)
+        g.push_back({prompt, completions[i], ref, "g", static_cast<int>(i), false, "Q?"});
+    return g;
 }
 
-} // namespace
+}  // namespace
 
 class TestRewardEngine : public QObject {
-  Q_OBJECT
-  std::shared_ptr<model::LanguageModel> m_model;
+    Q_OBJECT
+    std::shared_ptr<model::LanguageModel> m_model;
 
 private slots:
-  void initTestCase() { m_model = model::LanguageModel::load(kModelDir); }
+    void initTestCase() { m_model = model::LanguageModel::load(kModelDir); }
 
-  void noverRgrRlprAgainstForward() {
-    const Recipe r = recipeWith(json::array(
-        {{{"type", "format"}},
-         {{"type", "nover"}, {"proxy", {{"alpha", 0.5}, {"sync_every", 2}}}},
-         {{"type", "rgr"}},
-         {{"type", "rlpr"}}}));
-    RewardEngine engine(r, m_model);
-    const std::string prompt = "Q: 6 times 7?\nA:";
-    const auto g = group(
-        prompt, "42",
-        {"<think>six sevens</think>\n<answer>42</answer>",
-         "<think>a longer line of thought here</think> <answer>41</answer>",
-         "no tags at all", "<think>x</think><answer>4"});
-    const auto out = engine.scoreGroup(g);
-    QCOMPARE(out.size(), size_t(4));
-    // One batched call per model for the group.
-    QCOMPARE(engine.forwardCounts().at("proxy"), int64_t(1));
-    QCOMPARE(engine.forwardCounts().at("policy"), int64_t(1));
-    QCOMPARE(engine.forwardCounts().at("initial"), int64_t(1));
+    void noverRgrRlprAgainstForward() {
+        const Recipe r = recipeWith(
+            json::array({{{"type", "format"}},
+                         {{"type", "nover"}, {"proxy", {{"alpha", 0.5}, {"sync_every", 2}}}},
+                         {{"type", "rgr"}},
+                         {{"type", "rlpr"}}}));
+        RewardEngine engine(r, m_model);
+        const std::string prompt = "Q: 6 times 7?\nA:";
+        const auto g = group(prompt, "42",
+                             {"<think>six sevens</think>\n<answer>42</answer>",
+                              "<think>a longer line of thought here</think> <answer>41</answer>",
+                              "no tags at all", "<think>x</think><answer>4"});
+        const auto out = engine.scoreGroup(g);
+        QCOMPARE(out.size(), size_t(4));
+        // One batched call per model for the group.
+        QCOMPARE(engine.forwardCounts().at("proxy"), int64_t(1));
+        QCOMPARE(engine.forwardCounts().at("policy"), int64_t(1));
+        QCOMPARE(engine.forwardCounts().at("initial"), int64_t(1));
 
-    const TemplateSection tp;
-    // r_A: the reference right after the prompt (initial model == the policy
-    // here).
-    const double r_A = meanProb(forwardLogprobs(*m_model, prompt, "42"));
-    std::vector<double> P(4, 0);
-    for (size_t i = 0; i < 4; ++i) {
-      const auto parsed =
-          text::parseCompletion(g[i].completion, tp.think, tp.answer);
-      // format
-      QCOMPARE(out[i].component("format")->value,
-               parsed.format_valid ? 1.0 : 0.0);
-      // rgr: exp(Σ log π(42</answer> | prompt + cut + <answer>)), 0 without
-      // answer block
-      const auto *rgr = out[i].component("rgr");
-      if (!parsed.has_answer) {
-        QCOMPARE(rgr->value, 0.0);
-      } else {
-        const std::string ctx =
-            prompt + g[i].completion.substr(0, parsed.answer_open) + "<answer>";
-        const auto lp = forwardLogprobs(*m_model, ctx, "42</answer>");
-        QVERIFY2(close(rgr->details["log_prob_sum"].get<double>(), sumOf(lp)),
-                 qPrintable(QString::number(sumOf(lp))));
-        QVERIFY(close(rgr->value, std::exp(sumOf(lp))));
-        QCOMPARE(rgr->details["reference_tokens"].get<int64_t>(),
-                 int64_t(lp.size()));
-        // rlpr: (1 − 0.1)·max(0, r_B − r_A) + 0.1·format, r_B over "42" only
-        const double r_B = meanProb(forwardLogprobs(*m_model, ctx, "42"));
-        const auto *rl = out[i].component("rlpr");
-        QVERIFY(close(rl->details["r_B"].get<double>(), r_B));
-        QVERIFY(close(rl->details["r_A"].get<double>(), r_A));
-        QVERIFY(close(rl->value,
-                      0.9 * std::max(0.0, r_B - r_A) +
-                          0.1 * (parsed.format_valid ? 1 : 0),
-                      1e-3));
-      }
-      // nover: P_r = exp(−Σ log π_p / (|g| N(|t|))) with the proxy = the
-      // policy's clone
-      const auto *nv = out[i].component("nover");
-      const bool valid =
-          text::formatValidWhitespaceFree(g[i].completion, tp.think, tp.answer);
-      QCOMPARE(nv->details["valid"].get<bool>(), valid);
-      if (valid) {
-        const auto t = noverTexts(prompt, parsed.reasoning, "42", tp, true);
-        const auto lp = forwardLogprobs(*m_model, t.context, t.target);
-        const int64_t nt = static_cast<int64_t>(
-            m_model->tokenizer().encode(parsed.reasoning).size());
-        P[i] = std::exp(-sumOf(lp) / (lp.size() * noverNormalizer(nt, 10)));
-        QVERIFY(close(nv->details["P_r"].get<double>(), P[i]));
-        QCOMPARE(nv->details["reasoning_tokens"].get<int64_t>(), nt);
-      } else {
-        QCOMPARE(nv->value, 0.0);
-      }
-      // total = Σ weight · value (all weights 1)
-      double total = 0;
-      for (const auto &c : out[i].components)
-        total += c.value;
-      QVERIFY(close(out[i].total, total, 1e-12));
+        const TemplateSection tp;
+        // r_A: the reference right after the prompt (initial model == the policy
+        // here).
+        const double r_A = meanProb(forwardLogprobs(*m_model, prompt, "42"));
+        std::vector<double> P(4, 0);
+        for (size_t i = 0; i < 4; ++i) {
+            const auto parsed = text::parseCompletion(g[i].completion, tp.think, tp.answer);
+            // format
+            QCOMPARE(out[i].component("format")->value, parsed.format_valid ? 1.0 : 0.0);
+            // rgr: exp(Σ log π(42</answer> | prompt + cut + <answer>)), 0 without
+            // answer block
+            const auto* rgr = out[i].component("rgr");
+            if (!parsed.has_answer) {
+                QCOMPARE(rgr->value, 0.0);
+            } else {
+                const std::string ctx =
+                    prompt + g[i].completion.substr(0, parsed.answer_open) + "<answer>";
+                const auto lp = forwardLogprobs(*m_model, ctx, "42</answer>");
+                QVERIFY2(close(rgr->details["log_prob_sum"].get<double>(), sumOf(lp)),
+                         qPrintable(QString::number(sumOf(lp))));
+                QVERIFY(close(rgr->value, std::exp(sumOf(lp))));
+                QCOMPARE(rgr->details["reference_tokens"].get<int64_t>(), int64_t(lp.size()));
+                // rlpr: (1 − 0.1)·max(0, r_B − r_A) + 0.1·format, r_B over "42" only
+                const double r_B = meanProb(forwardLogprobs(*m_model, ctx, "42"));
+                const auto* rl = out[i].component("rlpr");
+                QVERIFY(close(rl->details["r_B"].get<double>(), r_B));
+                QVERIFY(close(rl->details["r_A"].get<double>(), r_A));
+                QVERIFY(close(rl->value,
+                              0.9 * std::max(0.0, r_B - r_A) + 0.1 * (parsed.format_valid ? 1 : 0),
+                              1e-3));
+            }
+            // nover: P_r = exp(−Σ log π_p / (|g| N(|t|))) with the proxy = the
+            // policy's clone
+            const auto* nv = out[i].component("nover");
+            const bool valid =
+                text::formatValidWhitespaceFree(g[i].completion, tp.think, tp.answer);
+            QCOMPARE(nv->details["valid"].get<bool>(), valid);
+            if (valid) {
+                const auto t = noverTexts(prompt, parsed.reasoning, "42", tp, true);
+                const auto lp = forwardLogprobs(*m_model, t.context, t.target);
+                const int64_t nt =
+                    static_cast<int64_t>(m_model->tokenizer().encode(parsed.reasoning).size());
+                P[i] = std::exp(-sumOf(lp) / (lp.size() * noverNormalizer(nt, 10)));
+                QVERIFY(close(nv->details["P_r"].get<double>(), P[i]));
+                QCOMPARE(nv->details["reasoning_tokens"].get<int64_t>(), nt);
+            } else {
+                QCOMPARE(nv->value, 0.0);
+            }
+            // total = Σ weight · value (all weights 1)
+            double total = 0;
+            for (const auto& c : out[i].components) total += c.value;
+            QVERIFY(close(out[i].total, total, 1e-12));
+        }
+        // Ranks: completions 0 and 1 are valid; the lower P_r gets rank 1 and R_r =
+        // 2/2.
+        const size_t best = P[0] <= P[1] ? 0 : 1;
+        QCOMPARE(out[best].component("nover")->details["rank"].get<int64_t>(), int64_t(1));
+        QCOMPARE(out[1 - best].component("nover")->details["R_r"].get<double>(), 0.5);
+        // rgr's reference term for the loss: weight λ·R with the scored ids.
+        QVERIFY(out[0].reference_term.has_value());
+        QVERIFY(close(out[0].reference_term->weight, out[0].component("rgr")->value, 1e-12));
+        QVERIFY(!out[2].reference_term.has_value());
+
+        // The same prompt again: r_A comes from the cache (no "initial" call).
+        engine.scoreGroup(g);
+        QCOMPARE(engine.forwardCounts().at("initial"), int64_t(1));
+        QCOMPARE(engine.forwardCounts().at("proxy"), int64_t(2));
+        QCOMPARE(engine.cachedBaselines(), size_t(1));
     }
-    // Ranks: completions 0 and 1 are valid; the lower P_r gets rank 1 and R_r =
-    // 2/2.
-    const size_t best = P[0] <= P[1] ? 0 : 1;
-    QCOMPARE(out[best].component("nover")->details["rank"].get<int64_t>(),
-             int64_t(1));
-    QCOMPARE(out[1 - best].component("nover")->details["R_r"].get<double>(),
-             0.5);
-    // rgr's reference term for the loss: weight λ·R with the scored ids.
-    QVERIFY(out[0].reference_term.has_value());
-    QVERIFY(close(out[0].reference_term->weight, out[0].component("rgr")->value,
-                  1e-12));
-    QVERIFY(!out[2].reference_term.has_value());
 
-    // The same prompt again: r_A comes from the cache (no "initial" call).
-    engine.scoreGroup(g);
-    QCOMPARE(engine.forwardCounts().at("initial"), int64_t(1));
-    QCOMPARE(engine.forwardCounts().at("proxy"), int64_t(2));
-    QCOMPARE(engine.cachedBaselines(), size_t(1));
-  }
-
-  void batchedEqualsOneAtATime() {
-    // scoreTargets of the 8-rollout group in one call vs each request alone.
-    const Recipe r = recipeWith(json::array({{{"type", "rgr"}}}));
-    RewardEngine engine(r, m_model);
-    std::vector<std::string> cs;
-    for (int i = 0; i < 8; ++i)
-      cs.push_back("<think>" + std::string(static_cast<size_t>(i * 3), 'a') +
-                   "</think><answer>x</answer>");
-    const auto out = engine.scoreGroup(group("P:", "hello world", cs));
-    QCOMPARE(engine.forwardCounts().at("policy"), int64_t(1));
-    for (size_t i = 0; i < cs.size(); ++i) {
-      const std::string ctx =
-          "P:" + cs[i].substr(0, cs[i].find("<answer")) + "<answer>";
-      const auto res = model::scoreTargets(
-          *m_model, {{m_model->tokenizer().encode(ctx),
-                      m_model->tokenizer().encode("hello world</answer>")}});
-      const double s = res.logprobs[0].sum().item<double>();
-      QVERIFY(close(
-          out[i].component("rgr")->details["log_prob_sum"].get<double>(), s));
+    void batchedEqualsOneAtATime() {
+        // scoreTargets of the 8-rollout group in one call vs each request alone.
+        const Recipe r = recipeWith(json::array({{{"type", "rgr"}}}));
+        RewardEngine engine(r, m_model);
+        std::vector<std::string> cs;
+        for (int i = 0; i < 8; ++i)
+            cs.push_back("<think>" + std::string(static_cast<size_t>(i * 3), 'a') +
+                         "</think><answer>x</answer>");
+        const auto out = engine.scoreGroup(group("P:", "hello world", cs));
+        QCOMPARE(engine.forwardCounts().at("policy"), int64_t(1));
+        for (size_t i = 0; i < cs.size(); ++i) {
+            const std::string ctx = "P:" + cs[i].substr(0, cs[i].find("<answer")) + "<answer>";
+            const auto res = model::scoreTargets(
+                *m_model, {{m_model->tokenizer().encode(ctx),
+                            m_model->tokenizer().encode("hello world</answer>")}});
+            const double s = res.logprobs[0].sum().item<double>();
+            QVERIFY(close(out[i].component("rgr")->details["log_prob_sum"].get<double>(), s));
+        }
     }
-  }
 
-  void zeroCases() {
-    const Recipe r = recipeWith(json::array(
-        {{{"type", "nover"}}, {{"type", "rgr"}}, {{"type", "rlpr"}}}));
-    RewardEngine engine(r, m_model);
-    // Empty reference: nover invalid, rgr 0, rlpr only the format coefficient.
-    auto out = engine.scoreGroup(
-        group("P:", "  ", {"<think>a</think><answer>b</answer>"}));
-    QCOMPARE(out[0].component("nover")->details["valid"].get<bool>(), false);
-    QCOMPARE(out[0].component("rgr")->value, 0.0);
-    QVERIFY(close(out[0].component("rlpr")->value, 0.1, 1e-12));
-    // Truncated: rgr 0 although the answer block opened.
-    auto g = group("P:", "b", {"<think>a</think><answer>b"});
-    g[0].truncated = true;
-    out = engine.scoreGroup(g);
-    QCOMPARE(out[0].component("rgr")->value, 0.0);
-    QCOMPARE(out[0].component("rgr")->details["reason"].get<std::string>(),
-             std::string("truncated"));
-  }
-
-  void proxyEmaSync() {
-    auto policy = m_model->clone();
-    const Recipe r = recipeWith(json::array(
-        {{{"type", "nover"}, {"proxy", {{"alpha", 0.5}, {"sync_every", 2}}}}}));
-    RewardEngine engine(r, policy);
-    auto proxy = engine.proxyModel();
-    QVERIFY(proxy && proxy != policy);
-    const auto before = proxy->parameters()[0].clone();
-    {
-      torch::NoGradGuard ng;
-      policy->parameters()[0].add_(1.0); // the policy moves by +1
+    void zeroCases() {
+        const Recipe r =
+            recipeWith(json::array({{{"type", "nover"}}, {{"type", "rgr"}}, {{"type", "rlpr"}}}));
+        RewardEngine engine(r, m_model);
+        // Empty reference: nover invalid, rgr 0, rlpr only the format coefficient.
+        auto out = engine.scoreGroup(group("P:", "  ", {"<think>a</think><answer>b</answer>"}));
+        QCOMPARE(out[0].component("nover")->details["valid"].get<bool>(), false);
+        QCOMPARE(out[0].component("rgr")->value, 0.0);
+        QVERIFY(close(out[0].component("rlpr")->value, 0.1, 1e-12));
+        // Truncated: rgr 0 although the answer block opened.
+        auto g = group("P:", "b", {"<think>a</think><answer>b"});
+        g[0].truncated = true;
+        out = engine.scoreGroup(g);
+        QCOMPARE(out[0].component("rgr")->value, 0.0);
+        QCOMPARE(out[0].component("rgr")->details["reason"].get<std::string>(),
+                 std::string("truncated"));
     }
-    QVERIFY(engine.afterOptimizerStep(1).empty()); // 1 % 2 != 0: no sync
-    QVERIFY(torch::allclose(proxy->parameters()[0], before));
-    QCOMPARE(engine.afterOptimizerStep(2).size(), size_t(1));
-    // p ← 0.5 p + 0.5 (p + 1) = p + 0.5
-    QVERIFY(torch::allclose(proxy->parameters()[0], before + 0.5, 1e-5, 1e-5));
-    QVERIFY(torch::allclose(policy->parameters()[0], before + 1.0, 1e-5, 1e-5));
-  }
 
-  void rubricJudgeAgainstForward() {
-    const Recipe r = recipeWith(json::array(
-        {{{"type", "rubric"},
-          {"criteria",
-           {{{"name", "clear"}, {"description", "is clear"}, {"weight", 3}},
-            {{"name", "nosecond"},
-             {"kind", "check"},
-             {"rule", "no_second_person"}}}},
-          // Short prompts: the tiny model has 512 positions and a byte-level
-          // vocabulary.
-          {"judge",
-           {{"max_score", 3},
-            {"prompt", "Rate {criterion} 0-{max_score}: {completion}"}}},
-          {"contrastive",
-           {{"enabled", true},
-            {"weight", 0.5},
-            {"prompt", "{candidates}Best:"}}}}}));
-    RewardEngine engine(r, m_model);
-    const auto g = group("P:", "",
-                         {"<think>t</think><answer>It works. You see.</answer>",
-                          "<think>t</think><answer>Fine.</answer>"});
-    const auto out = engine.scoreGroup(g);
-    QCOMPARE(engine.forwardCounts().at("judge"),
-             int64_t(1)); // 2 judge rows + 1 contrastive
-    const auto &opt = r.rewards[0].rubric;
-    // The contrastive distribution, by hand.
-    const std::string cp =
-        contrastivePrompt(opt, "Q?", {"It works. You see.", "Fine."});
-    const auto cids = m_model->tokenizer().encode(
-        m_model->chatTemplate().render({{"user", cp}}, true));
-    std::vector<double> best;
-    {
-      torch::NoGradGuard ng;
-      std::vector<int64_t> ids(cids.begin(), cids.end());
-      auto lp = torch::log_softmax(
-          m_model->forward(torch::tensor(ids).unsqueeze(0))[0][-1], -1);
-      best = bestOfProbabilities(
-          {lp[singleTokenId(*m_model, "1")].item<double>(),
-           lp[singleTokenId(*m_model, "2")].item<double>()});
+    void proxyEmaSync() {
+        auto policy = m_model->clone();
+        const Recipe r = recipeWith(
+            json::array({{{"type", "nover"}, {"proxy", {{"alpha", 0.5}, {"sync_every", 2}}}}}));
+        RewardEngine engine(r, policy);
+        auto proxy = engine.proxyModel();
+        QVERIFY(proxy && proxy != policy);
+        const auto before = proxy->parameters()[0].clone();
+        {
+            torch::NoGradGuard ng;
+            policy->parameters()[0].add_(1.0);  // the policy moves by +1
+        }
+        QVERIFY(engine.afterOptimizerStep(1).empty());  // 1 % 2 != 0: no sync
+        QVERIFY(torch::allclose(proxy->parameters()[0], before));
+        QCOMPARE(engine.afterOptimizerStep(2).size(), size_t(1));
+        // p ← 0.5 p + 0.5 (p + 1) = p + 0.5
+        QVERIFY(torch::allclose(proxy->parameters()[0], before + 0.5, 1e-5, 1e-5));
+        QVERIFY(torch::allclose(policy->parameters()[0], before + 1.0, 1e-5, 1e-5));
     }
-    for (size_t i = 0; i < 2; ++i) {
-      const std::string ans = i == 0 ? "It works. You see." : "Fine.";
-      const std::string jp = judgePrompt(opt, opt.criteria[0], "Q?", ans);
-      const auto ids32 = m_model->tokenizer().encode(
-          m_model->chatTemplate().render({{"user", jp}}, true));
-      std::vector<int64_t> ids(ids32.begin(), ids32.end());
-      torch::NoGradGuard ng;
-      auto lp = torch::log_softmax(
-          m_model->forward(torch::tensor(ids).unsqueeze(0))[0][-1], -1);
-      std::vector<double> digits;
-      for (int s = 0; s <= 3; ++s)
-        digits.push_back(
-            lp[singleTokenId(*m_model, std::to_string(s))].item<double>());
-      const double judge = judgeExpectedScore(digits).score;
-      const double check = i == 0 ? 0.5 : 1.0; // "You see." is 1 of 2 sentences
-      const auto &d = out[i].component("rubric")->details;
-      QVERIFY(
-          close(d["criteria"]["clear"]["value"].get<double>(), judge, 1e-3));
-      QCOMPARE(d["criteria"]["nosecond"]["value"].get<double>(), check);
-      // R = (3·judge + 1·check)/4 + 0.5·P(best = i)
-      QVERIFY(close(out[i].component("rubric")->value,
-                    (3 * judge + check) / 4 + 0.5 * best[i], 1e-3));
+
+    void rubricJudgeAgainstForward() {
+        const Recipe r = recipeWith(json::array(
+            {{{"type", "rubric"},
+              {"criteria",
+               {{{"name", "clear"}, {"description", "is clear"}, {"weight", 3}},
+                {{"name", "nosecond"}, {"kind", "check"}, {"rule", "no_second_person"}}}},
+              // Short prompts: the tiny model has 512 positions and a byte-level
+              // vocabulary.
+              {"judge",
+               {{"max_score", 3}, {"prompt", "Rate {criterion} 0-{max_score}: {completion}"}}},
+              {"contrastive",
+               {{"enabled", true}, {"weight", 0.5}, {"prompt", "{candidates}Best:"}}}}}));
+        RewardEngine engine(r, m_model);
+        const auto g = group("P:", "",
+                             {"<think>t</think><answer>It works. You see.</answer>",
+                              "<think>t</think><answer>Fine.</answer>"});
+        const auto out = engine.scoreGroup(g);
+        QCOMPARE(engine.forwardCounts().at("judge"),
+                 int64_t(1));  // 2 judge rows + 1 contrastive
+        const auto& opt = r.rewards[0].rubric;
+        // The contrastive distribution, by hand.
+        const std::string cp = contrastivePrompt(opt, "Q?", {"It works. You see.", "Fine."});
+        const auto cids =
+            m_model->tokenizer().encode(m_model->chatTemplate().render({{"user", cp}}, true));
+        std::vector<double> best;
+        {
+            torch::NoGradGuard ng;
+            std::vector<int64_t> ids(cids.begin(), cids.end());
+            auto lp =
+                torch::log_softmax(m_model->forward(torch::tensor(ids).unsqueeze(0))[0][-1], -1);
+            best = bestOfProbabilities({lp[singleTokenId(*m_model, "1")].item<double>(),
+                                        lp[singleTokenId(*m_model, "2")].item<double>()});
+        }
+        for (size_t i = 0; i < 2; ++i) {
+            const std::string ans = i == 0 ? "It works. You see." : "Fine.";
+            const std::string jp = judgePrompt(opt, opt.criteria[0], "Q?", ans);
+            const auto ids32 =
+                m_model->tokenizer().encode(m_model->chatTemplate().render({{"user", jp}}, true));
+            std::vector<int64_t> ids(ids32.begin(), ids32.end());
+            torch::NoGradGuard ng;
+            auto lp =
+                torch::log_softmax(m_model->forward(torch::tensor(ids).unsqueeze(0))[0][-1], -1);
+            std::vector<double> digits;
+            for (int s = 0; s <= 3; ++s)
+                digits.push_back(lp[singleTokenId(*m_model, std::to_string(s))].item<double>());
+            const double judge = judgeExpectedScore(digits).score;
+            const double check = i == 0 ? 0.5 : 1.0;  // "You see." is 1 of 2 sentences
+            const auto& d = out[i].component("rubric")->details;
+            QVERIFY(close(d["criteria"]["clear"]["value"].get<double>(), judge, 1e-3));
+            QCOMPARE(d["criteria"]["nosecond"]["value"].get<double>(), check);
+            // R = (3·judge + 1·check)/4 + 0.5·P(best = i)
+            QVERIFY(close(out[i].component("rubric")->value,
+                          (3 * judge + check) / 4 + 0.5 * best[i], 1e-3));
+        }
     }
-  }
 
-  void promptsRendered() {
-    const Recipe r = parseRecipe(
-        json{{"template", {{"system", "S"}, {"user", "Q: {question}"}}},
-             {"rewards", json::array({{{"type", "format"}}})}},
-        "t");
-    const auto &chat = m_model->chatTemplate(); // ChatML in tiny-qwen2
-    QCOMPARE(
-        renderPrompt(r, chat, "2+2?"),
-        std::string("<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nQ: "
-                    "2+2?<|im_end|>\n<|im_start|>assistant\n"));
-    const std::string g = renderGuidedPrompt(r, chat, "2+2?", "4");
-    QVERIFY(g.find("You must not mention prior access") != std::string::npos);
-    QVERIFY(g.find("Question:\nQ: 2+2?") != std::string::npos);
-    QVERIFY(g.find("Reference answer:\n4<|im_end|>") != std::string::npos);
-  }
+    void promptsRendered() {
+        const Recipe r =
+            parseRecipe(json{{"template", {{"system", "S"}, {"user", "Q: {question}"}}},
+                             {"rewards", json::array({{{"type", "format"}}})}},
+                        "t");
+        const auto& chat = m_model->chatTemplate();  // ChatML in tiny-qwen2
+        QCOMPARE(renderPrompt(r, chat, "2+2?"),
+                 std::string("<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nQ: "
+                             "2+2?<|im_end|>\n<|im_start|>assistant\n"));
+        const std::string g = renderGuidedPrompt(r, chat, "2+2?", "4");
+        QVERIFY(g.find("You must not mention prior access") != std::string::npos);
+        QVERIFY(g.find("Question:\nQ: 2+2?") != std::string::npos);
+        QVERIFY(g.find("Reference answer:\n4<|im_end|>") != std::string::npos);
+    }
 
-  // An empty answer: NOVER's whitespace-free check accepts it, the template's strict one does
-  // not. A rollout's format_valid (the format rate) follows the recipe's format component.
-  void formatValidFollowsTheFormatCheck() {
-    const std::string text = "<think>a</think><answer> </answer>";
-    auto validWith = [&](const json &rewards) {
-      RewardEngine engine(recipeWith(rewards), nullptr);
-      return engine.scoreGroup(group("P", "42", {text}))[0].format_valid;
-    };
-    QVERIFY(validWith(json::array({{{"type", "format"}, {"check", "nover"}}})));
-    QVERIFY(!validWith(json::array({{{"type", "format"}, {"check", "template"}}})));
-    QVERIFY(!validWith(json::array({{{"type", "exact_match"}}})));
-  }
+    // An empty answer: NOVER's whitespace-free check accepts it, the template's strict one does
+    // not. A rollout's format_valid (the format rate) follows the recipe's format component.
+    void formatValidFollowsTheFormatCheck() {
+        const std::string text = "<think>a</think><answer> </answer>";
+        auto validWith = [&](const json& rewards) {
+            RewardEngine engine(recipeWith(rewards), nullptr);
+            return engine.scoreGroup(group("P", "42", {text}))[0].format_valid;
+        };
+        QVERIFY(validWith(json::array({{{"type", "format"}, {"check", "nover"}}})));
+        QVERIFY(!validWith(json::array({{{"type", "format"}, {"check", "template"}}})));
+        QVERIFY(!validWith(json::array({{{"type", "exact_match"}}})));
+    }
 
-  void modelFreeRecipeNeedsNoModel() {
-    const Recipe r = recipeWith(
-        json::array({{{"type", "format"}}, {{"type", "exact_match"}}}));
-    RewardEngine engine(r, nullptr);
-    const auto out = engine.scoreGroup(
-        group("P", "42", {"<think>a</think><answer>42</answer>"}));
-    QCOMPARE(out[0].total, 2.0);
-    QVERIFY_THROWS_EXCEPTION(
-        RewardError,
-        RewardEngine(recipeWith(json::array({{{"type", "rgr"}}})), nullptr));
-  }
+    void modelFreeRecipeNeedsNoModel() {
+        const Recipe r = recipeWith(json::array({{{"type", "format"}}, {{"type", "exact_match"}}}));
+        RewardEngine engine(r, nullptr);
+        const auto out =
+            engine.scoreGroup(group("P", "42", {"<think>a</think><answer>42</answer>"}));
+        QCOMPARE(out[0].total, 2.0);
+        QVERIFY_THROWS_EXCEPTION(
+            RewardError, RewardEngine(recipeWith(json::array({{{"type", "rgr"}}})), nullptr));
+    }
 };
 
 QTEST_APPLESS_MAIN(TestRewardEngine)

@@ -2,8 +2,8 @@
 #include <QtTest>
 
 #include "core/base/error.h"
-#include "core/model/runtime.h"
 #include "core/base/version.h"
+#include "core/model/runtime.h"
 #include "core/store/sqlite_db.h"
 
 class TestRuntime : public QObject {
@@ -28,7 +28,8 @@ private slots:
         try {
             throw reflab::Error("model.safetensors: tensor 'lm_head.weight' is missing");
         } catch (const std::runtime_error& e) {
-            QCOMPARE(QString(e.what()), QString("model.safetensors: tensor 'lm_head.weight' is missing"));
+            QCOMPARE(QString(e.what()),
+                     QString("model.safetensors: tensor 'lm_head.weight' is missing"));
         }
     }
     void versionsAreKnown() {

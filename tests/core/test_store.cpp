@@ -22,11 +22,11 @@ class TestStore : public QObject {
 private slots:
     void halfFloatMatchesIeeeBits() {
         // binary16: sign | 5-bit exponent (bias 15) | 10-bit fraction.
-        QCOMPARE(floatToHalf(1.0f), uint16_t(0x3C00));    // 0 01111 0000000000
-        QCOMPARE(floatToHalf(-2.0f), uint16_t(0xC000));   // 1 10000 0000000000
-        QCOMPARE(floatToHalf(0.5f), uint16_t(0x3800));    // 0 01110 0000000000
-        QCOMPARE(floatToHalf(-0.125f), uint16_t(0xB000)); // 1 01100 0000000000
-        QCOMPARE(halfToFloat(0x3555), 0.333251953125f);   // (1 + 341/1024) * 2^-2
+        QCOMPARE(floatToHalf(1.0f), uint16_t(0x3C00));     // 0 01111 0000000000
+        QCOMPARE(floatToHalf(-2.0f), uint16_t(0xC000));    // 1 10000 0000000000
+        QCOMPARE(floatToHalf(0.5f), uint16_t(0x3800));     // 0 01110 0000000000
+        QCOMPARE(floatToHalf(-0.125f), uint16_t(0xB000));  // 1 01100 0000000000
+        QCOMPARE(halfToFloat(0x3555), 0.333251953125f);    // (1 + 341/1024) * 2^-2
         QVERIFY(std::isinf(halfToFloat(floatToHalf(-INFINITY))));
     }
 
@@ -130,7 +130,8 @@ private slots:
         r.reasoning = "2 + 2 is 4";
         r.answer = "4";  // a substring of the completion, stored as a span
         r.correct = std::nullopt;
-        r.components[1].details = {{"P_r", 3.25}, {"rank", 2}, {"R_r", 0.5}, {"R_e", 0}, {"valid", true}};
+        r.components[1].details = {
+            {"P_r", 3.25}, {"rank", 2}, {"R_r", 0.5}, {"R_e", 0}, {"valid", true}};
         RolloutRecord other = makeRollout(7, 1, 3);  // same group, not derivable from tokens
         other.reasoning = "text that is not inside the completion";
         s.rollouts = {r, other};
@@ -178,7 +179,8 @@ private slots:
         // The completion of the first rollout was stored as tokens only (NULL text), the second
         // as text; prompts once for both (same prompt id, text and reference).
         SqliteDb raw(dbPath(dir), true, false);
-        QCOMPARE(raw.queryInt("SELECT count(*) FROM rollout_payload WHERE completion IS NULL"), int64_t(1));
+        QCOMPARE(raw.queryInt("SELECT count(*) FROM rollout_payload WHERE completion IS NULL"),
+                 int64_t(1));
         QCOMPARE(raw.queryInt("SELECT count(*) FROM prompts"), int64_t(1));
 
         const auto points = ws.metricsSince({run}, 0);

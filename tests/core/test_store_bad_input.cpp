@@ -33,7 +33,8 @@ std::string expectStoreError(F&& f, const std::string& path) {
 
 // Writes steps first, first + 1, ... until the store refuses one; returns that step's number
 // (= how many steps of the run are whole when the run started at step 0).
-int64_t fillUntilFull(Workspace& ws, const std::string& run, std::string& error, int64_t first = 0) {
+int64_t fillUntilFull(Workspace& ws, const std::string& run, std::string& error,
+                      int64_t first = 0) {
     for (int64_t s = first; s < 100000; ++s) {
         try {
             ws.writeStep(run, store_test::makeStep(s, 4, 8));
@@ -135,7 +136,8 @@ private slots:
         const std::string what = expectStoreError([&] { Workspace::open(path); }, path);
         QVERIFY(what.find("does not exist") != std::string::npos);
         expectStoreError([&] { Workspace::open(path, true); }, path);
-        expectStoreError([&] { Workspace::open(dir.path().toStdString()); }, dir.path().toStdString());
+        expectStoreError([&] { Workspace::open(dir.path().toStdString()); },
+                         dir.path().toStdString());
     }
 
     void readOnlyDirectory() {
@@ -154,8 +156,10 @@ private slots:
         QVERIFY(m.remountReadOnly());
         // Creating a new workspace there, or opening this one to write, is refused clearly.
         const std::string fresh = mnt + "/new.db";
-        QVERIFY(expectStoreError([&] { Workspace::open(fresh); }, fresh).find("read-only") != std::string::npos);
-        QVERIFY(expectStoreError([&] { Workspace::open(path); }, path).find("read-only") != std::string::npos);
+        QVERIFY(expectStoreError([&] { Workspace::open(fresh); }, fresh).find("read-only") !=
+                std::string::npos);
+        QVERIFY(expectStoreError([&] { Workspace::open(path); }, path).find("read-only") !=
+                std::string::npos);
         // Reading still works: a mailed workspace on read-only media opens.
         auto ro = Workspace::open(path, /*read_only=*/true);
         QCOMPARE(ro.listRuns().size(), size_t(1));

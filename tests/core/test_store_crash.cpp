@@ -101,8 +101,10 @@ private slots:
             QCOMPARE(::kill(pid, SIGKILL), 0);
             int status = 0;
             QCOMPARE(::waitpid(pid, &status, 0), pid);
-            if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ++kills;
-            else QFAIL("a child ended before it was killed (it failed; see its stderr)");
+            if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                ++kills;
+            else
+                QFAIL("a child ended before it was killed (it failed; see its stderr)");
         }
         QCOMPARE(kills, 20);
         QVERIFY(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30));
@@ -149,7 +151,8 @@ private slots:
             // Nobody else may write or delete the live run.
             QVERIFY_THROWS_EXCEPTION(StoreError, ws.setRunStatus(runs[0].id, RunStatus::Running));
             QVERIFY_THROWS_EXCEPTION(StoreError, ws.setRunStatus(runs[0].id, RunStatus::Stopped));
-            QVERIFY_THROWS_EXCEPTION(StoreError, ws.writeStep(runs[0].id, store_test::makeStep(3, 1, 1)));
+            QVERIFY_THROWS_EXCEPTION(StoreError,
+                                     ws.writeStep(runs[0].id, store_test::makeStep(3, 1, 1)));
             QVERIFY_THROWS_EXCEPTION(StoreError, ws.deleteRun(runs[0].id));
             auto ro = Workspace::open(path, /*read_only=*/true);
             QCOMPARE(ro.listRuns()[0].status, RunStatus::Running);
@@ -189,7 +192,8 @@ private slots:
             for (const RunInfo& r : reader.listRuns()) {
                 RolloutFilter f;
                 f.runs = {r.id};
-                const RolloutPage page = reader.rolloutPage(f, {RolloutSortKey::TotalReward, "", true}, std::nullopt, 50);
+                const RolloutPage page = reader.rolloutPage(
+                    f, {RolloutSortKey::TotalReward, "", true}, std::nullopt, 50);
                 if (!page.rows.empty()) QVERIFY(reader.rollout(page.rows[0].id).has_value());
             }
             const auto pts = reader.metricsSince({}, last_rowid);

@@ -13,7 +13,8 @@ inline std::string dbPath(const QTemporaryDir& dir, const char* name = "workspac
 }
 
 // A rollout whose every field depends on (step, group, sample), so a reader can check each.
-inline reflab::store::RolloutRecord makeRollout(int64_t step, int group, int sample, int tokens = 6) {
+inline reflab::store::RolloutRecord makeRollout(int64_t step, int group, int sample,
+                                                int tokens = 6) {
     reflab::store::RolloutRecord r;
     r.step = step;
     r.prompt_id = "p" + std::to_string(group);
@@ -32,8 +33,10 @@ inline reflab::store::RolloutRecord makeRollout(int64_t step, int group, int sam
     r.format_valid = sample % 3 != 0;
     if (step % 2 == 0) r.correct = sample % 2 == 0;
     r.components.push_back({"format", r.format_valid ? 1.0 : 0.0, nullptr});
-    r.components.push_back({"nover", 0.1 * sample,
-                            {{"P_r", 1.5 + sample}, {"rank", sample}, {"R_r", 0.1 * sample}, {"R_e", 0}}});
+    r.components.push_back(
+        {"nover",
+         0.1 * sample,
+         {{"P_r", 1.5 + sample}, {"rank", sample}, {"R_r", 0.1 * sample}, {"R_e", 0}}});
     for (int t = 0; t < tokens; ++t) {
         r.token_ids.push_back(100 + t * 37 + sample);
         r.logprobs.push_back(-0.125f * static_cast<float>(t));

@@ -36,7 +36,8 @@ bool containsNoCase(const std::string& hay, const std::string& needle) {
 
 bool matches(const Ref& x, const RolloutFilter& f) {
     const RolloutRecord& r = x.r;
-    if (!f.runs.empty() && std::find(f.runs.begin(), f.runs.end(), x.run) == f.runs.end()) return false;
+    if (!f.runs.empty() && std::find(f.runs.begin(), f.runs.end(), x.run) == f.runs.end())
+        return false;
     if (f.step_min && r.step < *f.step_min) return false;
     if (f.step_max && r.step > *f.step_max) return false;
     if (f.reward_min && r.total_reward < *f.reward_min) return false;
@@ -52,31 +53,46 @@ bool matches(const Ref& x, const RolloutFilter& f) {
     if (f.invalid_format_only && r.format_valid) return false;
     if (f.correct && (!r.correct || *r.correct != *f.correct)) return false;
     if (f.is_eval && r.is_eval != *f.is_eval) return false;
-    if (!f.text.empty() && !containsNoCase(r.prompt, f.text) && !containsNoCase(r.completion, f.text) &&
-        !containsNoCase(r.reference, f.text))
+    if (!f.text.empty() && !containsNoCase(r.prompt, f.text) &&
+        !containsNoCase(r.completion, f.text) && !containsNoCase(r.reference, f.text))
         return false;
     return true;
 }
 
 // The sort value as the store defines it (nullable keys folded to their sentinel).
-std::pair<double, std::string> key(const Ref& x, const RolloutSort& s, const std::vector<std::string>& runs) {
+std::pair<double, std::string> key(const Ref& x, const RolloutSort& s,
+                                   const std::vector<std::string>& runs) {
     const RolloutRecord& r = x.r;
     switch (s.key) {
-        case RolloutSortKey::Id: return {static_cast<double>(x.id), ""};
+        case RolloutSortKey::Id:
+            return {static_cast<double>(x.id), ""};
         case RolloutSortKey::Run:
-            return {static_cast<double>(std::find(runs.begin(), runs.end(), x.run) - runs.begin()), ""};
-        case RolloutSortKey::Step: return {static_cast<double>(r.step), ""};
-        case RolloutSortKey::PromptId: return {0, r.prompt_id};
-        case RolloutSortKey::Group: return {r.group, ""};
-        case RolloutSortKey::Sample: return {r.sample, ""};
-        case RolloutSortKey::TotalReward: return {r.total_reward, ""};
-        case RolloutSortKey::Advantage: return {r.advantage, ""};
-        case RolloutSortKey::PromptTokens: return {r.prompt_tokens, ""};
-        case RolloutSortKey::CompletionTokens: return {r.completion_tokens, ""};
-        case RolloutSortKey::FinishReason: return {0, r.finish_reason};
-        case RolloutSortKey::FormatValid: return {r.format_valid ? 1.0 : 0.0, ""};
-        case RolloutSortKey::Correct: return {r.correct ? (*r.correct ? 1.0 : 0.0) : -1.0, ""};
-        case RolloutSortKey::Component: return {componentValue(r, s.component, -1e308), ""};
+            return {static_cast<double>(std::find(runs.begin(), runs.end(), x.run) - runs.begin()),
+                    ""};
+        case RolloutSortKey::Step:
+            return {static_cast<double>(r.step), ""};
+        case RolloutSortKey::PromptId:
+            return {0, r.prompt_id};
+        case RolloutSortKey::Group:
+            return {r.group, ""};
+        case RolloutSortKey::Sample:
+            return {r.sample, ""};
+        case RolloutSortKey::TotalReward:
+            return {r.total_reward, ""};
+        case RolloutSortKey::Advantage:
+            return {r.advantage, ""};
+        case RolloutSortKey::PromptTokens:
+            return {r.prompt_tokens, ""};
+        case RolloutSortKey::CompletionTokens:
+            return {r.completion_tokens, ""};
+        case RolloutSortKey::FinishReason:
+            return {0, r.finish_reason};
+        case RolloutSortKey::FormatValid:
+            return {r.format_valid ? 1.0 : 0.0, ""};
+        case RolloutSortKey::Correct:
+            return {r.correct ? (*r.correct ? 1.0 : 0.0) : -1.0, ""};
+        case RolloutSortKey::Component:
+            return {componentValue(r, s.component, -1e308), ""};
     }
     return {0, ""};
 }
@@ -149,7 +165,8 @@ private slots:
                 StepRecord s = store_test::makeStep(step, 4, 5);
                 for (RolloutRecord& r : s.rollouts) {
                     r.is_eval = step % 7 == 0;
-                    r.total_reward = static_cast<double>((r.sample * 7 + r.group * 3 + step) % 11) / 4.0;
+                    r.total_reward =
+                        static_cast<double>((r.sample * 7 + r.group * 3 + step) % 11) / 4.0;
                     if (r.sample == 4) r.components.pop_back();  // some rollouts lack "nover"
                     if (r.group == 2) {
                         // Completion stored as tokens only (the vocabulary decodes it).
@@ -162,7 +179,8 @@ private slots:
                     if (k == 1 && r.group == 3) r.prompt += " needle, \"quoted\"";
                 }
                 m_ws->writeStep(m_runs[k], s);
-                const int64_t first = m_ws->rolloutTotal() - static_cast<int64_t>(s.rollouts.size()) + 1;
+                const int64_t first =
+                    m_ws->rolloutTotal() - static_cast<int64_t>(s.rollouts.size()) + 1;
                 for (size_t i = 0; i < s.rollouts.size(); ++i)
                     m_ref.push_back({first + static_cast<int64_t>(i), m_runs[k], s.rollouts[i]});
             }
@@ -174,8 +192,7 @@ private slots:
         QTest::addColumn<int>("key");
         QTest::addColumn<bool>("desc");
         for (int k = 0; k <= static_cast<int>(RolloutSortKey::Component); ++k)
-            for (bool d : {false, true})
-                QTest::addRow("key%d_%s", k, d ? "desc" : "asc") << k << d;
+            for (bool d : {false, true}) QTest::addRow("key%d_%s", k, d ? "desc" : "asc") << k << d;
     }
     void everySortMatchesReference() {
         QFETCH(int, key);
@@ -184,7 +201,7 @@ private slots:
         RolloutFilter one;
         one.runs = {m_runs[1]};
         checkQuery(one, s, 97);  // single run (index paths)
-        checkQuery({}, s, 211);   // every run
+        checkQuery({}, s, 211);  // every run
         RolloutFilter narrow = one;
         narrow.step_min = 12;
         narrow.step_max = 12;  // a narrow window (the step-index path of reward sorts)
@@ -199,18 +216,52 @@ private slots:
         QFETCH(int, which);
         RolloutFilter f;
         switch (which) {
-            case 0: f.runs = {m_runs[0]}; f.step_min = 5; f.step_max = 17; break;
-            case 1: f.reward_min = 0.5; f.reward_max = 1.75; break;
-            case 2: f.component = "nover"; f.component_min = 0.15; f.component_max = 0.25; break;
-            case 3: f.component = "nover"; break;  // has the component at all
-            case 4: f.text = "NEEDLE"; break;      // in the prompt, case-insensitive
-            case 5: f.text = "beta gam"; break;    // inside a completion stored as tokens
-            case 6: f.text = "twice, sample 3"; break;  // a completion stored as text
-            case 7: f.invalid_format_only = true; f.runs = m_runs; break;
-            case 8: f.correct = true; break;
-            case 9: f.correct = false; f.is_eval = false; break;
-            case 10: f.is_eval = true; f.reward_min = 1.0; f.runs = {m_runs[1]}; break;
-            case 11: f.component = "missing"; f.component_min = 0; break;  // nothing
+            case 0:
+                f.runs = {m_runs[0]};
+                f.step_min = 5;
+                f.step_max = 17;
+                break;
+            case 1:
+                f.reward_min = 0.5;
+                f.reward_max = 1.75;
+                break;
+            case 2:
+                f.component = "nover";
+                f.component_min = 0.15;
+                f.component_max = 0.25;
+                break;
+            case 3:
+                f.component = "nover";
+                break;  // has the component at all
+            case 4:
+                f.text = "NEEDLE";
+                break;  // in the prompt, case-insensitive
+            case 5:
+                f.text = "beta gam";
+                break;  // inside a completion stored as tokens
+            case 6:
+                f.text = "twice, sample 3";
+                break;  // a completion stored as text
+            case 7:
+                f.invalid_format_only = true;
+                f.runs = m_runs;
+                break;
+            case 8:
+                f.correct = true;
+                break;
+            case 9:
+                f.correct = false;
+                f.is_eval = false;
+                break;
+            case 10:
+                f.is_eval = true;
+                f.reward_min = 1.0;
+                f.runs = {m_runs[1]};
+                break;
+            case 11:
+                f.component = "missing";
+                f.component_min = 0;
+                break;  // nothing
         }
         checkQuery(f, {RolloutSortKey::TotalReward, "", true}, 50);
         checkQuery(f, {RolloutSortKey::Id, "", false}, 64);

@@ -1,5 +1,6 @@
-// core/base/stats and core/train: summary statistics, advantages, policy losses (values and gradients) and the lr schedule against
-// values computed by hand; the arithmetic is written out next to each expectation.
+// core/base/stats and core/train: summary statistics, advantages, policy losses (values and
+// gradients) and the lr schedule against values computed by hand; the arithmetic is written out
+// next to each expectation.
 #include <QtTest>
 
 #include <cmath>

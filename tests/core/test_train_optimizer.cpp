@@ -1,7 +1,7 @@
 // core/train/optimizer: AdamW with fp32 masters against a hand-computed step and against
 // torch::optim::AdamW (the independent reference), for fp32 and bf16 parameters; save/load.
-#include <QtTest>
 #include <torch/nn/utils/clip_grad.h>
+#include <QtTest>
 
 #include <cmath>
 #include <sstream>
@@ -89,9 +89,12 @@ private slots:
             if (max_grad_norm > 0) {
                 // The global norm against float64 arithmetic, then torch's clipping of theirs.
                 const double norm = theirs.grad().to(torch::kFloat64).norm().item<double>();
-                QVERIFY2(std::abs(info.grad_norm - norm) <= 1e-6 * norm,
-                         qPrintable(QString("%1 vs %2").arg(info.grad_norm, 0, 'g', 12).arg(norm, 0, 'g', 12)));
-                torch::nn::utils::clip_grad_norm_(std::vector<torch::Tensor>{theirs}, max_grad_norm);
+                QVERIFY2(
+                    std::abs(info.grad_norm - norm) <= 1e-6 * norm,
+                    qPrintable(
+                        QString("%1 vs %2").arg(info.grad_norm, 0, 'g', 12).arg(norm, 0, 'g', 12)));
+                torch::nn::utils::clip_grad_norm_(std::vector<torch::Tensor>{theirs},
+                                                  max_grad_norm);
             }
             ref.step();
         }

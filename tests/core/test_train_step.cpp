@@ -11,12 +11,12 @@
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
 #include "core/model/scoring.h"
+#include "core/reward/recipe.h"
 #include "core/train/checkpoint_state.h"
 #include "core/train/optimizer.h"
 #include "core/train/policy_update.h"
 #include "core/train/train_error.h"
 #include "core/train/train_settings.h"
-#include "core/reward/recipe.h"
 
 using namespace reflab;
 using namespace reflab::train;
@@ -25,7 +25,8 @@ namespace {
 
 const std::string kModel = REFLAB_TEST_DATA "/models/tiny-qwen2";
 
-double sumLogprob(const model::LanguageModel& m, const std::vector<int32_t>& ctx, const std::vector<int32_t>& tgt) {
+double sumLogprob(const model::LanguageModel& m, const std::vector<int32_t>& ctx,
+                  const std::vector<int32_t>& tgt) {
     return model::scoreTargets(m, {{ctx, tgt}}).logprobs.at(0).sum().item<double>();
 }
 
@@ -49,7 +50,8 @@ private slots:
         at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(11);
         model::SamplingConfig sc;
         sc.max_new_tokens = 12;
-        const auto gens = model::generate(*policy, std::vector<std::vector<int32_t>>(4, prompt), sc, gen);
+        const auto gens =
+            model::generate(*policy, std::vector<std::vector<int32_t>>(4, prompt), sc, gen);
         std::vector<UpdateSample> samples;
         std::vector<double> before;
         for (size_t i = 0; i < gens.size(); ++i) {
@@ -63,7 +65,8 @@ private slots:
             samples.push_back(u);
             before.push_back(sumLogprob(*policy, prompt, gens[i].tokens));
             // Old log-probs from generation agree with a teacher-forced forward (ratio ~ 1).
-            QVERIFY2(std::abs(before.back() - std::accumulate(u.old_logprobs.begin(), u.old_logprobs.end(), 0.0)) < 1e-3,
+            QVERIFY2(std::abs(before.back() - std::accumulate(u.old_logprobs.begin(),
+                                                              u.old_logprobs.end(), 0.0)) < 1e-3,
                      qPrintable(QString::number(before.back())));
         }
         PolicyOptimizer opt(policy->parameters(), {});
@@ -78,7 +81,8 @@ private slots:
         QVERIFY2(after0 > before[0], qPrintable(QString("%1 -> %2").arg(before[0]).arg(after0)));
         double weighted = 0;
         for (size_t i = 0; i < gens.size(); ++i)
-            weighted += samples[i].advantage * (sumLogprob(*policy, prompt, gens[i].tokens) - before[i]);
+            weighted +=
+                samples[i].advantage * (sumLogprob(*policy, prompt, gens[i].tokens) - before[i]);
         QVERIFY2(weighted > 0, qPrintable(QString::number(weighted)));
     }
     // The accumulated micro-batch gradient equals the one-batch gradient.
@@ -136,15 +140,25 @@ private slots:
     // The recipe's algorithm section maps onto the trainer's settings; a group of one with an
     // advantage that needs a baseline is refused naming the field.
     void settingsFromRecipe() {
-        nlohmann::json r = {{"version", 1},
-                            {"model", {{"path", kModel}, {"dtype", "bfloat16"}}},
-                            {"data", {{"train", "t.jsonl"}}},
-                            {"rewards", {{{"type", "format"}}}},
-                            {"generation", {{"group_size", 4}, {"max_new_tokens", 16}, {"temperature", 0.7}}},
-                            {"algorithm", {{"advantage", "rloo"}, {"clip_eps", 0.2}, {"clip_eps_high", 0.28},
-                                           {"aggregation", "seq_sum"}, {"lr", 2e-5}, {"warmup_steps", 3},
-                                           {"lr_schedule", "cosine"}, {"steps", 10}, {"micro_batch", 2},
-                                           {"checkpoint_every", 5}, {"keep_checkpoints", 3}, {"kl_coef", 0.05}}}};
+        nlohmann::json r = {
+            {"version", 1},
+            {"model", {{"path", kModel}, {"dtype", "bfloat16"}}},
+            {"data", {{"train", "t.jsonl"}}},
+            {"rewards", {{{"type", "format"}}}},
+            {"generation", {{"group_size", 4}, {"max_new_tokens", 16}, {"temperature", 0.7}}},
+            {"algorithm",
+             {{"advantage", "rloo"},
+              {"clip_eps", 0.2},
+              {"clip_eps_high", 0.28},
+              {"aggregation", "seq_sum"},
+              {"lr", 2e-5},
+              {"warmup_steps", 3},
+              {"lr_schedule", "cosine"},
+              {"steps", 10},
+              {"micro_batch", 2},
+              {"checkpoint_every", 5},
+              {"keep_checkpoints", 3},
+              {"kl_coef", 0.05}}}};
         const auto s = trainSettings(reward::parseRecipe(r, "r.json"), 0);
         QCOMPARE(s.advantage, AdvantageKind::Rloo);
         QCOMPARE(s.loss.clip_eps_high, 0.28);
@@ -158,13 +172,16 @@ private slots:
         QCOMPARE(s.keep_checkpoints, int64_t(3));
         QCOMPARE(s.dtype, torch::kBFloat16);
         QCOMPARE(s.sampling.max_new_tokens, int64_t(16));
-        QCOMPARE(trainSettings(reward::parseRecipe(r, "r.json"), 25).schedule.total_steps, int64_t(25));
+        QCOMPARE(trainSettings(reward::parseRecipe(r, "r.json"), 25).schedule.total_steps,
+                 int64_t(25));
         r["generation"]["group_size"] = 1;
         try {
             trainSettings(reward::parseRecipe(r, "r.json"), 0);
             QFAIL("expected TrainError");
         } catch (const TrainError& e) {
-            QVERIFY2(QString(e.what()).contains("r.json: generation.group_size: advantage 'rloo' needs at least 2"), e.what());
+            QVERIFY2(QString(e.what()).contains(
+                         "r.json: generation.group_size: advantage 'rloo' needs at least 2"),
+                     e.what());
         }
     }
     void checkpointRoundTrip_data() {

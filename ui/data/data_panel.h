@@ -1,4 +1,5 @@
-// The Data panel. Reverse reasoning: build chain-of-thought SFT sets from question and reference pairs.
+// The Data panel. Reverse reasoning: build chain-of-thought SFT sets from question and reference
+// pairs.
 #pragma once
 #include <QWidget>
 

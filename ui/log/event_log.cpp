@@ -9,13 +9,15 @@
 #include <QScrollBar>
 #include <QTreeWidget>
 #include <QVBoxLayout>
-#include "ui/runs/run_controller.h"
 #include <algorithm>
+#include "ui/runs/run_controller.h"
 
 namespace reflab::ui {
 
 namespace {
-double nowSeconds() { return QDateTime::currentMSecsSinceEpoch() / 1000.0; }
+double nowSeconds() {
+    return QDateTime::currentMSecsSinceEpoch() / 1000.0;
+}
 }  // namespace
 
 void EventLog::followController(RunController* controller) {
@@ -25,7 +27,9 @@ void EventLog::followController(RunController* controller) {
     connect(controller, &RunController::childProblem, this,
             [this](const QString& what, const QString& line) {
                 const bool error = !line.contains("warning", Qt::CaseInsensitive);
-                addEntry({nowSeconds(), {}, QString("%1: %2").arg(what, line),
+                addEntry({nowSeconds(),
+                          {},
+                          QString("%1: %2").arg(what, line),
                           error ? LogLevel::Error : LogLevel::Warning});
             });
     connect(controller, &RunController::childFinished, this,

@@ -32,16 +32,17 @@ WorkspaceSession::WorkspaceSession(QObject* parent)
             });
     // A run that is running, or that a trainer started here writes, is ticked (shown on the
     // dashboard) as soon as it appears.
-    connect(m_runs, &RunsModel::rowsInserted, this, [this](const QModelIndex&, int first, int last) {
-        QStringList checked = m_runs->checkedRuns();
-        for (int row = first; row <= last; ++row) {
-            const auto& r = m_runs->runs()[size_t(row)];
-            if (r.status == store::RunStatus::Running ||
-                m_controller->launchedTrainer(r.writer_pid))
-                checked << QString::fromStdString(r.id);
-        }
-        m_runs->setCheckedRuns(checked);
-    });
+    connect(m_runs, &RunsModel::rowsInserted, this,
+            [this](const QModelIndex&, int first, int last) {
+                QStringList checked = m_runs->checkedRuns();
+                for (int row = first; row <= last; ++row) {
+                    const auto& r = m_runs->runs()[size_t(row)];
+                    if (r.status == store::RunStatus::Running ||
+                        m_controller->launchedTrainer(r.writer_pid))
+                        checked << QString::fromStdString(r.id);
+                }
+                m_runs->setCheckedRuns(checked);
+            });
 }
 
 bool WorkspaceSession::open(const QString& path, bool create, QString* error) {
