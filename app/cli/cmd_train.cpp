@@ -94,6 +94,12 @@ void runTrain(const TrainArgs& a) {
     std::fprintf(stderr, "run %s %s at step %lld; checkpoint %s\n", result.run.c_str(),
                  result.status.c_str(), static_cast<long long>(result.last_step),
                  result.last_checkpoint.c_str());
+    if (result.eval_before >= 0 && result.eval_after >= 0)
+        // stdout for people and scripts; stderr under --json, whose stdout is JSON lines only.
+        std::fprintf(json ? stderr : stdout,
+                     "held-out accuracy: %.1f%% -> %.1f%% (exact match, %lld problems)\n",
+                     100 * result.eval_before, 100 * result.eval_after,
+                     static_cast<long long>(result.eval_prompts));
 }
 
 }  // namespace

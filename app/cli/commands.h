@@ -15,5 +15,6 @@ void addSftCommand(CLI::App& app);
 void addRunsCommand(CLI::App& app);
 void addExportCommand(CLI::App& app);
 void addBenchCommand(CLI::App& app);
+void addDataCommand(CLI::App& app);
 
 }  // namespace reflab::cli

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     reflab::cli::addRunsCommand(app);
     reflab::cli::addExportCommand(app);
     reflab::cli::addBenchCommand(app);
+    reflab::cli::addDataCommand(app);
     app.parse_complete_callback([&threads] { reflab::runtimeInit(threads); });
     try {
         app.parse(argc, argv);

@@ -342,6 +342,7 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         rc.eval.every = e.integer("every", rc.eval.every, 0, kBig);
         rc.eval.metric = e.choice("metric", rc.eval.metric, {"exact_match"});
         rc.eval.max_prompts = e.integer("max_prompts", rc.eval.max_prompts, 0, kBig);
+        rc.eval.at_start = e.boolean("at_start", rc.eval.at_start);
         e.finish();
     }
     top.finish();

@@ -159,6 +159,9 @@ struct EvalSection {
     int64_t every = 20;  // 0: no evaluation
     std::string metric = "exact_match";
     int64_t max_prompts = 0;  // 0: all of data.eval
+    // Evaluate the initial policy too, stored at step 0: the "before" of every eval curve
+    // (TRL's eval_on_start). A new run only; a resumed one has its step 0 already.
+    bool at_start = true;
 };
 
 struct Recipe {

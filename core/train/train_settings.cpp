@@ -59,6 +59,7 @@ TrainSettings trainSettings(const reward::Recipe& recipe, int64_t steps_override
 
     s.eval_every = recipe.eval.every;
     s.eval_max_prompts = recipe.eval.max_prompts;
+    s.eval_at_start = recipe.eval.at_start;
     s.dtype = dtypeFromName(recipe.model.dtype);
     try {
         s.device = torch::Device(recipe.model.device);

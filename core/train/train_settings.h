@@ -29,6 +29,7 @@ struct TrainSettings {
     bool gradient_checkpointing = false;  // TransformerImpl::setGradientCheckpointing
     int64_t keep_checkpoints = 0;  // > 0: keep the newest K checkpoints (pruneCheckpoints); 0: all
     int64_t eval_every = 20, eval_max_prompts = 0;
+    bool eval_at_start = true;
     uint64_t seed = 1;
     torch::Dtype dtype = torch::kFloat32;
     torch::Device device = torch::kCPU;

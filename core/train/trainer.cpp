@@ -130,7 +130,8 @@ struct Trainer::State {
     int64_t start_step = 0;               // steps already done (0 for a new run)
     int64_t last_checkpoint_step = -1;
     std::string last_checkpoint_dir;
-    double best_eval = -1, last_eval = -1;
+    double best_eval = -1, last_eval = -1, first_eval = -1;
+    int64_t eval_prompts = 0;
     std::string load_dir;    // where the policy weights come from
     std::string resume_dir;  // checkpoint whose trainer state to load ("" for a new run)
     EventCallback on_event;
@@ -155,6 +156,10 @@ struct Trainer::State {
     }
     void checkMemory(const std::string& model_dir) const;
     int64_t step(int64_t step_no, StepReport& report);
+    // Evaluates the policy on the eval set: eval/* metrics and the eval rollouts into the step.
+    void evaluateInto(int64_t step_no, Metrics& metrics, store::StepRecord& rec);
+    // A new run's step 0: the initial policy's evaluation, so every eval curve has its before.
+    void evaluateAtStart();
     std::string writeCheckpoint(int64_t step_no);
 };
 
@@ -478,24 +483,7 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
 
     const bool do_eval =
         eval_set && s.eval_every > 0 && (step_no % s.eval_every == 0 || step_no == s.steps);
-    if (do_eval) {
-        t0 = Clock::now();
-        auto ev = evaluate(*policy, *engine, *recipe, *eval_set, s.eval_max_prompts);
-        metrics.emplace_back("eval/exact_match", ev.exact_match);
-        metrics.emplace_back("eval/reward", ev.reward);
-        metrics.emplace_back("eval/ref_nll", ev.ref_nll);
-        metrics.emplace_back("eval/length", ev.length);
-        metrics.emplace_back("time/eval", secondsSince(t0));
-        for (auto& er : ev.rollouts) {
-            er.step = step_no;
-            rec.rollouts.push_back(std::move(er));
-        }
-        last_eval = ev.exact_match;
-        if (ev.exact_match > best_eval) {
-            best_eval = ev.exact_match;
-            ws->setBestEval(run_id, best_eval);
-        }
-    }
+    if (do_eval) evaluateInto(step_no, metrics, rec);
     const double step_seconds = secondsSince(t_step);
     metrics.emplace_back("time/step", step_seconds);
     metrics.emplace_back("tokens_per_s",
@@ -514,12 +502,45 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     return generated;
 }
 
+void Trainer::State::evaluateInto(int64_t step_no, Metrics& metrics, store::StepRecord& rec) {
+    const auto t0 = Clock::now();
+    auto ev = evaluate(*policy, *engine, *recipe, *eval_set, s.eval_max_prompts);
+    metrics.emplace_back("eval/exact_match", ev.exact_match);
+    metrics.emplace_back("eval/reward", ev.reward);
+    metrics.emplace_back("eval/ref_nll", ev.ref_nll);
+    metrics.emplace_back("eval/length", ev.length);
+    metrics.emplace_back("time/eval", secondsSince(t0));
+    for (auto& er : ev.rollouts) {
+        er.step = step_no;
+        rec.rollouts.push_back(std::move(er));
+    }
+    last_eval = ev.exact_match;
+    eval_prompts = ev.prompts;
+    if (ev.exact_match > best_eval) {
+        best_eval = ev.exact_match;
+        ws->setBestEval(run_id, best_eval);
+    }
+}
+
+void Trainer::State::evaluateAtStart() {
+    store::StepRecord rec;
+    rec.step = 0;
+    Metrics metrics;
+    evaluateInto(0, metrics, rec);
+    first_eval = last_eval;
+    rec.metrics = metrics;
+    ws->writeStep(run_id, rec);
+    event("evaluated the initial policy: eval/exact_match " + std::to_string(last_eval));
+}
+
 TrainResult Trainer::run(const StepCallback& on_step, const EventCallback& on_event) {
     m->on_event = on_event;
     m->setUp();
     TrainResult result;
     result.run = m->run_id;
     try {
+        if (m->start_step == 0 && m->eval_set && m->s.eval_every > 0 && m->s.eval_at_start)
+            m->evaluateAtStart();
         const auto t_run = Clock::now();
         int64_t done = 0;
         for (int64_t step_no = m->start_step + 1; step_no <= m->s.steps; ++step_no) {
@@ -549,6 +570,9 @@ TrainResult Trainer::run(const StepCallback& on_step, const EventCallback& on_ev
             }
         }
         m->ws->setRunStatus(m->run_id, store::RunStatus::Finished);
+        result.eval_before = m->first_eval;
+        result.eval_after = m->last_eval;
+        result.eval_prompts = m->eval_prompts;
         result.status = "finished";
         result.last_checkpoint = m->last_checkpoint_dir;
         return result;

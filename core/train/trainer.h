@@ -43,6 +43,10 @@ struct TrainResult {
     std::string status;  // "finished" | "stopped"
     int64_t last_step = 0;
     std::string last_checkpoint;
+    // Held-out exact-match of the initial policy (step 0) and after the last evaluation; -1 when
+    // not evaluated (no eval set, eval.at_start off, or a resumed run). eval_prompts: their size.
+    double eval_before = -1, eval_after = -1;
+    int64_t eval_prompts = 0;
 };
 
 using StepCallback = std::function<void(const StepReport&)>;
