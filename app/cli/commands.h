@@ -16,5 +16,6 @@ void addRunsCommand(CLI::App& app);
 void addExportCommand(CLI::App& app);
 void addBenchCommand(CLI::App& app);
 void addDataCommand(CLI::App& app);
+void addCompareCommand(CLI::App& app);
 
 }  // namespace reflab::cli

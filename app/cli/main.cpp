@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
     reflab::cli::addExportCommand(app);
     reflab::cli::addBenchCommand(app);
     reflab::cli::addDataCommand(app);
+    reflab::cli::addCompareCommand(app);
     app.parse_complete_callback([&threads] { reflab::runtimeInit(threads); });
     try {
         app.parse(argc, argv);

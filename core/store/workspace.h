@@ -179,6 +179,34 @@ struct RunEvent {
     std::string text;
 };
 
+// ---- Summaries and prompt look-ups (the Compare tab, `reflab-cli compare`) --------------------
+
+// Aggregates of one metric of one run over every stored point with a value (NULL skipped).
+struct MetricSummary {
+    int64_t count = 0;
+    double sum = 0, min = 0, max = 0;
+    int64_t min_step = 0, max_step = 0;  // the first step where min / max is reached
+    int64_t last_step = 0;
+    double last = 0, last_time = 0;  // the point of the highest step
+};
+
+struct RolloutTotals {
+    int64_t rollouts = 0, eval_rollouts = 0;
+    int64_t completion_tokens = 0;  // every rollout's, evaluation included: all it generated
+};
+
+// A stored prompt (prompts are shared across runs; one id may have several texts, e.g. under
+// two templates).
+struct PromptMatch {
+    std::string prompt_id, prompt, reference;
+};
+
+// A run's rollouts of one prompt id at the step nearest to the one asked (ties: the earlier).
+struct PromptRollouts {
+    int64_t step = -1;         // -1: the run has no rollout of that prompt
+    std::vector<int64_t> ids;  // rollout ids, by group then sample
+};
+
 class Workspace {
 public:
     // Opens (and when writable creates and migrates) the workspace. Runs left 'running' whose
@@ -250,6 +278,15 @@ public:
     std::optional<RolloutDetail> rollout(int64_t id, bool with_group = true);
     std::vector<std::string> componentNames(const std::vector<std::string>& runs);
     int64_t rolloutTotal();  // every rollout in the workspace
+
+    // -- summaries and prompt look-ups (workspace_summary.cpp) --
+    std::optional<MetricSummary> metricSummary(const std::string& run, const std::string& name);
+    RolloutTotals rolloutTotals(const std::string& run);
+    // Prompts whose id starts with `query` or whose text contains it (ASCII case-insensitive),
+    // exact id matches first; at most `limit`.
+    std::vector<PromptMatch> findPrompts(const std::string& query, int limit = 50);
+    PromptRollouts promptRollouts(const std::string& run, const std::string& prompt_id,
+                                  int64_t step);
 
     struct Impl;
 
