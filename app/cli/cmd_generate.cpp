@@ -1,6 +1,7 @@
 // reflab-cli generate: sample completions of one prompt (optionally through the model's chat
 // template) with the KV-cache generator; plain text or --json (one object with every
-// completion, its tokens, log-probs and finish reason, and the speed).
+// completion, its raw text and the text training scores, its tokens, log-probs and finish
+// reason, and the speed).
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include "core/base/error.h"
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
+#include "core/train/rollouts.h"
 
 namespace reflab::cli {
 
@@ -59,11 +61,9 @@ void runGenerate(const GenerateArgs& a) {
                             {"seconds", secs},
                             {"tokens_per_s", total / std::max(secs, 1e-9)},
                             {"completions", nlohmann::json::array()}};
+        // "completion" is the text training scores (stop string / EOS cut), "text" the raw one.
         for (const auto& g : out)
-            j["completions"].push_back({{"text", g.text},
-                                        {"tokens", g.tokens},
-                                        {"logprobs", g.logprobs},
-                                        {"finish", model::finishReasonName(g.finish)}});
+            j["completions"].push_back(train::completionJson(*lm, g, cfg.stop_strings));
         std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
     } else {
         for (size_t i = 0; i < out.size(); ++i) {

@@ -57,6 +57,8 @@ ScoreResult scoreTargets(const LanguageModel& model, const std::vector<ScoreRequ
 
     torch::Tensor hidden = net.hidden(ids.to(device), {});  // (B, T, C)
     torch::Tensor picked = hidden.reshape({B * T, -1}).index_select(0, rows.to(device));  // (N, C)
+    if (options.temperature > 0 && options.temperature != 1.0)
+        picked = picked / options.temperature;
     torch::Tensor tgt = targets.to(device);
     const TokenLogprobs scored = tokenLogprobs(picked, net.lm_head, tgt, options.entropy);
     const torch::Tensor &logprobs = scored.logprobs, &entropy = scored.entropy;

@@ -18,6 +18,10 @@ struct ScoreRequest {
 struct ScoreOptions {
     bool with_grad = false;  // keep the autograd graph (policy loss); else inference mode
     bool entropy = false;    // also the entropy of the full next-token distribution
+    // Log-probs (and entropy) of softmax(logits / temperature): the distribution that sampled
+    // at that temperature, as TRL scores it. (h W^T) / T = (h / T) W^T: the hidden rows are
+    // scaled, the lm_head path is unchanged. 1 (or <= 0): the raw logits.
+    double temperature = 1.0;
 };
 struct ScoreResult {
     std::vector<torch::Tensor>

@@ -89,6 +89,7 @@ void parseRlpr(RecipeReader& r, RlprOptions& o) {
     o.clip = r.boolean("clip", o.clip);
     o.debias = r.boolean("debias", o.debias);
     o.score_tags = r.boolean("score_tags", o.score_tags);
+    o.mask_unanswered = r.boolean("mask_unanswered", o.mask_unanswered);
     o.repetition_penalty = r.boolean("repetition_penalty", o.repetition_penalty);
     o.repetition_window = r.integer("repetition_window", o.repetition_window, 1, kBig);
     o.repetition_count = r.integer("repetition_count", o.repetition_count, 2, kBig);
@@ -177,8 +178,10 @@ ComponentSpec parseComponent(const nlohmann::json& j, const std::string& source,
     c.weight = r.number("weight", 1.0, 0, kInf);
     switch (c.type) {
         case ComponentType::Format: {
-            const std::string check = r.choice("check", "template", {"template", "nover"});
-            c.format.check = check == "template" ? FormatCheck::Template : FormatCheck::Nover;
+            const std::string check = r.choice("check", "template", {"template", "nover", "rlpr"});
+            c.format.check = check == "template" ? FormatCheck::Template
+                             : check == "nover"  ? FormatCheck::Nover
+                                                 : FormatCheck::Rlpr;
             break;
         }
         case ComponentType::Nover:
@@ -309,10 +312,19 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
     {
         RecipeReader a = top.object("algorithm");
         auto& al = rc.algorithm;
+        // The methods' own defaults: rgr trains as VeriFree (leave-one-out baseline, token sums
+        // per sequence, mean over sequences); rlpr's advantage guard is RLPR's 1e-6.
+        const bool rgr = rc.find(ComponentType::Rgr) != nullptr;
+        const bool rlpr = rc.find(ComponentType::Rlpr) != nullptr;
+        if (rgr) {
+            al.advantage = "rloo";
+            al.aggregation = "seq_sum";
+        }
+        if (rlpr) al.std_eps = 1e-6;
         al.advantage = a.choice("advantage", al.advantage, {"grpo", "dr_grpo", "rloo"});
         al.loss = a.choice("loss", al.loss, {"ppo_clip"});
-        al.aggregation =
-            a.choice("aggregation", al.aggregation, {"token_mean", "seq_mean", "seq_sum"});
+        al.aggregation = a.choice("aggregation", al.aggregation,
+                                  {"token_mean", "seq_mean", "seq_sum", "dr_grpo"});
         al.kl_reference = a.choice("kl_reference", al.kl_reference, {"initial", "proxy"});
         al.clip_eps = a.number("clip_eps", al.clip_eps, 0, kInf);
         al.kl_coef = a.number("kl_coef", al.kl_coef, 0, kInf);
@@ -326,7 +338,7 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         al.warmup_steps = a.integer("warmup_steps", al.warmup_steps, 0, kBig);
         al.clip_eps_high = a.number("clip_eps_high", al.clip_eps_high, 0, kInf);
         al.min_lr_ratio = a.number("min_lr_ratio", al.min_lr_ratio, 0, 1);
-        al.lr_schedule = a.choice("lr_schedule", al.lr_schedule, {"constant", "cosine"});
+        al.lr_schedule = a.choice("lr_schedule", al.lr_schedule, {"constant", "cosine", "linear"});
         al.micro_batch = a.integer("micro_batch", al.micro_batch, 1, kBig);
         al.checkpoint_every = a.integer("checkpoint_every", al.checkpoint_every, 0, kBig);
         al.keep_checkpoints = a.integer("keep_checkpoints", al.keep_checkpoints, 0, kBig);
@@ -336,6 +348,14 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         if (al.kl_reference == "proxy" && !rc.find(ComponentType::Nover))
             throw RecipeError(source_name +
                               ": algorithm.kl_reference: \"proxy\" needs a nover component");
+        if (rgr && al.advantage == "grpo")
+            rc.warnings.push_back(
+                "algorithm.advantage: \"grpo\" with an rgr reward; VeriFree uses rloo (the "
+                "leave-one-out baseline), the rgr default");
+        if (rgr && al.aggregation == "token_mean")
+            rc.warnings.push_back(
+                "algorithm.aggregation: \"token_mean\" with an rgr reward; VeriFree sums the "
+                "tokens of each sequence (seq_sum, the rgr default)");
     }
     {
         RecipeReader e = top.object("eval");
@@ -345,7 +365,9 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         rc.eval.at_start = e.boolean("at_start", rc.eval.at_start);
         e.finish();
     }
+    top.raw("warnings");  // a resolved recipe's own warnings: recomputed below, never read
     top.finish();
+    if (!rc.warnings.empty()) rc.resolved["warnings"] = rc.warnings;
     return rc;
 }
 

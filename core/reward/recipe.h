@@ -53,7 +53,8 @@ struct GenerationSection {
 enum class ComponentType { Format, Nover, Rgr, Rlpr, Rubric, ExactMatch };
 std::string componentTypeName(ComponentType);
 
-enum class FormatCheck { Template, Nover };  // template: strict layout; nover: whitespace-free
+// template: strict layout; nover: whitespace-free (NOVER's code); rlpr: RLPR's pattern
+enum class FormatCheck { Template, Nover, Rlpr };
 
 struct FormatOptions {
     FormatCheck check = FormatCheck::Template;
@@ -87,6 +88,10 @@ struct RlprOptions {
     bool clip = true;          // max(0, r_B − r_A)
     bool debias = true;        // subtract r_A (initial policy, no reasoning); false: r_A = 0
     bool score_tags = false;   // r_A has no tags, so r_B scores the reference tokens only
+    // RLPR masks a rollout without a scorable answer block (r_B = 0). false: r_B is scored
+    // after the whole completion instead (a toy model that never writes the tags still gets a
+    // continuous reward; not RLPR).
+    bool mask_unanswered = true;
     bool repetition_penalty = true;
     int64_t repetition_window = 10, repetition_count = 10;
     double repetition_value = -1.0;
@@ -138,16 +143,18 @@ struct ReverseReasoningSection {
 };
 
 struct AlgorithmSection {
-    std::string advantage = "grpo";  // "grpo" | "dr_grpo" | "rloo"
+    std::string advantage = "grpo";  // "grpo" | "dr_grpo" | "rloo" (an rgr recipe's default)
     std::string loss = "ppo_clip";
-    std::string aggregation = "token_mean";  // "token_mean" | "seq_mean" | "seq_sum" (rgr's code)
-    std::string kl_reference = "initial";    // "initial" | "proxy" (NOVER's code)
+    // "token_mean" | "seq_mean" | "seq_sum" (rgr's code) | "dr_grpo" (token sum / (B ·
+    // max_new_tokens), Dr. GRPO's constant normaliser). An rgr recipe defaults to seq_sum.
+    std::string aggregation = "token_mean";
+    std::string kl_reference = "initial";  // "initial" | "proxy" (NOVER's code)
     double clip_eps = 0.2, kl_coef = 0.0, lr = 1e-5, weight_decay = 0.0, max_grad_norm = 1.0;
-    double std_eps = 1e-4;  // grpo's (R − mean)/(std + std_eps)
+    double std_eps = 1e-4;  // grpo's (R − mean)/(std + std_eps); an rlpr recipe's default 1e-6
     // Trainer options (core/train): upper clip bound (DAPO clip-higher; 0 = clip_eps), lr
     // schedule after warmup, cosine floor, completions per forward/backward, checkpoint period.
     double clip_eps_high = 0, min_lr_ratio = 0;
-    std::string lr_schedule = "constant";            // "constant" | "cosine"
+    std::string lr_schedule = "constant";  // "constant" | "cosine" | "linear" (optimizer steps)
     int64_t micro_batch = 8, checkpoint_every = 50;  // checkpoint_every 0: only at stop / end
     int64_t keep_checkpoints = 0;  // > 0: keep only the newest K checkpoints of a run; 0: all
     bool gradient_checkpointing = false;  // recompute each layer in backward instead of storing it
@@ -166,7 +173,11 @@ struct EvalSection {
 
 struct Recipe {
     nlohmann::json resolved;  // the whole recipe with every default written out
-    std::string source;       // file name or "<recipe>"
+    // Choices that run but depart from the methods' reference code (e.g. rgr with grpo
+    // advantages); also in resolved["warnings"], which the GUI shows. Re-parsing a resolved
+    // recipe recomputes them.
+    std::vector<std::string> warnings;
+    std::string source;  // file name or "<recipe>"
     int64_t version = 1;
     std::string name = "untitled";
     ModelSection model;

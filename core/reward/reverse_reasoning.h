@@ -23,7 +23,8 @@ struct TraceVerdict {
 
 // Drops a trace that (1) contains a leak phrase (case-insensitive, e.g. "reference answer"),
 // or (2) does not end at the reference: its last non-empty line, normalised as exact_match
-// normalises, must contain the normalised reference. An empty trace or reference is dropped.
+// normalises, must contain the normalised reference as a whole number or word ("12" does not
+// contain "2"). An empty trace or reference is dropped.
 TraceVerdict checkReverseTrace(const std::string& trace, const std::string& reference,
                                const std::vector<std::string>& leak_phrases);
 

@@ -37,6 +37,42 @@ ScoreRequest makeRequest(const LanguageModel& m, const std::string& context,
     return {m.tokenizer().encode(context), m.tokenizer().encode(target)};
 }
 
+// The request of a scoring text: context + target + suffix tokenized as ONE text, the target
+// being the tokens that overlap the target's bytes (RLPR's locate_substring_tokens), so the
+// reference is scored in the tokens the model would write around it (" Paris" glued to its
+// leading space). Token boundaries come from the decoded length of each token prefix.
+ScoreRequest spanRequest(const LanguageModel& m, const ReferenceTexts& t) {
+    const text::Tokenizer& tok = m.tokenizer();
+    const std::vector<int32_t> ids = tok.encode(t.context + t.target + t.suffix);
+    const size_t begin = t.context.size(), end = begin + t.target.size();
+    const auto bytesOf = [&](size_t k) {
+        return tok.decode(std::vector<int32_t>(ids.begin(), ids.begin() + k)).size();
+    };
+    // first: the most tokens that end at or before `begin`; last: the fewest that reach `end`.
+    size_t lo = 0, hi = ids.size();
+    while (lo < hi) {
+        const size_t mid = (lo + hi + 1) / 2;
+        if (bytesOf(mid) <= begin)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const size_t first = lo;
+    hi = ids.size();
+    while (lo < hi) {
+        const size_t mid = (lo + hi) / 2;
+        if (bytesOf(mid) >= end)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    const size_t last = lo;
+    if (first == 0 || last <= first)  // a tokenizer whose decode does not give the bytes back
+        return makeRequest(m, t.context, t.target);
+    return {std::vector<int32_t>(ids.begin(), ids.begin() + first),
+            std::vector<int32_t>(ids.begin() + first, ids.begin() + last)};
+}
+
 // One scoreTargets call; per request the (|target|) log-probs as floats on the
 // host.
 std::vector<std::vector<float>> scoreAll(const LanguageModel& m,
@@ -179,6 +215,16 @@ std::vector<RewardOutput> RewardEngine::scoreGroup(const std::vector<RewardInput
         m_recipe.rewards.size(), std::vector<std::pair<std::string, std::string>>(G));
     std::vector<int64_t> reasoning_tokens(G, 0);
     std::vector<bool> nover_valid(G, false);
+    // nover's gate is the recipe's format value R_f (its first format component); a recipe
+    // without one gates on NOVER's own whitespace-free check.
+    const ComponentSpec* format_spec = m_recipe.find(ComponentType::Format);
+    std::vector<bool> recipe_format(G, false);
+    for (size_t i = 0; i < G; ++i)
+        recipe_format[i] =
+            format_spec ? formatComponent(group[i].completion, tp.think, tp.answer,
+                                          format_spec->format.check)
+                                  .value > 0.5
+                        : text::formatValidWhitespaceFree(group[i].completion, tp.think, tp.answer);
 
     for (size_t ci = 0; ci < m_recipe.rewards.size(); ++ci) {
         const ComponentSpec& c = m_recipe.rewards[ci];
@@ -189,8 +235,7 @@ std::vector<RewardOutput> RewardEngine::scoreGroup(const std::vector<RewardInput
                 const auto& proxy = *m_proxy.at(ci);
                 reasoning_tokens[i] =
                     static_cast<int64_t>(proxy.tokenizer().encode(parsed[i].reasoning).size());
-                nover_valid[i] = !ref_empty && text::formatValidWhitespaceFree(in.completion,
-                                                                               tp.think, tp.answer);
+                nover_valid[i] = !ref_empty && recipe_format[i];
                 if (!nover_valid[i]) continue;
                 const auto t = noverTexts(in.prompt, parsed[i].reasoning, in.reference, tp,
                                           c.nover.score_tags);
@@ -202,23 +247,26 @@ std::vector<RewardOutput> RewardEngine::scoreGroup(const std::vector<RewardInput
                 const auto t = referenceTexts(in.prompt, in.completion, parsed[i].answer_open,
                                               in.reference, tp, c.rgr.score_tags);
                 req[ci][i] = static_cast<int64_t>(policy_reqs.size());
-                policy_reqs.push_back(makeRequest(*m_policy, t.context, t.target));
+                policy_reqs.push_back(spanRequest(*m_policy, t));
                 texts[ci][i] = {t.context, t.target};
             } else if (c.type == ComponentType::Rlpr) {
                 if (ref_empty) continue;
-                const auto t = referenceTexts(in.prompt, in.completion, parsed[i].answer_open,
-                                              in.reference, tp, c.rlpr.score_tags);
-                req[ci][i] = static_cast<int64_t>(policy_reqs.size());
-                policy_reqs.push_back(makeRequest(*m_policy, t.context, t.target));
-                texts[ci][i] = {t.context, t.target};
                 const std::string key = baselineKey(in);
                 if (c.rlpr.debias && !m_r_A_cache.count(key) &&
                     std::find(initial_keys.begin(), initial_keys.end(), key) ==
                         initial_keys.end()) {
                     const auto b = rlprBaselineTexts(in.prompt, in.reference);
                     initial_keys.push_back(key);
-                    initial_reqs.push_back(makeRequest(*m_initial, b.context, b.target));
+                    initial_reqs.push_back(spanRequest(*m_initial, b));
                 }
+                // RLPR masks a rollout without a scorable answer block: r_B = 0, not scored.
+                if (c.rlpr.mask_unanswered && !rlprScorable(in.completion, tp.think, tp.answer))
+                    continue;
+                const auto t = referenceTexts(in.prompt, in.completion, parsed[i].answer_open,
+                                              in.reference, tp, c.rlpr.score_tags);
+                req[ci][i] = static_cast<int64_t>(policy_reqs.size());
+                policy_reqs.push_back(spanRequest(*m_policy, t));
+                texts[ci][i] = {t.context, t.target};
             }
         }
         if (c.type == ComponentType::Rubric && m_judge.count(ci))
@@ -352,7 +400,7 @@ std::vector<RewardOutput> RewardEngine::scoreGroup(const std::vector<RewardInput
                          {"truncated", rr[i].truncated},
                          {"length_norm", c.rgr.length_norm},
                          {"advantage_rloo", adv[i]},
-                         {"reference_weight", c.rgr.lambda * R[i]}};
+                         {"reference_weight", c.weight * c.rgr.lambda * R[i]}};
                     if (!rr[i].has_answer)
                         d["reason"] = "no answer block";
                     else if (rr[i].truncated)
@@ -361,8 +409,9 @@ std::vector<RewardOutput> RewardEngine::scoreGroup(const std::vector<RewardInput
                         d["reason"] = "empty reference";
                     if (req[ci][i] >= 0 && R[i] > 0 && !out[i].reference_term) {
                         const auto& rq = policy_reqs[static_cast<size_t>(req[ci][i])];
+                        // Scaled like the policy term: the total counts weight × R.
                         out[i].reference_term =
-                            ReferenceTerm{rq.context, rq.target, c.rgr.lambda * R[i]};
+                            ReferenceTerm{rq.context, rq.target, c.weight * c.rgr.lambda * R[i]};
                     }
                     explainScored(i, policy_lp);
                 }
@@ -373,23 +422,28 @@ std::vector<RewardOutput> RewardEngine::scoreGroup(const std::vector<RewardInput
                     const RewardInput& in = group[i];
                     double r_B = 0, r_A = 0;
                     int64_t n = 0;
+                    const bool ref_empty = emptyText(in.reference);
                     if (req[ci][i] >= 0) {
                         const auto& lp = policy_lp[static_cast<size_t>(req[ci][i])];
                         r_B = meanTokenProb(lp);
                         n = static_cast<int64_t>(lp.size());
-                        if (c.rlpr.debias) r_A = m_r_A_cache.at(baselineKey(in));
                     }
+                    if (c.rlpr.debias && !ref_empty) r_A = m_r_A_cache.at(baselineKey(in));
+                    const bool masked = ref_empty || req[ci][i] < 0;
+                    // RLPR's own format pattern (format_reward), whatever the recipe's format
+                    // component checks.
+                    const bool fmt = text::formatValidRlpr(in.completion, tp.think, tp.answer);
                     const bool rep = c.rlpr.repetition_penalty &&
                                      repeatsWindow(in.completion, c.rlpr.repetition_window,
                                                    c.rlpr.repetition_count);
-                    double v = rlprReward(r_B, r_A, parsed[i].format_valid, rep, c.rlpr);
+                    double v = rlprReward(r_B, r_A, fmt, rep, masked, c.rlpr);
                     auto& d = out[i].components[ci].details;
-                    d = {{"r_B", r_B},
-                         {"r_A", r_A},
-                         {"reference_tokens", n},
-                         {"format", parsed[i].format_valid},
-                         {"repetitive", rep}};
-                    if (n == 0) d["reason"] = "empty reference";
+                    d = {{"r_B", r_B},    {"r_A", r_A},        {"reference_tokens", n},
+                         {"format", fmt}, {"repetitive", rep}, {"masked", masked}};
+                    if (ref_empty)
+                        d["reason"] = "empty reference";
+                    else if (masked)
+                        d["reason"] = "no answer block";
                     out[i].components[ci].value = v;
                     explainScored(i, policy_lp);
                 }

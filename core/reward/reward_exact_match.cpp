@@ -23,10 +23,33 @@ std::string foldUnicode(std::string_view s) {
     return std::string(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
 }
 
+// Commas are thousands separators only in groups of three after one to three leading digits
+// ("1,234", "-12,345.5"); "1,2" is not a number (it never equals 12).
+bool stripThousands(const std::string& s, std::string* out) {
+    const size_t first = s.find(',');
+    if (first == std::string::npos) {
+        *out = s;
+        return true;
+    }
+    const size_t sign = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+    size_t end = s.find_first_not_of("0123456789,", sign);
+    if (end == std::string::npos) end = s.size();
+    if (end < s.size() && s[end] != '.') return false;  // commas only in the integer part
+    if (first == sign || first - sign > 3) return false;
+    for (size_t i = sign; i < end; ++i) {
+        const bool comma_here = (end - i) % 4 == 0;  // counted from the decimal point
+        if ((s[i] == ',') != comma_here) return false;
+    }
+    if (s.find(',', end) != std::string::npos) return false;
+    out->clear();
+    for (char c : s)
+        if (c != ',') out->push_back(c);
+    return true;
+}
+
 bool readNumber(const std::string& s, double* x) {
     std::string t;
-    for (char c : s)
-        if (c != ',') t.push_back(c);
+    if (!stripThousands(s, &t)) return false;
     if (t.empty()) return false;
     char* end = nullptr;
     *x = std::strtod(t.c_str(), &end);

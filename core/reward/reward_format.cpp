@@ -5,14 +5,25 @@ namespace reflab::reward {
 
 ComponentValue formatComponent(std::string_view completion, const text::TagPair& think,
                                const text::TagPair& answer, FormatCheck check) {
-    const bool valid = check == FormatCheck::Template
-                           ? text::parseCompletion(completion, think, answer).format_valid
-                           : text::formatValidWhitespaceFree(completion, think, answer);
+    bool valid = false;
+    const char* name = "template";
+    switch (check) {
+        case FormatCheck::Template:
+            valid = text::parseCompletion(completion, think, answer).format_valid;
+            break;
+        case FormatCheck::Nover:
+            valid = text::formatValidWhitespaceFree(completion, think, answer);
+            name = "nover";
+            break;
+        case FormatCheck::Rlpr:
+            valid = text::formatValidRlpr(completion, think, answer);
+            name = "rlpr";
+            break;
+    }
     ComponentValue v;
     v.name = "format";
     v.value = valid ? 1.0 : 0.0;
-    v.details = {{"valid", valid},
-                 {"check", check == FormatCheck::Template ? "template" : "nover"}};
+    v.details = {{"valid", valid}, {"check", name}};
     return v;
 }
 

@@ -16,16 +16,27 @@ namespace reflab::reward {
 double meanTokenProb(const std::vector<float>& logprobs);
 
 // r = (1 − c)·max(0, r_B − r_A) + c·format  (clip off: r_B − r_A unclipped; debias off: r_A = 0
-// is passed by the caller), plus repetition_value when `repetitive`.
-double rlprReward(double r_B, double r_A, bool format_valid, bool repetitive,
+// is passed by the caller). A `masked` rollout (no scorable answer block, see rlprScorable)
+// has no probability term: r = c·format (RLPR zeroes its ground-truth mask, so r_B = 0, and
+// its shaping clips 0 − r_A to 0). The repetition penalty (repetition_value when `repetitive`)
+// is added only to a non-zero r, as RLPR adds it to the non-zero entries of its reward tensor.
+double rlprReward(double r_B, double r_A, bool format_valid, bool repetitive, bool masked,
                   const RlprOptions& options);
 
-// True when one window of `window` consecutive whitespace-separated words occurs `count` or
-// more times in the text (windows at every start position, overlapping ones included).
+// True when one window of `window` consecutive words occurs `count` or more times in the text
+// (windows at every start position, overlapping ones included). Words are split on whitespace
+// and then on '_', empty pieces kept, as RLPR's detect_repetition_with_hash.
 bool repeatsWindow(std::string_view text, int64_t window, int64_t count);
 
+// RLPR's valid_flag (construct_new_batch): the think open and close tags and the answer open
+// tag each occur exactly once, in that order, and something other than whitespace follows the
+// answer open tag. Otherwise r_B is not scored (the rollout is masked). The close tag is not
+// needed: a completion cut inside its answer is still scored.
+bool rlprScorable(std::string_view completion, const text::TagPair& think,
+                  const text::TagPair& answer);
+
 // r_B is scored on referenceTexts() (reward_reference_texts.h), as rgr; r_A on the reference
-// right after the prompt, no reasoning, no tags (METHODS.md):
+// right after the prompt, no reasoning, no tags: RLPR's get_scoreA text prompt + " " + ref + " ".
 ReferenceTexts rlprBaselineTexts(const std::string& prompt, const std::string& reference);
 
 }  // namespace reflab::reward

@@ -6,8 +6,8 @@
 
 namespace reflab::reward {
 
-double populationStd(const std::vector<double>& v) {
-    return meanStd(v).second;
+double groupRewardStd(const std::vector<double>& v) {
+    return meanStd(v, /*ddof=*/1).second;
 }
 
 StdFilter::StdFilter(const StdFilterOptions& options) : m_options(options) {}

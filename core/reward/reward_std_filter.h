@@ -40,7 +40,8 @@ private:
     int64_t m_dropped = 0;
 };
 
-// Population standard deviation (numpy's default, as the code's group std).
-double populationStd(const std::vector<double>& values);
+// The group std the filter compares: the unbiased sample std (n − 1), as RLPR's torch.std of
+// the group's final rewards (compute_advantage's final_reward_stds); 0 for fewer than 2 values.
+double groupRewardStd(const std::vector<double>& values);
 
 }  // namespace reflab::reward

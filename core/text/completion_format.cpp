@@ -104,4 +104,15 @@ bool formatValidWhitespaceFree(std::string_view completion, const TagPair& think
     return removeWhitespace(completion) == removeWhitespace(expected);
 }
 
+bool formatValidRlpr(std::string_view completion, const TagPair& think, const TagPair& answer) {
+    for (const std::string* tag : {&think.open, &think.close, &answer.open, &answer.close})
+        if (countOccurrences(completion, *tag) != 1) return false;
+    if (completion.substr(0, think.open.size()) != think.open) return false;
+    const size_t tc = completion.find(think.close, think.open.size());
+    if (tc == std::string_view::npos) return false;
+    const size_t ao = completion.find(answer.open, tc + think.close.size());
+    if (ao == std::string_view::npos) return false;
+    return completion.find(answer.close, ao + answer.open.size()) != std::string_view::npos;
+}
+
 }  // namespace reflab::text

@@ -36,6 +36,12 @@ std::string answerCutMarker(const TagPair& answer);
 bool formatValidWhitespaceFree(std::string_view completion, const TagPair& think,
                                const TagPair& answer);
 
+// RLPR's format check (OpenBMB/RLPR format_reward, mode R1): each of the four tags occurs
+// exactly once and the completion matches `<think>.*</think>.*<answer>.*</answer>.*` whole: it
+// starts with the think open tag (no leading whitespace), and any text may sit between the
+// blocks and after the answer.
+bool formatValidRlpr(std::string_view completion, const TagPair& think, const TagPair& answer);
+
 // ASCII whitespace trimmed at both ends (as Python's str.strip() on ASCII text).
 std::string_view stripWhitespace(std::string_view s);
 

@@ -37,15 +37,7 @@ EvalResult evaluate(const model::LanguageModel& policy, reward::RewardEngine& en
         for (auto& r : rollouts) {
             const auto& p = prompts[r.prompt];
             r.parsed = text::parseCompletion(r.completion, recipe.templ.think, recipe.templ.answer);
-            reward::RewardInput in;
-            in.prompt = p.text;
-            in.completion = r.completion;
-            in.reference = p.reference;
-            in.group_id = "eval:" + p.id;
-            in.sample = 0;
-            in.truncated = r.truncated();
-            in.question = p.question;
-            r.reward = engine.scoreGroup({in}).at(0);
+            r.reward = engine.scoreGroup({rewardInput(r, p, "eval:" + p.id)}).at(0);
             // The reference after the model's own reasoning, in the answer block.
             const std::string kept = r.parsed.has_answer
                                          ? r.completion.substr(0, r.parsed.answer_open)

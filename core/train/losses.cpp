@@ -10,8 +10,9 @@ LossAggregation lossAggregationFromName(const std::string& name) {
     if (name == "token_mean") return LossAggregation::TokenMean;
     if (name == "seq_mean") return LossAggregation::SeqMean;
     if (name == "seq_sum") return LossAggregation::SeqSum;
-    throw TrainError("algorithm.loss_aggregation: unknown aggregation '" + name +
-                     "' (expected token_mean, seq_mean or seq_sum)");
+    if (name == "dr_grpo") return LossAggregation::DrGrpo;
+    throw TrainError("algorithm.aggregation: unknown aggregation '" + name +
+                     "' (expected token_mean, seq_mean, seq_sum or dr_grpo)");
 }
 
 std::string lossAggregationName(LossAggregation aggregation) {
@@ -22,6 +23,8 @@ std::string lossAggregationName(LossAggregation aggregation) {
             return "seq_mean";
         case LossAggregation::SeqSum:
             return "seq_sum";
+        case LossAggregation::DrGrpo:
+            return "dr_grpo";
     }
     return "?";
 }
@@ -36,9 +39,10 @@ void checkShapes(const torch::Tensor& logp, const torch::Tensor& other, const ch
 
 // Aggregates per-token values (B,T) under mask (B,T) into a scalar.
 torch::Tensor aggregate(const torch::Tensor& per_token, const torch::Tensor& mask,
-                        LossAggregation aggregation, double total_tokens, double total_sequences) {
+                        const PolicyLossOptions& o) {
     const auto masked = per_token * mask;
-    switch (aggregation) {
+    const double total_tokens = o.total_tokens, total_sequences = o.total_sequences;
+    switch (o.aggregation) {
         case LossAggregation::TokenMean: {
             const double n = total_tokens > 0 ? total_tokens : mask.sum().item<double>();
             return masked.sum() / std::max(n, 1.0);
@@ -51,6 +55,14 @@ torch::Tensor aggregate(const torch::Tensor& per_token, const torch::Tensor& mas
         case LossAggregation::SeqSum: {
             const double b = total_sequences > 0 ? total_sequences : double(mask.size(0));
             return masked.sum() / std::max(b, 1.0);
+        }
+        case LossAggregation::DrGrpo: {
+            if (o.max_completion_length <= 0)
+                throw TrainError(
+                    "policy loss: aggregation dr_grpo needs the maximum completion "
+                    "length (generation.max_new_tokens)");
+            const double b = total_sequences > 0 ? total_sequences : double(mask.size(0));
+            return masked.sum() / (std::max(b, 1.0) * o.max_completion_length);
         }
     }
     return masked.sum();
@@ -100,25 +112,23 @@ PolicyLossTerms policyLoss(const torch::Tensor& logp, const torch::Tensor& old_l
         }
         if (options.kl_coef != 0.0) per_token = per_token + options.kl_coef * k3;
     }
-    out.loss =
-        aggregate(per_token, m, options.aggregation, options.total_tokens, options.total_sequences);
+    out.loss = aggregate(per_token, m, options);
     return out;
 }
 
 torch::Tensor referenceTermLoss(const torch::Tensor& ref_logp, const torch::Tensor& ref_mask,
-                                const torch::Tensor& reward, double lambda, bool length_norm,
-                                double total_sequences) {
+                                const torch::Tensor& weights, bool length_norm,
+                                const PolicyLossOptions& options) {
     if (ref_logp.dim() != 2 || ref_mask.sizes() != ref_logp.sizes())
         throw TrainError("reference term: ref_logp and ref_mask must be (B,T) alike, got " +
                          c10::str(ref_logp.sizes()) + " and " + c10::str(ref_mask.sizes()));
-    if (reward.dim() != 1 || reward.size(0) != ref_logp.size(0))
-        throw TrainError("reference term: reward must be (B), got " + c10::str(reward.sizes()));
+    if (weights.dim() != 1 || weights.size(0) != ref_logp.size(0))
+        throw TrainError("reference term: weights must be (B), got " + c10::str(weights.sizes()));
     const auto m = ref_mask.to(ref_logp.scalar_type());
-    auto per_seq = (ref_logp * m).sum(1);  // (B)
-    if (length_norm) per_seq = per_seq / m.sum(1).clamp_min(1.0);
-    const double b = total_sequences > 0 ? total_sequences : double(ref_logp.size(0));
-    return -lambda * (reward.detach().to(ref_logp.scalar_type()) * per_seq).sum() /
-           std::max(b, 1.0);
+    auto w = weights.detach().to(ref_logp.scalar_type()).unsqueeze(1);  // (B,1)
+    if (length_norm && options.aggregation != LossAggregation::SeqMean)
+        w = w / m.sum(1, /*keepdim=*/true).clamp_min(1.0);
+    return aggregate(-w * ref_logp, m, options);
 }
 
 std::pair<torch::Tensor, torch::Tensor> padSequences(const std::vector<torch::Tensor>& seqs) {

@@ -13,6 +13,8 @@ enum class LossAggregation {
     TokenMean,  // sum over all tokens of the step / token count (default; DAPO-style)
     SeqMean,    // mean over tokens in each sequence, then mean over sequences (original GRPO)
     SeqSum,     // sum over tokens in each sequence, then mean over sequences (rgr's code)
+    DrGrpo,     // sum over all tokens / (sequences × max completion length): Dr. GRPO's constant
+                // normaliser (TRL loss_type "dr_grpo"), no per-sequence length bias
 };
 LossAggregation lossAggregationFromName(const std::string& name);  // throws TrainError
 std::string lossAggregationName(LossAggregation aggregation);
@@ -28,6 +30,7 @@ struct PolicyLossOptions {
     // accumulated gradient equals the one of a single batch. 0: this call's own count.
     double total_tokens = 0;
     double total_sequences = 0;
+    double max_completion_length = 0;  // dr_grpo's constant (generation.max_new_tokens)
 };
 
 struct PolicyLossTerms {
@@ -48,13 +51,15 @@ PolicyLossTerms policyLoss(const torch::Tensor& logp, const torch::Tensor& old_l
                            const torch::Tensor& advantages, const torch::Tensor& mask,
                            const torch::Tensor& ref_logp, const PolicyLossOptions& options);
 
-// rgr's reference term (METHODS.md, rgr): -(lambda / B) sum_i sg(R_i) S_i with
-// S_i = sum_j log pi(y*_j | x, z_i, y*_<j) (or the mean over j when length_norm).
-// ref_logp (B,Tr) with grad, ref_mask (B,Tr), reward (B) treated as a constant.
-// total_sequences: B of the whole step when micro-batched (0: this call's B).
+// rgr's reference term (METHODS.md, rgr): per token -w_i log pi(y*_j | x, z_i, y*_<j) with
+// w_i = weight × lambda × sg(R_i) (a constant), aggregated as the policy term is
+// (options.aggregation and its step-wide normalisers), so that with seq_sum it is VeriFree's
+// -(1/B) sum_i w_i S_i, S_i the token sum. length_norm: each sequence's tokens count 1/|y*_i|
+// (the mean log-prob; seq_mean averages per sequence already).
+// ref_logp (B,Tr) with grad, ref_mask (B,Tr), weights (B).
 torch::Tensor referenceTermLoss(const torch::Tensor& ref_logp, const torch::Tensor& ref_mask,
-                                const torch::Tensor& reward, double lambda, bool length_norm,
-                                double total_sequences = 0);
+                                const torch::Tensor& weights, bool length_norm,
+                                const PolicyLossOptions& options);
 
 // Pads per-sequence 1-D tensors (|t_i|) into (B, T_max) with their mask. Keeps autograd.
 std::pair<torch::Tensor, torch::Tensor> padSequences(const std::vector<torch::Tensor>& seqs);

@@ -11,12 +11,21 @@ namespace reflab::train {
 LrDecay lrDecayFromName(const std::string& name) {
     if (name == "constant") return LrDecay::Constant;
     if (name == "cosine") return LrDecay::Cosine;
+    if (name == "linear") return LrDecay::Linear;
     throw TrainError("algorithm.lr_schedule: unknown schedule '" + name +
-                     "' (expected constant or cosine)");
+                     "' (expected constant, cosine or linear)");
 }
 
 std::string lrDecayName(LrDecay decay) {
-    return decay == LrDecay::Cosine ? "cosine" : "constant";
+    switch (decay) {
+        case LrDecay::Cosine:
+            return "cosine";
+        case LrDecay::Linear:
+            return "linear";
+        case LrDecay::Constant:
+            break;
+    }
+    return "constant";
 }
 
 double LrSchedule::at(int64_t step) const {
@@ -26,6 +35,7 @@ double LrSchedule::at(int64_t step) const {
     const double span = static_cast<double>(std::max<int64_t>(1, total_steps - warmup_steps));
     const double p = std::clamp(static_cast<double>(step - warmup_steps) / span, 0.0, 1.0);
     const double floor = lr * min_lr_ratio;
+    if (decay == LrDecay::Linear) return floor + (lr - floor) * (1.0 - p);
     return floor + (lr - floor) * 0.5 * (1.0 + std::cos(M_PI * p));
 }
 

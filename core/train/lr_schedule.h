@@ -1,13 +1,15 @@
-// Learning-rate schedule: linear warmup, then constant or cosine decay. Steps are 0-based
-// optimizer steps; the rate of step s is the one used by the s-th optimizer update.
+// Learning-rate schedule: linear warmup, then constant, cosine or linear decay. Steps are
+// 0-based OPTIMIZER steps (mu per training step); the rate of step s is the one used by the
+// s-th optimizer update.
 #pragma once
 #include <cstdint>
 #include <string>
 
 namespace reflab::train {
 
-enum class LrDecay { Constant, Cosine };
-LrDecay lrDecayFromName(const std::string& name);  // "constant" | "cosine"; throws TrainError
+enum class LrDecay { Constant, Cosine, Linear };
+// "constant" | "cosine" | "linear"; throws TrainError
+LrDecay lrDecayFromName(const std::string& name);
 std::string lrDecayName(LrDecay decay);
 
 struct LrSchedule {
@@ -18,8 +20,9 @@ struct LrSchedule {
     int64_t total_steps = 1;    // the run's optimizer steps (cosine reaches the floor there)
     double min_lr_ratio = 0.0;  // cosine floor as a fraction of lr
 
-    // Cosine: with p = (s - warmup) / max(1, total_steps - warmup), clamped to [0, 1],
-    // rate = min + (lr - min) * (1 + cos(pi p)) / 2, min = lr * min_lr_ratio.
+    // With p = (s - warmup) / max(1, total_steps - warmup), clamped to [0, 1] and
+    // min = lr * min_lr_ratio: cosine rate = min + (lr - min) * (1 + cos(pi p)) / 2,
+    // linear rate = min + (lr - min) * (1 - p) (HF's get_linear_schedule_with_warmup at min 0).
     double at(int64_t step) const;
 };
 

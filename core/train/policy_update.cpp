@@ -67,6 +67,7 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
             model::ScoreOptions so;
             so.with_grad = true;
             so.entropy = epoch == 0;
+            so.temperature = options.temperature;
             auto scored = model::scoreTargets(policy, reqs, so);
 
             std::vector<torch::Tensor> lp(scored.logprobs.begin(),
@@ -90,9 +91,11 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
             mask = mask.to(logp.device());
             torch::Tensor ref_logp;
             if (kl_on) {
+                model::ScoreOptions ro;
+                ro.temperature = options.temperature;
                 auto ref = model::scoreTargets(
                     *reference,
-                    std::vector<model::ScoreRequest>(reqs.begin(), reqs.begin() + n_policy));
+                    std::vector<model::ScoreRequest>(reqs.begin(), reqs.begin() + n_policy), ro);
                 ref_logp = padSequences(ref.logprobs).first.to(logp.device());
             }
             auto terms = policyLoss(logp, old, adv, mask, ref_logp, options.loss);
@@ -105,10 +108,9 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
                 for (size_t i : ref_rows)
                     w.push_back(static_cast<float>(samples[i].reference_term->weight));
                 const auto weights = torch::tensor(w).to(rl.device());
-                // weight = lambda * R already: lambda 1 here.
-                loss = loss + referenceTermLoss(rl, rmask.to(rl.device()), weights, 1.0,
-                                                options.reference_length_norm,
-                                                options.loss.total_sequences);
+                // weight = component weight × lambda × R, aggregated as the policy term.
+                loss = loss + referenceTermLoss(rl, rmask.to(rl.device()), weights,
+                                                options.reference_length_norm, options.loss);
             }
             stats.forward_s += secondsSince(t_forward);
             const auto t_backward = Clock::now();
@@ -127,7 +129,9 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
         }
         if (epoch == 0) stats.loss = epoch_loss;
         const auto t_optimizer = Clock::now();
-        const auto info = optimizer.step(lr);
+        const double rate = options.schedule ? options.schedule->at(optimizer.stepCount()) : lr;
+        const auto info = optimizer.step(rate);
+        stats.lr = rate;
         optimizer.zeroGrad();
         stats.optimizer_s += secondsSince(t_optimizer);
         stats.grad_norm = info.grad_norm;

@@ -10,6 +10,7 @@
 #include "core/model/language_model.h"
 #include "core/reward/reward_types.h"
 #include "core/train/losses.h"
+#include "core/train/lr_schedule.h"
 #include "core/train/optimizer.h"
 
 namespace reflab::train {
@@ -30,6 +31,12 @@ struct UpdateOptions {
     int64_t micro_batch = 8;  // completions per forward/backward
     bool reference_length_norm =
         false;  // rgr length_norm: the reference term uses the mean log-prob
+    // Sampling temperature T: the new (and the KL reference's) log-probs come from logits / T,
+    // like the old ones the trainer records (TRL), so the ratio compares one policy.
+    double temperature = 1.0;
+    // Set: each optimizer update k (the optimizer's own count, 0-based) uses schedule->at(k), so
+    // with mu > 1 the schedule advances mu times per training step. Unset: the `lr` argument.
+    std::optional<LrSchedule> schedule;
 };
 
 struct UpdateStats {
@@ -42,6 +49,7 @@ struct UpdateStats {
     int64_t tokens = 0;     // policy tokens of the step
     int64_t computed = 0;   // completions that took a forward (others add exactly 0)
     int64_t optimizer_steps = 0;
+    double lr = 0;  // the rate of the last optimizer update
     // Wall seconds of the update's parts, all epochs (the benchmark's split of the train phase).
     double forward_s = 0, backward_s = 0, optimizer_s = 0;
 };

@@ -81,6 +81,28 @@ std::string completionText(const model::LanguageModel& model, const model::Gener
     return g.text;
 }
 
+reward::RewardInput rewardInput(const Rollout& rollout, const PromptItem& prompt,
+                                const std::string& group_id) {
+    reward::RewardInput in;
+    in.prompt = prompt.text;
+    in.completion = rollout.completion;
+    in.reference = prompt.reference;
+    in.group_id = group_id;
+    in.sample = rollout.sample;
+    in.truncated = rollout.truncated();
+    in.question = prompt.question;
+    return in;
+}
+
+nlohmann::json completionJson(const model::LanguageModel& model, const model::Generation& g,
+                              const std::vector<std::string>& stop_strings) {
+    return {{"text", g.text},
+            {"completion", completionText(model, g, stop_strings)},
+            {"tokens", g.tokens},
+            {"logprobs", g.logprobs},
+            {"finish", model::finishReasonName(g.finish)}};
+}
+
 int64_t tokensBefore(const model::LanguageModel& model, const std::vector<int32_t>& tokens,
                      size_t cut) {
     // Binary search on the decoded prefix length (decode of a prefix grows with the prefix).

@@ -66,6 +66,17 @@ PromptItem renderGuidedPrompt(const reward::Recipe& recipe, const model::Languag
 std::string completionText(const model::LanguageModel& model, const model::Generation& g,
                            const std::vector<std::string>& stop_strings);
 
+// The reward engine's input for a rollout, as the trainer scores it: the rendered prompt, the
+// cut completion (Rollout::completion), the reference, truncation.
+reward::RewardInput rewardInput(const Rollout& rollout, const PromptItem& prompt,
+                                const std::string& group_id);
+
+// One completion as `reflab-cli generate --json` writes it and Setup's Try rewards reads it:
+// {"text": raw decoded tokens, "completion": completionText (what training scores), "tokens",
+// "logprobs", "finish"}. Try rewards scores "completion", so it scores the trainer's text.
+nlohmann::json completionJson(const model::LanguageModel& model, const model::Generation& g,
+                              const std::vector<std::string>& stop_strings);
+
 // How many leading tokens decode to text that ends at or before byte `cut` of the completion
 // (rgr: the policy term covers the reasoning z, cut where the answer block opens).
 int64_t tokensBefore(const model::LanguageModel& model, const std::vector<int32_t>& tokens,

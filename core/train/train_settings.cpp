@@ -14,6 +14,10 @@ torch::Dtype dtypeFromName(const std::string& name) {
                      "' (expected float32, bfloat16 or float16)");
 }
 
+double lossTemperature(const model::SamplingConfig& sampling) {
+    return sampling.greedy || sampling.temperature <= 0 ? 1.0 : sampling.temperature;
+}
+
 TrainSettings trainSettings(const reward::Recipe& recipe, int64_t steps_override) {
     const auto& al = recipe.algorithm;
     const std::string src = recipe.source.empty() ? "recipe" : recipe.source;
@@ -39,7 +43,7 @@ TrainSettings trainSettings(const reward::Recipe& recipe, int64_t steps_override
     s.schedule.warmup_steps = al.warmup_steps;
     s.schedule.decay = lrDecayFromName(al.lr_schedule);
     s.schedule.min_lr_ratio = al.min_lr_ratio;
-    s.schedule.total_steps = s.steps;
+    s.schedule.total_steps = s.steps * al.mu;  // the schedule counts optimizer steps
     s.mu = al.mu;
     s.prompts_per_step = al.prompts_per_step;
     s.micro_batch = al.micro_batch;
@@ -56,6 +60,7 @@ TrainSettings trainSettings(const reward::Recipe& recipe, int64_t steps_override
     s.sampling.temperature = g.temperature;
     s.sampling.top_p = g.top_p;
     s.sampling.top_k = g.top_k;
+    s.loss.max_completion_length = static_cast<double>(g.max_new_tokens);  // dr_grpo's constant
 
     s.eval_every = recipe.eval.every;
     s.eval_max_prompts = recipe.eval.max_prompts;

@@ -42,6 +42,10 @@ struct TrainSettings {
 // dtype or device.
 TrainSettings trainSettings(const reward::Recipe& recipe, int64_t steps_override = 0);
 
+// The temperature of the log-probs in the loss: the sampling temperature T (logits / T, the
+// distribution that sampled, as TRL); 1 for greedy decoding or T <= 0.
+double lossTemperature(const model::SamplingConfig& sampling);
+
 torch::Dtype dtypeFromName(const std::string& name);  // "float32" | "bfloat16" | "float16"
 
 }  // namespace reflab::train

@@ -350,18 +350,23 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     const auto sampling = samplingFor(*policy, s.sampling);
     auto rollouts =
         sampleRollouts(*policy, prompts, s.group_size, sampling, gen, &guided, n_guided);
-    if (n_guided > 0) {
-        // Trained as if sampled without the reference: the old log-probs are the policy's
-        // under the plain prompt, so the first epoch's ratio is 1 as for the other samples.
+    // Generation records log-probs of the raw logits; the loss needs those of logits / T, the
+    // distribution that sampled (TRL). With T != 1 every rollout's old log-probs are re-scored
+    // at T; guided rollouts (trained as if sampled without the reference) are re-scored under
+    // the plain prompt at any T, so the first epoch's ratio is 1 as for the other samples.
+    const double T = lossTemperature(s.sampling);
+    if (n_guided > 0 || T != 1.0) {
         std::vector<model::ScoreRequest> reqs;
         std::vector<size_t> rows;
         for (size_t r = 0; r < rollouts.size(); ++r)
-            if (rollouts[r].guided && !rollouts[r].generation.tokens.empty()) {
+            if ((rollouts[r].guided || T != 1.0) && !rollouts[r].generation.tokens.empty()) {
                 reqs.push_back({prompts[rollouts[r].prompt].ids, rollouts[r].generation.tokens});
                 rows.push_back(r);
             }
         if (!reqs.empty()) {
-            const auto scored = model::scoreTargets(*policy, reqs);
+            model::ScoreOptions so;
+            so.temperature = T;
+            const auto scored = model::scoreTargets(*policy, reqs, so);
             for (size_t k = 0; k < rows.size(); ++k) {
                 const auto lp = scored.logprobs[k].to(torch::kCPU).contiguous();
                 rollouts[rows[k]].generation.logprobs.assign(lp.data_ptr<float>(),
@@ -381,15 +386,8 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
             auto& r = rollouts[g * s.group_size + k];
             r.parsed =
                 text::parseCompletion(r.completion, recipe->templ.think, recipe->templ.answer);
-            reward::RewardInput in;
-            in.prompt = prompts[g].text;
-            in.completion = r.completion;
-            in.reference = prompts[g].reference;
-            in.group_id = std::to_string(step_no) + ":" + std::to_string(g);
-            in.sample = static_cast<int>(k);
-            in.truncated = r.truncated();
-            in.question = prompts[g].question;
-            inputs.push_back(std::move(in));
+            inputs.push_back(
+                rewardInput(r, prompts[g], std::to_string(step_no) + ":" + std::to_string(g)));
         }
         auto outs = engine->scoreGroup(inputs);
         for (int64_t k = 0; k < s.group_size; ++k)
@@ -405,7 +403,7 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
         for (int64_t k = 0; k < s.group_size; ++k)
             totals.push_back(rollouts[g * s.group_size + k].reward.total);
         groups.push_back(groupAdvantages(totals, s.advantage, s.advantage_options));
-        group_std.push_back(reward::populationStd(totals));
+        group_std.push_back(reward::groupRewardStd(totals));
     }
     int64_t dropped = 0;
     if (filter) {
@@ -443,10 +441,14 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     uo.loss = s.loss;
     uo.mu = s.mu;
     uo.micro_batch = s.micro_batch;
+    uo.temperature = T;
+    uo.schedule = s.schedule;  // one rate per optimizer update (mu per step)
     if (const auto* rgr = recipe->find(reward::ComponentType::Rgr))
         uo.reference_length_norm = rgr->rgr.length_norm;
-    const double lr = s.schedule.at(step_no - 1);
-    const auto upd = policyUpdate(*policy, reference.get(), *optimizer, samples, uo, lr);
+    const auto upd = policyUpdate(*policy, reference.get(), *optimizer, samples, uo,
+                                  s.schedule.at(optimizer->stepCount()));
+    // The rate of the step's last update (or the next one's when nothing was learned).
+    const double lr = upd.optimizer_steps > 0 ? upd.lr : s.schedule.at(optimizer->stepCount());
     // nover's proxy EMA counts optimizer steps (mu per training step).
     for (int64_t k = optimizer->stepCount() - upd.optimizer_steps + 1; k <= optimizer->stepCount();
          ++k)

@@ -87,6 +87,7 @@ class TestCliTrain : public QObject {
                {"weight", 1},
                {"clip", false},
                {"debias", false},
+               {"mask_unanswered", false},
                {"std_filter", {{"enabled", false}}}}}},
             {"algorithm",
              {{"advantage", "dr_grpo"},

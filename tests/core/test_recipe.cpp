@@ -44,6 +44,35 @@ private slots:
         QCOMPARE(parseRecipe(r.resolved, "again").resolved, r.resolved);
         QCOMPARE(recipeKind(r), std::string("format"));
     }
+    // The methods' own defaults: rgr trains as VeriFree (rloo, seq_sum) and rlpr's advantage
+    // guard is RLPR's 1e-6, unless the recipe says otherwise; a recipe that mixes rgr with grpo
+    // or token_mean says so in its warnings.
+    void methodDefaults() {
+        json rgr = {{"rewards", json::array({{{"type", "rgr"}}})}};
+        Recipe r = parseRecipe(rgr, "r");
+        QCOMPARE(r.algorithm.advantage, std::string("rloo"));
+        QCOMPARE(r.algorithm.aggregation, std::string("seq_sum"));
+        QCOMPARE(r.algorithm.std_eps, 1e-4);
+        QVERIFY(r.warnings.empty());
+        QVERIFY(!r.resolved.contains("warnings"));
+        rgr["algorithm"] = {{"advantage", "grpo"}, {"aggregation", "token_mean"}};
+        r = parseRecipe(rgr, "r");
+        QCOMPARE(r.algorithm.advantage, std::string("grpo"));
+        QCOMPARE(r.warnings.size(), size_t(2));
+        QVERIFY(r.warnings[0].rfind("algorithm.advantage: \"grpo\" with an rgr reward", 0) == 0);
+        QVERIFY(r.warnings[1].rfind("algorithm.aggregation: \"token_mean\"", 0) == 0);
+        QCOMPARE(r.resolved["warnings"].size(), size_t(2));
+        // A resolved recipe (as a run stores it) parses again, warnings recomputed.
+        QCOMPARE(parseRecipe(r.resolved, "again").resolved, r.resolved);
+        const json rlpr = {{"rewards", json::array({{{"type", "rlpr"}}})}};
+        QCOMPARE(parseRecipe(rlpr, "r").algorithm.std_eps, 1e-6);
+        QCOMPARE(parseRecipe(rlpr, "r").algorithm.advantage, std::string("grpo"));
+        QCOMPARE(parseRecipe(minimal(), "r").algorithm.aggregation, std::string("token_mean"));
+        json dr = minimal();
+        dr["algorithm"] = {{"aggregation", "dr_grpo"}, {"lr_schedule", "linear"}};
+        QCOMPARE(parseRecipe(dr, "r").algorithm.aggregation, std::string("dr_grpo"));
+        QCOMPARE(parseRecipe(dr, "r").algorithm.lr_schedule, std::string("linear"));
+    }
     void noverComponentTyped() {
         json j = minimal();
         j["rewards"].push_back({{"type", "nover"},

@@ -42,6 +42,38 @@ std::vector<double> forwardLogprobs(const model::LanguageModel& m, const std::st
         out.push_back(lp[static_cast<int64_t>(c.size() + j - 1)][t[j]].item<double>());
     return out;
 }
+// The same from token ids.
+std::vector<double> forwardLogprobsIds(const model::LanguageModel& m, const std::vector<int32_t>& c,
+                                       const std::vector<int32_t>& t) {
+    torch::NoGradGuard ng;
+    std::vector<int64_t> ids(c.begin(), c.end());
+    ids.insert(ids.end(), t.begin(), t.end());
+    const auto x = torch::tensor(ids, torch::kLong).unsqueeze(0);
+    const auto lp = torch::log_softmax(m.forward(x).squeeze(0).to(torch::kFloat), -1);
+    std::vector<double> out;
+    for (size_t j = 0; j < t.size(); ++j)
+        out.push_back(lp[static_cast<int64_t>(c.size() + j - 1)][t[j]].item<double>());
+    return out;
+}
+// RLPR's scored tokens: context + target + suffix tokenized as one text, the target being the
+// tokens whose bytes overlap the target's. Token byte ranges come from decoding each token
+// alone and adding up the lengths (the engine decodes prefixes instead).
+std::vector<double> spanLogprobs(const model::LanguageModel& m, const std::string& context,
+                                 const std::string& target, const std::string& suffix) {
+    const auto ids = m.tokenizer().encode(context + target + suffix);
+    const size_t b = context.size(), e = b + target.size();
+    std::vector<int32_t> ctx, tgt;
+    size_t at = 0;
+    for (int32_t id : ids) {
+        const size_t n = m.tokenizer().decode({id}).size();
+        if (at + n <= b)
+            ctx.push_back(id);
+        else if (at < e)
+            tgt.push_back(id);
+        at += n;
+    }
+    return forwardLogprobsIds(m, ctx, tgt);
+}
 double sumOf(const std::vector<double>& v) {
     double s = 0;
     for (double x : v) s += x;
@@ -99,39 +131,41 @@ private slots:
         const TemplateSection tp;
         // r_A: the reference right after the prompt (initial model == the policy
         // here).
-        const double r_A = meanProb(forwardLogprobs(*m_model, prompt, "42"));
+        const double r_A = meanProb(spanLogprobs(*m_model, prompt + " ", "42", " "));
         std::vector<double> P(4, 0);
         for (size_t i = 0; i < 4; ++i) {
             const auto parsed = text::parseCompletion(g[i].completion, tp.think, tp.answer);
             // format
             QCOMPARE(out[i].component("format")->value, parsed.format_valid ? 1.0 : 0.0);
-            // rgr: exp(Σ log π(42</answer> | prompt + cut + <answer>)), 0 without
-            // answer block
+            // rgr: exp(Σ log π(42 </answer> | prompt + cut + <answer> + the policy's leading
+            // whitespace, " " when none)), 0 without answer block
             const auto* rgr = out[i].component("rgr");
             if (!parsed.has_answer) {
                 QCOMPARE(rgr->value, 0.0);
             } else {
+                const size_t after = parsed.answer_open + 8;
+                const std::string ws =
+                    after < g[i].completion.size() && g[i].completion[after] == '\n' ? "\n" : " ";
                 const std::string ctx =
-                    prompt + g[i].completion.substr(0, parsed.answer_open) + "<answer>";
-                const auto lp = forwardLogprobs(*m_model, ctx, "42</answer>");
+                    prompt + g[i].completion.substr(0, parsed.answer_open) + "<answer>" + ws;
+                const auto lp = spanLogprobs(*m_model, ctx, "42 </answer>", "");
                 QVERIFY2(close(rgr->details["log_prob_sum"].get<double>(), sumOf(lp)),
                          qPrintable(QString::number(sumOf(lp))));
                 QVERIFY(close(rgr->value, std::exp(sumOf(lp))));
                 QCOMPARE(rgr->details["reference_tokens"].get<int64_t>(), int64_t(lp.size()));
-                // rlpr: (1 − 0.1)·max(0, r_B − r_A) + 0.1·format, r_B over "42" only
-                const double r_B = meanProb(forwardLogprobs(*m_model, ctx, "42"));
+                // rlpr: (1 − 0.1)·max(0, r_B − r_A) + 0.1·format, r_B over "42" only, format
+                // RLPR's pattern (completion 3 has no close tag)
+                const double r_B = meanProb(spanLogprobs(*m_model, ctx, "42", " </answer>"));
                 const auto* rl = out[i].component("rlpr");
                 QVERIFY(close(rl->details["r_B"].get<double>(), r_B));
                 QVERIFY(close(rl->details["r_A"].get<double>(), r_A));
-                QVERIFY(close(rl->value,
-                              0.9 * std::max(0.0, r_B - r_A) + 0.1 * (parsed.format_valid ? 1 : 0),
-                              1e-3));
+                const double fmt = i == 3 ? 0.0 : 1.0;
+                QVERIFY(close(rl->value, 0.9 * std::max(0.0, r_B - r_A) + 0.1 * fmt, 1e-3));
             }
             // nover: P_r = exp(−Σ log π_p / (|g| N(|t|))) with the proxy = the
-            // policy's clone
+            // policy's clone, gated by the recipe's format component (the template check)
             const auto* nv = out[i].component("nover");
-            const bool valid =
-                text::formatValidWhitespaceFree(g[i].completion, tp.think, tp.answer);
+            const bool valid = parsed.format_valid;
             QCOMPARE(nv->details["valid"].get<bool>(), valid);
             if (valid) {
                 const auto t = noverTexts(prompt, parsed.reasoning, "42", tp, true);
@@ -177,11 +211,8 @@ private slots:
         const auto out = engine.scoreGroup(group("P:", "hello world", cs));
         QCOMPARE(engine.forwardCounts().at("policy"), int64_t(1));
         for (size_t i = 0; i < cs.size(); ++i) {
-            const std::string ctx = "P:" + cs[i].substr(0, cs[i].find("<answer")) + "<answer>";
-            const auto res = model::scoreTargets(
-                *m_model, {{m_model->tokenizer().encode(ctx),
-                            m_model->tokenizer().encode("hello world</answer>")}});
-            const double s = res.logprobs[0].sum().item<double>();
+            const std::string ctx = "P:" + cs[i].substr(0, cs[i].find("<answer")) + "<answer> ";
+            const double s = sumOf(spanLogprobs(*m_model, ctx, "hello world </answer>", ""));
             QVERIFY(close(out[i].component("rgr")->details["log_prob_sum"].get<double>(), s));
         }
     }
@@ -202,6 +233,70 @@ private slots:
         QCOMPARE(out[0].component("rgr")->value, 0.0);
         QCOMPARE(out[0].component("rgr")->details["reason"].get<std::string>(),
                  std::string("truncated"));
+    }
+
+    // A template whose answers look like "<answer> 42 </answer>": rgr and rlpr score the
+    // reference in exactly that text, with the policy's own space after the open tag.
+    void spacedAnswerTemplate() {
+        const Recipe r =
+            recipeWith(json::array({{{"type", "rgr"}, {"weight", 2.0}}, {{"type", "rlpr"}}}));
+        RewardEngine engine(r, m_model);
+        const std::string prompt = "Q: 6 times 7?\nA:";
+        const auto out = engine.scoreGroup(
+            group(prompt, "42", {"<think>six sevens</think> <answer> 41 </answer>"}));
+        const std::string ctx = prompt + "<think>six sevens</think> <answer> ";
+        const auto lp_rgr = spanLogprobs(*m_model, ctx, "42 </answer>", "");
+        QVERIFY(
+            close(out[0].component("rgr")->details["log_prob_sum"].get<double>(), sumOf(lp_rgr)));
+        const auto lp_rlpr = spanLogprobs(*m_model, ctx, "42", " </answer>");
+        QVERIFY(close(out[0].component("rlpr")->details["r_B"].get<double>(), meanProb(lp_rlpr)));
+        QCOMPARE(out[0].component("rlpr")->details["reference_tokens"].get<int64_t>(),
+                 int64_t(lp_rlpr.size()));
+        // The reference term is scaled like the policy term: weight 2 × λ 1 × R.
+        QVERIFY(out[0].reference_term.has_value());
+        QVERIFY(close(out[0].reference_term->weight, 2.0 * std::exp(sumOf(lp_rgr))));
+    }
+
+    // RLPR masks a rollout without a scorable answer block: r_B = 0 and reward 0, however
+    // likely the reference would be after its reasoning.
+    void rlprMasksRolloutsWithoutAnswer() {
+        json rl = {{"type", "rlpr"}, {"debias", false}};
+        RewardEngine engine(recipeWith(json::array({rl})), m_model);
+        const auto out = engine.scoreGroup(
+            group("P:", "42",
+                  {"<think>cut short by max_new_tokens", "<think>a</think> 42 without tags"}));
+        for (const auto& o : out) {
+            QCOMPARE(o.component("rlpr")->details["r_B"].get<double>(), 0.0);
+            QCOMPARE(o.component("rlpr")->value, 0.0);
+            QCOMPARE(o.component("rlpr")->details["masked"].get<bool>(), true);
+        }
+        QVERIFY(!engine.forwardCounts().count("policy"));  // nothing was scored
+        // mask_unanswered off: r_B after the whole completion (not RLPR; for toy models).
+        rl["mask_unanswered"] = false;
+        RewardEngine open(recipeWith(json::array({rl})), m_model);
+        const std::string c = "<think>a</think> 42 without tags";
+        const auto o = open.scoreGroup(group("P:", "42", {c}));
+        const double r_B =
+            meanProb(spanLogprobs(*m_model, "P:" + c + "<answer> ", "42", " </answer>"));
+        QVERIFY(close(o[0].component("rlpr")->details["r_B"].get<double>(), r_B));
+        QVERIFY(close(o[0].component("rlpr")->value, 0.9 * r_B));
+    }
+
+    // nover's gate is the recipe's format value: an empty answer passes NOVER's whitespace-free
+    // check but not the template's, so with a template format component nover scores nothing.
+    void noverGateIsTheRecipesFormat() {
+        const std::string text = "<think>a</think><answer> </answer>";
+        auto noverValid = [&](const json& rewards) {
+            RewardEngine engine(recipeWith(rewards), m_model);
+            return engine.scoreGroup(group("P", "42", {text, text}))[0]
+                .component("nover")
+                ->details["valid"]
+                .get<bool>();
+        };
+        QVERIFY(!noverValid(json::array({{{"type", "format"}}, {{"type", "nover"}}})));
+        QVERIFY(noverValid(
+            json::array({{{"type", "format"}, {"check", "nover"}}, {{"type", "nover"}}})));
+        QVERIFY(noverValid(json::array({{{"type", "nover"}}})));  // no format: NOVER's check
     }
 
     void proxyEmaSync() {

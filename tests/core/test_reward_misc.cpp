@@ -13,6 +13,20 @@ class TestRewardMisc : public QObject {
     const reflab::text::TagPair answer{"<answer>", "</answer>"};
 
 private slots:
+    void formatComponentRlprPattern() {
+        // RLPR's pattern: starts with <think>, each tag once, any text between and after.
+        const auto rlpr = [&](const std::string& c) {
+            return formatComponent(c, think, answer, FormatCheck::Rlpr).value;
+        };
+        QCOMPARE(rlpr("<think>r</think> so: <answer>a</answer> done"), 1.0);
+        QCOMPARE(rlpr("<think>r</think><answer> </answer>"), 1.0);   // an empty answer passes
+        QCOMPARE(rlpr(" <think>r</think><answer>a</answer>"), 0.0);  // must start with the tag
+        QCOMPARE(rlpr("<think>r</think><answer>a"), 0.0);            // no close tag
+        QCOMPARE(rlpr("<think>r</think><answer>a</answer><answer>b</answer>"), 0.0);
+        QCOMPARE(rlpr("<think>r<answer>a</answer></think>"), 0.0);  // out of order
+        QCOMPARE(formatComponent("x", think, answer, FormatCheck::Rlpr).details["check"],
+                 nlohmann::json("rlpr"));
+    }
     void formatComponentBothChecks() {
         const std::string ok = "<think>r</think>\n<answer>a</answer>";
         QCOMPARE(formatComponent(ok, think, answer, FormatCheck::Template).value, 1.0);
@@ -43,6 +57,15 @@ private slots:
                                    << "42" << false;
         QTest::newRow("empty reference") << ""
                                          << "" << false;
+        // A comma is a thousands separator only before groups of three digits.
+        QTest::newRow("1,2 is not 12") << "1,2"
+                                       << "12" << false;
+        QTest::newRow("12,34 is not 1234") << "12,34"
+                                           << "1234" << false;
+        QTest::newRow("millions") << "-1,234,567.5"
+                                  << "-1234567.5" << true;
+        QTest::newRow("comma in decimals") << "1.234,5"
+                                           << "1.2345" << false;
     }
     void exactMatch() {
         QFETCH(QString, answer);
@@ -70,6 +93,16 @@ private slots:
         QTest::newRow("does not end there")
             << "It is 42.\nBut maybe 41." << false << "does not end at the reference";
         QTest::newRow("empty") << "  " << false << "empty trace";
+        // The reference must be a whole number in the last line, not part of a longer one.
+        QTest::newRow("142 is not 42")
+            << "So the total is 142." << false << "does not end at the reference";
+        QTest::newRow("4.42 is not 42")
+            << "It comes to 4.42" << false << "does not end at the reference";
+        QTest::newRow("42,000 is not 42")
+            << "About 42,000 of them." << false << "does not end at the reference";
+        QTest::newRow("x42 is not 42") << "Call it x42" << false << "does not end at the reference";
+        QTest::newRow("(42) is 42") << "The answer is (42)." << true << "";
+        QTest::newRow("42. at the end") << "Hence 42." << true << "";
     }
     void traceFilter() {
         QFETCH(QString, trace);

@@ -51,34 +51,69 @@ private slots:
         QVERIFY(near(a[0], 0.3) && near(a[1], -0.3) && near(a[2], 0.0));
         QVERIFY(near(rlooAdvantages({0.7})[0], 0.0));  // a group of one has no baseline
     }
-    void referenceTextsCutAtAnswer() {  // rgr's and rlpr's r_B texts
+    void referenceTextsCutAtAnswer() {  // rgr's and rlpr's r_B texts (RLPR's whitespace)
         TemplateSection t;
+        // The policy wrote "<answer>7": no whitespace, so one space; " </answer>" after.
         const std::string c = "<think>x</think> <answer>7</answer>";
         const auto s = referenceTexts("P:", c, c.find("<answer"), "42", t, true);
-        QCOMPARE(QString::fromStdString(s.context), QString("P:<think>x</think> <answer>"));
-        QCOMPARE(QString::fromStdString(s.target), QString("42</answer>"));
+        QCOMPARE(QString::fromStdString(s.context), QString("P:<think>x</think> <answer> "));
+        QCOMPARE(QString::fromStdString(s.target), QString("42 </answer>"));
+        QCOMPARE(QString::fromStdString(s.suffix), QString(""));
+        const auto r = referenceTexts("P:", c, c.find("<answer"), "42", t, false);
+        QCOMPARE(QString::fromStdString(r.target), QString("42"));
+        QCOMPARE(QString::fromStdString(r.suffix), QString(" </answer>"));
+        // The policy's own whitespace after the open tag is kept: "<answer>\n\t 7 </answer>".
+        const std::string w = "<think>x</think><answer>\n\t 7 </answer>";
         QCOMPARE(QString::fromStdString(
-                     referenceTexts("P:", c, c.find("<answer"), "42", t, false).target),
-                 QString("42"));
+                     referenceTexts("P:", w, w.find("<answer"), "42", t, false).context),
+                 QString("P:<think>x</think><answer>\n\t "));
+        // A template whose answers look like "<answer> 42 </answer>": scored exactly so.
+        const std::string sp = "<think>x</think> <answer> 41 </answer>";
+        const auto q = referenceTexts("P:", sp, sp.find("<answer"), "42", t, false);
+        QCOMPARE(QString::fromStdString(q.context + q.target + q.suffix),
+                 QString("P:<think>x</think> <answer> 42 </answer>"));
         // No answer block: the whole completion is the reasoning.
         QCOMPARE(QString::fromStdString(
                      referenceTexts("P:", "<think>x", std::string::npos, "42", t, false).context),
-                 QString("P:<think>x<answer>"));
+                 QString("P:<think>x<answer> "));
+        // r_A: RLPR's prompt + " " + reference + " ".
+        const auto b = rlprBaselineTexts("P:", "42");
+        QCOMPARE(QString::fromStdString(b.context + "|" + b.target + "|" + b.suffix),
+                 QString("P: |42| "));
+    }
+    void rlprScorableAsRlprValidFlag() {
+        const TemplateSection t;
+        const auto ok = [&](const std::string& c) { return rlprScorable(c, t.think, t.answer); };
+        QVERIFY(ok("<think>a</think><answer>42</answer>"));
+        QVERIFY(ok("pre <think>a</think> mid <answer> 42"));  // cut in the answer: still scored
+        QVERIFY(!ok("<think>a</think> no answer tag"));       // tags never written
+        QVERIFY(!ok("<think>a long thought cut by max_new_tokens"));
+        QVERIFY(!ok("<think>a</think><answer>  \n"));  // nothing after the open tag
+        QVERIFY(!ok("<think>a</think><answer>1</answer><answer>2</answer>"));
+        QVERIFY(!ok("<answer>1</answer><think>a</think>"));  // out of order
     }
     void rlprRewardArithmetic() {
         RlprOptions o;  // c = 0.1, clip, penalty −1
         // r_B 0.6, r_A 0.2, format: 0.9·(0.6 − 0.2) + 0.1·1 = 0.36 + 0.1 = 0.46
-        QVERIFY(near(rlprReward(0.6, 0.2, true, false, o), 0.46));
+        QVERIFY(near(rlprReward(0.6, 0.2, true, false, false, o), 0.46));
         // r_B < r_A is clipped: 0.9·max(0, −0.1) + 0.1 = 0.1
-        QVERIFY(near(rlprReward(0.1, 0.2, true, false, o), 0.1));
+        QVERIFY(near(rlprReward(0.1, 0.2, true, false, false, o), 0.1));
         // no format, repetitive: 0.9·0.4 + 0 − 1 = −0.64
-        QVERIFY(near(rlprReward(0.6, 0.2, false, true, o), -0.64));
+        QVERIFY(near(rlprReward(0.6, 0.2, false, true, false, o), -0.64));
+        // masked (no answer block): no probability term, no format: 0, and the penalty is not
+        // added to a zero reward (RLPR adds it only to non-zero entries).
+        QVERIFY(near(rlprReward(0.0, 0.2, false, true, true, o), 0.0));
+        QVERIFY(near(rlprReward(0.9, 0.2, false, false, true, o), 0.0));
+        // clipped to 0 without format, repetitive: 0.9·0 + 0 = 0, stays 0
+        QVERIFY(near(rlprReward(0.1, 0.2, false, true, false, o), 0.0));
         // clip off: 0.9·(0.1 − 0.2) + 0.1 = 0.01
         o.clip = false;
-        QVERIFY(near(rlprReward(0.1, 0.2, true, false, o), 0.01));
+        QVERIFY(near(rlprReward(0.1, 0.2, true, false, false, o), 0.01));
+        // clip off, masked: the probability term is 0, not −r_A: 0.1·1 = 0.1
+        QVERIFY(near(rlprReward(0.0, 0.2, true, false, true, o), 0.1));
         // penalty off
         o.repetition_penalty = false;
-        QVERIFY(near(rlprReward(0.6, 0.2, false, true, o), 0.36));
+        QVERIFY(near(rlprReward(0.6, 0.2, false, true, false, o), 0.36));
     }
     void repetition() {
         std::string ten = "a b c d e f g h i j ";
@@ -94,6 +129,19 @@ private slots:
         for (int i = 0; i < 19; ++i) w19 += "w ";
         QVERIFY(repeatsWindow(w19, 10, 10));
         QVERIFY(!repeatsWindow(w19.substr(0, 18 * 2), 10, 10));  // 18 words: 9 windows
+        // Underscores split words too: "w_w_w" is three words, so 19 words in 7 segments.
+        std::string u;
+        for (int i = 0; i < 6; ++i) u += "w_w_w ";
+        u += "w";  // 6·3 + 1 = 19 words
+        QVERIFY(repeatsWindow(u, 10, 10));
+        QVERIFY(!repeatsWindow(u.substr(0, u.size() - 2), 10, 10));  // 18 words
+        // Python keeps the empty pieces: "a__b" is "a", "", "b"; 10 copies of "x__" is 30 words
+        // ("x", "", "") whose 10-word windows repeat with period 3: the window at 0 recurs at
+        // 3, 6, …, 18 (7 times) -> not 10.
+        std::string e;
+        for (int i = 0; i < 10; ++i) e += "x__ ";
+        QVERIFY(!repeatsWindow(e, 10, 10));
+        QVERIFY(repeatsWindow(e, 10, 7));
     }
     void stdFilterEmaOverSteps() {
         StdFilter f;  // β 0.5, decay 0.99, warm-up steps 6..10
@@ -140,9 +188,11 @@ private slots:
             QVERIFY(keep[0] && keep[1]);
         }
     }
-    void populationStdIsNumpyDefault() {
-        // values 1, 2, 3, 4: mean 2.5, squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5, /4 = 1.25
-        QVERIFY(near(populationStd({1, 2, 3, 4}), std::sqrt(1.25), 1e-12));
+    void groupStdIsUnbiased() {
+        // values 1, 2, 3, 4: mean 2.5, squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5, /3
+        // (torch.std, n − 1) = 1.6667
+        QVERIFY(near(groupRewardStd({1, 2, 3, 4}), std::sqrt(5.0 / 3.0), 1e-12));
+        QVERIFY(near(groupRewardStd({0.7}), 0.0));
     }
 };
 

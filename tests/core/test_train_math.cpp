@@ -220,25 +220,72 @@ private slots:
                        .loss.item<double>();
         near(sum, whole);
     }
-    // rgr reference term, lambda 1: ref_logp [[ln .5, ln .5], [ln .25, pad]], R = [.25, .25]
-    //   S = [2 ln .5, ln .25] = [-1.386294, -1.386294]; loss = -(.25 S0 + .25 S1) / 2 = .346574
-    //   dloss/dlogp = -R_i / B = -0.125 on real tokens
-    // length_norm: S = [-.693147, -1.386294]; loss = .259930; grads [-.0625, -.0625], [-.125]
+    // rgr reference term, weights w = [.25, .25] (weight × lambda × R), ref_logp
+    //   [[ln .5, ln .5], [ln .25, pad]]. It follows the policy term's aggregation:
+    // seq_sum: S = [2 ln .5, ln .25] = [-1.386294, -1.386294]; loss = -(.25 S0 + .25 S1) / 2
+    //   = .346574; dloss/dlogp = -w_i / B = -0.125 on real tokens
+    // seq_sum + length_norm: S = [-.693147, -1.386294]; loss = .259930; grads [-.0625, -.0625],
+    //   [-.125]
     void rgrReferenceTerm() {
         auto lp = torch::tensor({std::log(.5), std::log(.5), std::log(.25), 0.0}, torch::kFloat64)
                       .reshape({2, 2})
                       .requires_grad_(true);
         const auto mask = torch::tensor({1.0, 1.0, 1.0, 0.0}, torch::kFloat64).reshape({2, 2});
-        const auto r = torch::tensor({0.25, 0.25}, torch::kFloat64);
-        auto loss = referenceTermLoss(lp, mask, r, 1.0, false);
+        const auto w = torch::tensor({0.25, 0.25}, torch::kFloat64);
+        PolicyLossOptions o;
+        o.aggregation = LossAggregation::SeqSum;
+        auto loss = referenceTermLoss(lp, mask, w, false, o);
         near(loss.item<double>(), 0.25 * 2 * 1.3862943611198906 / 2);
         loss.backward();
         nearTensor(lp.grad(), {{-0.125, -0.125}, {-0.125, 0}});
         lp.mutable_grad() = torch::Tensor();
-        loss = referenceTermLoss(lp, mask, r, 1.0, true);
+        loss = referenceTermLoss(lp, mask, w, true, o);
         near(loss.item<double>(), (0.25 * 0.6931471805599453 + 0.25 * 1.3862943611198906) / 2);
         loss.backward();
         nearTensor(lp.grad(), {{-0.0625, -0.0625}, {-0.125, 0}});
+    }
+    // token_mean: -(.25 · 2 ln .5 + .25 ln .25) / 3 tokens = .25 · 2.772589 / 3 = .231049;
+    //   grads -.25 / 3 each. With the step's policy token count 6 as normaliser: half that.
+    // seq_mean: seq0 -.25 · mean(ln .5, ln .5) = .173287, seq1 -.25 ln .25 = .346574;
+    //   (.173287 + .346574) / 2 = .259930; grads seq0 -.25 / 2 / 2 = -.0625, seq1 -.125.
+    void rgrReferenceTermFollowsTheAggregation() {
+        auto lp = torch::tensor({std::log(.5), std::log(.5), std::log(.25), 0.0}, torch::kFloat64)
+                      .reshape({2, 2})
+                      .requires_grad_(true);
+        const auto mask = torch::tensor({1.0, 1.0, 1.0, 0.0}, torch::kFloat64).reshape({2, 2});
+        const auto w = torch::tensor({0.25, 0.25}, torch::kFloat64);
+        PolicyLossOptions o;  // token_mean
+        auto loss = referenceTermLoss(lp, mask, w, false, o);
+        near(loss.item<double>(), 0.25 * 4 * 0.6931471805599453 / 3);
+        loss.backward();
+        nearTensor(lp.grad(), {{-0.25 / 3, -0.25 / 3}, {-0.25 / 3, 0}});
+        o.total_tokens = 6;
+        near(referenceTermLoss(lp, mask, w, false, o).item<double>(),
+             0.25 * 4 * 0.6931471805599453 / 6);
+        lp.mutable_grad() = torch::Tensor();
+        o = {};
+        o.aggregation = LossAggregation::SeqMean;
+        loss = referenceTermLoss(lp, mask, w, false, o);
+        near(loss.item<double>(), (0.25 * 0.6931471805599453 + 0.25 * 1.3862943611198906) / 2);
+        loss.backward();
+        nearTensor(lp.grad(), {{-0.0625, -0.0625}, {-0.125, 0}});
+    }
+    // dr_grpo: the per-token losses -1.2, -1, 1.6 (see ppoClipTokenMean) summed, over B = 2
+    // sequences × the maximum completion length 4: -0.6 / 8 = -0.075; grads of the unclipped
+    // tokens -1 / 8 = -0.125 and 1.6 / 8 = 0.2. Without the length it is an error.
+    void drGrpoConstantNormaliser() {
+        Example x;
+        PolicyLossOptions o;
+        o.aggregation = LossAggregation::DrGrpo;
+        o.max_completion_length = 4;
+        const auto out = policyLoss(x.logp, x.old, x.adv, x.mask, {}, o);
+        near(out.loss.item<double>(), -0.075);
+        out.loss.backward();
+        nearTensor(x.logp.grad(), {{0, -0.125}, {0.2, 0}});
+        QCOMPARE(lossAggregationFromName("dr_grpo"), LossAggregation::DrGrpo);
+        o.max_completion_length = 0;
+        Example y;
+        QVERIFY_THROWS_EXCEPTION(TrainError, policyLoss(y.logp, y.old, y.adv, y.mask, {}, o));
     }
     void shapeMismatchIsAnError() {
         Example x;
@@ -273,6 +320,22 @@ private slots:
         near(s.at(9), 0.0, 1e-12);
         s.min_lr_ratio = 0.1;  // floor 1e-4: s4 = 1e-4 + 9e-4 / 2
         near(s.at(4), 5.5e-4, 1e-12);
+    }
+    // lr 1e-3, warmup 2, linear over 6: s2 p 0 -> 1e-3, s3 p .25 -> 7.5e-4, s4 -> 5e-4,
+    // s5 -> 2.5e-4, s6 -> 0 (and stays); floor 0.1: s4 = 1e-4 + 9e-4 · .5 = 5.5e-4.
+    void warmupThenLinear() {
+        LrSchedule s{1e-3, 2, LrDecay::Linear, 6, 0.0};
+        near(s.at(0), 5e-4, 1e-12);
+        near(s.at(2), 1e-3, 1e-12);
+        near(s.at(3), 7.5e-4, 1e-12);
+        near(s.at(4), 5e-4, 1e-12);
+        near(s.at(5), 2.5e-4, 1e-12);
+        near(s.at(6), 0.0, 1e-12);
+        near(s.at(8), 0.0, 1e-12);
+        s.min_lr_ratio = 0.1;
+        near(s.at(4), 5.5e-4, 1e-12);
+        QCOMPARE(lrDecayFromName("linear"), LrDecay::Linear);
+        QCOMPARE(lrDecayName(LrDecay::Linear), std::string("linear"));
     }
     void warmupThenConstant() {
         LrSchedule s{2e-5, 4, LrDecay::Constant, 100, 0.0};

@@ -15,6 +15,7 @@
 #include "core/train/checkpoint_state.h"
 #include "core/train/optimizer.h"
 #include "core/train/policy_update.h"
+#include "core/train/rollouts.h"
 #include "core/train/train_error.h"
 #include "core/train/train_settings.h"
 
@@ -126,6 +127,116 @@ private slots:
         QCOMPARE(s.optimizer_steps, int64_t(0));
         QVERIFY(torch::equal(before, m->parameters()[0]));
     }
+    // Log-probs at temperature T are log_softmax(logits / T), computed here from forward().
+    void scoringAtTemperature() {
+        auto m = model::LanguageModel::load(kModel);
+        const std::vector<int32_t> ctx = {5, 17, 200}, tgt = {33, 4, 250};
+        model::ScoreOptions so;
+        so.temperature = 0.7;
+        const auto got = model::scoreTargets(*m, {{ctx, tgt}}, so).logprobs.at(0);
+        torch::NoGradGuard ng;
+        std::vector<int64_t> ids = {5, 17, 200, 33, 4, 250};
+        const auto logits = m->forward(torch::tensor(ids, torch::kLong).unsqueeze(0)).squeeze(0);
+        const auto lp = torch::log_softmax(logits.to(torch::kDouble) / 0.7, -1);
+        for (int64_t j = 0; j < 3; ++j) {
+            const double want = lp[2 + j][tgt[static_cast<size_t>(j)]].item<double>();
+            QVERIFY2(std::abs(got[j].item<double>() - want) < 1e-4,
+                     qPrintable(QString("%1 vs %2").arg(got[j].item<double>()).arg(want)));
+        }
+        // And at T = 1 they differ: the temperature is applied.
+        const auto raw = model::scoreTargets(*m, {{ctx, tgt}}).logprobs.at(0);
+        QVERIFY((raw - got).abs().max().item<double>() > 1e-3);
+    }
+    // With mu > 1 and a schedule the rate advances per optimizer update: warmup 10 over
+    // lr 1e-2 gives updates 0, 1, 2 the rates 1e-3, 2e-3, 3e-3; the last is reported.
+    void scheduleCountsOptimizerSteps() {
+        auto m = model::LanguageModel::load(kModel);
+        UpdateSample u;
+        u.context = {1, 2, 3};
+        u.tokens = {4, 5};
+        u.old_logprobs = {-1.f, -1.f};
+        u.policy_tokens = 2;
+        u.advantage = 1.0;
+        PolicyOptimizer opt(m->parameters(), {});
+        UpdateOptions uo;
+        uo.mu = 3;
+        uo.schedule = LrSchedule{1e-2, 10, LrDecay::Constant, 100, 0.0};
+        const auto s = policyUpdate(*m, nullptr, opt, {u}, uo, 123.0);  // the lr argument unused
+        QCOMPARE(s.optimizer_steps, int64_t(3));
+        QCOMPARE(opt.stepCount(), int64_t(3));
+        QVERIFY(std::abs(s.lr - 3e-3) < 1e-15);
+        const auto s2 = policyUpdate(*m, nullptr, opt, {u}, uo, 123.0);
+        QVERIFY(std::abs(s2.lr - 6e-3) < 1e-15);  // updates 3, 4, 5: the last at (5 + 1) / 10
+    }
+    // mu > 1: the first epoch's ratio is 1 (no clipping), later epochs see the updated policy,
+    // and the clip engages. Independent check: the same first epoch alone (mu 1) on a clone,
+    // then the ratios exp(log pi_1 - log pi_old) of that model give epoch 2's clipped fraction;
+    // the update's clip_frac is the mean over the two epochs, (0 + that) / 2.
+    void laterEpochsClip() {
+        auto a = model::LanguageModel::random(model::loadModelConfig(kModel), {}, 21);
+        auto b = a->clone();
+        const std::vector<int32_t> prompt = {297, 50, 43, 50, 63, 298, 10, 297, 97};
+        at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(11);
+        model::SamplingConfig sc;
+        sc.max_new_tokens = 10;
+        const auto gens =
+            model::generate(*a, std::vector<std::vector<int32_t>>(4, prompt), sc, gen);
+        std::vector<UpdateSample> samples;
+        for (size_t i = 0; i < gens.size(); ++i) {
+            UpdateSample u;
+            u.context = prompt;
+            u.tokens = gens[i].tokens;
+            u.old_logprobs = gens[i].logprobs;
+            u.policy_tokens = static_cast<int64_t>(u.tokens.size());
+            u.advantage = i % 2 == 0 ? 1.0 : -1.0;
+            samples.push_back(u);
+        }
+        OptimizerOptions oo;
+        oo.max_grad_norm = 0;  // no clipping: Adam's first step moves every weight by ~lr
+        PolicyOptimizer oa(a->parameters(), oo), ob(b->parameters(), oo);
+        UpdateOptions two, one;
+        two.mu = 2;
+        two.micro_batch = one.micro_batch = 4;
+        const double lr = 3e-2;
+        const auto sa = policyUpdate(*a, nullptr, oa, samples, two, lr);
+        policyUpdate(*b, nullptr, ob, samples, one, lr);  // b = the policy after epoch 1
+        double clipped = 0, tokens = 0;
+        bool moved = false;
+        for (const auto& u : samples) {
+            const auto lp = model::scoreTargets(*b, {{u.context, u.tokens}}).logprobs.at(0);
+            for (size_t t = 0; t < u.tokens.size(); ++t) {
+                const double r = std::exp(lp[static_cast<int64_t>(t)].item<double>() -
+                                          static_cast<double>(u.old_logprobs[t]));
+                moved = moved || std::abs(r - 1.0) > 1e-3;
+                if ((u.advantage > 0 && r > 1.2) || (u.advantage < 0 && r < 0.8)) ++clipped;
+                ++tokens;
+            }
+        }
+        QVERIFY(moved);  // epoch 2's ratio is not 1
+        QVERIFY2(clipped > 0, "the step is too small for the clip to engage");
+        QVERIFY2(std::abs(sa.clip_frac - clipped / tokens / 2) < 1e-6,
+                 qPrintable(QString("%1 vs %2").arg(sa.clip_frac).arg(clipped / tokens / 2)));
+        QVERIFY(std::abs(sa.ratio_mean - 1.0) < 1e-3);  // reported for the first epoch
+    }
+    // rgr's policy term covers the reasoning only: the tokens that decode to text ending at or
+    // before the answer cut. Expected count from each token decoded alone, lengths added up.
+    void policyTokensCutAtTheAnswer() {
+        auto m = model::LanguageModel::load(kModel);
+        const std::string text = "<think>six sevens</think> <answer>42</answer>";
+        const auto ids = m->tokenizer().encode(text);
+        const size_t cut = text.find("<answer");
+        int64_t want = 0;
+        size_t at = 0;
+        for (int32_t id : ids) {
+            at += m->tokenizer().decode({id}).size();
+            if (at > cut) break;
+            ++want;
+        }
+        QVERIFY(want > 0 && want < static_cast<int64_t>(ids.size()));
+        QCOMPARE(tokensBefore(*m, ids, cut), want);
+        QCOMPARE(tokensBefore(*m, ids, text.size()), static_cast<int64_t>(ids.size()));
+        QCOMPARE(tokensBefore(*m, ids, 0), int64_t(0));
+    }
     void mismatchedLogprobsAreAnError() {
         auto m = model::LanguageModel::load(kModel);
         UpdateSample u;
@@ -174,6 +285,17 @@ private slots:
         QCOMPARE(s.sampling.max_new_tokens, int64_t(16));
         QCOMPARE(trainSettings(reward::parseRecipe(r, "r.json"), 25).schedule.total_steps,
                  int64_t(25));
+        QCOMPARE(s.loss.max_completion_length, 16.0);  // dr_grpo's constant
+        QCOMPARE(lossTemperature(s.sampling), 0.7);
+        // The schedule counts optimizer steps: mu 3 × 10 steps.
+        r["algorithm"]["mu"] = 3;
+        QCOMPARE(trainSettings(reward::parseRecipe(r, "r.json"), 0).schedule.total_steps,
+                 int64_t(30));
+        r["algorithm"].erase("mu");
+        model::SamplingConfig greedy;
+        greedy.greedy = true;
+        greedy.temperature = 0.7;
+        QCOMPARE(lossTemperature(greedy), 1.0);
         r["generation"]["group_size"] = 1;
         try {
             trainSettings(reward::parseRecipe(r, "r.json"), 0);

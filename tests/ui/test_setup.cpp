@@ -141,6 +141,21 @@ private slots:
         QCOMPARE(editor.validate(), QString());
     }
 
+    // A recipe that mixes rgr with grpo advantages runs, with the resolved recipe's warning,
+    // which the editor keeps for the panel to show.
+    void rgrWithGrpoWarns() {
+        RecipeEditor editor;
+        editor.setRecipe(json{{"rewards", json::array({{{"type", "rgr"}}})},
+                              {"algorithm", {{"advantage", "grpo"}, {"aggregation", "seq_sum"}}}});
+        QCOMPARE(editor.validate(), QString());
+        QCOMPARE(editor.lastWarnings().size(), 1);
+        QVERIFY(editor.lastWarnings()[0].startsWith("algorithm.advantage: \"grpo\""));
+        editor.setRecipe(json{{"rewards", json::array({{{"type", "rgr"}}})},
+                              {"algorithm", {{"advantage", "rloo"}, {"aggregation", "seq_sum"}}}});
+        QCOMPARE(editor.validate(), QString());
+        QVERIFY(editor.lastWarnings().isEmpty());
+    }
+
     void criteriaModelIsSound() {
         CriteriaModel model;
         QAbstractItemModelTester tester(&model,

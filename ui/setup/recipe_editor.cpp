@@ -182,8 +182,10 @@ QString RecipeEditor::validate() {
     for (JsonForm* f : std::as_const(m_forms)) f->clearErrors();
     for (int i = 0; i < componentCount(); ++i) componentForm(i)->clearErrors();
     m_error.clear();
+    m_warnings.clear();
     try {
-        reward::parseRecipe(recipeJson(), kSource);
+        for (const auto& w : reward::parseRecipe(recipeJson(), kSource).warnings)
+            m_warnings << QString::fromStdString(w);
     } catch (const std::exception& e) {
         // "recipe: rewards[1].top_k: expected integer, got string": the path names the field.
         QString msg = QString::fromStdString(e.what());

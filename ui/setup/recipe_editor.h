@@ -37,6 +37,8 @@ public:
     // Parses the edited recipe; marks the named field and returns the error ("" when valid).
     QString validate();
     QString lastError() const { return m_error; }
+    // The valid recipe's warnings (choices that depart from a method's reference code).
+    QStringList lastWarnings() const { return m_warnings; }
 
     bool loadFile(const QString& path, QString* error);
     bool saveFile(const QString& path, QString* error);
@@ -66,6 +68,7 @@ private:
     QStackedWidget* m_componentStack = nullptr;
     nlohmann::json m_top;  // version, name and anything outside the sections
     QString m_error;
+    QStringList m_warnings;
     QTimer* m_validateTimer = nullptr;
 };
 

@@ -223,7 +223,10 @@ void SetupPanel::setStartEnabled(bool enabled, const QString& why_not) {
 
 void SetupPanel::onValidated(const QString& error) {
     if (error.isEmpty()) {
-        m_status->setText(tr("<span style='color:#2e7d32'>&#10003; recipe valid</span>"));
+        QString text = tr("<span style='color:#2e7d32'>&#10003; recipe valid</span>");
+        for (const QString& w : m_editor->lastWarnings())
+            text += "<br><span style='color:#b26a00'>&#9888; " + w.toHtmlEscaped() + "</span>";
+        m_status->setText(text);
     } else {
         m_status->setText("<span style='color:#c62828'>&#10007; " + error.toHtmlEscaped() +
                           "</span>");

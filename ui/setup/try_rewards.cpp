@@ -103,6 +103,18 @@ void TryRewards::start(const nlohmann::json& recipe, const std::vector<nlohmann:
     generateNext();
 }
 
+nlohmann::json TryRewards::rewardRows(const nlohmann::json& generated, const std::string& reference,
+                                      const std::string& group) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& c : generated.value("completions", nlohmann::json::array()))
+        rows.push_back({{"prompt", generated.value("prompt", "")},
+                        {"completion", c.value("completion", c.value("text", ""))},
+                        {"reference", reference},
+                        {"group", group},
+                        {"truncated", c.value("finish", "") == "length"}});
+    return rows;
+}
+
 void TryRewards::generateNext() {
     if (m_next >= m_rows.size()) {
         score();
@@ -149,12 +161,9 @@ void TryRewards::generateNext() {
         const std::string ref =
             row.contains(rf) ? (row[rf].is_string() ? row[rf].get<std::string>() : row[rf].dump())
                              : "";
-        for (const auto& c : j["completions"]) {
-            m_inputs.push_back({{"prompt", j.value("prompt", "")},
-                                {"completion", c.value("text", "")},
-                                {"reference", ref},
-                                {"group", "p" + std::to_string(m_next)}});
-            m_completions << QString::fromStdString(c.value("text", ""));
+        for (const auto& row : rewardRows(j, ref, "p" + std::to_string(m_next))) {
+            m_completions << QString::fromStdString(row.value("completion", ""));
+            m_inputs.push_back(row);
         }
         ++m_next;
         generateNext();

@@ -25,6 +25,11 @@ public:
     void start(const nlohmann::json& recipe, const std::vector<nlohmann::json>& rows);
     void cancel();
     bool running() const;
+    // The `reflab-cli reward` input rows of one prompt's `reflab-cli generate --json` output:
+    // {prompt, completion, reference, group, truncated}, the completion being the text training
+    // scores ("completion": stop string / EOS cut, train::completionText), never the raw text.
+    static nlohmann::json rewardRows(const nlohmann::json& generated, const std::string& reference,
+                                     const std::string& group);
     // Fills the table from `reflab-cli reward` output lines (also used by tests).
     void showScores(const QStringList& completions, const QByteArray& reward_jsonl);
     QTableWidget* table() const { return m_table; }
