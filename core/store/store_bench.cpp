@@ -253,7 +253,7 @@ nlohmann::json benchStore(const StoreBenchOptions& options,
         queries.push_back(q);
         Query s{"step_asc_invalid_format", {}, {}};
         s.filter.runs = {run};
-        s.filter.invalid_format_only = true;
+        s.filter.format_valid = false;
         s.sort = {RolloutSortKey::Step, "", false};
         queries.push_back(s);
         Query e{"id_eval_incorrect", {}, {}};

@@ -8,8 +8,19 @@
 //   tokens; reasoning/answer are NULL when they are a substring of the completion at the given
 //   byte span.
 // - runs are referenced by an integer key (run_key) in the big tables, not by their text id.
+// v2 adds text search and the zero-spread group flag:
+// - prompt_text (rowid = prompt_key) and completion_text (rowid = rollout id): contentless FTS5
+//   trigram indexes (detail=none: no positions, about a third of a full index). They only
+//   narrow a search to candidates: a needle matches when all its trigrams occur, and the exact
+//   substring check (reflab_text_has) confirms each candidate. Written in the step's
+//   transaction; removed with the 'delete' command, which needs the indexed text back
+//   (reflab_completion decodes it from the tokens).
+// - rollouts.group_flat = 1 when every rollout of its group (run, step, group, train/eval) has
+//   the same total reward: the group gives no learning signal. A step holds whole groups, so
+//   writeStep knows it.
 #include "core/store/store_schema.h"
 
+#include <filesystem>
 #include <functional>
 
 namespace reflab::store {
@@ -110,12 +121,39 @@ CREATE TABLE events(
 CREATE INDEX events_run ON events(run_key, id);
 )sql";
 
+const char* const kSchemaV2 = R"sql(
+ALTER TABLE rollouts ADD COLUMN group_flat INTEGER NOT NULL DEFAULT 0;
+UPDATE rollouts SET group_flat = 1 WHERE (run_key, step, grp, is_eval) IN (
+  SELECT run_key, step, grp, is_eval FROM rollouts GROUP BY run_key, step, grp, is_eval
+  HAVING min(total_reward) = max(total_reward));
+CREATE VIRTUAL TABLE prompt_text USING fts5(
+  prompt, reference, content='', detail=none, tokenize='trigram');
+CREATE VIRTUAL TABLE completion_text USING fts5(
+  completion, content='', detail=none, tokenize='trigram');
+INSERT INTO prompt_text(rowid, prompt, reference) SELECT prompt_key, prompt, reference FROM prompts;
+INSERT INTO completion_text(rowid, completion)
+  SELECT r.id, reflab_completion(r.run_key, pl.completion, pl.tokens)
+  FROM rollouts r JOIN rollout_payload pl ON pl.rollout_id = r.id;
+)sql";
+
 // migrations[v] brings a file at version v to v + 1. Append only; never edit a shipped step.
 const std::vector<std::function<void(SqliteDb&)>>& migrations() {
     static const std::vector<std::function<void(SqliteDb&)>> steps = {
         [](SqliteDb& db) { db.exec(kSchemaV1); },  // 0 -> 1: the first schema
+        [](SqliteDb& db) { db.exec(kSchemaV2); },  // 1 -> 2: text search, group_flat
     };
     return steps;
+}
+
+// Writes <path>.schema<v>.bak (or .schema<v>.<n>.bak when that exists) before a migration.
+void keepCopy(SqliteDb& db, int version) {
+    const std::string base = db.path() + ".schema" + std::to_string(version);
+    std::string copy = base + ".bak";
+    for (int n = 1; std::filesystem::exists(copy); ++n)
+        copy = base + "." + std::to_string(n) + ".bak";
+    SqliteStatement st(db, "VACUUM INTO ?");
+    st.bind(1, copy);
+    st.run();
 }
 
 }  // namespace
@@ -149,6 +187,9 @@ int prepareSchema(SqliteDb& db, bool writable) {
         throw StoreError(db.path() + ": cannot switch the workspace to WAL mode");
     db.exec("PRAGMA synchronous = NORMAL");
     if (version < kSchemaVersion) {
+        // A file with data is copied first (a consistent snapshot, WAL included): if the
+        // migration or the new RefLab disappoints, the old file is still there.
+        if (version > 0) keepCopy(db, version);
         SqliteTransaction tx(db);
         // Re-read inside the write lock: another process may have migrated meanwhile.
         version = static_cast<int>(db.queryInt("PRAGMA user_version"));

@@ -8,10 +8,12 @@ namespace reflab::store {
 
 // 'RFLB': PRAGMA application_id of every RefLab workspace (file(1) shows it).
 constexpr int kApplicationId = 0x52464c42;
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Sets the connection's pragmas (WAL, synchronous=NORMAL, foreign keys off, cache) and, when
-// writable, creates or migrates the schema in one transaction. Returns the file's version.
+// writable, creates or migrates the schema in one transaction, after keeping a copy of a file
+// that holds data (<path>.schema<old version>.bak). Returns the file's version. The migrations
+// call the store's SQL functions: register them (registerStoreFunctions) first.
 int prepareSchema(SqliteDb& db, bool writable);
 
 }  // namespace reflab::store

@@ -191,8 +191,8 @@ Workspace Workspace::open(const std::string& path, bool read_only) {
                            ::access((path + "-shm").c_str(), F_OK) != 0;
     impl->db = SqliteDb(path, read_only, /*create=*/true, immutable);
     try {
+        registerStoreFunctions(*impl);  // the migrations use them
         impl->version = prepareSchema(impl->db, !read_only);
-        registerStoreFunctions(*impl);
         if (!read_only) impl->recoverInterrupted();
     } catch (const StoreError& e) {
         const std::string what = e.what();

@@ -91,10 +91,16 @@ struct RolloutFilter {
     std::optional<double> reward_min, reward_max;
     std::string component;  // with component_min/max: rollouts whose component value is in range
     std::optional<double> component_min, component_max;
-    std::string text;  // substring of prompt, completion or reference (ASCII case-insensitive)
-    bool invalid_format_only = false;
-    std::optional<bool> correct;  // true: correct only, false: incorrect only (unknown excluded)
-    std::optional<bool> is_eval;  // true: evaluation rollouts only, false: training only
+    // Substring of prompt, completion or reference (ASCII case-insensitive). From 3 code points
+    // on, the FTS5 trigram indexes find the candidates; shorter needles scan.
+    std::string text;
+    std::string finish_reason;         // exactly this finish reason ("eos", "length", ...)
+    std::optional<bool> format_valid;  // true: valid format only, false: invalid only
+    std::optional<bool> correct;   // true: correct only, false: incorrect only (unknown excluded)
+    bool correct_unknown = false;  // only rollouts without a verdict (then `correct` is ignored)
+    std::optional<bool> is_eval;   // true: evaluation rollouts only, false: training only
+    // Only rollouts of a group whose total rewards are all equal (zero std: no learning signal).
+    bool flat_groups_only = false;
 };
 
 enum class RolloutSortKey {

@@ -31,7 +31,7 @@ struct Workspace::Impl {
 
     // Prepared once, reused for every step (the writer's hot path).
     SqliteStatement ins_metric, ins_rollout, ins_payload, ins_reward, ins_event, upd_step,
-        find_prompt, ins_prompt, ins_component;
+        find_prompt, ins_prompt, ins_component, ins_prompt_text, ins_completion_text;
 
     // run id -> run_key; throws StoreError naming the run when it does not exist.
     int64_t runKey(const std::string& run);
@@ -50,11 +50,16 @@ struct Workspace::Impl {
     [[noreturn]] void unknownRun(const std::string& run) const;
 };
 
-// Registers the SQL functions the rollout filters use (reflab_text_has). Called by open().
+// Registers the SQL functions the rollout filters and the text index use (reflab_text_has,
+// reflab_completion). Called by open() before the schema is migrated.
 void registerStoreFunctions(Workspace::Impl& w);
 
 // The run row columns in RunInfo order, and the reader shared by listRuns() and run().
 extern const char* const kRunColumns;
+
+// SQL that removes the completions of the rollouts `ids_sql` (a SELECT of rollout ids) from the
+// text index; run it before their payload rows are deleted.
+std::string unindexCompletionsSql(const std::string& ids_sql);
 RunInfo readRunRow(const SqliteStatement& st, int first_col = 0);
 
 }  // namespace reflab::store

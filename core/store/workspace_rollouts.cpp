@@ -34,6 +34,27 @@ std::string_view argText(sqlite3_value* v) {
              : std::string_view();
 }
 
+// The completion text of a payload row: its completion column, or (NULL there) its tokens
+// decoded with the run's vocabulary. False when neither gives a text.
+bool completionOf(Workspace::Impl& w, int64_t run_key, sqlite3_value* completion,
+                  sqlite3_value* tokens, std::string& out) {
+    if (sqlite3_value_type(completion) != SQLITE_NULL) {
+        out = std::string(argText(completion));
+        return true;
+    }
+    if (sqlite3_value_type(tokens) != SQLITE_BLOB) return false;
+    const auto vocab = w.vocabulary(run_key);
+    if (!vocab) return false;
+    const auto* p = static_cast<const char*>(sqlite3_value_blob(tokens));
+    std::vector<int32_t> ids;
+    std::vector<float> lps;
+    decodeTokens(std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(tokens))), ids, lps,
+                 w.path);
+    out.clear();
+    detokenize(*vocab, ids, out);
+    return true;
+}
+
 // reflab_text_has(needle, run_key, completion, tokens, prompt, reference): whether the needle
 // occurs in the prompt, the reference or the completion (decoded from the tokens with the run's
 // vocabulary when the completion is stored as tokens).
@@ -41,27 +62,49 @@ void textHas(sqlite3_context* ctx, int, sqlite3_value** argv) {
     auto* w = static_cast<Workspace::Impl*>(sqlite3_user_data(ctx));
     const std::string_view needle = argText(argv[0]);
     bool hit = containsNoCase(argText(argv[4]), needle) || containsNoCase(argText(argv[5]), needle);
-    if (!hit && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
-        hit = containsNoCase(argText(argv[2]), needle);
-    } else if (!hit && sqlite3_value_type(argv[3]) == SQLITE_BLOB) {
+    if (!hit) {
         try {
-            const auto vocab = w->vocabulary(sqlite3_value_int64(argv[1]));
-            if (vocab) {
-                const auto* p = static_cast<const char*>(sqlite3_value_blob(argv[3]));
-                std::vector<int32_t> ids;
-                std::vector<float> lps;
-                decodeTokens(std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(argv[3]))),
-                             ids, lps, w->path);
-                std::string text;
-                detokenize(*vocab, ids, text);
+            std::string text;
+            if (completionOf(*w, sqlite3_value_int64(argv[1]), argv[2], argv[3], text))
                 hit = containsNoCase(text, needle);
-            }
         } catch (const std::exception& e) {
             sqlite3_result_error(ctx, e.what(), -1);
             return;
         }
     }
     sqlite3_result_int(ctx, hit ? 1 : 0);
+}
+
+// reflab_completion(run_key, completion, tokens): the completion text as writeStep indexed it
+// (the migration fills completion_text with it, deletes hand it back to the index).
+void completionText(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    auto* w = static_cast<Workspace::Impl*>(sqlite3_user_data(ctx));
+    try {
+        std::string text;
+        if (!completionOf(*w, sqlite3_value_int64(argv[0]), argv[1], argv[2], text)) text.clear();
+        sqlite3_result_text(ctx, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    } catch (const std::exception& e) {
+        sqlite3_result_error(ctx, e.what(), -1);
+    }
+}
+
+// The FTS5 query that finds the candidates of a substring search in a trigram index: every
+// trigram (3 code points) of the needle, each quoted. Empty when the needle is shorter than
+// 3 code points (a trigram index cannot narrow it: the search scans).
+std::string trigramQuery(const std::string& needle) {
+    std::vector<size_t> starts;  // byte offset of each UTF-8 code point
+    for (size_t i = 0; i < needle.size(); ++i)
+        if ((static_cast<unsigned char>(needle[i]) & 0xC0) != 0x80) starts.push_back(i);
+    if (starts.size() < 3) return {};
+    starts.push_back(needle.size());
+    std::string q;
+    for (size_t i = 0; i + 3 < starts.size(); ++i) {
+        std::string tri = needle.substr(starts[i], starts[i + 3] - starts[i]);
+        std::string quoted = "\"";
+        for (const char c : tri) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+        q += (q.empty() ? "" : " AND ") + quoted + "\"";
+    }
+    return q;
 }
 
 bool isTextKey(RolloutSortKey k) {
@@ -134,8 +177,10 @@ struct FilterSql {
 enum class IndexUse { Any, Step, Reward, RowidOnly };
 
 // runs_by_caller: leave the run constraint out of `where` (the caller adds one per run).
+// verify_text = false: a text filter keeps every candidate of the trigram indexes, unconfirmed
+// (a superset of the matches, cheap to count).
 FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, IndexUse use,
-                      bool runs_by_caller = false) {
+                      bool runs_by_caller = false, bool verify_text = true) {
     FilterSql q;
     q.from = "rollouts r";
     q.where = "1";
@@ -176,10 +221,30 @@ FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, Inde
             q.where += " AND " + sub + ")";
         }
     }
-    if (f.invalid_format_only) q.where += " AND r.format_valid = 0";
-    if (f.correct) q.where += std::string(" AND r.correct = ") + (*f.correct ? "1" : "0");
+    if (!f.finish_reason.empty()) q.where += " AND r.finish_reason = " + b.add(f.finish_reason);
+    if (f.format_valid)
+        q.where += std::string(" AND r.format_valid = ") + (*f.format_valid ? "1" : "0");
+    if (f.correct_unknown)
+        q.where += " AND r.correct IS NULL";
+    else if (f.correct)
+        q.where += std::string(" AND r.correct = ") + (*f.correct ? "1" : "0");
     if (f.is_eval) q.where += std::string(" AND r.is_eval = ") + (*f.is_eval ? "1" : "0");
+    if (f.flat_groups_only) q.where += " AND r.group_flat = 1";
     if (!f.text.empty()) {
+        // The trigram indexes name the candidates (each IN list is built once per query);
+        // reflab_text_has confirms each one on the stored text.
+        const std::string fts = trigramQuery(f.text);
+        if (!fts.empty()) {
+            const std::string m = b.add(fts);
+            q.where +=
+                " AND (r.prompt_key IN (SELECT rowid FROM prompt_text WHERE prompt_text "
+                "MATCH " +
+                m +
+                ") OR r.id IN (SELECT rowid FROM completion_text WHERE "
+                "completion_text MATCH " +
+                m + "))";
+        }
+        if (!verify_text) return q;
         q.from +=
             " CROSS JOIN prompts p ON p.prompt_key = r.prompt_key"
             " LEFT JOIN rollout_payload pl ON pl.rollout_id = r.id";
@@ -234,9 +299,12 @@ void attachComponents(Workspace::Impl& w, std::vector<RolloutRow>& rows) {
 }  // namespace
 
 void registerStoreFunctions(Workspace::Impl& w) {
-    const int rc = sqlite3_create_function_v2(w.db.handle(), "reflab_text_has", 6, SQLITE_UTF8, &w,
-                                              textHas, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) w.db.fail(rc, "cannot register the text search function");
+    int rc = sqlite3_create_function_v2(w.db.handle(), "reflab_text_has", 6, SQLITE_UTF8, &w,
+                                        textHas, nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(w.db.handle(), "reflab_completion", 3, SQLITE_UTF8, &w,
+                                        completionText, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) w.db.fail(rc, "cannot register the text search functions");
 }
 
 RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& sort,
@@ -378,16 +446,15 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
 RolloutCount Workspace::rolloutCount(const RolloutFilter& f, int64_t exact_limit) {
     Impl& w = *m;
     Binds b;
-    RolloutFilter without_text = f;
-    without_text.text.clear();
-    FilterSql q = buildFilter(w, without_text, b, IndexUse::Any);
+    // Candidates: with a text filter, the rows the trigram indexes name (unconfirmed).
+    FilterSql q = buildFilter(w, f, b, IndexUse::Any, false, /*verify_text=*/false);
     if (q.none) return {0, true};
     SqliteStatement st(w.db, "SELECT count(*) FROM " + q.from + " WHERE " + q.where);
     b.apply(st);
     const int64_t candidates = st.step() ? st.int64(0) : 0;
     if (f.text.empty()) return {candidates, true};
 
-    // Text search decodes every candidate: search at most about exact_limit of them, a
+    // Confirming a candidate decodes its text: confirm at most about exact_limit of them, a
     // systematic sample (every k-th id) when there are more, and scale the hits up.
     Binds b2;
     FilterSql q2 = buildFilter(w, f, b2, IndexUse::Any);

@@ -195,6 +195,7 @@ void Workspace::deleteRun(const std::string& run) {
     SqliteTransaction tx(m->db);
     const std::string k = std::to_string(key);
     const std::string in_run = "(SELECT id FROM rollouts WHERE run_key = " + k + ")";
+    m->db.exec(unindexCompletionsSql(in_run));
     m->db.exec("DELETE FROM rollout_rewards WHERE rollout_id IN " + in_run +
                "; DELETE FROM rollout_payload WHERE rollout_id IN " + in_run +
                "; DELETE FROM rollouts WHERE run_key = " + k +

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <map>
 
 #include "core/store/store_codec.h"
 #include "core/store/workspace_impl.h"
@@ -56,6 +57,13 @@ void bindSpan(SqliteStatement& st, int text_col, const std::string& whole,
 
 }  // namespace
 
+std::string unindexCompletionsSql(const std::string& ids_sql) {
+    return "INSERT INTO completion_text(completion_text, rowid, completion) SELECT 'delete', "
+           "r.id, reflab_completion(r.run_key, pl.completion, pl.tokens) FROM rollouts r JOIN "
+           "rollout_payload pl ON pl.rollout_id = r.id WHERE r.id IN " +
+           ids_sql;
+}
+
 void Workspace::writeStep(const std::string& run, const StepRecord& s) {
     Impl& w = *m;
     const int64_t key = w.runKey(run);
@@ -70,8 +78,8 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
         w.ins_rollout = SqliteStatement(
             w.db,
             "INSERT INTO rollouts(run_key, step, prompt_key, grp, sample, is_eval, total_reward, "
-            "advantage, prompt_tokens, completion_tokens, finish_reason, format_valid, correct) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+            "advantage, prompt_tokens, completion_tokens, finish_reason, format_valid, correct, "
+            "group_flat) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         w.ins_payload = SqliteStatement(
             w.db,
             "INSERT INTO rollout_payload(rollout_id, tokens, completion, reasoning, reasoning_at, "
@@ -89,6 +97,10 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
             w.db, "SELECT prompt_key, prompt_id, prompt, reference FROM prompts WHERE hash = ?");
         w.ins_prompt = SqliteStatement(
             w.db, "INSERT INTO prompts(hash, prompt_id, prompt, reference) VALUES (?,?,?,?)");
+        w.ins_prompt_text = SqliteStatement(
+            w.db, "INSERT INTO prompt_text(rowid, prompt, reference) VALUES (?,?,?)");
+        w.ins_completion_text =
+            SqliteStatement(w.db, "INSERT INTO completion_text(rowid, completion) VALUES (?,?)");
     }
 
     const auto promptKey = [&w](const RolloutRecord& r) -> int64_t {
@@ -112,11 +124,23 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
             w.ins_prompt.bind(1, static_cast<int64_t>(h)).bind(2, r.prompt_id).bind(3, r.prompt);
             w.ins_prompt.bind(4, r.reference).run();
             found = w.db.lastInsertRowid();
+            w.ins_prompt_text.bind(1, found).bind(2, r.prompt).bind(3, r.reference).run();
         }
         if (w.prompt_keys.size() > 200000) w.prompt_keys.clear();  // bound the cache
         w.prompt_keys[h] = found;
         return found;
     };
+
+    // group_flat: whether every rollout of a group has one total reward (a step holds whole
+    // groups). Key: (group, is_eval) -> [min, max].
+    std::map<std::pair<int, bool>, std::pair<double, double>> spread;
+    for (const RolloutRecord& r : s.rollouts) {
+        auto [it, fresh] = spread.try_emplace({r.group, r.is_eval}, r.total_reward, r.total_reward);
+        if (!fresh) {
+            it->second.first = std::min(it->second.first, r.total_reward);
+            it->second.second = std::max(it->second.second, r.total_reward);
+        }
+    }
 
     try {
         SqliteTransaction tx(w.db);
@@ -141,8 +165,12 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
                 ins.bind(13, static_cast<int64_t>(*r.correct));
             else
                 ins.bindNull(13);
+            const auto& [lo, hi] = spread.at({r.group, r.is_eval});
+            ins.bind(14, static_cast<int64_t>(lo == hi));
             ins.run();
             const int64_t id = w.db.lastInsertRowid();
+            // Indexed as given: reflab_completion gives exactly this text back for a delete.
+            w.ins_completion_text.bind(1, id).bind(2, r.completion).run();
 
             SqliteStatement& pay = w.ins_payload;
             pay.bind(1, id);
@@ -181,7 +209,8 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
         // Reset every hot statement (a failure can leave one mid-step) and forget keys that the
         // rollback erased.
         for (SqliteStatement* st : {&w.ins_metric, &w.ins_rollout, &w.ins_payload, &w.ins_reward,
-                                    &w.ins_event, &w.upd_step, &w.find_prompt, &w.ins_prompt})
+                                    &w.ins_event, &w.upd_step, &w.find_prompt, &w.ins_prompt,
+                                    &w.ins_prompt_text, &w.ins_completion_text})
             if (st->valid()) st->reset();
         w.dropWriteCaches();
         throw;
@@ -196,6 +225,7 @@ void Workspace::truncateRun(const std::string& run, int64_t after_step) {
     const std::string k = std::to_string(key), a = std::to_string(after_step);
     const std::string ids =
         "(SELECT id FROM rollouts WHERE run_key = " + k + " AND step > " + a + ")";
+    w.db.exec(unindexCompletionsSql(ids));
     w.db.exec("DELETE FROM rollout_rewards WHERE rollout_id IN " + ids +
               "; DELETE FROM rollout_payload WHERE rollout_id IN " + ids +
               "; DELETE FROM rollouts WHERE run_key = " + k + " AND step > " + a +

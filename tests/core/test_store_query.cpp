@@ -1,12 +1,17 @@
 // core/store rollout queries against a brute-force reference: every filter and sort, walked page
 // by page forward and backward with keyset cursors, must give exactly the rows (and order) that
 // filtering and stable-sorting the written records in memory gives. Also counts and groups.
+// Combinations of filters, under several sorts, must also equal a query this test writes itself
+// against the workspace's tables.
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <algorithm>
 #include <functional>
+#include <set>
+#include <tuple>
 
+#include "core/store/sqlite_db.h"
 #include "core/store/workspace.h"
 #include "tests/core/test_store_helpers.h"
 
@@ -34,8 +39,16 @@ bool containsNoCase(const std::string& hay, const std::string& needle) {
     return lower(hay).find(lower(needle)) != std::string::npos;
 }
 
+// (run, step, group, is_eval) of the groups whose rewards are all equal (set by the test data).
+using GroupKey = std::tuple<std::string, int64_t, int, bool>;
+std::set<GroupKey> g_flat_groups;
+
 bool matches(const Ref& x, const RolloutFilter& f) {
     const RolloutRecord& r = x.r;
+    if (!f.finish_reason.empty() && r.finish_reason != f.finish_reason) return false;
+    if (f.correct_unknown && r.correct) return false;
+    if (f.flat_groups_only && !g_flat_groups.count({x.run, r.step, r.group, r.is_eval}))
+        return false;
     if (!f.runs.empty() && std::find(f.runs.begin(), f.runs.end(), x.run) == f.runs.end())
         return false;
     if (f.step_min && r.step < *f.step_min) return false;
@@ -50,8 +63,8 @@ bool matches(const Ref& x, const RolloutFilter& f) {
                 has = true;
         if (!has) return false;
     }
-    if (f.invalid_format_only && r.format_valid) return false;
-    if (f.correct && (!r.correct || *r.correct != *f.correct)) return false;
+    if (f.format_valid && r.format_valid != *f.format_valid) return false;
+    if (!f.correct_unknown && f.correct && (!r.correct || *r.correct != *f.correct)) return false;
     if (f.is_eval && r.is_eval != *f.is_eval) return false;
     if (!f.text.empty() && !containsNoCase(r.prompt, f.text) &&
         !containsNoCase(r.completion, f.text) && !containsNoCase(r.reference, f.text))
@@ -95,6 +108,68 @@ std::pair<double, std::string> key(const Ref& x, const RolloutSort& s,
             return {componentValue(r, s.component, -1e308), ""};
     }
     return {0, ""};
+}
+
+// One filter both ways: as a RolloutFilter field and as this test's own SQL over the tables
+// (r = rollouts, p = prompts, u = runs, nv = the rollout's "nover" reward row, if any).
+struct Atom {
+    const char* name;
+    int field;  // atoms of one field (correct, incorrect, unknown) are never combined
+    std::function<void(RolloutFilter&, const std::vector<std::string>& runs)> apply;
+    std::function<std::string(const std::vector<std::string>& runs)> sql;
+};
+
+const std::vector<Atom>& atoms() {
+    using Runs = const std::vector<std::string>&;
+    static const std::vector<Atom> list = {
+        {"steps5to17", 0,
+         [](RolloutFilter& f, Runs) {
+             f.step_min = 5;
+             f.step_max = 17;
+         },
+         [](Runs) { return "r.step BETWEEN 5 AND 17"; }},
+        {"reward", 1,
+         [](RolloutFilter& f, Runs) {
+             f.reward_min = 0.5;
+             f.reward_max = 1.75;
+         },
+         [](Runs) { return "r.total_reward BETWEEN 0.5 AND 1.75"; }},
+        {"nover", 2,
+         [](RolloutFilter& f, Runs) {
+             f.component = "nover";
+             f.component_min = 0.15;
+             f.component_max = 0.25;
+         },
+         [](Runs) { return "nv.value BETWEEN 0.15 AND 0.25"; }},
+        {"eos", 3, [](RolloutFilter& f, Runs) { f.finish_reason = "eos"; },
+         [](Runs) { return "r.finish_reason = 'eos'"; }},
+        {"formatOk", 4, [](RolloutFilter& f, Runs) { f.format_valid = true; },
+         [](Runs) { return "r.format_valid = 1"; }},
+        {"formatBad", 4, [](RolloutFilter& f, Runs) { f.format_valid = false; },
+         [](Runs) { return "r.format_valid = 0"; }},
+        {"correct", 5, [](RolloutFilter& f, Runs) { f.correct = true; },
+         [](Runs) { return "r.correct = 1"; }},
+        {"incorrect", 5, [](RolloutFilter& f, Runs) { f.correct = false; },
+         [](Runs) { return "r.correct = 0"; }},
+        {"unknown", 5, [](RolloutFilter& f, Runs) { f.correct_unknown = true; },
+         [](Runs) { return "r.correct IS NULL"; }},
+        {"eval", 6, [](RolloutFilter& f, Runs) { f.is_eval = true; },
+         [](Runs) { return "r.is_eval = 1"; }},
+        {"train", 6, [](RolloutFilter& f, Runs) { f.is_eval = false; },
+         [](Runs) { return "r.is_eval = 0"; }},
+        {"flat", 7, [](RolloutFilter& f, Runs) { f.flat_groups_only = true; },
+         [](Runs) {
+             return "(SELECT max(g.total_reward) - min(g.total_reward) FROM rollouts g WHERE "
+                    "g.run_key = r.run_key AND g.step = r.step AND g.grp = r.grp AND g.is_eval = "
+                    "r.is_eval) = 0";
+         }},
+        {"run1", 8, [](RolloutFilter& f, Runs runs) { f.runs = {runs[1]}; },
+         [](Runs runs) { return "u.id = '" + runs[1] + "'"; }},
+        // "needle" occurs in prompts only (never in a completion or reference here).
+        {"needle", 9, [](RolloutFilter& f, Runs) { f.text = "neEDLe"; },
+         [](Runs) { return "p.prompt LIKE '%needle%'"; }},
+    };
+    return list;
 }
 
 }  // namespace
@@ -177,7 +252,12 @@ private slots:
                         r.answer.clear();
                     }
                     if (k == 1 && r.group == 3) r.prompt += " needle, \"quoted\"";
+                    // Flat groups (every reward equal): group 1 of every 5th step.
+                    if (r.group == 1 && step % 5 == 0) r.total_reward = 0.75;
                 }
+                for (const RolloutRecord& r : s.rollouts)
+                    if (r.group == 1 && step % 5 == 0)
+                        g_flat_groups.insert({m_runs[k], r.step, r.group, r.is_eval});
                 m_ws->writeStep(m_runs[k], s);
                 const int64_t first =
                     m_ws->rolloutTotal() - static_cast<int64_t>(s.rollouts.size()) + 1;
@@ -243,7 +323,7 @@ private slots:
                 f.text = "twice, sample 3";
                 break;  // a completion stored as text
             case 7:
-                f.invalid_format_only = true;
+                f.format_valid = false;
                 f.runs = m_runs;
                 break;
             case 8:
@@ -265,6 +345,55 @@ private slots:
         }
         checkQuery(f, {RolloutSortKey::TotalReward, "", true}, 50);
         checkQuery(f, {RolloutSortKey::Id, "", false}, 64);
+    }
+
+    // Pairs of filters (each also alone), under several sorts: the store's pages equal the
+    // rows of a query this test writes against the tables, which equal the in-memory reference.
+    void filterCombinationsMatchOwnSql_data() {
+        QTest::addColumn<int>("a");
+        QTest::addColumn<int>("b");
+        const int n = static_cast<int>(atoms().size());
+        for (int a = 0; a < n; ++a)
+            for (int b = a; b < n; ++b)
+                if (a == b || atoms()[size_t(a)].field != atoms()[size_t(b)].field)
+                    QTest::addRow("%s+%s", atoms()[size_t(a)].name, atoms()[size_t(b)].name)
+                        << a << b;
+    }
+    void filterCombinationsMatchOwnSql() {
+        QFETCH(int, a);
+        QFETCH(int, b);
+        RolloutFilter f;
+        atoms()[size_t(a)].apply(f, m_runs);
+        atoms()[size_t(b)].apply(f, m_runs);
+        const std::string where =
+            "(" + atoms()[size_t(a)].sql(m_runs) + ") AND (" + atoms()[size_t(b)].sql(m_runs) + ")";
+        struct SortCase {
+            RolloutSort sort;
+            const char* order;
+        };
+        const SortCase sorts[] = {
+            {{RolloutSortKey::Step, "", true}, "r.step DESC, r.id DESC"},
+            {{RolloutSortKey::TotalReward, "", false}, "r.total_reward, r.step, r.id"},
+            {{RolloutSortKey::Component, "nover", true},
+             "coalesce(nv.value, -1e308) DESC, r.id DESC"},
+            {{RolloutSortKey::PromptId, "", false}, "p.prompt_id, r.id"},
+            {{RolloutSortKey::Correct, "", false}, "coalesce(r.correct, -1), r.id"},
+            {{RolloutSortKey::FinishReason, "", true}, "r.finish_reason DESC, r.id DESC"},
+        };
+        SqliteDb db(store_test::dbPath(m_dir), /*read_only=*/true, /*create=*/false);
+        for (const SortCase& c : sorts) {
+            SqliteStatement st(db,
+                               "SELECT r.id FROM rollouts r JOIN prompts p ON p.prompt_key = "
+                               "r.prompt_key JOIN runs u ON u.run_key = r.run_key LEFT JOIN "
+                               "rollout_rewards nv ON nv.rollout_id = r.id AND nv.component_key "
+                               "= (SELECT component_key FROM components WHERE name = 'nover') "
+                               "WHERE " +
+                                   where + " ORDER BY " + c.order);
+            std::vector<int64_t> sql;
+            while (st.step()) sql.push_back(st.int64(0));
+            QCOMPARE(sql, expected(f, c.sort));
+            checkQuery(f, c.sort, 53);
+        }
     }
 
     void unknownRunMatchesNothing() {
