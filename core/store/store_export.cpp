@@ -79,6 +79,41 @@ int64_t exportMetrics(Workspace& ws, const std::string& run, ExportFormat format
     return n;
 }
 
+std::string rolloutJsonLine(const RolloutDetail& detail) {
+    const RolloutDetail* d = &detail;
+    const RolloutRecord& r = detail.record;
+    nlohmann::json comps = nlohmann::json::object();
+    for (const ComponentRecord& c : r.components) {
+        nlohmann::json cj = c.details.is_object() ? c.details : nlohmann::json::object();
+        if (!c.details.is_null() && !c.details.is_object()) cj["details"] = c.details;
+        cj["value"] = c.value;
+        comps[c.name] = std::move(cj);
+    }
+    nlohmann::json j = {{"id", d->id},
+                        {"run", d->run},
+                        {"step", r.step},
+                        {"prompt_id", r.prompt_id},
+                        {"group", r.group},
+                        {"sample", r.sample},
+                        {"is_eval", r.is_eval},
+                        {"prompt", r.prompt},
+                        {"completion", r.completion},
+                        {"reasoning", r.reasoning},
+                        {"answer", r.answer},
+                        {"reference", r.reference},
+                        {"total_reward", r.total_reward},
+                        {"advantage", r.advantage},
+                        {"prompt_tokens", r.prompt_tokens},
+                        {"completion_tokens", r.completion_tokens},
+                        {"finish_reason", r.finish_reason},
+                        {"format_valid", r.format_valid},
+                        {"correct", r.correct ? nlohmann::json(*r.correct) : nlohmann::json()},
+                        {"components", std::move(comps)},
+                        {"token_ids", r.token_ids},
+                        {"logprobs", r.logprobs}};
+    return j.dump(-1, ' ', false, kDumpStrict);
+}
+
 int64_t exportRollouts(Workspace& ws, const std::string& run, ExportFormat format,
                        std::ostream& out) {
     if (!ws.run(run)) throw StoreError(ws.path() + ": no run '" + run + "' in this workspace");
@@ -146,38 +181,7 @@ int64_t exportRollouts(Workspace& ws, const std::string& run, ExportFormat forma
                 }
                 writeCsvRow(out, f);
             } else {
-                nlohmann::json comps = nlohmann::json::object();
-                for (const ComponentRecord& c : r.components) {
-                    nlohmann::json cj =
-                        c.details.is_object() ? c.details : nlohmann::json::object();
-                    if (!c.details.is_null() && !c.details.is_object()) cj["details"] = c.details;
-                    cj["value"] = c.value;
-                    comps[c.name] = std::move(cj);
-                }
-                nlohmann::json j = {
-                    {"id", d->id},
-                    {"run", d->run},
-                    {"step", r.step},
-                    {"prompt_id", r.prompt_id},
-                    {"group", r.group},
-                    {"sample", r.sample},
-                    {"is_eval", r.is_eval},
-                    {"prompt", r.prompt},
-                    {"completion", r.completion},
-                    {"reasoning", r.reasoning},
-                    {"answer", r.answer},
-                    {"reference", r.reference},
-                    {"total_reward", r.total_reward},
-                    {"advantage", r.advantage},
-                    {"prompt_tokens", r.prompt_tokens},
-                    {"completion_tokens", r.completion_tokens},
-                    {"finish_reason", r.finish_reason},
-                    {"format_valid", r.format_valid},
-                    {"correct", r.correct ? nlohmann::json(*r.correct) : nlohmann::json()},
-                    {"components", std::move(comps)},
-                    {"token_ids", r.token_ids},
-                    {"logprobs", r.logprobs}};
-                out << j.dump(-1, ' ', false, kDumpStrict) << '\n';
+                out << rolloutJsonLine(*d) << '\n';
             }
             ++n;
         }

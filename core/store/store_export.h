@@ -29,6 +29,9 @@ int64_t exportMetrics(Workspace& ws, const std::string& run, ExportFormat format
 int64_t exportRollouts(Workspace& ws, const std::string& run, ExportFormat format,
                        std::ostream& out);
 
+// One rollout as one JSON Lines record (no newline): the jsonl fields of exportRollouts.
+std::string rolloutJsonLine(const RolloutDetail& detail);
+
 // One CSV field: quoted (with inner quotes doubled) when it holds a comma, quote, CR or LF.
 std::string csvField(std::string_view text);
 

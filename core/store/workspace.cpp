@@ -206,6 +206,19 @@ Workspace Workspace::open(const std::string& path, bool read_only) {
     return Workspace(std::move(impl));
 }
 
+bool Workspace::needsUpgrade(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    try {
+        SqliteDb db(path, /*read_only=*/true, /*create=*/false);
+        const int64_t version = db.queryInt("PRAGMA user_version");
+        return db.queryInt("PRAGMA application_id") == kApplicationId && version > 0 &&
+               version < kSchemaVersion;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 const std::string& Workspace::path() const {
     return m->path;
 }

@@ -168,6 +168,16 @@ struct RolloutDetail {
         group;  // every member of its group (same run, step, group), itself included
 };
 
+// Keyset marks of a filtered, sorted set, for random access by row number without OFFSET:
+// marks[k] is the cursor of row (k + 1) * every - 1 (0-based, counted from the scan's start), so
+// the page of rows [(k + 1) * every, (k + 2) * every) starts strictly after it.
+struct RolloutMarks {
+    std::vector<RolloutCursor> marks;
+    int64_t rows = 0;    // rows scanned
+    RolloutCursor last;  // the cursor of the last row scanned (continue a scan after it)
+    bool done = true;    // the scan reached the end of the set
+};
+
 struct RolloutCount {
     int64_t count = 0;
     bool exact = true;  // false: an estimate (the exact count would have scanned too long)
@@ -220,6 +230,9 @@ public:
     // Throws StoreError naming the file: not a RefLab workspace, newer schema, missing or
     // read-only directory, ...
     static Workspace open(const std::string& path, bool read_only = false);
+    // Whether `path` is a RefLab workspace of an older schema, which only a writable open
+    // migrates (after keeping a copy); false for anything else, errors included.
+    static bool needsUpgrade(const std::string& path);
     ~Workspace();
     Workspace(Workspace&&) noexcept;
     Workspace& operator=(Workspace&&) noexcept;
@@ -278,6 +291,12 @@ public:
     RolloutPage rolloutPage(const RolloutFilter&, const RolloutSort& = {},
                             const std::optional<RolloutCursor>& from = std::nullopt,
                             int limit = 200, bool backward = false);
+    // Scans at most `limit` rows (<= 0: all) strictly after `from`, reading only the sort key,
+    // step and id, and returns the cursor of every `every`-th. A scan in slices (from = the
+    // previous slice's last) counts the rows exactly; `every` should divide the rows of a slice.
+    RolloutMarks rolloutMarks(const RolloutFilter&, const RolloutSort&, int every,
+                              const std::optional<RolloutCursor>& from = std::nullopt,
+                              int64_t limit = 0);
     // Exact, except with a text filter over more than exact_limit candidate rows: then an
     // estimate from a systematic sample of about exact_limit of them (exact = false).
     RolloutCount rolloutCount(const RolloutFilter&, int64_t exact_limit = 20000);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <variant>
 
 #include "core/store/store_codec.h"
@@ -307,12 +308,21 @@ void registerStoreFunctions(Workspace::Impl& w) {
     if (rc != SQLITE_OK) w.db.fail(rc, "cannot register the text search functions");
 }
 
-RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& sort,
-                                   const std::optional<RolloutCursor>& from, int limit,
-                                   bool backward) {
-    Impl& w = *m;
-    RolloutPage page;
-    limit = std::max(1, limit);
+namespace {
+
+struct PageQuery {
+    std::string sql;
+    Binds binds;
+    bool none = false;      // matches nothing
+    bool text_key = false;  // the sort value is text
+};
+
+// The SQL of a page (limit > 0: limit + 1 rows, the extra one tells whether more follow) or of
+// every row from `from` on (limit <= 0). Selects `columns`, then the sort value.
+PageQuery pageQuery(Workspace::Impl& w, const RolloutFilter& f, const RolloutSort& sort,
+                    const std::optional<RolloutCursor>& from, int limit, bool backward,
+                    const std::string& columns) {
+    PageQuery pq;
 
     int64_t component_key = 0;
     if (sort.key == RolloutSortKey::Component) {
@@ -365,11 +375,15 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
         use = IndexUse::RowidOnly;
     }
 
-    Binds b;
+    Binds& b = pq.binds;
     FilterSql q = buildFilter(w, f, b, use, /*runs_by_caller=*/!merge_keys.empty());
-    if (q.none) return page;
+    if (q.none) {
+        pq.none = true;
+        return pq;
+    }
     const std::string e = sortExpr(sort.key, component_key);
     const bool text_key = isTextKey(sort.key);
+    pq.text_key = text_key;
     // Scan direction: descending sort, or forward... flipped when paging backward.
     const bool desc = sort.descending != backward;
     if (from) {
@@ -406,25 +420,40 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
     if (sort.key == RolloutSortKey::Id) order = "r.id" + dir;
     if (sort.key == RolloutSortKey::TotalReward)
         order = e + dir + ", r.step" + dir + ", r.id" + dir;
-    const std::string lim = " LIMIT " + std::to_string(limit + 1);
+    const std::string lim = limit > 0 ? " LIMIT " + std::to_string(limit + 1) : "";
     std::string sql;
     if (merge_keys.empty()) {
-        sql = std::string("SELECT ") + kRowColumns + ", " + e + " FROM " + q.from + " WHERE " +
-              q.where + " ORDER BY " + order + lim;
+        sql = "SELECT " + columns + ", " + e + " FROM " + q.from + " WHERE " + q.where +
+              " ORDER BY " + order + lim;
     } else {
         // One LIMIT-ed branch per run, merged; the numbered placeholders serve every branch.
         for (size_t i = 0; i < merge_keys.size(); ++i)
-            sql += std::string(i ? " UNION ALL " : "") + "SELECT * FROM (SELECT " + kRowColumns +
-                   ", " + e + " AS sort_value, r.step AS sort_step, r.id AS sort_id FROM " +
-                   q.from + " WHERE r.run_key = " + std::to_string(merge_keys[i]) + " AND " +
-                   q.where + " ORDER BY " + order + lim + ")";
+            sql += std::string(i ? " UNION ALL " : "") + "SELECT * FROM (SELECT " + columns + ", " +
+                   e + " AS sort_value, r.step AS sort_step, r.id AS sort_id FROM " + q.from +
+                   " WHERE r.run_key = " + std::to_string(merge_keys[i]) + " AND " + q.where +
+                   " ORDER BY " + order + lim + ")";
         const std::string outer = sort.key == RolloutSortKey::TotalReward
                                       ? "sort_value" + dir + ", sort_step" + dir + ", sort_id" + dir
                                       : "sort_value" + dir + ", sort_id" + dir;
         sql = "SELECT * FROM (" + sql + ") ORDER BY " + outer + lim;
     }
-    SqliteStatement st(w.db, sql);
-    b.apply(st);
+    pq.sql = std::move(sql);
+    return pq;
+}
+
+}  // namespace
+
+RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& sort,
+                                   const std::optional<RolloutCursor>& from, int limit,
+                                   bool backward) {
+    Impl& w = *m;
+    RolloutPage page;
+    limit = std::max(1, limit);
+    const PageQuery pq = pageQuery(w, f, sort, from, limit, backward, kRowColumns);
+    if (pq.none) return page;
+    const bool text_key = pq.text_key;
+    SqliteStatement st(w.db, pq.sql);
+    pq.binds.apply(st);
     while (st.step()) {
         if (static_cast<int>(page.rows.size()) == limit) {
             page.more = true;
@@ -441,6 +470,33 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
     if (backward) std::reverse(page.rows.begin(), page.rows.end());
     attachComponents(w, page.rows);
     return page;
+}
+
+RolloutMarks Workspace::rolloutMarks(const RolloutFilter& f, const RolloutSort& sort, int every,
+                                     const std::optional<RolloutCursor>& from, int64_t limit) {
+    Impl& w = *m;
+    RolloutMarks marks;
+    every = std::max(1, every);
+    // pageQuery's LIMIT (its limit + 1) also bounds each run's branch of a merged sort.
+    limit = std::clamp<int64_t>(limit, 0, std::numeric_limits<int>::max());
+    const PageQuery pq = pageQuery(w, f, sort, from, limit > 1 ? static_cast<int>(limit - 1) : 0,
+                                   false, "r.id, r.step");
+    if (pq.none) return marks;
+    SqliteStatement st(w.db, pq.sql + (limit == 1 ? " LIMIT 1" : ""));
+    pq.binds.apply(st);
+    RolloutCursor c;
+    while (st.step()) {
+        c.id = st.int64(0);
+        c.step = st.int64(1);
+        if (pq.text_key)
+            c.text = st.text(2);
+        else
+            c.number = st.real(2);
+        if (++marks.rows % every == 0) marks.marks.push_back(c);
+    }
+    marks.last = c;
+    marks.done = limit <= 0 || marks.rows < limit;
+    return marks;
 }
 
 RolloutCount Workspace::rolloutCount(const RolloutFilter& f, int64_t exact_limit) {

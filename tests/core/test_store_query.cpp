@@ -222,6 +222,21 @@ class TestStoreQuery : public QObject {
         }
         QCOMPARE(back, want);
         QCOMPARE(m_ws->rolloutCount(f).count, static_cast<int64_t>(want.size()));
+        // Marks of every 7th row, scanned in slices of 21 rows: the ids of rows 6, 13, 20, ...
+        std::vector<int64_t> marks;
+        int64_t rows = 0;
+        cursor.reset();
+        for (int guard = 0; guard < 10000; ++guard) {
+            const RolloutMarks m = m_ws->rolloutMarks(f, s, 7, cursor, 21);
+            for (const RolloutCursor& c : m.marks) marks.push_back(c.id);
+            rows += m.rows;
+            if (m.done) break;
+            cursor = m.last;
+        }
+        QCOMPARE(rows, static_cast<int64_t>(want.size()));
+        std::vector<int64_t> every7;
+        for (size_t i = 6; i < want.size(); i += 7) every7.push_back(want[i]);
+        QCOMPARE(marks, every7);
     }
 
 private slots:
