@@ -84,8 +84,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         QHash<QString, QString> names;
         for (auto it = styles.cbegin(); it != styles.cend(); ++it) names.insert(it.key(), it->name);
         m_log->setRunNames(names);
+        m_rollouts->setRunNames(names);
     });
     connect(runs, &RunsModel::checkedRunsChanged, m_dashboard, &DashboardPanel::setVisibleRuns);
+    // The Rollouts tab follows the ticked runs, else the selected one.
+    const auto rolloutRuns = [this, runs] {
+        const QModelIndex current = m_runsDock->table()->currentIndex();
+        m_rollouts->setRunSelection(
+            runs->checkedRuns(),
+            current.isValid() ? current.data(RunsModel::RunIdRole).toString() : QString());
+    };
+    connect(runs, &RunsModel::checkedRunsChanged, this, rolloutRuns);
+    connect(runs, &RunsModel::runsChanged, this, rolloutRuns);  // ticks restored before the list
+    connect(m_runsDock->table()->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            rolloutRuns);
     connect(m_session, &WorkspaceSession::opened, this, &MainWindow::onWorkspaceOpened);
     connect(m_session, &WorkspaceSession::problem, this, &MainWindow::showProblem);
     connect(m_runsDock, &RunsDock::actionFailed, this, &MainWindow::showProblem);

@@ -1,7 +1,8 @@
 // reflab: the GUI entry point.
 // - reflab [workspace.db]: open the window (on the last workspace when none given)
 // - reflab --bench-ui: print the GUI benchmark figures as JSON and exit (--bench-redraw: only
-//   the dashboard redraw; --bench-repeats N, --bench-seconds S)
+//   the dashboard redraw; --bench-repeats N, --bench-seconds S; --bench-rollouts N: the size of
+//   the Rollouts view benchmark, or alone: only that benchmark)
 // - reflab --screenshots DIR [ws.db]: grab every panel as PNG into DIR and exit
 // - reflab --synthetic-workspace F.db: write made-up runs through core/store (demos, screenshots)
 #include <QApplication>
@@ -15,6 +16,7 @@
 
 #include "core/model/runtime.h"
 #include "core/store/workspace.h"
+#include "ui/bench/rollouts_bench.h"
 #include "ui/bench/screenshots.h"
 #include "ui/bench/synthetic_workspace.h"
 #include "ui/bench/ui_bench.h"
@@ -37,10 +39,13 @@ int main(int argc, char** argv) {
                                     "n", "21");
     QCommandLineOption benchSeconds("bench-seconds", "Seconds of live streaming in --bench-ui.",
                                     "seconds", "10");
+    QCommandLineOption benchRollouts(
+        "bench-rollouts", "Rollouts in the Rollouts view benchmark (alone: only that one).", "n");
     QCommandLineOption shots("screenshots", "Grab every panel as PNG into DIR and exit.", "DIR");
     QCommandLineOption synthetic(
         "synthetic-workspace", "Write made-up runs into FILE through core/store and exit.", "FILE");
-    parser.addOptions({bench, benchRedraw, benchRepeats, benchSeconds, shots, synthetic});
+    parser.addOptions(
+        {bench, benchRedraw, benchRepeats, benchSeconds, benchRollouts, shots, synthetic});
     parser.process(app);
 
     if (parser.isSet(benchRedraw)) {
@@ -49,11 +54,20 @@ int main(int argc, char** argv) {
         std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
         return 0;
     }
+    if (parser.isSet(benchRollouts) && !parser.isSet(bench)) {
+        const QJsonObject out =
+            reflab::ui::benchRollouts(std::max(1, parser.value(benchRollouts).toInt()));
+        std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
+        return 0;
+    }
     if (parser.isSet(bench)) {
         QJsonObject out;
         out["dashboard_redraw"] = reflab::ui::benchDashboardRedraw(
             12, 4, 10000, std::max(1, parser.value(benchRepeats).toInt()));
         out["live_stall"] = reflab::ui::benchLiveStall(parser.value(benchSeconds).toInt());
+        out["rollouts_view"] = reflab::ui::benchRollouts(
+            parser.isSet(benchRollouts) ? std::max(1, parser.value(benchRollouts).toInt())
+                                        : 1000000);
         std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
         return 0;
     }

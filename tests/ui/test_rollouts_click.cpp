@@ -3,6 +3,7 @@
 // the selected rollout's texts and reward breakdown. A drag (pan) or a click far from every
 // point opens nothing.
 #include <QAbstractItemModelTester>
+#include <QLineEdit>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -12,6 +13,8 @@
 #include "core/store/workspace.h"
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/main_window.h"
+#include "ui/rollouts/rollout_detail_view.h"
+#include "ui/rollouts/rollout_filter_bar.h"
 #include "ui/rollouts/rollouts_model.h"
 #include "ui/rollouts/rollouts_panel.h"
 #include "ui/runs/runs_model.h"
@@ -116,32 +119,42 @@ private slots:
         RolloutsPanel* panel = w.rollouts();
         QCOMPARE(w.tabs()->currentWidget(), panel);
         QCOMPARE(panel->run(), id);
-        QCOMPARE(panel->step(), 3);
         QVERIFY(panel->title().contains("clicky"));
         QVERIFY(panel->title().contains("step 3"));
         RolloutsModel* model = panel->model();
+        QTRY_VERIFY(!model->loading());
         QCOMPARE(model->rowCount(), 4);
         QCOMPARE(model->components(), QStringList({"nover"}));
         QStringList rewards;
-        for (const auto& r : model->rows()) {
-            QCOMPARE(r.run, run);
-            QCOMPARE(r.step, 3);
-            rewards << QString::number(r.total_reward);
+        for (int i = 0; i < model->rowCount(); ++i) {
+            const store::RolloutRow* r = model->rowAt(i);
+            QVERIFY(r);
+            QCOMPARE(r->run, run);
+            QCOMPARE(r->step, 3);
+            rewards << QString::number(r->total_reward);
         }
         rewards.sort();
         QCOMPARE(rewards, QStringList({"3", "3.01", "3.02", "3.03"}));
-        // Columns: step, prompt, group.sample, reward, nover, ...
-        QCOMPARE(model->headerData(4, Qt::Horizontal, Qt::DisplayRole).toString(),
+        // Columns (one run: no run column): step, prompt, group, sample, reward, nover, ...
+        QCOMPARE(model->headerData(5, Qt::Horizontal, Qt::DisplayRole).toString(),
                  QString("nover"));
         // The first row is selected and its texts and breakdown are shown.
-        QTRY_VERIFY(panel->detail()->toPlainText().contains("What is 3 + "));
-        QVERIFY(panel->detail()->toPlainText().contains("P_r = 2.5"));
+        QTextBrowser* detail = panel->detailView()->browser();
+        QTRY_VERIFY(detail->toPlainText().contains("What is 3 + "));
+        QVERIFY(detail->toPlainText().contains("P_r"));
+        QVERIFY(detail->toPlainText().contains("2.5"));
 
-        // The step box browses: step 5 has its own four rollouts; "all steps" has all 20.
-        panel->findChild<QSpinBox*>("rolloutsStep")->setValue(5);
+        // The step filter browses: step 5 has its own four rollouts; no filter: all 20.
+        auto* stepMin = panel->filterBar()->findChild<QLineEdit*>("rolloutStepMin");
+        auto* stepMax = panel->filterBar()->findChild<QLineEdit*>("rolloutStepMax");
+        stepMin->setText("5");
+        stepMax->setText("5");
+        QTRY_COMPARE(model->filter().step_min.value_or(-1), int64_t(5));
+        QTRY_VERIFY(!model->loading());
         QCOMPARE(model->rowCount(), 4);
-        for (const auto& r : model->rows()) QCOMPARE(r.step, 5);
-        panel->findChild<QCheckBox*>("rolloutsAllSteps")->setChecked(true);
+        for (int i = 0; i < 4; ++i) QCOMPARE(model->rowAt(i)->step, 5);
+        panel->filterBar()->clear();
+        QTRY_VERIFY(!model->loading());
         QCOMPARE(model->rowCount(), 20);
 
         // The smoothed line is clickable too: it lies on the points' steps.
@@ -153,8 +166,8 @@ private slots:
         QTest::mouseClick(chart, Qt::LeftButton, Qt::NoModifier, pixelOf(chart, 5, s->smoothed[4]));
         QCOMPARE(spy.count(), 2);
         QCOMPARE(spy[1][1].toLongLong(), 5);
-        QCOMPARE(panel->step(), 5);
-        QVERIFY(!panel->allSteps());
+        QCOMPARE(model->filter().step_min.value_or(-1), int64_t(5));
+        QCOMPARE(model->filter().step_max.value_or(-1), int64_t(5));
     }
 };
 

@@ -8,11 +8,14 @@
 #include <QPixmap>
 #include <QPushButton>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTableWidget>
 #include <QTimer>
 
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/main_window.h"
+#include "ui/rollouts/rollout_filter_bar.h"
+#include "ui/rollouts/rollouts_model.h"
 #include "ui/rollouts/rollouts_panel.h"
 #include "ui/runs/runs_model.h"
 #include "ui/setup/setup_panel.h"
@@ -72,7 +75,16 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
         window.rollouts()->showStep(runs.back(), step,
                                     window.session()->runs()->displayName(runs.back()));
         window.tabs()->setCurrentWidget(window.rollouts());
+        wait(800);  // the loader thread fetches the page and the detail
         shoot("rollouts");
+        // Every rollout of the ticked runs (a run column), sorted by reward, best first.
+        window.rollouts()->filterBar()->clear();
+        window.rollouts()->setRunSelection(runs, {});
+        window.rollouts()->table()->sortByColumn(
+            window.rollouts()->model()->columnOf(RolloutsModel::Column::Reward),
+            Qt::DescendingOrder);
+        wait(1500);
+        shoot("rollouts_runs");
     }
     window.tabs()->setCurrentWidget(window.setup());
     auto* setupTabs = window.setup()->findChild<QTabWidget*>("setupTabs");

@@ -1,40 +1,27 @@
 // The Rollouts panel (see rollouts_panel.h).
 #include "ui/rollouts/rollouts_panel.h"
 
-#include <QCheckBox>
+#include <QApplication>
+#include <QClipboard>
+#include <QCryptographicHash>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
-#include <QSpinBox>
+#include <QLocale>
+#include <QMenu>
+#include <QSettings>
+#include <QShortcut>
 #include <QSplitter>
 #include <QTableView>
-#include <QTextBrowser>
 #include <QVBoxLayout>
 
-#include "core/store/workspace.h"
+#include "core/store/store_export.h"
+#include "ui/rollouts/rollout_detail_view.h"
+#include "ui/rollouts/rollout_filter_bar.h"
+#include "ui/rollouts/rollout_loader.h"
 #include "ui/rollouts/rollouts_model.h"
 
 namespace reflab::ui {
-
-namespace {
-
-QString esc(const std::string& s) {
-    return QString::fromStdString(s).toHtmlEscaped();
-}
-
-QString section(const QString& title, const std::string& text) {
-    return QString("<h4>%1</h4><pre style='white-space: pre-wrap'>%2</pre>")
-        .arg(title, text.empty() ? QString("<i>(empty)</i>") : esc(text));
-}
-
-// A component's intermediate (P_r, rank, ...) as read, numbers to 5 significant digits.
-QString detailText(const nlohmann::json& v) {
-    if (v.is_number_float()) return QString::number(v.get<double>(), 'g', 5);
-    if (v.is_string()) return esc(v.get<std::string>());
-    return esc(v.dump());
-}
-
-}  // namespace
 
 RolloutsPanel::RolloutsPanel(QWidget* parent) : QWidget(parent) {
     setObjectName("rolloutsPanel");
@@ -44,25 +31,13 @@ RolloutsPanel::RolloutsPanel(QWidget* parent) : QWidget(parent) {
     m_title = new QLabel(this);
     m_title->setObjectName("rolloutsTitle");
     m_title->setTextFormat(Qt::RichText);
-    auto* stepLabel = new QLabel(tr("S&tep"), this);
-    m_step = new QSpinBox(this);
-    m_step->setObjectName("rolloutsStep");
-    m_step->setRange(0, 1 << 30);
-    m_step->setToolTip(
-        tr("Show the rollouts of this step (the arrows go to the next and previous "
-           "step)"));
-    stepLabel->setBuddy(m_step);
-    m_allSteps = new QCheckBox(tr("&All steps"), this);
-    m_allSteps->setObjectName("rolloutsAllSteps");
     m_count = new QLabel(this);
     m_count->setObjectName("rolloutsCount");
     bar->addWidget(m_title, 1);
-    bar->addWidget(stepLabel);
-    bar->addWidget(m_step);
-    bar->addWidget(m_allSteps);
-    bar->addSpacing(12);
     bar->addWidget(m_count);
     layout->addLayout(bar);
+    m_filters = new RolloutFilterBar(this);
+    layout->addWidget(m_filters);
 
     auto* split = new QSplitter(Qt::Horizontal, this);
     split->setObjectName("rolloutsSplitter");
@@ -71,172 +46,236 @@ RolloutsPanel::RolloutsPanel(QWidget* parent) : QWidget(parent) {
     m_table->setObjectName("rolloutsTable");
     m_table->setModel(m_model);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_table->setAlternatingRowColors(true);
+    m_table->setWordWrap(false);
     m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setDefaultSectionSize(22);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_detail = new QTextBrowser(split);
-    m_detail->setObjectName("rolloutDetail");
-    m_detail->setOpenLinks(false);
+    m_table->verticalHeader()->setDefaultSectionSize(20);
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    QHeaderView* header = m_table->horizontalHeader();
+    header->setSectionsMovable(true);
+    header->setSectionResizeMode(QHeaderView::Interactive);
+    header->setDefaultSectionSize(72);
+    header->setSortIndicatorShown(true);
+    header->setContextMenuPolicy(Qt::CustomContextMenu);
+    header->setSortIndicator(-1, Qt::AscendingOrder);  // insertion order until a click
+    m_table->setSortingEnabled(true);
+    m_detail = new RolloutDetailView(split);
     split->addWidget(m_table);
     split->addWidget(m_detail);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 1);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
     layout->addWidget(split, 1);
 
-    connect(m_step, qOverload<int>(&QSpinBox::valueChanged), this, [this] { reload(); });
-    connect(m_allSteps, &QCheckBox::toggled, this, [this](bool all) {
-        m_step->setEnabled(!all);
-        reload();
+    connect(m_filters, &RolloutFilterBar::filterChanged, this, &RolloutsPanel::requery);
+    connect(m_model, &RolloutsModel::counted, this, &RolloutsPanel::updateTitle);
+    connect(m_model, &RolloutsModel::loadingChanged, this, &RolloutsPanel::updateTitle);
+    connect(m_model, &RolloutsModel::failed, this,
+            [this](const QString& error) { m_count->setText(error.toHtmlEscaped()); });
+    connect(m_model, &RolloutsModel::columnsChanged, this, [this] {
+        m_filters->setComponents(m_model->components());
+        restoreHeader();
+    });
+    connect(m_model, &RolloutsModel::firstPageLoaded, this, [this] {
+        if (!m_table->currentIndex().isValid() && m_model->rowCount() > 0) m_table->selectRow(0);
+    });
+    connect(m_model, &RolloutsModel::dataChanged, this,
+            [this](const QModelIndex& a, const QModelIndex& b) {
+                const int row = m_table->currentIndex().row();
+                if (row >= a.row() && row <= b.row()) showCurrent();
+            });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        m_shownId = -1;
+        m_detail->clear();
     });
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            &RolloutsPanel::showDetail);
-    reload();
+            &RolloutsPanel::showCurrent);
+    connect(m_detail, &RolloutDetailView::sampleActivated, this, &RolloutsPanel::showRollout);
+    connect(header, &QHeaderView::customContextMenuRequested, this, &RolloutsPanel::headerMenu);
+    connect(header, &QHeaderView::sectionResized, this, [this] { saveHeader(); });
+    connect(header, &QHeaderView::sectionMoved, this, [this] { saveHeader(); });
+
+    const auto shortcut = [this](const QKeySequence& keys, auto fn) {
+        auto* s = new QShortcut(keys, this);
+        s->setContext(Qt::WidgetWithChildrenShortcut);
+        connect(s, &QShortcut::activated, this, fn);
+    };
+    shortcut(QKeySequence::Find, [this] { m_filters->focusSearch(); });
+    shortcut(QKeySequence::Copy, [this] { copySelection(); });
+    shortcut(QKeySequence(Qt::ALT | Qt::Key_Down), [this] { m_detail->stepSample(1); });
+    shortcut(QKeySequence(Qt::ALT | Qt::Key_Up), [this] { m_detail->stepSample(-1); });
+    updateTitle();
 }
 
 RolloutsPanel::~RolloutsPanel() = default;
 
 void RolloutsPanel::setWorkspace(const QString& path) {
-    m_ws.reset();
-    m_path = path;
-    m_run.clear();
-    m_runName.clear();
-    reload();
+    m_hasWorkspace = !path.isEmpty();
+    m_runs.clear();
+    m_selectionInput.clear();
+    m_model->setWorkspace(path);
+    updateTitle();
 }
 
-store::Workspace* RolloutsPanel::workspace(QString* error) {
-    if (m_ws) return m_ws.get();
-    try {
-        m_ws = std::make_unique<store::Workspace>(
-            store::Workspace::open(m_path.toStdString(), /*read_only=*/true));
-    } catch (const std::exception& e) {
-        *error = QString::fromStdString(e.what());
-        return nullptr;
-    }
-    return m_ws.get();
+void RolloutsPanel::setRunSelection(const QStringList& checked, const QString& current) {
+    // Only a change of the ticks or of the selection counts: a chart click's run stays shown
+    // while the runs list merely refreshes.
+    const QStringList input = checked + QStringList{"|", current};
+    if (input == m_selectionInput) return;
+    m_selectionInput = input;
+    const QStringList runs =
+        !checked.isEmpty() ? checked : (current.isEmpty() ? QStringList() : QStringList{current});
+    if (runs == m_runs) return;
+    m_runs = runs;
+    requery();
+}
+
+void RolloutsPanel::setRunNames(const QHash<QString, QString>& names) {
+    m_names = names;
+    m_model->setRunNames(names);
+    updateTitle();
 }
 
 void RolloutsPanel::showStep(const QString& run, qint64 step, const QString& run_name) {
-    m_run = run;
-    m_runName = run_name.isEmpty() ? run : run_name;
-    {
-        const QSignalBlocker a(m_step), b(m_allSteps);
-        m_step->setValue(static_cast<int>(step));
-        m_allSteps->setChecked(false);
-        m_step->setEnabled(true);
-    }
-    reload();
+    if (!run_name.isEmpty()) m_names.insert(run, run_name);
+    m_runs = {run};
+    m_filters->showStep(step);
+    requery();
 }
 
-qint64 RolloutsPanel::step() const {
-    return m_step->value();
-}
-
-bool RolloutsPanel::allSteps() const {
-    return m_allSteps->isChecked();
+void RolloutsPanel::requery() {
+    store::RolloutFilter f = m_filters->filter();
+    for (const QString& r : m_runs) f.runs.push_back(r.toStdString());
+    m_model->setQuery(f, m_model->sortSpec());
+    updateTitle();
 }
 
 QString RolloutsPanel::title() const {
     return m_title->text();
 }
 
-void RolloutsPanel::reload() {
-    m_detail->clear();
-    if (m_path.isEmpty() || m_run.isEmpty()) {
-        m_model->setRows({}, {});
-        m_title->setText(
-            tr("<b>Rollouts</b> &nbsp; Click a point of a Dashboard chart to see "
-               "the rollouts of that run and step."));
+QString RolloutsPanel::countText() const {
+    return m_count->text();
+}
+
+void RolloutsPanel::updateTitle() {
+    if (!m_hasWorkspace) {
+        m_title->setText(tr("<b>Rollouts</b> &nbsp; Open a workspace (File > Open workspace)."));
         m_count->clear();
         return;
     }
-    m_title->setText(
-        allSteps()
-            ? tr("<b>%1</b> &nbsp; all steps").arg(m_runName.toHtmlEscaped())
-            : tr("<b>%1</b> &nbsp; step %2").arg(m_runName.toHtmlEscaped()).arg(m_step->value()));
-    QString error;
-    store::Workspace* ws = workspace(&error);
-    if (!ws) {
-        m_model->setRows({}, {});
-        m_count->setText(error);
+    if (m_runs.isEmpty()) {
+        m_title->setText(
+            tr("<b>Rollouts</b> &nbsp; Tick runs in the Runs dock (or select one, or click a "
+               "point of a Dashboard chart) to see their rollouts."));
+        m_count->clear();
         return;
     }
-    try {
-        store::RolloutFilter filter;
-        filter.runs = {m_run.toStdString()};
-        if (!allSteps()) filter.step_min = filter.step_max = m_step->value();
-        store::RolloutSort sort;
-        sort.key = store::RolloutSortKey::Step;
-        store::RolloutPage page = ws->rolloutPage(filter, sort, std::nullopt, kPageRows);
-        QStringList components;
-        for (const std::string& c : ws->componentNames({m_run.toStdString()}))
-            components << QString::fromStdString(c);
-        const int n = static_cast<int>(page.rows.size());
-        m_model->setRows(std::move(page.rows), components);
-        m_count->setText(page.more ? tr("first %1 rollouts").arg(n)
-                                   : tr("%n rollout(s)", nullptr, n));
-    } catch (const std::exception& e) {
-        m_model->setRows({}, {});
-        m_count->setText(QString::fromStdString(e.what()));
-        return;
-    }
-    if (m_model->rowCount() > 0) m_table->selectRow(0);
+    QStringList names;
+    for (const QString& r : m_runs) names << m_names.value(r, r).toHtmlEscaped();
+    QString t = m_runs.size() == 1
+                    ? QString("<b>%1</b>").arg(names[0])
+                    : tr("<b>%n runs</b>: ", nullptr, int(m_runs.size())) + names.join(", ");
+    const store::RolloutFilter& f = m_model->filter();
+    if (f.step_min && f.step_max && *f.step_min == *f.step_max)
+        t += tr(" &nbsp; step %1").arg(*f.step_min);
+    m_title->setText(t);
+    const QLocale locale;
+    QString count;
+    if (m_model->count() < 0)
+        count = tr("counting…");
+    else if (m_model->countExact())
+        count = tr("%1 rollouts").arg(locale.toString(m_model->count()));
+    else
+        count = tr("about %1 rollouts").arg(locale.toString(m_model->count()));
+    if (m_model->loading()) count += tr(" · loading…");
+    m_count->setText(count);
 }
 
-void RolloutsPanel::showDetail() {
+void RolloutsPanel::showCurrent() {
     const QModelIndex current = m_table->currentIndex();
-    QString error;
-    store::Workspace* ws = current.isValid() ? workspace(&error) : nullptr;
-    if (!ws) {
-        m_detail->setPlainText(error);
-        return;
+    if (!current.isValid() || !current.data(RolloutsModel::LoadedRole).toBool()) return;
+    const qint64 id = current.data(RolloutsModel::RolloutIdRole).toLongLong();
+    if (id != m_shownId) showRollout(id);
+}
+
+void RolloutsPanel::showRollout(qint64 id) {
+    m_shownId = id;
+    const int request = ++m_detailRequest;
+    m_model->loader()->fetchDetail(id, [this, request](std::shared_ptr<store::RolloutDetail> d,
+                                                       QStringList previews, QString error) {
+        if (request != m_detailRequest) return;  // the user moved on meanwhile
+        if (!d)
+            m_detail->setMessage(error);
+        else
+            m_detail->setDetail(std::move(d), previews);
+    });
+}
+
+void RolloutsPanel::copySelection() {
+    QList<qint64> ids;
+    for (const QModelIndex& row : m_table->selectionModel()->selectedRows())
+        if (row.data(RolloutsModel::LoadedRole).toBool())
+            ids << row.data(RolloutsModel::RolloutIdRole).toLongLong();
+    if (ids.isEmpty() && m_shownId >= 0) ids << m_shownId;
+    if (ids.isEmpty()) return;
+    m_model->loader()->fetchRecords(
+        ids, [this](std::vector<store::RolloutDetail> records, QString error) {
+            if (!error.isEmpty()) {
+                m_count->setText(error.toHtmlEscaped());
+                return;
+            }
+            QString text;
+            for (const store::RolloutDetail& d : records)
+                text += QString::fromStdString(store::rolloutJsonLine(d)) + "\n";
+            QApplication::clipboard()->setText(text);
+            emit copied(int(records.size()));
+        });
+}
+
+QString RolloutsPanel::headerKey() const {
+    QStringList keys;
+    for (int c = 0; c < m_model->columnCount(); ++c) keys << m_model->columnKey(c);
+    const QByteArray hash =
+        QCryptographicHash::hash(keys.join('|').toUtf8(), QCryptographicHash::Sha1).toHex();
+    return "rollouts/header/" + QString::fromLatin1(hash.left(16));
+}
+
+void RolloutsPanel::restoreHeader() {
+    m_restoringHeader = true;
+    const QByteArray state = QSettings().value(headerKey()).toByteArray();
+    QHeaderView* header = m_table->horizontalHeader();
+    if (state.isEmpty() || !header->restoreState(state)) {
+        for (int c = 0; c < m_model->columnCount(); ++c) header->setSectionHidden(c, false);
+        m_table->resizeColumnsToContents();
     }
-    std::optional<store::RolloutDetail> d;
-    try {
-        d = ws->rollout(current.data(RolloutsModel::RolloutIdRole).toLongLong(),
-                        /*with_group=*/true);
-    } catch (const std::exception& e) {
-        m_detail->setPlainText(QString::fromStdString(e.what()));
-        return;
+    m_restoringHeader = false;
+}
+
+void RolloutsPanel::saveHeader() const {
+    if (m_restoringHeader || m_model->columnCount() == 0) return;
+    QSettings().setValue(headerKey(), m_table->horizontalHeader()->saveState());
+}
+
+void RolloutsPanel::headerMenu(const QPoint& pos) {
+    QHeaderView* header = m_table->horizontalHeader();
+    QMenu menu(this);
+    for (int c = 0; c < m_model->columnCount(); ++c) {
+        QAction* a =
+            menu.addAction(m_model->headerData(c, Qt::Horizontal, Qt::DisplayRole).toString());
+        a->setCheckable(true);
+        a->setChecked(!header->isSectionHidden(c));
+        connect(a, &QAction::toggled, this, [this, header, c](bool shown) {
+            header->setSectionHidden(c, !shown);
+            saveHeader();
+        });
     }
-    if (!d) return;
-    const store::RolloutRecord& r = d->record;
-    QString html = tr("<p><b>Step %1</b>, prompt %2, group %3, sample %4%5 &nbsp; finish: %6</p>")
-                       .arg(r.step)
-                       .arg(esc(r.prompt_id))
-                       .arg(r.group)
-                       .arg(r.sample)
-                       .arg(r.is_eval ? tr(" (eval)") : QString())
-                       .arg(esc(r.finish_reason));
-    html += tr("<h4>Reward %1 &nbsp; advantage %2</h4><table cellspacing='0' cellpadding='2'>")
-                .arg(r.total_reward, 0, 'g', 5)
-                .arg(r.advantage, 0, 'g', 4);
-    for (const store::ComponentRecord& c : r.components) {
-        QString details;
-        if (c.details.is_object())
-            for (auto it = c.details.begin(); it != c.details.end(); ++it)
-                details += QString("%1 = %2 &nbsp; ").arg(esc(it.key()), detailText(it.value()));
-        html += QString("<tr><td><b>%1</b></td><td align='right'>%2</td><td>%3</td></tr>")
-                    .arg(esc(c.name))
-                    .arg(c.value, 0, 'g', 5)
-                    .arg(details);
-    }
-    html += "</table>";
-    html += section(tr("Prompt"), r.prompt);
-    html += section(tr("Reasoning"), r.reasoning);
-    html += section(tr("Answer"), r.answer);
-    html += section(tr("Reference"), r.reference);
-    if (d->group.size() > 1) {
-        html += tr("<h4>Its group</h4><table cellspacing='0' cellpadding='2'>");
-        for (const store::RolloutRow& g : d->group)
-            html += QString("<tr><td>%1sample %2</td><td align='right'>%3</td></tr>")
-                        .arg(g.id == d->id ? QString("&#9654; ") : QString())
-                        .arg(g.sample)
-                        .arg(g.total_reward, 0, 'g', 4);
-        html += "</table>";
-    }
-    m_detail->setHtml(html);
+    menu.addSeparator();
+    menu.addAction(tr("Fit columns to contents"), this, [this] {
+        m_table->resizeColumnsToContents();
+        saveHeader();
+    });
+    menu.exec(header->mapToGlobal(pos));
 }
 
 }  // namespace reflab::ui

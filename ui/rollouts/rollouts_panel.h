@@ -1,60 +1,73 @@
-// The Rollouts panel: the stored rollouts of one run, at one step or over all steps, as a table
-// (step, prompt, sample, reward, every component, advantage, lengths, finish reason, format,
-// correctness) with the selected rollout's texts and reward breakdown beside it. The dashboard
-// opens it on a run and step (click a point of a chart). Pages of at most kPageRows rows come
-// from the store through the panel's own read-only connection; a page of one step is a few
-// indexed rows, so it is read on the GUI thread when the user asks for it.
+// The Rollouts panel: every rollout of the runs ticked in the runs dock (else the selected
+// run), as a virtual table (RolloutsModel: pages fetched by a loader thread, sorted in the
+// database by a click on a header) under a filter bar, with the selected rollout's detail and
+// group beside it. The dashboard opens it on one run and step (a click on a chart point).
+// Columns can be resized, moved and hidden (header context menu); the layout is remembered per
+// set of columns (QSettings). Keys: Ctrl+F search, Ctrl+C copies the selected rollouts as
+// JSON Lines, Alt+Up/Alt+Down step through the group. No store call on the GUI thread.
 #pragma once
+#include <QHash>
 #include <QWidget>
-#include <memory>
 
-class QCheckBox;
 class QLabel;
-class QSpinBox;
 class QTableView;
-class QTextBrowser;
-
-namespace reflab::store {
-class Workspace;
-}
 
 namespace reflab::ui {
 
+class RolloutDetailView;
+class RolloutFilterBar;
 class RolloutsModel;
 
 class RolloutsPanel : public QWidget {
     Q_OBJECT
 public:
-    static constexpr int kPageRows = 1000;
-
     explicit RolloutsPanel(QWidget* parent = nullptr);
     ~RolloutsPanel() override;
 
     void setWorkspace(const QString& path);  // "" closes
+    // The runs shown: the ticked ones, else the selected one (`current`), else none.
+    void setRunSelection(const QStringList& checked, const QString& current);
+    void setRunNames(const QHash<QString, QString>& names);
     // Shows the rollouts of `run` at `step` (run_name: for the title; empty: the id).
     void showStep(const QString& run, qint64 step, const QString& run_name = {});
-    QString run() const { return m_run; }
-    qint64 step() const;
-    bool allSteps() const;
+    QStringList runs() const { return m_runs; }
+    QString run() const { return m_runs.size() == 1 ? m_runs[0] : QString(); }
     RolloutsModel* model() const { return m_model; }
     QTableView* table() const { return m_table; }
-    QTextBrowser* detail() const { return m_detail; }
+    RolloutDetailView* detailView() const { return m_detail; }
+    RolloutFilterBar* filterBar() const { return m_filters; }
     QString title() const;
+    QString countText() const;
+    // Copies the selected rollouts as JSON Lines (asynchronously: the clipboard is set when the
+    // loader has read them; copied() then fires).
+    void copySelection();
+
+signals:
+    void copied(int rollouts);
 
 private:
-    void reload();
-    void showDetail();
-    store::Workspace* workspace(QString* error);
+    void requery();
+    void updateTitle();
+    void showCurrent();
+    void showRollout(qint64 id);
+    void restoreHeader();
+    void saveHeader() const;
+    void headerMenu(const QPoint& pos);
+    QString headerKey() const;
 
-    QString m_path, m_run, m_runName;
-    std::unique_ptr<store::Workspace> m_ws;
+    QStringList m_runs;
+    QStringList m_selectionInput;  // the last setRunSelection's arguments
+    QHash<QString, QString> m_names;
+    bool m_hasWorkspace = false;
     RolloutsModel* m_model = nullptr;
+    RolloutFilterBar* m_filters = nullptr;
     QLabel* m_title = nullptr;
-    QSpinBox* m_step = nullptr;
-    QCheckBox* m_allSteps = nullptr;
     QLabel* m_count = nullptr;
     QTableView* m_table = nullptr;
-    QTextBrowser* m_detail = nullptr;
+    RolloutDetailView* m_detail = nullptr;
+    qint64 m_shownId = -1;
+    int m_detailRequest = 0;
+    bool m_restoringHeader = false;
 };
 
 }  // namespace reflab::ui

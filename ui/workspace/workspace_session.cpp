@@ -52,7 +52,9 @@ bool WorkspaceSession::open(const QString& path, bool create, QString* error) {
         // connection.
         if (!create && !QFileInfo::exists(path))
             throw std::runtime_error(path.toStdString() + ": no such workspace file");
-        store::Workspace::open(path.toStdString(), /*read_only=*/!create);
+        // An older schema is migrated by one writable open (the store keeps a copy first).
+        const bool upgrade = !create && store::Workspace::needsUpgrade(path.toStdString());
+        store::Workspace::open(path.toStdString(), /*read_only=*/!create && !upgrade);
     } catch (const std::exception& e) {
         if (error) *error = QString::fromStdString(e.what());
         return false;

@@ -1,0 +1,159 @@
+// The Rollouts view benchmark (see rollouts_bench.h).
+#include "ui/bench/rollouts_bench.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QLineEdit>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <algorithm>
+#include <cmath>
+
+#include "core/store/workspace.h"
+#include "ui/bench/synthetic_workspace.h"
+#include "ui/rollouts/rollout_detail_view.h"
+#include "ui/rollouts/rollout_filter_bar.h"
+#include "ui/rollouts/rollouts_model.h"
+#include "ui/rollouts/rollouts_panel.h"
+
+namespace reflab::ui {
+
+namespace {
+
+// Runs the event loop until `done` (or timeout_ms); returns the milliseconds it took (-1 on
+// timeout). The probe timer keeps measuring stalls meanwhile.
+template <class Pred>
+double waitFor(Pred done, int timeout_ms = 120000) {
+    QElapsedTimer t;
+    t.start();
+    while (!done()) {
+        if (t.elapsed() > timeout_ms) return -1;
+        QApplication::processEvents(QEventLoop::AllEvents, 2);
+    }
+    return double(t.nsecsElapsed()) / 1e6;
+}
+
+}  // namespace
+
+QJsonObject benchRollouts(int rollouts) {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("rollouts.db");
+    QStringList runs;
+    QElapsedTimer gen;
+    gen.start();
+    {
+        auto ws = store::Workspace::open(path.toStdString());
+        const int per_step = 512;  // 64 groups of 8
+        const int steps = std::max(1, rollouts / per_step / 2);
+        for (int r = 0; r < 2; ++r) {
+            const std::string id = createSyntheticRun(ws, "bench " + std::to_string(r), steps, r);
+            writeSyntheticSteps(ws, id, 0, steps, per_step, r, 1.7e9);
+            ws.setRunStatus(id, store::RunStatus::Finished);
+            runs << QString::fromStdString(id);
+        }
+    }
+    const double generate_s = double(gen.elapsed()) / 1000.0;
+
+    // The stall probe: the longest gap between ticks of a 5 ms timer.
+    double max_gap = 0, last = 0;
+    QElapsedTimer clock;
+    clock.start();
+    QTimer probe;
+    probe.setTimerType(Qt::PreciseTimer);
+    probe.setInterval(5);
+    QObject::connect(&probe, &QTimer::timeout, [&] {
+        const double now = double(clock.nsecsElapsed()) / 1e6;
+        max_gap = std::max(max_gap, now - last);
+        last = now;
+    });
+
+    RolloutsPanel panel;
+    panel.resize(1600, 1000);
+    panel.show();
+    RolloutsModel* model = panel.model();
+    QApplication::processEvents();
+    last = double(clock.nsecsElapsed()) / 1e6;
+    probe.start();
+
+    QJsonObject o;
+    QElapsedTimer t;
+    t.start();
+    panel.setWorkspace(path);
+    panel.setRunSelection(runs, {});
+    const auto rowLoaded = [&](int row) {
+        return row < model->rowCount() &&
+               model->index(row, 0).data(RolloutsModel::LoadedRole).toBool();
+    };
+    waitFor([&] { return rowLoaded(0); });
+    o["open_first_page_ms"] = double(t.nsecsElapsed()) / 1e6;
+    o["marks_complete_ms"] =
+        waitFor([&] { return !model->loading(); }) + o["open_first_page_ms"].toDouble();
+    o["rows"] = model->rowCount();
+
+    // Jumps: scroll to far rows and wait for the rows in view.
+    std::vector<double> jumps;
+    for (const double at : {0.5, 0.97, 0.13, 0.71, 0.999}) {
+        const int row = int(at * (model->rowCount() - 1));
+        t.restart();
+        panel.table()->scrollTo(model->index(row, 0), QAbstractItemView::PositionAtCenter);
+        waitFor([&] { return rowLoaded(row); });
+        jumps.push_back(double(t.nsecsElapsed()) / 1e6);
+    }
+    std::sort(jumps.begin(), jumps.end());
+    o["jump_rows_ms_median"] = jumps[jumps.size() / 2];
+    o["jump_rows_ms_max"] = jumps.back();
+
+    // A filtered, sorted page: format invalid, reward in [0, 0.5], sorted by reward descending.
+    store::RolloutFilter f = model->filter();
+    f.format_valid = false;
+    f.reward_min = 0.0;
+    f.reward_max = 0.5;
+    t.restart();
+    store::RolloutSort by_reward{store::RolloutSortKey::TotalReward, "", true};
+    model->setQuery(f, by_reward);
+    waitFor([&] { return rowLoaded(0) || (!model->loading() && model->rowCount() == 0); });
+    o["filtered_sorted_first_page_ms"] = double(t.nsecsElapsed()) / 1e6;
+    waitFor([&] { return !model->loading(); });
+
+    // Text search (the panel's own path: the search box, minus its typing pause).
+    t.restart();
+    store::RolloutFilter s;
+    for (const QString& r : runs) s.runs.push_back(r.toStdString());
+    s.text = "+ 7 = 8";
+    model->setQuery(s, {});
+    waitFor([&] { return rowLoaded(0) || (!model->loading() && model->rowCount() == 0); });
+    o["text_search_first_page_ms"] = double(t.nsecsElapsed()) / 1e6;
+    waitFor([&] { return model->count() >= 0; });
+    o["text_search_count_ms"] = double(t.nsecsElapsed()) / 1e6;
+    o["text_search_count"] = double(model->count());
+    o["text_search_count_exact"] = model->countExact();
+    waitFor([&] { return !model->loading(); });
+
+    // The detail pane: 512 tokens coloured by log-prob (rendering only; the fetch is the
+    // loader's, off this thread).
+    auto d = std::make_shared<store::RolloutDetail>();
+    for (int i = 0; i < 512; ++i) {
+        d->record.token_ids.push_back(1000 + i);
+        d->record.logprobs.push_back(-0.02f * float(i % 200));
+        d->token_texts.push_back(i % 9 ? " tok" : "\n");
+    }
+    d->record.completion_tokens = 512;
+    std::vector<double> detail;
+    for (int i = 0; i < 5; ++i) {
+        t.restart();
+        panel.detailView()->setDetail(d, {});
+        QApplication::processEvents();
+        detail.push_back(double(t.nsecsElapsed()) / 1e6);
+    }
+    std::sort(detail.begin(), detail.end());
+    o["detail_512_tokens_ms_median"] = detail[detail.size() / 2];
+
+    probe.stop();
+    o["max_event_loop_stall_ms"] = max_gap;
+    o["generate_workspace_s"] = generate_s;
+    o["platform"] = QApplication::platformName();
+    return o;
+}
+
+}  // namespace reflab::ui
