@@ -79,7 +79,7 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
         shoot("rollouts");
         // Every rollout of the ticked runs (a run column), sorted by reward, best first.
         window.rollouts()->filterBar()->clear();
-        window.rollouts()->setRunSelection(runs, {});
+        window.rollouts()->showRuns(runs);
         window.rollouts()->table()->sortByColumn(
             window.rollouts()->model()->columnOf(RolloutsModel::Column::Reward),
             Qt::DescendingOrder);

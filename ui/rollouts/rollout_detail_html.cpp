@@ -134,12 +134,13 @@ QString rolloutDetailHtml(const store::RolloutDetail& d) {
             .arg(r.prompt_tokens)
             .arg(r.completion_tokens);
     html += rewardBreakdownHtml(r);
-    html += textSection(QObject::tr("Prompt"), r.prompt);
-    html += textSection(QObject::tr("Reasoning"), r.reasoning);
+    // What decides the reward first (answer against reference, the tokens), the long texts last.
     html += textSection(QObject::tr("Answer"), r.answer);
     html += textSection(QObject::tr("Reference"), r.reference);
     const QString tokens = tokensHtml(d);
     html += tokens.isEmpty() ? textSection(QObject::tr("Completion"), r.completion) : tokens;
+    html += textSection(QObject::tr("Reasoning"), r.reasoning);
+    html += textSection(QObject::tr("Prompt"), r.prompt);
     return html;
 }
 

@@ -1,6 +1,6 @@
 // The HTML of the Rollouts panel's detail pane, from one stored rollout: a header line, the
 // reward breakdown (each component with every intermediate it stored, nested values flattened
-// to "key.sub" rows), the prompt, reasoning, answer and reference apart, and the completion's
+// to "key.sub" rows), the answer, reference, reasoning and prompt apart, and the completion's
 // tokens coloured by log-prob (white = probability 1, red = improbable). Each token is an
 // anchor "tok:<index>" so the view can show its tooltip (tokenToolTip). Pure functions.
 #pragma once

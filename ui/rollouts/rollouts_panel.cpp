@@ -77,6 +77,12 @@ RolloutsPanel::RolloutsPanel(QWidget* parent) : QWidget(parent) {
         restoreHeader();
     });
     connect(m_model, &RolloutsModel::firstPageLoaded, this, [this] {
+        if (m_fitOnFirstPage) {
+            m_fitOnFirstPage = false;
+            m_restoringHeader = true;  // a fit is not the user's layout: not saved
+            m_table->resizeColumnsToContents();
+            m_restoringHeader = false;
+        }
         if (!m_table->currentIndex().isValid() && m_model->rowCount() > 0) m_table->selectRow(0);
     });
     connect(m_model, &RolloutsModel::dataChanged, this,
@@ -126,6 +132,11 @@ void RolloutsPanel::setRunSelection(const QStringList& checked, const QString& c
     const QStringList runs =
         !checked.isEmpty() ? checked : (current.isEmpty() ? QStringList() : QStringList{current});
     if (runs == m_runs) return;
+    m_runs = runs;
+    requery();
+}
+
+void RolloutsPanel::showRuns(const QStringList& runs) {
     m_runs = runs;
     requery();
 }
@@ -245,10 +256,9 @@ void RolloutsPanel::restoreHeader() {
     m_restoringHeader = true;
     const QByteArray state = QSettings().value(headerKey()).toByteArray();
     QHeaderView* header = m_table->horizontalHeader();
-    if (state.isEmpty() || !header->restoreState(state)) {
+    m_fitOnFirstPage = state.isEmpty() || !header->restoreState(state);
+    if (m_fitOnFirstPage)
         for (int c = 0; c < m_model->columnCount(); ++c) header->setSectionHidden(c, false);
-        m_table->resizeColumnsToContents();
-    }
     m_restoringHeader = false;
 }
 

@@ -28,6 +28,8 @@ public:
     // The runs shown: the ticked ones, else the selected one (`current`), else none.
     void setRunSelection(const QStringList& checked, const QString& current);
     void setRunNames(const QHash<QString, QString>& names);
+    // Shows exactly these runs (whatever the dock's ticks), until the ticks or selection change.
+    void showRuns(const QStringList& runs);
     // Shows the rollouts of `run` at `step` (run_name: for the title; empty: the id).
     void showStep(const QString& run, qint64 step, const QString& run_name = {});
     QStringList runs() const { return m_runs; }
@@ -68,6 +70,7 @@ private:
     qint64 m_shownId = -1;
     int m_detailRequest = 0;
     bool m_restoringHeader = false;
+    bool m_fitOnFirstPage = false;  // no saved layout: fit the columns to the first rows
 };
 
 }  // namespace reflab::ui
