@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "app/cli/commands.h"
+#include "core/analysis/analysis_bench.h"
 #include "core/base/error.h"
 #include "core/model/model_bench.h"
 #include "core/store/store_bench.h"
@@ -16,6 +17,7 @@ struct BenchArgs {
     std::string what = "all";
     model::ModelBenchOptions model;
     store::StoreBenchOptions store;
+    analysis::DiagnoseBenchOptions diagnose;
     bool json = false;
     bool gradient_checkpointing = false;
     int64_t train_steps = 1;
@@ -23,10 +25,11 @@ struct BenchArgs {
 };
 
 void runBench(const BenchArgs& a) {
-    static const std::vector<std::string> kParts = {"generate", "score", "train", "store", "all"};
+    static const std::vector<std::string> kParts = {"generate", "score",    "train",
+                                                    "store",    "diagnose", "all"};
     if (std::find(kParts.begin(), kParts.end(), a.what) == kParts.end())
         throw reflab::Error("--what '" + a.what +
-                            "' is not one of generate, score, train, store, all");
+                            "' is not one of generate, score, train, store, diagnose, all");
     const bool all = a.what == "all";
     nlohmann::json out = nlohmann::json::object();
     if (all || a.what == "generate" || a.what == "score")
@@ -49,6 +52,14 @@ void runBench(const BenchArgs& a) {
         out["store"] =
             store::benchStore(a.store, [](const std::string& s) { std::cerr << s << '\n'; });
     }
+    // Not part of "all": it writes a workspace of its own as large as the store benchmark's.
+    if (a.what == "diagnose") {
+        analysis::DiagnoseBenchOptions d = a.diagnose;
+        d.rollouts = a.store.rollouts;
+        d.path = a.store.path;
+        out["diagnose"] =
+            analysis::benchDiagnose(d, [](const std::string& s) { std::cerr << s << '\n'; });
+    }
     if (a.json) {
         std::cout << out.dump() << std::endl;
     } else {
@@ -59,8 +70,9 @@ void runBench(const BenchArgs& a) {
 
 void addBenchCommand(CLI::App& app) {
     auto a = std::make_shared<BenchArgs>();
-    auto* cmd = app.add_subcommand("bench", "Benchmarks: generate | score | train | store | all");
-    cmd->add_option("--what", a->what, "generate | score | train | store | all")
+    auto* cmd = app.add_subcommand("bench",
+                                   "Benchmarks: generate | score | train | store | diagnose | all");
+    cmd->add_option("--what", a->what, "generate | score | train | store | diagnose | all")
         ->capture_default_str();
     cmd->add_option("--model", a->model.model_dir,
                     "model directory (default: a random Qwen2.5-0.5B-shaped model in memory)");
@@ -80,7 +92,14 @@ void addBenchCommand(CLI::App& app) {
     cmd->add_option("--rollouts", a->store.rollouts,
                     "store: rollouts of 256 tokens in the temporary workspace")
         ->capture_default_str();
-    cmd->add_option("--store-db", a->store.path, "store: build the workspace here and keep it");
+    cmd->add_option("--store-db", a->store.path,
+                    "store, diagnose: build the workspace here and keep it");
+    cmd->add_option("--resamples", a->diagnose.resamples,
+                    "diagnose: bootstrap resamples per interval")
+        ->capture_default_str();
+    cmd->add_option("--rollouts-per-step", a->diagnose.rollouts_per_step,
+                    "diagnose: rollouts per step")
+        ->capture_default_str();
     cmd->add_flag("--json", a->json, "one JSON object on stdout");
     cmd->add_option("--train-steps", a->train_steps,
                     "train: timed GRPO steps to average (after one warm-up step)")

@@ -17,5 +17,6 @@ void addExportCommand(CLI::App& app);
 void addBenchCommand(CLI::App& app);
 void addDataCommand(CLI::App& app);
 void addCompareCommand(CLI::App& app);
+void addDiagnoseCommand(CLI::App& app);
 
 }  // namespace reflab::cli

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     reflab::cli::addBenchCommand(app);
     reflab::cli::addDataCommand(app);
     reflab::cli::addCompareCommand(app);
+    reflab::cli::addDiagnoseCommand(app);
     app.parse_complete_callback([&threads] { reflab::runtimeInit(threads); });
     try {
         app.parse(argc, argv);

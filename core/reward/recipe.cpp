@@ -365,6 +365,10 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         rc.eval.at_start = e.boolean("at_start", rc.eval.at_start);
         e.finish();
     }
+    {
+        RecipeReader a = top.object("alarms");
+        rc.alarms = readAlarmSection(a);
+    }
     top.raw("warnings");  // a resolved recipe's own warnings: recomputed below, never read
     top.finish();
     if (!rc.warnings.empty()) rc.resolved["warnings"] = rc.warnings;

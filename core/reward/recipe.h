@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/base/error.h"
+#include "core/reward/recipe_alarms.h"
 #include "core/text/completion_format.h"
 
 namespace reflab::reward {
@@ -188,6 +189,7 @@ struct Recipe {
     ReverseReasoningSection reverse_reasoning;
     AlgorithmSection algorithm;
     EvalSection eval;
+    AlarmSection alarms;  // thresholds of the reward diagnostics (core/analysis)
 
     const ComponentSpec* find(ComponentType) const;  // first component of that type, or null
 };

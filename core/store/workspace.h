@@ -183,6 +183,22 @@ struct RolloutCount {
     bool exact = true;  // false: an estimate (the exact count would have scanned too long)
 };
 
+// The numbers of every rollout of one run, column by column (core/analysis's input: reward
+// validity and alarms read a whole run in one pass, without the texts of the rollout view).
+struct RolloutScores {
+    std::vector<std::string> components;  // names of the columns of `values`
+    std::vector<int64_t> ids, steps;      // in (step, id) order
+    std::vector<int32_t> groups, completion_tokens;
+    std::vector<uint8_t> is_eval, format_valid;
+    std::vector<int8_t> correct;  // 1 correct, 0 incorrect, -1 not stored
+    std::vector<double> total_reward;
+    std::vector<double> values;  // row-major [row * components.size() + c]; NaN: no value
+    // With answers only, for the rows whose correct is -1 (other rows: empty): the parsed answer
+    // and the reference, so the caller can judge correctness itself.
+    std::vector<std::string> answers, references;
+    size_t size() const { return ids.size(); }
+};
+
 struct Checkpoint {
     int64_t step;
     std::string dir;
@@ -303,6 +319,10 @@ public:
     std::optional<RolloutDetail> rollout(int64_t id, bool with_group = true);
     std::vector<std::string> componentNames(const std::vector<std::string>& runs);
     int64_t rolloutTotal();  // every rollout in the workspace
+    // Every rollout of a run with step > after_step (training and evaluation rollouts alike).
+    // A step is written in one transaction, so the rows of a step come whole or not at all.
+    RolloutScores rolloutScores(const std::string& run, int64_t after_step = -1,
+                                bool answers = false);
 
     // -- summaries and prompt look-ups (workspace_summary.cpp) --
     std::optional<MetricSummary> metricSummary(const std::string& run, const std::string& name);

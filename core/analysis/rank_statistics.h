@@ -1,0 +1,39 @@
+// How well a score separates two classes (correct / incorrect rollouts): the AUROC (the
+// Mann-Whitney U over n_pos × n_neg, ties counted one half), its stratified bootstrap interval
+// and the point-biserial correlation. Scores that are NaN are left out.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace reflab::analysis {
+
+// Values sorted once, with each class's members mapped to tie groups, so the AUROC of the
+// sample and of each bootstrap resample is one sweep over the groups.
+class RankedSample {
+public:
+    // labels[i]: 1 positive (correct), 0 negative; values and labels of equal length.
+    RankedSample(const std::vector<double>& values, const std::vector<uint8_t>& labels);
+    int64_t positives() const { return static_cast<int64_t>(m_pos_group.size()); }
+    int64_t negatives() const { return static_cast<int64_t>(m_neg_group.size()); }
+    // P(score of a positive > score of a negative) + ½ P(equal); none without both classes.
+    std::optional<double> auroc() const;
+    // Percentile 95% interval of the AUROC over `resamples` stratified bootstrap resamples
+    // (positives and negatives each drawn with replacement, their counts kept), a pure function
+    // of (sample, resamples, seed). None without both classes or with resamples < 2.
+    std::optional<std::pair<double, double>> bootstrapInterval(int resamples, uint64_t seed) const;
+
+private:
+    std::vector<int32_t> m_pos_group, m_neg_group;  // tie group (rank order) of each member
+    int32_t m_groups = 0;
+};
+
+// Pearson's r between the values and the 0/1 labels; none when either is constant.
+std::optional<double> pointBiserial(const std::vector<double>& values,
+                                    const std::vector<uint8_t>& labels);
+
+// Percentile of sorted values with linear interpolation between order statistics (numpy's
+// default): q in [0, 1].
+double percentileSorted(const std::vector<double>& sorted, double q);
+
+}  // namespace reflab::analysis
