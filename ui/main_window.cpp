@@ -16,6 +16,7 @@
 #include "ui/about_dialog.h"
 #include "ui/compare/compare_panel.h"
 #include "ui/dashboard/dashboard_panel.h"
+#include "ui/dashboard/diagnostics_feed.h"
 #include "ui/data/data_panel.h"
 #include "ui/log/event_log.h"
 #include "ui/rollouts/rollouts_panel.h"
@@ -98,6 +99,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(runs, &RunsModel::runsChanged, this, rolloutRuns);  // ticks restored before the list
     connect(m_runsDock->table()->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             rolloutRuns);
+
+    // Reward validity charts and alarms of the runs on the Dashboard, computed off this thread.
+    auto* diagnostics = new DiagnosticsFeed(this);
+    connect(m_session, &WorkspaceSession::opened, diagnostics,
+            [diagnostics](const QString& path) { diagnostics->open(path); });
+    connect(runs, &RunsModel::checkedRunsChanged, diagnostics, &DiagnosticsFeed::setRuns);
+    connect(diagnostics, &DiagnosticsFeed::batchReady, m_dashboard, &DashboardPanel::appendBatch);
+    connect(diagnostics, &DiagnosticsFeed::markersChanged, m_dashboard,
+            &DashboardPanel::setAlarmMarkers);
+    connect(diagnostics, &DiagnosticsFeed::logged, m_log, &EventLog::addEntries);
     connect(m_session, &WorkspaceSession::opened, this, &MainWindow::onWorkspaceOpened);
     connect(m_session, &WorkspaceSession::problem, this, &MainWindow::showProblem);
     connect(m_runsDock, &RunsDock::actionFailed, this, &MainWindow::showProblem);

@@ -13,7 +13,8 @@
 namespace {
 
 const QStringList kWorkers = {
-    "ui/rollouts/rollout_loader.h",  // RolloutLoader: its own QThread and connection
+    "ui/dashboard/diagnostics_feed.cpp",  // DiagnosticsWorker: its own QThread and connection
+    "ui/rollouts/rollout_loader.h",       // RolloutLoader: its own QThread and connection
     "ui/rollouts/rollout_loader.cpp",
     "ui/workspace/store_tailer.h",  // StoreTailer: its own QThread and connection
     "ui/workspace/store_tailer.cpp",

@@ -195,7 +195,25 @@ void DashboardPanel::appendBatch(const reflab::ui::SeriesBatch& batch) {
 
 void DashboardPanel::clear() {
     m_store.clear();
+    m_markers.clear();
     rebuildCharts();
+}
+
+void DashboardPanel::setAlarmMarkers(const QString& run,
+                                     const QVector<reflab::ui::ChartMarker>& markers) {
+    m_markers.insert(run, markers);
+    for (MetricChart* c : std::as_const(m_charts)) {
+        applyMarkers(c);
+        scheduleReplot(c);
+    }
+}
+
+void DashboardPanel::applyMarkers(MetricChart* chart) {
+    QVector<ChartMarker> mine;
+    for (const auto& markers : std::as_const(m_markers))
+        for (const ChartMarker& m : markers)
+            if (m.metric == chart->metric()) mine << m;
+    chart->setMarkers(mine);
 }
 
 void DashboardPanel::fitAll() {
@@ -234,6 +252,7 @@ void DashboardPanel::rebuildCharts() {
             m_charts.insert(metric, chart);
         }
         chart->setRuns(m_visibleRuns, m_styles);
+        applyMarkers(chart);
     }
     m_chartOrder = metrics;
     layoutCharts();

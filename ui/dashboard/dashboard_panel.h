@@ -61,6 +61,8 @@ public slots:
     void appendBatch(const reflab::ui::SeriesBatch& batch);
     void clear();
     void fitAll();  // back to following the data
+    // The alarm markers of a run (each on the chart of its metric), replacing its previous ones.
+    void setAlarmMarkers(const QString& run, const QVector<reflab::ui::ChartMarker>& markers);
 
 signals:
     void smoothingChanged(double weight);
@@ -80,6 +82,7 @@ private:
     void scheduleReplot(MetricChart* chart);
     void replotNext();
     bool chartVisible(const MetricChart* chart) const;
+    void applyMarkers(MetricChart* chart);
 
     SeriesStore m_store;
     QPointer<MetricSource> m_source;
@@ -88,6 +91,7 @@ private:
     QHash<QString, MetricChart*> m_charts;  // metric -> chart
     QStringList m_chartOrder;
     QSet<MetricChart*> m_dirty;
+    QHash<QString, QVector<ChartMarker>> m_markers;  // run -> its alarm markers
     bool m_replotQueued = false;
     XAxisMode m_xMode = XAxisMode::Step;
     bool m_logScale = false;

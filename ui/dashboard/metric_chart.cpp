@@ -9,6 +9,7 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QTextStream>
+#include <algorithm>
 #include <cmath>
 
 namespace reflab::ui {
@@ -190,6 +191,7 @@ void MetricChart::setRuns(const QStringList& runs, const QHash<QString, RunStyle
         g.smoothDrawn->setAntialiased(false);
         rebuildRun(run);
     }
+    placeMarkers();
 }
 
 void MetricChart::keysOf(const QString& run, const MetricSeries& s, int from,
@@ -262,6 +264,7 @@ void MetricChart::setXMode(XAxisMode mode) {
     }
     xAxis->ticker()->setTickCount(5);
     for (const QString& run : m_runs) rebuildRun(run);
+    placeMarkers();
 }
 
 void MetricChart::setRawVisible(bool visible) {
@@ -514,6 +517,55 @@ void MetricChart::setCrosshairLines(const QStringList& lines, const QVector<QCol
         QFont f = font();
         f.setBold(i > 0);
         m_crossTexts[i]->setFont(f);
+    }
+}
+
+void MetricChart::setMarkers(const QVector<ChartMarker>& markers) {
+    m_markers = markers;
+    placeMarkers();
+}
+
+int MetricChart::markerCount() const {
+    return static_cast<int>(m_markerItems.size()) / 2;
+}
+
+bool MetricChart::markerKey(const ChartMarker& m, double* key) const {
+    if (m_xMode == XAxisMode::Step) {
+        *key = static_cast<double>(m.step);
+        return true;
+    }
+    // Time axes: the time of the run's first point at or after the step.
+    const MetricSeries* s = m_store->series(m.run, m_metric);
+    if (!s) return false;
+    const auto it = std::lower_bound(s->steps.begin(), s->steps.end(), static_cast<double>(m.step));
+    if (it == s->steps.end()) return false;
+    const double t = s->times[static_cast<int>(it - s->steps.begin())];
+    *key = m_xMode == XAxisMode::RelativeTime ? t - m_store->startTime(m.run) : t;
+    return true;
+}
+
+void MetricChart::placeMarkers() {
+    for (QCPAbstractItem* item : std::as_const(m_markerItems)) removeItem(item);
+    m_markerItems.clear();
+    for (const ChartMarker& m : std::as_const(m_markers)) {
+        double key = 0;
+        if (!m_runs.contains(m.run) || !markerKey(m, &key)) continue;
+        const QColor color = m.critical ? QColor(0xd0, 0x30, 0x30) : QColor(0xe0, 0x8a, 0x00);
+        auto* line = new QCPItemStraightLine(this);
+        line->setClipToAxisRect(true);
+        line->setPen(QPen(color, 1.2, Qt::DashLine));
+        line->point1->setCoords(key, 0);
+        line->point2->setCoords(key, 1);
+        auto* label = new QCPItemText(this);
+        label->setClipToAxisRect(true);
+        label->position->setTypeX(QCPItemPosition::ptPlotCoords);
+        label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        label->position->setAxisRect(axisRect());
+        label->position->setCoords(key, 0.0);
+        label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+        label->setColor(color);
+        label->setText(m.text);
+        m_markerItems << line << label;
     }
 }
 

@@ -21,6 +21,16 @@ struct RunStyle {
     QColor color;
 };
 
+// A vertical mark at a run's step (an alarm began there), labelled, drawn where that run is
+// shown.
+struct ChartMarker {
+    QString metric;  // the chart it belongs on
+    QString run;
+    qint64 step = 0;
+    QString text;  // short label drawn at the top of the line
+    bool critical = false;
+};
+
 class MetricChart : public QCustomPlot {
     Q_OBJECT
 public:
@@ -36,6 +46,9 @@ public:
     void setRawVisible(bool visible);
     void refreshSmoothed();  // after the store's smoothing changed
     void setLogScale(bool log);
+    // Replaces the markers (alarms); those of runs not shown are kept for when they are.
+    void setMarkers(const QVector<ChartMarker>& markers);
+    int markerCount() const;  // markers drawn now, for tests
 
     // Union of the key ranges of the runs shown; found is false when there is no data.
     QCPRange dataKeyRange(bool& found) const;
@@ -83,6 +96,8 @@ private:
     void onMouseMove(QMouseEvent* event);
     void showContextMenu(const QPoint& pos);
     void setCrosshairLines(const QStringList& lines, const QVector<QColor>& colors);
+    void placeMarkers();  // (re)draws m_markers for the runs and x mode shown
+    bool markerKey(const ChartMarker& m, double* key) const;
 
     QString m_metric;
     const SeriesStore* m_store;
@@ -100,6 +115,8 @@ private:
     QStringList m_crosshairLines;
     QPoint m_pressPos{-1000, -1000};
     QCPTextElement* m_title = nullptr;
+    QVector<ChartMarker> m_markers;
+    QVector<QCPAbstractItem*> m_markerItems;
     QColor m_background = Qt::white;
 };
 

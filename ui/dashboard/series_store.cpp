@@ -104,8 +104,8 @@ qint64 SeriesStore::pointCount() const {
 QString metricOrderKey(const QString& metric) {
     // Prefix-matched in this order; the rank becomes a two-digit prefix of the key.
     static const QStringList kOrder = {
-        "reward/total", "reward/", "format", "eval",   "kl",       "entropy", "length",
-        "completion",   "loss",    "grad",   "tokens", "zero_std", "lr",
+        "reward/total", "reward/",    "validity/", "format", "eval",   "kl",       "entropy",
+        "length",       "completion", "loss",      "grad",   "tokens", "zero_std", "lr",
     };
     const QString m = metric.toLower();
     for (int i = 0; i < kOrder.size(); ++i)
@@ -114,6 +114,9 @@ QString metricOrderKey(const QString& metric) {
 }
 
 QString metricTitle(const QString& metric) {
+    // The diagnostics' series (ui/dashboard/diagnostics_feed.h): a component's window AUROC.
+    if (metric.startsWith("validity/"))
+        return QString("Reward validity: %1 (AUROC)").arg(metric.mid(9));
     QString t = metric;
     const int slash = t.indexOf('/');
     if (slash > 0) {
