@@ -42,7 +42,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->addTab(m_dashboard, tr("Dashboard"));
     m_rollouts = new RolloutsPanel(this);
     m_tabs->addTab(m_rollouts, tr("Rollouts"));
-    m_tabs->addTab(new ComparePanel(this), tr("Compare"));
+    m_compare = new ComparePanel(this);
+    m_tabs->addTab(m_compare, tr("Compare"));
     m_tabs->addTab(new DataPanel(this), tr("Data"));
     setCentralWidget(m_tabs);
 
@@ -82,6 +83,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             styles.insert(id, {runs->displayName(id), runs->color(id)});
         }
         m_dashboard->setRunStyles(styles);
+        m_compare->setRunStyles(styles);
         QHash<QString, QString> names;
         for (auto it = styles.cbegin(); it != styles.cend(); ++it) names.insert(it.key(), it->name);
         m_log->setRunNames(names);
@@ -99,6 +101,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(runs, &RunsModel::runsChanged, this, rolloutRuns);  // ticks restored before the list
     connect(m_runsDock->table()->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             rolloutRuns);
+    connect(runs, &RunsModel::checkedRunsChanged, m_compare, &ComparePanel::setRuns);
+    connect(m_dashboard, &DashboardPanel::smoothingChanged, m_compare, &ComparePanel::setSmoothing);
 
     // Reward validity charts and alarms of the runs on the Dashboard, computed off this thread.
     auto* diagnostics = new DiagnosticsFeed(this);
@@ -190,6 +194,7 @@ QString MainWindow::workspacePath() const {
 
 void MainWindow::onWorkspaceOpened(const QString& path) {
     m_rollouts->setWorkspace(path);
+    m_compare->setWorkspace(path);
     m_log->clear();
     setWindowTitle(path.isEmpty() ? tr("RefLab") : tr("RefLab - %1").arg(path));
     statusBar()->showMessage(path.isEmpty() ? tr("No workspace open: File > New or Open workspace")

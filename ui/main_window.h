@@ -11,6 +11,7 @@ class QTabWidget;
 
 namespace reflab::ui {
 
+class ComparePanel;
 class DashboardPanel;
 class EventLog;
 class RolloutsPanel;
@@ -33,6 +34,7 @@ public:
     SetupPanel* setup() const { return m_setup; }
     RunsDock* runsDock() const { return m_runsDock; }
     RolloutsPanel* rollouts() const { return m_rollouts; }
+    ComparePanel* compare() const { return m_compare; }
     EventLog* eventLog() const { return m_log; }
     QTabWidget* tabs() const { return m_tabs; }
 
@@ -61,6 +63,7 @@ private:
     RunStatusBar* m_status = nullptr;
     QMenu* m_recentMenu = nullptr;
     RolloutsPanel* m_rollouts = nullptr;
+    ComparePanel* m_compare = nullptr;
     EventLog* m_log = nullptr;
     QDockWidget* m_logDock = nullptr;
 };

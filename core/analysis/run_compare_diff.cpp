@@ -78,7 +78,9 @@ std::vector<DiffRow> diffRecipes(const std::vector<nlohmann::json>& recipes) {
 
 std::string diffCellText(const std::optional<nlohmann::json>& value) {
     if (!value) return "(absent)";
-    if (value->is_string()) return value->get<std::string>();
+    // An empty string shows as "" so that it reads apart from an absent key.
+    if (value->is_string())
+        return value->get_ref<const std::string&>().empty() ? "\"\"" : value->get<std::string>();
     return value->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

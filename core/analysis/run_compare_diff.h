@@ -34,7 +34,8 @@ struct DiffRow {
 std::vector<DiffRow> diffFlat(const std::vector<FlatJson>& flats);
 std::vector<DiffRow> diffRecipes(const std::vector<nlohmann::json>& recipes);
 
-// A value as a table shows it: strings without quotes, everything else as compact JSON,
+// A value as a table shows it: strings without quotes (the empty string as ""), everything else as
+// compact JSON,
 // "(absent)" for nullopt.
 std::string diffCellText(const std::optional<nlohmann::json>& value);
 

@@ -115,6 +115,7 @@ private slots:
         QCOMPARE(findRow(rows, "rewards[1].w")->kind, analysis::DiffKind::Removed);
         QCOMPARE(analysis::diffCellText(std::nullopt), std::string("(absent)"));
         QCOMPARE(analysis::diffCellText(json("nover")), std::string("nover"));
+        QCOMPARE(analysis::diffCellText(json("")), std::string("\"\""));
         QCOMPARE(analysis::diffCellText(json({1, 2})), std::string("[1,2]"));
     }
 

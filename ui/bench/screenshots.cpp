@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QEventLoop>
+#include <QListWidget>
 #include <QPalette>
 #include <QPixmap>
 #include <QPushButton>
@@ -12,6 +13,9 @@
 #include <QTableWidget>
 #include <QTimer>
 
+#include "ui/compare/compare_loader.h"
+#include "ui/compare/compare_panel.h"
+#include "ui/compare/prompt_compare_view.h"
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/main_window.h"
 #include "ui/rollouts/rollout_filter_bar.h"
@@ -85,6 +89,33 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
             Qt::DescendingOrder);
         wait(1500);
         shoot("rollouts_runs");
+    }
+    // Compare: the checked runs, each of its views; the same-prompt view on the first prompt
+    // that a search for the demo's eval prompts (q2-*) lists: every run has them.
+    if (runs.size() >= 2) {
+        ComparePanel* compare = window.compare();
+        window.tabs()->setCurrentWidget(compare);
+        const auto settle = [&] {
+            wait(200);
+            for (int waited = 0; compare->loader()->busy() && waited < 20000; waited += 100)
+                wait(100);
+        };
+        settle();
+        const QStringList views = {"compare_setup", "compare_summary", "compare_charts",
+                                   "compare_prompt"};
+        for (int i = 0; i < compare->views()->count() && i < views.size(); ++i) {
+            compare->views()->setCurrentIndex(i);
+            if (views[i] == "compare_prompt") {
+                compare->promptView()->search()->setText(QStringLiteral("q2-"));
+                wait(400);
+                settle();
+                if (compare->promptView()->matches()->count() > 0)
+                    compare->promptView()->matches()->setCurrentRow(0);
+                settle();
+            }
+            shoot(views[i]);
+        }
+        compare->views()->setCurrentIndex(0);
     }
     window.tabs()->setCurrentWidget(window.setup());
     auto* setupTabs = window.setup()->findChild<QTabWidget*>("setupTabs");

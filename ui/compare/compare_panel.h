@@ -1,13 +1,96 @@
-// The Compare panel. Two or more runs side by side: recipe diff, metrics, best values, rollouts.
+// The Compare panel: two or more runs side by side. The runs are the runs dock's ticked runs, or
+// those chosen with the panel's own picker; the metrics come from a picker of every metric the
+// runs have. Four views: Set-up (identity rows and the recipe keys that differ, the fork
+// lineage), Summary (final/best per metric, best eval and its step, steps/s, wall time, tokens;
+// sortable; CSV and Markdown export), Charts (the Dashboard's MetricChart per metric, runs
+// overlaid with the Dashboard's smoothing) and Same prompt (PromptCompareView). Every store read
+// goes through a CompareLoader (its own thread); runs of different models compare with a
+// warning line above the views.
 #pragma once
+#include <QHash>
 #include <QWidget>
 
+#include "core/analysis/run_compare.h"
+#include "ui/compare/compare_loader.h"
+#include "ui/dashboard/metric_chart.h"
+#include "ui/dashboard/series_store.h"
+
+class QGridLayout;
+class QLabel;
+class QPushButton;
+class QSortFilterProxyModel;
+class QStandardItemModel;
+class QTabWidget;
+class QTableView;
+class QTableWidget;
+class QToolButton;
+
 namespace reflab::ui {
+
+class PromptCompareView;
 
 class ComparePanel : public QWidget {
     Q_OBJECT
 public:
     explicit ComparePanel(QWidget* parent = nullptr);
+
+    void setWorkspace(const QString& path);  // "" closes
+    // Names and colours of every run in the workspace (the picker lists them).
+    void setRunStyles(const QHash<QString, RunStyle>& styles);
+    // The runs to compare, in order (the dock's ticks); reloads when they change.
+    void setRuns(const QStringList& runs);
+    const QStringList& runs() const { return m_runs; }
+    // Empty: the default metrics (analysis::defaultCompareMetrics that the runs have).
+    void setMetrics(const QStringList& metrics);
+    QStringList metrics() const { return m_metrics; }
+    void setSmoothing(double weight);
+    void reload();
+
+    const analysis::Comparison& comparison() const { return m_comparison; }
+    CompareLoader* loader() const { return m_loader; }
+    QTableWidget* diffTable() const { return m_diff; }
+    QTableView* summaryView() const { return m_summary; }
+    QStandardItemModel* summaryModel() const { return m_summaryModel; }
+    QLabel* warning() const { return m_warning; }
+    QLabel* lineage() const { return m_lineage; }
+    QTabWidget* views() const { return m_views; }
+    PromptCompareView* promptView() const { return m_prompt; }
+    QList<MetricChart*> charts() const { return m_charts; }
+    QString summaryCsv() const;
+    QString summaryMarkdown() const;
+
+signals:
+    // The user picked runs in the panel's own picker (the dock may follow).
+    void runsPicked(const QStringList& runs);
+
+private:
+    void onCompared(const analysis::Comparison& c, const SeriesBatch& series,
+                    const QStringList& available);
+    void rebuildCharts();
+    void rebuildPickers();
+    void exportSummary(bool markdown);
+    QHash<QString, QString> names() const;
+
+    CompareLoader* m_loader = nullptr;
+    QHash<QString, RunStyle> m_styles;
+    QStringList m_runs, m_metrics, m_available;
+    analysis::Comparison m_comparison;
+    SeriesStore m_store;
+    QList<MetricChart*> m_charts;
+
+    QLabel* m_title = nullptr;
+    QLabel* m_warning = nullptr;
+    QToolButton* m_runPicker = nullptr;
+    QToolButton* m_metricPicker = nullptr;
+    QTabWidget* m_views = nullptr;
+    QTableWidget* m_diff = nullptr;
+    QLabel* m_lineage = nullptr;
+    QTableView* m_summary = nullptr;
+    QStandardItemModel* m_summaryModel = nullptr;
+    QSortFilterProxyModel* m_summaryProxy = nullptr;
+    QWidget* m_chartHost = nullptr;
+    QGridLayout* m_chartGrid = nullptr;
+    PromptCompareView* m_prompt = nullptr;
 };
 
 }  // namespace reflab::ui

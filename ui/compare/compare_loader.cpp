@@ -1,0 +1,164 @@
+// CompareLoader (see compare_loader.h).
+#include "ui/compare/compare_loader.h"
+
+#include <QMetaObject>
+#include <QPointer>
+#include <memory>
+#include <optional>
+
+namespace reflab::ui {
+
+namespace {
+
+// The worker thread's state: the connection, reopened when the path changes.
+class LoaderWorker : public QObject {
+public:
+    store::Workspace& open(const QString& path) {
+        if (!m_ws || m_path != path) {
+            m_ws.reset();
+            m_ws.emplace(store::Workspace::open(path.toStdString(), /*read_only=*/true));
+            m_path = path;
+        }
+        return *m_ws;
+    }
+    void close() {
+        m_ws.reset();
+        m_path.clear();
+    }
+
+private:
+    std::optional<store::Workspace> m_ws;
+    QString m_path;
+};
+
+std::vector<std::string> toStd(const QStringList& list) {
+    std::vector<std::string> out;
+    for (const QString& s : list) out.push_back(s.toStdString());
+    return out;
+}
+
+}  // namespace
+
+CompareLoader::CompareLoader(QObject* parent) : QObject(parent) {
+    m_worker = new LoaderWorker;
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread.setObjectName("compare-loader");
+    m_thread.start();
+}
+
+CompareLoader::~CompareLoader() {
+    m_thread.quit();
+    m_thread.wait();
+}
+
+void CompareLoader::setWorkspace(const QString& path) {
+    m_path = path;
+    ++m_compareGen;
+    ++m_searchGen;
+    ++m_promptGen;
+    auto* worker = static_cast<LoaderWorker*>(m_worker);
+    if (path.isEmpty())
+        QMetaObject::invokeMethod(
+            worker, [worker] { worker->close(); }, Qt::QueuedConnection);
+}
+
+void CompareLoader::finishOne() {
+    if (--m_pending == 0) emit idle();
+}
+
+template <typename Work>
+void CompareLoader::post(Work work) {
+    ++m_pending;
+    auto* worker = static_cast<LoaderWorker*>(m_worker);
+    QPointer<CompareLoader> self(this);
+    const QString path = m_path;
+    QMetaObject::invokeMethod(
+        worker,
+        [self, worker, path, work] {
+            // The answer is a closure run on the GUI thread (the loader's thread).
+            std::function<void()> deliver;
+            try {
+                if (path.isEmpty()) throw store::StoreError("no workspace is open");
+                deliver = work(worker->open(path));
+            } catch (const std::exception& e) {
+                const QString error = QString::fromStdString(e.what());
+                deliver = [self, error] {
+                    if (self) emit self->failed(error);
+                };
+            }
+            if (!self) return;
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, deliver] {
+                    if (!self) return;
+                    deliver();
+                    self->finishOne();
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void CompareLoader::compare(const QStringList& runs, const QStringList& metrics) {
+    const int gen = ++m_compareGen;
+    QPointer<CompareLoader> self(this);
+    post([self, gen, runs, metrics](store::Workspace& ws) -> std::function<void()> {
+        auto c = std::make_shared<analysis::Comparison>(
+            analysis::compareRuns(ws, toStd(runs), toStd(metrics)));
+        auto series = std::make_shared<SeriesBatch>();
+        for (const auto& run : c->runs)
+            for (const auto& metric : c->metrics) {
+                SeriesChunk chunk;
+                chunk.run = QString::fromStdString(run.id);
+                chunk.metric = QString::fromStdString(metric);
+                // Every point (the smoothing runs over all of them, as on the Dashboard).
+                for (const auto& p : ws.metricSeries(run.id, metric, 1 << 20)) {
+                    chunk.steps.push_back(static_cast<double>(p.step));
+                    chunk.times.push_back(p.time);
+                    chunk.values.push_back(p.value);
+                }
+                if (!chunk.steps.isEmpty()) series->push_back(std::move(chunk));
+            }
+        QStringList available;
+        for (const auto& m : ws.metricNames(toStd(runs))) available << QString::fromStdString(m);
+        return [self, gen, c, series, available] {
+            if (self && gen == self->m_compareGen) emit self->compared(*c, *series, available);
+        };
+    });
+}
+
+void CompareLoader::searchPrompts(const QString& query, int limit) {
+    const int gen = ++m_searchGen;
+    QPointer<CompareLoader> self(this);
+    post([self, gen, query, limit](store::Workspace& ws) -> std::function<void()> {
+        auto found = std::make_shared<std::vector<store::PromptMatch>>(
+            ws.findPrompts(query.toStdString(), limit));
+        return [self, gen, query, found] {
+            if (self && gen == self->m_searchGen) emit self->promptsFound(query, *found);
+        };
+    });
+}
+
+void CompareLoader::loadPrompt(const QStringList& runs, const QString& prompt_id, qint64 step) {
+    const int gen = ++m_promptGen;
+    QPointer<CompareLoader> self(this);
+    post([self, gen, runs, prompt_id, step](store::Workspace& ws) -> std::function<void()> {
+        auto columns = std::make_shared<std::vector<PromptColumn>>();
+        for (const QString& run : runs) {
+            PromptColumn col;
+            col.run = run;
+            const auto found = ws.promptRollouts(run.toStdString(), prompt_id.toStdString(), step);
+            col.step = found.step;
+            for (const int64_t id : found.ids)
+                if (auto d = ws.rollout(id, /*with_group=*/false)) col.rollouts.push_back(*d);
+            columns->push_back(std::move(col));
+        }
+        return [self, gen, prompt_id, step, columns] {
+            if (self && gen == self->m_promptGen)
+                emit self->promptLoaded(prompt_id, step, *columns);
+        };
+    });
+}
+
+}  // namespace reflab::ui
