@@ -18,6 +18,8 @@ const QStringList kWorkers = {
     "ui/rollouts/rollout_loader.cpp",
     "ui/workspace/store_tailer.h",  // StoreTailer: its own QThread and connection
     "ui/workspace/store_tailer.cpp",
+    "ui/compare/compare_loader.h",  // CompareLoader: its own QThread and connection
+    "ui/compare/compare_loader.cpp",
 };
 
 const QStringList kNotYetMoved = {
