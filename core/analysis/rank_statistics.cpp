@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include "core/base/splitmix64.h"
 
 namespace reflab::analysis {
 
@@ -11,14 +12,7 @@ namespace {
 
 // SplitMix64: a small, fast generator whose output is the same on every platform (the standard
 // library's distributions are not), so an interval is reproducible from its seed anywhere.
-struct SplitMix64 {
-    uint64_t state;
-    uint64_t next() {
-        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
+struct BootstrapRng : SplitMix64 {
     // Uniform in [0, n): the high half of a 64×64 product (Lemire); the bias, n / 2^64, is far
     // below anything a 95% interval can show.
     uint32_t below(uint32_t n) {
@@ -69,7 +63,7 @@ std::optional<double> RankedSample::auroc() const {
 std::optional<std::pair<double, double>> RankedSample::bootstrapInterval(int resamples,
                                                                          uint64_t seed) const {
     if (m_pos_group.empty() || m_neg_group.empty() || resamples < 2) return std::nullopt;
-    SplitMix64 rng{seed};
+    BootstrapRng rng{{seed}};
     const auto n_pos = static_cast<uint32_t>(m_pos_group.size());
     const auto n_neg = static_cast<uint32_t>(m_neg_group.size());
     std::vector<int32_t> pos(static_cast<size_t>(m_groups)), neg(static_cast<size_t>(m_groups));

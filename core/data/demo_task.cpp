@@ -7,21 +7,15 @@
 #include <fstream>
 #include <unordered_set>
 
+#include "core/base/splitmix64.h"
 #include "core/data/data_error.h"
 
 namespace reflab::data {
 
 namespace {
 
-// SplitMix64: a tiny, well-mixed generator whose output is fixed by its definition.
-struct SplitMix64 {
-    uint64_t state;
-    uint64_t next() {
-        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
+// Draws on the shared SplitMix64 stream (core/base/splitmix64.h).
+struct DemoRng : SplitMix64 {
     int uniform(int lo, int hi) {  // inclusive
         return lo + static_cast<int>(next() % static_cast<uint64_t>(hi - lo + 1));
     }
@@ -29,7 +23,7 @@ struct SplitMix64 {
 
 constexpr int kMaxOperand = 20;
 
-DemoProblem drawProblem(SplitMix64& rng, int level) {
+DemoProblem drawProblem(DemoRng& rng, int level) {
     DemoProblem p;
     p.level = level;
     int value = rng.uniform(0, kMaxOperand);
@@ -71,7 +65,7 @@ DemoTask makeDemoTask(const DemoTaskOptions& o) {
     if (o.eval < 0) throw DataError("make-demo: --eval must be >= 0");
     if (o.min_level < 1 || o.max_level > 3 || o.min_level > o.max_level)
         throw DataError("make-demo: levels must satisfy 1 <= min <= max <= 3");
-    SplitMix64 rng{o.seed};
+    DemoRng rng{{o.seed}};
     auto level = [&] { return rng.uniform(o.min_level, o.max_level); };
     DemoTask task;
     // The held-out problems first, all distinct; train then skips every held-out question, so

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <random>
 
+#include "core/base/splitmix64.h"
 #include "core/store/sqlite_db.h"
 
 namespace reflab::store {
@@ -32,14 +33,7 @@ double cpuSeconds() {
 
 // SplitMix64: a fast, well-mixed stream per (seed, step, rollout) so any step can be generated
 // alone and in any order.
-struct Rng {
-    uint64_t s;
-    uint64_t next() {
-        uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
+struct Rng : SplitMix64 {
     double uniform() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
 };
 
@@ -58,7 +52,7 @@ SyntheticRun::SyntheticRun(const SyntheticOptions& options) : m_opt(options) {
     m_vocab[kAnswerEnd] = "</answer>";
     m_vocab[kEos] = "<|im_end|>";
     // Word pieces of 1..8 letters, about half with a leading space, like byte-level BPE.
-    Rng rng{m_opt.seed * 7919 + 17};
+    Rng rng{{m_opt.seed * 7919 + 17}};
     for (size_t i = kFirstWord; i < m_vocab.size(); ++i) {
         std::string w = (rng.next() & 1) ? " " : "";
         const int len = 1 + static_cast<int>(rng.next() % 8);
@@ -96,7 +90,7 @@ StepRecord SyntheticRun::step(int64_t index) const {
     StepRecord s;
     s.step = index;
     s.time = 1.7e9 + static_cast<double>(index) * 3.0;
-    Rng rng{m_opt.seed ^ (static_cast<uint64_t>(index) * 0x2545f4914f6cdd1dULL)};
+    Rng rng{{m_opt.seed ^ (static_cast<uint64_t>(index) * 0x2545f4914f6cdd1dULL)}};
     for (int k = 0; k < m_opt.metrics_per_step; ++k)
         s.metrics.emplace_back(
             "metric/" + std::to_string(k),
@@ -290,7 +284,7 @@ nlohmann::json benchStore(const StoreBenchOptions& options,
     out["page_ms"] = page_total / pages;
     out["page_ms_by_query"] = per_query;
 
-    Rng rng{42};
+    Rng rng{{42}};
     const int64_t total = ws.rolloutTotal();
     double detail_ms = 0;
     const int samples = 200;
