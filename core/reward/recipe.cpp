@@ -34,9 +34,6 @@ const char* const kDefaultContrastivePrompt =
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr int64_t kBig = std::numeric_limits<int64_t>::max();
-
 const std::vector<std::string> kDefaultLeakPhrases = {
     "reference answer", "reference solution", "the reference",   "provided answer",
     "given answer",     "answer key",         "expected answer", "i was told the answer"};
@@ -53,9 +50,9 @@ ComponentType parseType(RecipeReader& r) {
 }
 
 void parseNover(RecipeReader& r, NoverOptions& o) {
-    o.weight_rank = r.number("weight_rank", o.weight_rank, 0, kInf);
-    o.weight_efficiency = r.number("weight_efficiency", o.weight_efficiency, 0, kInf);
-    o.top_k = r.optionalInteger("top_k", 1, kBig);
+    o.weight_rank = r.number("weight_rank", o.weight_rank, 0, kUnbounded);
+    o.weight_efficiency = r.number("weight_efficiency", o.weight_efficiency, 0, kUnbounded);
+    o.top_k = r.optionalInteger("top_k", 1, kUnboundedInt);
     // log_base: 10 (the code) or "e" (the paper); any base > 1 is accepted as a number.
     if (const auto* v = r.raw("log_base")) {
         if (v->is_string() && v->get<std::string>() == "e") {
@@ -73,7 +70,7 @@ void parseNover(RecipeReader& r, NoverOptions& o) {
     o.score_tags = r.boolean("score_tags", o.score_tags);
     RecipeReader p = r.object("proxy");
     o.proxy_alpha = p.number("alpha", o.proxy_alpha, 0, 1);
-    o.proxy_sync_every = p.integer("sync_every", o.proxy_sync_every, 1, kBig);
+    o.proxy_sync_every = p.integer("sync_every", o.proxy_sync_every, 1, kUnboundedInt);
     o.proxy_model = p.string("model", o.proxy_model);
     p.finish();
 }
@@ -81,7 +78,7 @@ void parseNover(RecipeReader& r, NoverOptions& o) {
 void parseRgr(RecipeReader& r, RgrOptions& o) {
     o.length_norm = r.boolean("length_norm", o.length_norm);
     o.score_tags = r.boolean("score_tags", o.score_tags);
-    o.lambda = r.number("lambda", o.lambda, 0, kInf);
+    o.lambda = r.number("lambda", o.lambda, 0, kUnbounded);
 }
 
 void parseRlpr(RecipeReader& r, RlprOptions& o) {
@@ -91,15 +88,16 @@ void parseRlpr(RecipeReader& r, RlprOptions& o) {
     o.score_tags = r.boolean("score_tags", o.score_tags);
     o.mask_unanswered = r.boolean("mask_unanswered", o.mask_unanswered);
     o.repetition_penalty = r.boolean("repetition_penalty", o.repetition_penalty);
-    o.repetition_window = r.integer("repetition_window", o.repetition_window, 1, kBig);
-    o.repetition_count = r.integer("repetition_count", o.repetition_count, 2, kBig);
-    o.repetition_value = r.number("repetition_value", o.repetition_value, -kInf, 0);
+    o.repetition_window = r.integer("repetition_window", o.repetition_window, 1, kUnboundedInt);
+    o.repetition_count = r.integer("repetition_count", o.repetition_count, 2, kUnboundedInt);
+    o.repetition_value = r.number("repetition_value", o.repetition_value, -kUnbounded, 0);
     RecipeReader f = r.object("std_filter");
     o.std_filter.enabled = f.boolean("enabled", o.std_filter.enabled);
-    o.std_filter.beta = f.number("beta", o.std_filter.beta, 0, kInf);
+    o.std_filter.beta = f.number("beta", o.std_filter.beta, 0, kUnbounded);
     o.std_filter.decay = f.number("decay", o.std_filter.decay, 0, 1);
-    o.std_filter.warmup_begin = f.integer("warmup_begin", o.std_filter.warmup_begin, 1, kBig);
-    o.std_filter.warmup_end = f.integer("warmup_end", o.std_filter.warmup_end, 1, kBig);
+    o.std_filter.warmup_begin =
+        f.integer("warmup_begin", o.std_filter.warmup_begin, 1, kUnboundedInt);
+    o.std_filter.warmup_end = f.integer("warmup_end", o.std_filter.warmup_end, 1, kUnboundedInt);
     if (o.std_filter.warmup_end < o.std_filter.warmup_begin)
         f.fail("warmup_end", "must be ≥ warmup_begin");
     f.finish();
@@ -109,7 +107,7 @@ void parseCriterion(RecipeReader& r, RubricCriterion& c) {
     c.name = r.requiredString("name");
     if (c.name.empty()) r.fail("name", "must not be empty");
     c.description = r.string("description", "");
-    c.weight = r.number("weight", c.weight, 0, kInf);
+    c.weight = r.number("weight", c.weight, 0, kUnbounded);
     const std::string kind = r.choice("kind", "judge", {"judge", "check"});
     c.kind = kind == "judge" ? CriterionKind::Judge : CriterionKind::Check;
     if (c.kind == CriterionKind::Judge) return;
@@ -120,7 +118,7 @@ void parseCriterion(RecipeReader& r, RubricCriterion& c) {
         c.sections = r.stringList("sections", {"title", "introduction", "body", "conclusion"});
         if (c.sections.empty()) r.fail("sections", "must name at least one section");
     } else if (c.rule == "descriptive_ratio") {
-        c.min_ratio = r.number("min_ratio", c.min_ratio, 0, kInf);
+        c.min_ratio = r.number("min_ratio", c.min_ratio, 0, kUnbounded);
     } else if (c.rule == "words_include" || c.rule == "words_exclude") {
         if (!r.has("words")) r.fail("words", "missing (required by rule \"" + c.rule + "\")");
         c.words = r.stringList("words", {});
@@ -161,7 +159,7 @@ void parseRubric(RecipeReader& r, RubricOptions& o) {
     j.finish();
     RecipeReader c = r.object("contrastive");
     o.contrastive = c.boolean("enabled", o.contrastive);
-    o.contrastive_weight = c.number("weight", o.contrastive_weight, 0, kInf);
+    o.contrastive_weight = c.number("weight", o.contrastive_weight, 0, kUnbounded);
     o.contrastive_prompt = c.string("prompt", o.contrastive_prompt);
     c.finish();
     o.apply_to = r.choice("apply_to", o.apply_to, {"answer", "completion"});
@@ -175,7 +173,7 @@ ComponentSpec parseComponent(const nlohmann::json& j, const std::string& source,
     c.type = parseType(r);
     c.name = r.string("name", componentTypeName(c.type));
     if (c.name.empty()) r.fail("name", "must not be empty");
-    c.weight = r.number("weight", 1.0, 0, kInf);
+    c.weight = r.number("weight", 1.0, 0, kUnbounded);
     switch (c.type) {
         case ComponentType::Format: {
             const std::string check = r.choice("check", "template", {"template", "nover", "rlpr"});
@@ -234,7 +232,7 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
     rc.source = source_name;
     rc.resolved = nlohmann::json::object();
     RecipeReader top(j, source_name, "", &rc.resolved);
-    rc.version = top.integer("version", 1, 1, kBig);
+    rc.version = top.integer("version", 1, 1, kUnboundedInt);
     if (rc.version != 1)
         top.fail("version",
                  "this RefLab reads recipe version 1, got " + std::to_string(rc.version));
@@ -276,11 +274,12 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         RecipeReader g = top.object("generation");
         rc.generation.group_size = g.integer("group_size", rc.generation.group_size, 1, 4096);
         rc.generation.max_new_tokens =
-            g.integer("max_new_tokens", rc.generation.max_new_tokens, 1, kBig);
-        rc.generation.temperature = g.number("temperature", rc.generation.temperature, 0, kInf);
+            g.integer("max_new_tokens", rc.generation.max_new_tokens, 1, kUnboundedInt);
+        rc.generation.temperature =
+            g.number("temperature", rc.generation.temperature, 0, kUnbounded);
         rc.generation.top_p = g.number("top_p", rc.generation.top_p, 0, 1);
         if (rc.generation.top_p <= 0) g.fail("top_p", "must be > 0");
-        rc.generation.top_k = g.integer("top_k", rc.generation.top_k, 0, kBig);
+        rc.generation.top_k = g.integer("top_k", rc.generation.top_k, 0, kUnboundedInt);
         g.finish();
     }
     {
@@ -326,24 +325,25 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         al.aggregation = a.choice("aggregation", al.aggregation,
                                   {"token_mean", "seq_mean", "seq_sum", "dr_grpo"});
         al.kl_reference = a.choice("kl_reference", al.kl_reference, {"initial", "proxy"});
-        al.clip_eps = a.number("clip_eps", al.clip_eps, 0, kInf);
-        al.kl_coef = a.number("kl_coef", al.kl_coef, 0, kInf);
-        al.lr = a.number("lr", al.lr, 0, kInf);
-        al.weight_decay = a.number("weight_decay", al.weight_decay, 0, kInf);
-        al.max_grad_norm = a.number("max_grad_norm", al.max_grad_norm, 0, kInf);
-        al.std_eps = a.number("std_eps", al.std_eps, 0, kInf);
-        al.mu = a.integer("mu", al.mu, 1, kBig);
-        al.prompts_per_step = a.integer("prompts_per_step", al.prompts_per_step, 1, kBig);
-        al.steps = a.integer("steps", al.steps, 1, kBig);
-        al.warmup_steps = a.integer("warmup_steps", al.warmup_steps, 0, kBig);
-        al.clip_eps_high = a.number("clip_eps_high", al.clip_eps_high, 0, kInf);
+        al.clip_eps = a.number("clip_eps", al.clip_eps, 0, kUnbounded);
+        al.kl_coef = a.number("kl_coef", al.kl_coef, 0, kUnbounded);
+        al.lr = a.number("lr", al.lr, 0, kUnbounded);
+        al.weight_decay = a.number("weight_decay", al.weight_decay, 0, kUnbounded);
+        al.max_grad_norm = a.number("max_grad_norm", al.max_grad_norm, 0, kUnbounded);
+        al.std_eps = a.number("std_eps", al.std_eps, 0, kUnbounded);
+        al.mu = a.integer("mu", al.mu, 1, kUnboundedInt);
+        al.prompts_per_step = a.integer("prompts_per_step", al.prompts_per_step, 1, kUnboundedInt);
+        al.steps = a.integer("steps", al.steps, 1, kUnboundedInt);
+        al.warmup_steps = a.integer("warmup_steps", al.warmup_steps, 0, kUnboundedInt);
+        al.clip_eps_high = a.number("clip_eps_high", al.clip_eps_high, 0, kUnbounded);
         al.min_lr_ratio = a.number("min_lr_ratio", al.min_lr_ratio, 0, 1);
         al.lr_schedule = a.choice("lr_schedule", al.lr_schedule, {"constant", "cosine", "linear"});
-        al.micro_batch = a.integer("micro_batch", al.micro_batch, 1, kBig);
-        al.checkpoint_every = a.integer("checkpoint_every", al.checkpoint_every, 0, kBig);
-        al.keep_checkpoints = a.integer("keep_checkpoints", al.keep_checkpoints, 0, kBig);
+        al.micro_batch = a.integer("micro_batch", al.micro_batch, 1, kUnboundedInt);
+        al.checkpoint_every = a.integer("checkpoint_every", al.checkpoint_every, 0, kUnboundedInt);
+        al.keep_checkpoints = a.integer("keep_checkpoints", al.keep_checkpoints, 0, kUnboundedInt);
         al.gradient_checkpointing = a.boolean("gradient_checkpointing", al.gradient_checkpointing);
-        al.seed = static_cast<uint64_t>(a.integer("seed", static_cast<int64_t>(al.seed), 0, kBig));
+        al.seed = static_cast<uint64_t>(
+            a.integer("seed", static_cast<int64_t>(al.seed), 0, kUnboundedInt));
         a.finish();
         if (al.kl_reference == "proxy" && !rc.find(ComponentType::Nover))
             throw RecipeError(source_name +
@@ -359,9 +359,9 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
     }
     {
         RecipeReader e = top.object("eval");
-        rc.eval.every = e.integer("every", rc.eval.every, 0, kBig);
+        rc.eval.every = e.integer("every", rc.eval.every, 0, kUnboundedInt);
         rc.eval.metric = e.choice("metric", rc.eval.metric, {"exact_match"});
-        rc.eval.max_prompts = e.integer("max_prompts", rc.eval.max_prompts, 0, kBig);
+        rc.eval.max_prompts = e.integer("max_prompts", rc.eval.max_prompts, 0, kUnboundedInt);
         rc.eval.at_start = e.boolean("at_start", rc.eval.at_start);
         e.finish();
     }

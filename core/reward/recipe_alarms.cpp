@@ -7,24 +7,19 @@
 
 namespace reflab::reward {
 
-namespace {
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr int64_t kBig = std::numeric_limits<int64_t>::max();
-}  // namespace
-
 AlarmSection readAlarmSection(RecipeReader& r) {
     AlarmSection a;
     a.enabled = r.boolean("enabled", a.enabled);
-    a.window = r.integer("window", a.window, 2, kBig);
+    a.window = r.integer("window", a.window, 2, kUnboundedInt);
     a.examples = r.integer("examples", a.examples, 0, 100);
-    a.reward_rise = r.number("reward_rise", a.reward_rise, 0, kInf);
+    a.reward_rise = r.number("reward_rise", a.reward_rise, 0, kUnbounded);
     a.eval_drop = r.number("eval_drop", a.eval_drop, 0, 1);
-    a.ref_nll_rise = r.number("ref_nll_rise", a.ref_nll_rise, 0, kInf);
-    a.length_growth = r.number("length_growth", a.length_growth, 1, kInf);
+    a.ref_nll_rise = r.number("ref_nll_rise", a.ref_nll_rise, 0, kUnbounded);
+    a.length_growth = r.number("length_growth", a.length_growth, 1, kUnbounded);
     a.length_shrink = r.number("length_shrink", a.length_shrink, 0, 1);
     a.entropy_ratio = r.number("entropy_ratio", a.entropy_ratio, 0, 1);
-    a.kl_max = r.number("kl_max", a.kl_max, 0, kInf);
-    a.kl_growth = r.number("kl_growth", a.kl_growth, 1, kInf);
+    a.kl_max = r.number("kl_max", a.kl_max, 0, kUnbounded);
+    a.kl_growth = r.number("kl_growth", a.kl_growth, 1, kUnbounded);
     a.zero_std_max = r.number("zero_std_max", a.zero_std_max, 0, 1);
     a.zero_std_rise = r.number("zero_std_rise", a.zero_std_rise, 0, 1);
     a.format_drop = r.number("format_drop", a.format_drop, 0, 1);

@@ -2,6 +2,8 @@
 // defaults, writes what it read (defaults included) into the resolved output, and rejects the
 // keys nobody asked for. Every error is a RecipeError "<source>: <path>.<key>: <what>".
 #pragma once
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -9,6 +11,10 @@
 #include <vector>
 
 namespace reflab::reward {
+
+// Open bounds for RecipeReader::number and ::integer.
+inline constexpr double kUnbounded = std::numeric_limits<double>::infinity();
+inline constexpr int64_t kUnboundedInt = std::numeric_limits<int64_t>::max();
 
 class RecipeReader {
 public:

@@ -1,6 +1,7 @@
 // Workspace::Impl: the connection, the prepared statements and caches behind a Workspace. Shared
 // by the workspace_*.cpp files of core/store only; never included outside core/store.
 #pragma once
+#include <limits>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -10,6 +11,9 @@
 #include "core/store/workspace.h"
 
 namespace reflab::store {
+
+// A missing metric or score, as the store's readers return it.
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double nowSeconds();
 

@@ -8,8 +8,6 @@ namespace reflab::store {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 // "(3,5,9)" of the run keys that exist; unknown runs are skipped (a reader may ask for a run
 // that was just deleted).
 std::string keyList(Workspace::Impl& w, const std::vector<std::string>& runs) {

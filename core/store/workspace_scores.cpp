@@ -11,8 +11,6 @@ namespace reflab::store {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 // The answers and references of the rows of `out` whose correct is -1 (rows in (step, id)
 // order, as the query below returns them).
 void readAnswers(Workspace::Impl& w, int64_t run_key, int64_t after_step, RolloutScores& out) {

@@ -2,6 +2,7 @@
 #include <QtTest>
 
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 using reflab::test::runCli;
 using Result = reflab::test::CliResult;
@@ -35,5 +36,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestCli)
+REFLAB_TEST_APPLESS(TestCli);
 #include "test_cli.moc"

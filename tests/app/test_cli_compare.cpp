@@ -9,6 +9,7 @@
 
 #include "core/store/workspace.h"
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::store;
 using reflab::test::runCli;
@@ -111,5 +112,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCliCompare)
+REFLAB_TEST_GUILESS(TestCliCompare);
 #include "test_cli_compare.moc"

@@ -13,6 +13,7 @@
 
 #include "core/store/workspace.h"
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 using namespace reflab;
 
@@ -79,5 +80,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCliDemoPresets)
+REFLAB_TEST_GUILESS(TestCliDemoPresets);
 #include "test_cli_demo_presets.moc"

@@ -11,6 +11,7 @@
 
 #include "core/store/workspace.h"
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::store;
 using reflab::test::runCli;
@@ -183,5 +184,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCliDiagnose)
+REFLAB_TEST_GUILESS(TestCliDiagnose);
 #include "test_cli_diagnose.moc"

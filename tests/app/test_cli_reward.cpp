@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 using nlohmann::json;
 
@@ -164,5 +165,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestCliReward)
+REFLAB_TEST_APPLESS(TestCliReward);
 #include "test_cli_reward.moc"

@@ -9,6 +9,7 @@
 
 #include "core/store/workspace.h"
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::store;
 using reflab::test::runCli;
@@ -234,5 +235,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestCliStore)
+REFLAB_TEST_APPLESS(TestCliStore);
 #include "test_cli_store.moc"

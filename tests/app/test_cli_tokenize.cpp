@@ -3,12 +3,13 @@
 #include <QtTest>
 
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 using reflab::test::runCli;
 using Result = reflab::test::CliResult;
 
 namespace {
-const QString kModel = QStringLiteral(REFLAB_TEST_DATA "/tokenizers/qwen3");
+const QString kTokenizerDir = QStringLiteral(REFLAB_TEST_DATA "/tokenizers/qwen3");
 }  // namespace
 
 class TestCliTokenize : public QObject {
@@ -16,7 +17,7 @@ class TestCliTokenize : public QObject {
 private slots:
     void encodesJsonl() {
         const Result r =
-            runCli({"tokenize", "--model", kModel},
+            runCli({"tokenize", "--model", kTokenizerDir},
                    "{\"text\":\"Hello world\"}\n\n"
                    "{\"text\":\"<|im_start|>user\\n\xE4\xBD\xA0\xE5\xA5\xBD<|im_end|>\"}\n");
         QCOMPARE(r.code, 0);
@@ -24,18 +25,19 @@ private slots:
                                 "{\"ids\":[151644,872,198,108386,151645]}\n"));
     }
     void decodesJsonl() {
-        const Result r = runCli({"tokenize", "--model", kModel, "--decode"},
+        const Result r = runCli({"tokenize", "--model", kTokenizerDir, "--decode"},
                                 "{\"ids\":[151644,872,198,108386,151645]}\n{\"ids\":[]}\n");
         QCOMPARE(r.code, 0);
         QCOMPARE(r.out, QString::fromUtf8("{\"text\":\"<|im_start|>user\\n\xE4\xBD\xA0\xE5\xA5\xBD"
                                           "<|im_end|>\"}\n{\"text\":\"\"}\n"));
-        const Result s = runCli({"tokenize", "--model", kModel, "--decode", "--skip-special"},
-                                "{\"ids\":[151644,872,198,108386,151645]}\n");
+        const Result s =
+            runCli({"tokenize", "--model", kTokenizerDir, "--decode", "--skip-special"},
+                   "{\"ids\":[151644,872,198,108386,151645]}\n");
         QCOMPARE(s.code, 0);
         QCOMPARE(s.out, QString::fromUtf8("{\"text\":\"user\\n\xE4\xBD\xA0\xE5\xA5\xBD\"}\n"));
     }
     void badLineNamesItsNumber() {
-        const Result r = runCli({"tokenize", "--model", kModel},
+        const Result r = runCli({"tokenize", "--model", kTokenizerDir},
                                 "{\"text\":\"ok\"}\n{\"txt\":\"no\"}\n{\"text\":\"never\"}\n");
         QCOMPARE(r.code, 1);
         QCOMPARE(r.out.count('\n'), 1);  // the first line was answered, the third never read
@@ -43,11 +45,12 @@ private slots:
         QVERIFY(r.err.contains("\"text\""));
         QCOMPARE(r.err.trimmed().count('\n'), 0);
 
-        const Result j = runCli({"tokenize", "--model", kModel}, "{\"text\": \n");
+        const Result j = runCli({"tokenize", "--model", kTokenizerDir}, "{\"text\": \n");
         QCOMPARE(j.code, 1);
         QVERIFY2(j.err.startsWith("reflab-cli: error: <stdin>:1: invalid JSON"), qPrintable(j.err));
 
-        const Result d = runCli({"tokenize", "--model", kModel, "--decode"}, "{\"ids\":[1,-5]}\n");
+        const Result d =
+            runCli({"tokenize", "--model", kTokenizerDir, "--decode"}, "{\"ids\":[1,-5]}\n");
         QCOMPARE(d.code, 1);
         QVERIFY2(d.err.startsWith("reflab-cli: error: <stdin>:1: ids[1]"), qPrintable(d.err));
     }
@@ -63,5 +66,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestCliTokenize)
+REFLAB_TEST_APPLESS(TestCliTokenize);
 #include "test_cli_tokenize.moc"

@@ -17,6 +17,7 @@
 #include "core/model/model_config.h"
 #include "core/store/workspace.h"
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 using namespace reflab;
 namespace fs = std::filesystem;
@@ -389,5 +390,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestCliTrain)
+REFLAB_TEST_APPLESS(TestCliTrain);
 #include "test_cli_train.moc"

@@ -21,6 +21,7 @@
 #include "core/store/workspace.h"
 #include "core/text/tokenizer.h"
 #include "tests/app/cli_runner.h"
+#include "tests/test_registry.h"
 
 using namespace reflab;
 namespace fs = std::filesystem;
@@ -28,12 +29,12 @@ using nlohmann::json;
 
 namespace {
 
-test::CliResult runCli(const QStringList& args) {
+test::CliResult runCliOneThread(const QStringList& args) {
     return test::runCli(QStringList{"--threads", "1"} + args);
 }
 
-std::map<std::pair<int64_t, std::string>, double> metricsOf(store::Workspace& ws,
-                                                            const std::string& run) {
+std::map<std::pair<int64_t, std::string>, double> fidelityMetrics(store::Workspace& ws,
+                                                                  const std::string& run) {
     std::map<std::pair<int64_t, std::string>, double> out;
     for (const auto& p : ws.metricsSince({run}, 0)) out[{p.step, p.name}] = p.value;
     return out;
@@ -133,8 +134,8 @@ class TestCliTrainFidelity : public QObject {
     // Trains `recipe` as run `name`; returns the run id ("" when it failed).
     std::string train(const QString& recipe, const QString& db, const QString& name = "run",
                       QStringList extra = {}) {
-        const auto r =
-            runCli(QStringList{"train", "--recipe", recipe, "--db", db, "--name", name} + extra);
+        const auto r = runCliOneThread(
+            QStringList{"train", "--recipe", recipe, "--db", db, "--name", name} + extra);
         if (r.code != 0) qWarning("%s", qPrintable(r.err));
         auto ws = store::Workspace::open(db.toStdString(), true);
         for (const auto& run : ws.listRuns())
@@ -168,7 +169,7 @@ private slots:
         const std::string run =
             train(writeRecipe("metrics", {{"algorithm", {{"kl_coef", 0.05}}}}), db);
         auto ws = store::Workspace::open(db.toStdString(), true);
-        const auto m = metricsOf(ws, run);
+        const auto m = fidelityMetrics(ws, run);
         for (int64_t step : {1, 2}) {
             const auto rs = rolloutsOf(ws, run, step);
             QCOMPARE(rs.size(), size_t(8));
@@ -221,7 +222,7 @@ private slots:
                          {"algorithm", {{"kl_coef", 0.1}, {"kl_reference", "proxy"}}}}),
             db);
         auto ws = store::Workspace::open(db.toStdString(), true);
-        const auto m = metricsOf(ws, run);
+        const auto m = fidelityMetrics(ws, run);
         auto initial = model::LanguageModel::load(model());
         auto policy = model::LanguageModel::load(checkpointAt(ws, run, 1));
         auto proxy = initial->clone();
@@ -264,7 +265,7 @@ private slots:
         QVERIFY2(worst < 1e-3, qPrintable(QString::number(worst)));
         QVERIFY2(off_t < 0.2 * off_raw,  // and not those of the raw logits
                  qPrintable(QString("%1 vs %2").arg(off_t).arg(off_raw)));
-        QVERIFY(close(metricsOf(ws, run).at({1, "ratio_mean"}), 1.0, 1e-4));
+        QVERIFY(close(fidelityMetrics(ws, run).at({1, "ratio_mean"}), 1.0, 1e-4));
     }
 
     // mu 2, warmup 4 optimizer steps, lr 1e-3: step 1's updates are optimizer steps 0 and 1
@@ -274,7 +275,7 @@ private slots:
         const std::string run =
             train(writeRecipe("lr", {{"algorithm", {{"mu", 2}, {"warmup_steps", 4}}}}), db);
         auto ws = store::Workspace::open(db.toStdString(), true);
-        const auto m = metricsOf(ws, run);
+        const auto m = fidelityMetrics(ws, run);
         QVERIFY(close(m.at({1, "lr"}), 5e-4, 1e-12));
         QVERIFY(close(m.at({2, "lr"}), 1e-3, 1e-12));
     }
@@ -302,7 +303,7 @@ private slots:
             }
         }
         QVERIFY2(worst < 1e-3, qPrintable(QString::number(worst)));
-        const auto m = metricsOf(ws, run);
+        const auto m = fidelityMetrics(ws, run);
         QVERIFY(m.count({1, "guided/reward"}) && m.count({1, "unguided/reward"}));
         QVERIFY(close(m.at({1, "ratio_mean"}), 1.0, 1e-4));
     }
@@ -355,7 +356,7 @@ private slots:
                 s += lp[int64_t(ctx.size() + j - 1)][tgt[j]].item<double>();
             nll += -s / double(tgt.size());
         }
-        const auto m = metricsOf(ws, run);
+        const auto m = fidelityMetrics(ws, run);
         QVERIFY(close(m.at({1, "eval/exact_match"}), correct / 2, 1e-12));
         QVERIFY(close(m.at({1, "eval/reward"}), reward / 2, 1e-9));
         QVERIFY(close(m.at({1, "eval/length"}), length / 2, 1e-12));
@@ -394,10 +395,11 @@ private slots:
         const std::string a = train(recipe, db, "A");
         const std::string b = train(recipe, db, "B", {"--stop-after", "2"});
         QVERIFY(!a.empty() && !b.empty());
-        const auto r = runCli({"train", "--db", db, "--resume", QString::fromStdString(b)});
+        const auto r =
+            runCliOneThread({"train", "--db", db, "--resume", QString::fromStdString(b)});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         auto ws = store::Workspace::open(db.toStdString(), true);
-        const auto ma = metricsOf(ws, a), mb = metricsOf(ws, b);
+        const auto ma = fidelityMetrics(ws, a), mb = fidelityMetrics(ws, b);
         std::vector<std::string> names = {"reward/total", "loss", "grad_norm", "kl", "entropy"};
         if (kind == "rlpr") {
             names.push_back("filter/threshold");
@@ -416,5 +418,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestCliTrainFidelity)
+REFLAB_TEST_GUILESS(TestCliTrainFidelity);
 #include "test_cli_train_fidelity.moc"

@@ -9,6 +9,7 @@
 
 #include "core/analysis/alarms.h"
 #include "core/reward/recipe.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::analysis;
 using reflab::reward::AlarmSection;
@@ -260,5 +261,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestAnalysisAlarms)
+REFLAB_TEST_GUILESS(TestAnalysisAlarms);
 #include "test_analysis_alarms.moc"

@@ -16,6 +16,7 @@
 #include "core/analysis/run_diagnostics.h"
 #include "core/analysis/validity_table.h"
 #include "core/store/workspace.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::analysis;
 using reflab::store::RolloutRecord;
@@ -345,5 +346,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestAnalysisValidity)
+REFLAB_TEST_GUILESS(TestAnalysisValidity);
 #include "test_analysis_validity.moc"

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/text/chat_template.h"
+#include "tests/test_registry.h"
 
 using nlohmann::json;
 using reflab::text::ChatMessage;
@@ -156,5 +157,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestChatTemplate)
+REFLAB_TEST_APPLESS(TestChatTemplate);
 #include "test_chat_template.moc"

@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include "core/text/completion_format.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::text;
 
@@ -90,5 +91,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestCompletionFormat)
+REFLAB_TEST_APPLESS(TestCompletionFormat);
 #include "test_completion_format.moc"

@@ -10,6 +10,7 @@
 #include "core/data/jsonl_dataset.h"
 #include "core/data/jsonl_reader.h"
 #include "core/data/prompt_sampler.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::data;
 
@@ -209,5 +210,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestDataJsonl)
+REFLAB_TEST_APPLESS(TestDataJsonl);
 #include "test_data_jsonl.moc"

@@ -12,6 +12,7 @@
 #include "core/reward/reward_engine.h"
 #include "core/text/completion_format.h"
 #include "core/text/tokenizer.h"
+#include "tests/test_registry.h"
 
 using namespace reflab;
 
@@ -50,5 +51,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestDemoModel)
+REFLAB_TEST_APPLESS(TestDemoModel);
 #include "test_demo_model.moc"

@@ -10,6 +10,7 @@
 #include "core/data/data_error.h"
 #include "core/data/demo_task.h"
 #include "core/data/jsonl_dataset.h"
+#include "tests/test_registry.h"
 
 using reflab::data::DemoProblem;
 using reflab::data::DemoTaskOptions;
@@ -134,5 +135,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestDemoTask)
+REFLAB_TEST_APPLESS(TestDemoTask);
 #include "test_demo_task.moc"

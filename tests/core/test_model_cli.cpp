@@ -7,12 +7,13 @@
 
 #include "tests/app/cli_runner.h"
 #include "tests/core/model_test_util.h"
+#include "tests/test_registry.h"
 
 using reflab::test::runCli;
 using Result = reflab::test::CliResult;
 
 namespace {
-QString model(const char* name) {
+QString modelPath(const char* name) {
     return QString::fromStdString(model_test::modelDir(name));
 }
 }  // namespace
@@ -27,7 +28,7 @@ private slots:
         QStringList ids;
         for (int32_t id : seq) ids << QString::number(id);
         const Result r = runCli(
-            {"logits", "--model", model("tiny-llama"), "--ids", ids.join(' '), "--out", out});
+            {"logits", "--model", modelPath("tiny-llama"), "--ids", ids.join(' '), "--out", out});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const auto golden = model_test::goldenLogits("tiny-llama", "float32", 320)[0];  // (T, V)
         std::ifstream in(out.toStdString(), std::ios::binary);
@@ -40,11 +41,11 @@ private slots:
     }
     void logitsErrors() {
         QTemporaryDir tmp;
-        Result r = runCli({"logits", "--model", model("tiny-qwen2"), "--ids", "1 x 3", "--out",
+        Result r = runCli({"logits", "--model", modelPath("tiny-qwen2"), "--ids", "1 x 3", "--out",
                            tmp.filePath("a")});
         QCOMPARE(r.code, 1);
         QVERIFY(r.err.startsWith("reflab-cli: error: --ids: 'x'"));
-        r = runCli({"logits", "--model", model("tiny-qwen2"), "--ids", "1 5000", "--out",
+        r = runCli({"logits", "--model", modelPath("tiny-qwen2"), "--ids", "1 5000", "--out",
                     tmp.filePath("a")});
         QCOMPARE(r.code, 1);
         QVERIFY(r.err.contains("outside the vocabulary"));
@@ -52,14 +53,14 @@ private slots:
         QCOMPARE(r.code, 1);
         QVERIFY(r.err.contains("config.json"));
         QCOMPARE(r.err.trimmed().count('\n'), 0);
-        r = runCli({"logits", "--model", model("tiny-qwen2"), "--ids", "1", "--out",
+        r = runCli({"logits", "--model", modelPath("tiny-qwen2"), "--ids", "1", "--out",
                     tmp.filePath("a"), "--dtype", "int8"});
         QCOMPARE(r.code, 1);
         QVERIFY(r.err.contains("dtype 'int8'"));
     }
     void generateJson() {
         const Result r =
-            runCli({"generate", "--model", model("tiny-qwen3"), "--prompt", "the answer is",
+            runCli({"generate", "--model", modelPath("tiny-qwen3"), "--prompt", "the answer is",
                     "--max-new-tokens", "5", "--batch", "3", "--seed", "7", "--json"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const auto j = nlohmann::json::parse(r.out.toStdString());
@@ -73,13 +74,13 @@ private slots:
         }
         // Same seed, same output.
         const Result again =
-            runCli({"generate", "--model", model("tiny-qwen3"), "--prompt", "the answer is",
+            runCli({"generate", "--model", modelPath("tiny-qwen3"), "--prompt", "the answer is",
                     "--max-new-tokens", "5", "--batch", "3", "--seed", "7", "--json"});
         QCOMPARE(nlohmann::json::parse(again.out.toStdString())["completions"], j["completions"]);
     }
     void benchOnATinyModel() {
         const Result r =
-            runCli({"bench", "--what", "score", "--model", model("tiny-qwen2"), "--dtype",
+            runCli({"bench", "--what", "score", "--model", modelPath("tiny-qwen2"), "--dtype",
                     "float32", "--score-sequences", "2", "--score-tokens", "16", "--json"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const auto j = nlohmann::json::parse(r.out.toStdString());
@@ -92,5 +93,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestModelCli)
+REFLAB_TEST_APPLESS(TestModelCli);
 #include "test_model_cli.moc"

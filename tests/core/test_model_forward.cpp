@@ -9,6 +9,7 @@
 #include "core/model/projection_bf16.h"
 #include "core/model/transformer_layers.h"
 #include "tests/core/model_test_util.h"
+#include "tests/test_registry.h"
 
 using reflab::model::LanguageModel;
 using reflab::model::LoadOptions;
@@ -291,5 +292,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestModelForward)
+REFLAB_TEST_APPLESS(TestModelForward);
 #include "test_model_forward.moc"

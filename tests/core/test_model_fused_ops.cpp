@@ -6,11 +6,12 @@
 #include <torch/torch.h>
 
 #include "core/model/fused_ops.h"
+#include "tests/test_registry.h"
 
 namespace {
 using Fn = std::function<torch::Tensor(const std::vector<torch::Tensor>&)>;
 
-double relDiff(const torch::Tensor& a, const torch::Tensor& b) {
+double relError(const torch::Tensor& a, const torch::Tensor& b) {
     const auto fa = a.to(torch::kFloat64), fb = b.to(torch::kFloat64);
     return ((fa - fb).abs().max() / (fb.abs().max() + 1e-12)).item<double>();
 }
@@ -32,7 +33,7 @@ double compare(const Fn& fused, const Fn& eager, const std::vector<torch::Tensor
     };
     const auto a = run(fused), b = run(eager);
     double worst = 0;
-    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, relDiff(a[i], b[i]));
+    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, relError(a[i], b[i]));
     return worst;
 }
 }  // namespace
@@ -119,5 +120,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestModelFusedOps)
+REFLAB_TEST_APPLESS(TestModelFusedOps);
 #include "test_model_fused_ops.moc"

@@ -12,6 +12,7 @@
 #include "core/model/language_model.h"
 #include "core/model/scoring.h"
 #include "tests/core/model_test_util.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::model;
 
@@ -313,5 +314,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestModelGeneration)
+REFLAB_TEST_APPLESS(TestModelGeneration);
 #include "test_model_generation.moc"

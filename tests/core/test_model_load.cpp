@@ -9,6 +9,7 @@
 #include "core/model/language_model.h"
 #include "core/model/safetensors.h"
 #include "tests/core/model_test_util.h"
+#include "tests/test_registry.h"
 
 using reflab::model::LanguageModel;
 using reflab::model::ModelLoadError;
@@ -325,5 +326,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestModelLoad)
+REFLAB_TEST_APPLESS(TestModelLoad);
 #include "test_model_load.moc"

@@ -9,6 +9,7 @@
 
 #include "core/model/exp_kernels.h"
 #include "core/model/token_logprobs.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::model;
 
@@ -143,5 +144,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestModelTokenLogprobs)
+REFLAB_TEST_GUI(TestModelTokenLogprobs);
 #include "test_model_token_logprobs.moc"

@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include "core/reward/recipe.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::reward;
 using nlohmann::json;
@@ -214,5 +215,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestRecipe)
+REFLAB_TEST_APPLESS(TestRecipe);
 #include "test_recipe.moc"

@@ -13,6 +13,7 @@
 #include "core/reward/reward_rubric.h"
 #include "core/text/chat_template.h"
 #include "core/text/tokenizer.h"
+#include "tests/test_registry.h"
 
 using namespace reflab;
 using namespace reflab::reward;
@@ -414,5 +415,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestRewardEngine)
+REFLAB_TEST_APPLESS(TestRewardEngine);
 #include "test_reward_engine.moc"

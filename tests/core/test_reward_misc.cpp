@@ -4,6 +4,7 @@
 #include "core/reward/reverse_reasoning.h"
 #include "core/reward/reward_exact_match.h"
 #include "core/reward/reward_format.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::reward;
 
@@ -116,5 +117,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestRewardMisc)
+REFLAB_TEST_APPLESS(TestRewardMisc);
 #include "test_reward_misc.moc"

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/reward/reward_nover.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::reward;
 
@@ -157,5 +158,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestRewardNover)
+REFLAB_TEST_APPLESS(TestRewardNover);
 #include "test_reward_nover.moc"

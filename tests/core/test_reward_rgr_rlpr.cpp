@@ -7,11 +7,12 @@
 #include "core/reward/reward_rgr.h"
 #include "core/reward/reward_rlpr.h"
 #include "core/reward/reward_std_filter.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::reward;
 
 namespace {
-bool near(double a, double b, double tol = 1e-9) {
+bool nearRgr(double a, double b, double tol = 1e-9) {
     return std::fabs(a - b) <= tol;
 }
 }  // namespace
@@ -26,30 +27,31 @@ private slots:
         for (float x : lp) sum += x;  // −2.6 (in float precision)
         RgrRollout r{true, false, sum, 3};
         // rgr: exp(−2.6) = 0.0742735782…
-        QVERIFY(near(rgrReward(r, false), 0.07427357821433388, 1e-7));
+        QVERIFY(nearRgr(rgrReward(r, false), 0.07427357821433388, 1e-7));
         // rgr length_norm: exp(−2.6/3) = exp(−0.8666…) = 0.4203504…
-        QVERIFY(near(rgrReward(r, true), 0.42035038, 1e-6));
+        QVERIFY(nearRgr(rgrReward(r, true), 0.42035038, 1e-6));
         // rlpr: (e^−0.1 + e^−2 + e^−0.5)/3 = (0.9048374 + 0.1353353 + 0.6065307)/3 = 0.5489011
-        QVERIFY(near(meanTokenProb(lp), (0.9048374180 + 0.1353352832 + 0.6065306597) / 3, 1e-7));
+        QVERIFY(nearRgr(meanTokenProb(lp), (0.9048374180 + 0.1353352832 + 0.6065306597) / 3, 1e-7));
         // One bad token (−10 instead of −2): the product collapses, the mean barely moves.
         const std::vector<float> bad = {-0.1f, -10.0f, -0.5f};
         RgrRollout rb{true, false, -10.6, 3};
-        QVERIFY(near(rgrReward(rb, false), 2.4916010e-05, 1e-11));  // e^−10.6
-        QVERIFY(near(meanTokenProb(bad), (0.9048374180 + 0.0000453999 + 0.6065306597) / 3, 1e-7));
+        QVERIFY(nearRgr(rgrReward(rb, false), 2.4916010e-05, 1e-11));  // e^−10.6
+        QVERIFY(
+            nearRgr(meanTokenProb(bad), (0.9048374180 + 0.0000453999 + 0.6065306597) / 3, 1e-7));
         QVERIFY(meanTokenProb(bad) > 0.5 && rgrReward(rb, false) < 1e-4);
     }
     void rgrZeroRules() {
-        QVERIFY(near(rgrReward({false, false, -0.1, 2}, false), 0.0));  // no answer block
-        QVERIFY(near(rgrReward({true, true, -0.1, 2}, false), 0.0));    // truncated
-        QVERIFY(near(rgrReward({true, false, 0.0, 0}, false), 0.0));    // empty reference
-        QVERIFY(near(rgrReward({true, false, 0.0, 2}, false), 1.0));    // certain reference
+        QVERIFY(nearRgr(rgrReward({false, false, -0.1, 2}, false), 0.0));  // no answer block
+        QVERIFY(nearRgr(rgrReward({true, true, -0.1, 2}, false), 0.0));    // truncated
+        QVERIFY(nearRgr(rgrReward({true, false, 0.0, 0}, false), 0.0));    // empty reference
+        QVERIFY(nearRgr(rgrReward({true, false, 0.0, 2}, false), 1.0));    // certain reference
     }
     void rlooBaseline() {
         // R = 0.5, 0.1, 0.3: A0 = 0.5 − (0.1+0.3)/2 = 0.3; A1 = 0.1 − (0.5+0.3)/2 = −0.3;
         // A2 = 0.3 − (0.5+0.1)/2 = 0.
         const auto a = rlooAdvantages({0.5, 0.1, 0.3});
-        QVERIFY(near(a[0], 0.3) && near(a[1], -0.3) && near(a[2], 0.0));
-        QVERIFY(near(rlooAdvantages({0.7})[0], 0.0));  // a group of one has no baseline
+        QVERIFY(nearRgr(a[0], 0.3) && nearRgr(a[1], -0.3) && nearRgr(a[2], 0.0));
+        QVERIFY(nearRgr(rlooAdvantages({0.7})[0], 0.0));  // a group of one has no baseline
     }
     void referenceTextsCutAtAnswer() {  // rgr's and rlpr's r_B texts (RLPR's whitespace)
         TemplateSection t;
@@ -95,25 +97,25 @@ private slots:
     void rlprRewardArithmetic() {
         RlprOptions o;  // c = 0.1, clip, penalty −1
         // r_B 0.6, r_A 0.2, format: 0.9·(0.6 − 0.2) + 0.1·1 = 0.36 + 0.1 = 0.46
-        QVERIFY(near(rlprReward(0.6, 0.2, true, false, false, o), 0.46));
+        QVERIFY(nearRgr(rlprReward(0.6, 0.2, true, false, false, o), 0.46));
         // r_B < r_A is clipped: 0.9·max(0, −0.1) + 0.1 = 0.1
-        QVERIFY(near(rlprReward(0.1, 0.2, true, false, false, o), 0.1));
+        QVERIFY(nearRgr(rlprReward(0.1, 0.2, true, false, false, o), 0.1));
         // no format, repetitive: 0.9·0.4 + 0 − 1 = −0.64
-        QVERIFY(near(rlprReward(0.6, 0.2, false, true, false, o), -0.64));
+        QVERIFY(nearRgr(rlprReward(0.6, 0.2, false, true, false, o), -0.64));
         // masked (no answer block): no probability term, no format: 0, and the penalty is not
         // added to a zero reward (RLPR adds it only to non-zero entries).
-        QVERIFY(near(rlprReward(0.0, 0.2, false, true, true, o), 0.0));
-        QVERIFY(near(rlprReward(0.9, 0.2, false, false, true, o), 0.0));
+        QVERIFY(nearRgr(rlprReward(0.0, 0.2, false, true, true, o), 0.0));
+        QVERIFY(nearRgr(rlprReward(0.9, 0.2, false, false, true, o), 0.0));
         // clipped to 0 without format, repetitive: 0.9·0 + 0 = 0, stays 0
-        QVERIFY(near(rlprReward(0.1, 0.2, false, true, false, o), 0.0));
+        QVERIFY(nearRgr(rlprReward(0.1, 0.2, false, true, false, o), 0.0));
         // clip off: 0.9·(0.1 − 0.2) + 0.1 = 0.01
         o.clip = false;
-        QVERIFY(near(rlprReward(0.1, 0.2, true, false, false, o), 0.01));
+        QVERIFY(nearRgr(rlprReward(0.1, 0.2, true, false, false, o), 0.01));
         // clip off, masked: the probability term is 0, not −r_A: 0.1·1 = 0.1
-        QVERIFY(near(rlprReward(0.0, 0.2, true, false, true, o), 0.1));
+        QVERIFY(nearRgr(rlprReward(0.0, 0.2, true, false, true, o), 0.1));
         // penalty off
         o.repetition_penalty = false;
-        QVERIFY(near(rlprReward(0.6, 0.2, false, true, false, o), 0.36));
+        QVERIFY(nearRgr(rlprReward(0.6, 0.2, false, true, false, o), 0.36));
     }
     void repetition() {
         std::string ten = "a b c d e f g h i j ";
@@ -159,24 +161,24 @@ private slots:
             QVERIFY(keep[0] && keep[1] && keep[2]);
         }
         // EMA_11 = (0.2 + 0.4 + 0.6 + 0.8 + 1.0)/5 = 0.6; threshold 0.5·0.6 = 0.3.
-        QVERIFY(near(*f.ema(), 0.6, 1e-12));
-        QVERIFY(near(f.threshold(), 0.3, 1e-12));
+        QVERIFY(nearRgr(*f.ema(), 0.6, 1e-12));
+        QVERIFY(nearRgr(f.threshold(), 0.3, 1e-12));
         // Step 11: stds 0.2, 0.31, 0.5 -> keep 0.31 and 0.5, drop 0.2.
         auto keep = f.apply(11, {0.2, 0.31, 0.5});
         QVERIFY(!keep[0] && keep[1] && keep[2]);
         QCOMPARE(f.droppedLastStep(), int64_t(1));
         // EMA_12 = 0.99·0.6 + 0.01·(1.01/3) = 0.594 + 0.0033667 = 0.5973667
-        QVERIFY(near(*f.ema(), 0.99 * 0.6 + 0.01 * (1.01 / 3), 1e-12));
-        QVERIFY(near(*f.ema(), 0.5973666666666666, 1e-12));
+        QVERIFY(nearRgr(*f.ema(), 0.99 * 0.6 + 0.01 * (1.01 / 3), 1e-12));
+        QVERIFY(nearRgr(*f.ema(), 0.5973666666666666, 1e-12));
         // Step 12: threshold 0.5·0.5973667 = 0.2986833: 0.29 dropped, 0.3 kept.
         keep = f.apply(12, {0.29, 0.3});
         QVERIFY(!keep[0] && keep[1]);
         // EMA_13 = 0.99·0.5973667 + 0.01·0.295 = 0.591393 + 0.00295 = 0.594343
-        QVERIFY(near(*f.ema(), 0.594343, 1e-12));
+        QVERIFY(nearRgr(*f.ema(), 0.594343, 1e-12));
         // State round trip for checkpoints.
         StdFilter g;
         g.restore(f.state());
-        QVERIFY(near(*g.ema(), 0.594343, 1e-12));
+        QVERIFY(nearRgr(*g.ema(), 0.594343, 1e-12));
         QVERIFY_THROWS_EXCEPTION(reflab::Error, f.apply(20, {0.1}));  // a skipped step
     }
     void stdFilterDisabledNeverDrops() {
@@ -191,10 +193,10 @@ private slots:
     void groupStdIsUnbiased() {
         // values 1, 2, 3, 4: mean 2.5, squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5, /3
         // (torch.std, n − 1) = 1.6667
-        QVERIFY(near(groupRewardStd({1, 2, 3, 4}), std::sqrt(5.0 / 3.0), 1e-12));
-        QVERIFY(near(groupRewardStd({0.7}), 0.0));
+        QVERIFY(nearRgr(groupRewardStd({1, 2, 3, 4}), std::sqrt(5.0 / 3.0), 1e-12));
+        QVERIFY(nearRgr(groupRewardStd({0.7}), 0.0));
     }
 };
 
-QTEST_APPLESS_MAIN(TestRewardRgrRlpr)
+REFLAB_TEST_APPLESS(TestRewardRgrRlpr);
 #include "test_reward_rgr_rlpr.moc"

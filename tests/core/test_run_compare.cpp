@@ -11,6 +11,7 @@
 #include "core/store/sqlite_db.h"
 #include "core/store/workspace.h"
 #include "tests/core/test_store_helpers.h"
+#include "tests/test_registry.h"
 
 using namespace reflab;
 using nlohmann::json;
@@ -307,5 +308,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestRunCompare)
+REFLAB_TEST_GUILESS(TestRunCompare);
 #include "test_run_compare.moc"

@@ -5,6 +5,7 @@
 #include "core/base/version.h"
 #include "core/model/runtime.h"
 #include "core/store/sqlite_db.h"
+#include "tests/test_registry.h"
 
 class TestRuntime : public QObject {
     Q_OBJECT
@@ -38,5 +39,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestRuntime)
+REFLAB_TEST_APPLESS(TestRuntime);
 #include "test_runtime.moc"

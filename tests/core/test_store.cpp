@@ -11,6 +11,7 @@
 #include "core/store/store_codec.h"
 #include "core/store/workspace.h"
 #include "tests/core/test_store_helpers.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::store;
 using store_test::dbPath;
@@ -267,5 +268,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestStore)
+REFLAB_TEST_APPLESS(TestStore);
 #include "test_store.moc"

@@ -12,6 +12,7 @@
 #include "core/store/sqlite_db.h"
 #include "core/store/workspace.h"
 #include "tests/core/test_store_helpers.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::store;
 
@@ -208,5 +209,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestStoreBadInput)
+REFLAB_TEST_APPLESS(TestStoreBadInput);
 #include "test_store_bad_input.moc"

@@ -16,6 +16,7 @@
 #include "core/store/sqlite_db.h"
 #include "core/store/workspace.h"
 #include "tests/core/test_store_helpers.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::store;
 
@@ -224,5 +225,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestStoreCrash)
+REFLAB_TEST_APPLESS(TestStoreCrash);
 #include "test_store_crash.moc"

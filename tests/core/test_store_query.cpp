@@ -14,6 +14,7 @@
 #include "core/store/sqlite_db.h"
 #include "core/store/workspace.h"
 #include "tests/core/test_store_helpers.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::store;
 
@@ -449,5 +450,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestStoreQuery)
+REFLAB_TEST_APPLESS(TestStoreQuery);
 #include "test_store_query.moc"

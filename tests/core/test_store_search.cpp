@@ -9,6 +9,7 @@
 #include "core/store/sqlite_db.h"
 #include "core/store/workspace.h"
 #include "tests/core/test_store_helpers.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::store;
 
@@ -204,5 +205,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestStoreSearch)
+REFLAB_TEST_APPLESS(TestStoreSearch);
 #include "test_store_search.moc"

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/text/tokenizer.h"
+#include "tests/test_registry.h"
 
 using reflab::text::Tokenizer;
 using reflab::text::TokenizerError;
@@ -223,5 +224,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestTokenizer)
+REFLAB_TEST_APPLESS(TestTokenizer);
 #include "test_tokenizer.moc"

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/text/tokenizer.h"
+#include "tests/test_registry.h"
 
 using nlohmann::json;
 using reflab::text::Tokenizer;
@@ -279,5 +280,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestTokenizerSynthetic)
+REFLAB_TEST_APPLESS(TestTokenizerSynthetic);
 #include "test_tokenizer_synthetic.moc"

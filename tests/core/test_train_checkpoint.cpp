@@ -12,6 +12,7 @@
 #include "core/train/checkpoint_prune.h"
 #include "core/train/checkpoint_state.h"
 #include "core/train/train_error.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::train;
 namespace fs = std::filesystem;
@@ -123,5 +124,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestTrainCheckpoint)
+REFLAB_TEST_APPLESS(TestTrainCheckpoint);
 #include "test_train_checkpoint.moc"

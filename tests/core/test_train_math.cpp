@@ -10,6 +10,7 @@
 #include "core/train/losses.h"
 #include "core/train/lr_schedule.h"
 #include "core/train/train_error.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::train;
 
@@ -346,5 +347,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestTrainMath)
+REFLAB_TEST_APPLESS(TestTrainMath);
 #include "test_train_math.moc"

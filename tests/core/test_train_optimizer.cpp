@@ -8,6 +8,7 @@
 
 #include "core/train/optimizer.h"
 #include "core/train/train_error.h"
+#include "tests/test_registry.h"
 
 using namespace reflab::train;
 
@@ -170,5 +171,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestTrainOptimizer)
+REFLAB_TEST_APPLESS(TestTrainOptimizer);
 #include "test_train_optimizer.moc"

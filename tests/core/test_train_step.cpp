@@ -18,6 +18,7 @@
 #include "core/train/rollouts.h"
 #include "core/train/train_error.h"
 #include "core/train/train_settings.h"
+#include "tests/test_registry.h"
 
 using namespace reflab;
 using namespace reflab::train;
@@ -357,5 +358,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestTrainStep)
+REFLAB_TEST_APPLESS(TestTrainStep);
 #include "test_train_step.moc"

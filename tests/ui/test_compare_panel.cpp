@@ -17,6 +17,7 @@
 
 #include "core/store/sqlite_db.h"
 #include "core/store/workspace.h"
+#include "tests/test_registry.h"
 #include "ui/compare/compare_panel.h"
 #include "ui/compare/compare_tables.h"
 #include "ui/compare/prompt_compare_view.h"
@@ -206,5 +207,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestComparePanel)
+REFLAB_TEST_GUI(TestComparePanel);
 #include "test_compare_panel.moc"

@@ -8,6 +8,7 @@
 #include <QtTest>
 #include <cmath>
 
+#include "tests/test_registry.h"
 #include "ui/common/run_colors.h"
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/dashboard/ema_smoothing.h"
@@ -231,5 +232,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestDashboard)
+REFLAB_TEST_GUI(TestDashboard);
 #include "test_dashboard.moc"

@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include "core/store/workspace.h"
+#include "tests/test_registry.h"
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/dashboard/diagnostics_feed.h"
 #include "ui/dashboard/metric_chart.h"
@@ -138,5 +139,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestDashboardDiagnostics)
+REFLAB_TEST_GUI(TestDashboardDiagnostics);
 #include "test_dashboard_diagnostics.moc"

@@ -7,6 +7,7 @@
 #include <QtTest>
 #include <cmath>
 
+#include "tests/test_registry.h"
 #include "ui/common/run_colors.h"
 #include "ui/dashboard/column_band.h"
 #include "ui/dashboard/dashboard_panel.h"
@@ -129,5 +130,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestDashboardDrawing)
+REFLAB_TEST_GUI(TestDashboardDrawing);
 #include "test_dashboard_drawing.moc"

@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/test_registry.h"
 #include "ui/data/data_panel.h"
 #include "ui/data/jsonl_model.h"
 
@@ -96,5 +97,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestDataPanel)
+REFLAB_TEST_GUI(TestDataPanel);
 #include "test_data_panel.moc"

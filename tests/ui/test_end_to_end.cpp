@@ -12,6 +12,7 @@
 #include <QtTest>
 #include <nlohmann/json.hpp>
 
+#include "tests/test_registry.h"
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/main_window.h"
 #include "ui/runs/runs_model.h"
@@ -112,5 +113,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestEndToEnd)
+REFLAB_TEST_GUI(TestEndToEnd);
 #include "test_end_to_end.moc"

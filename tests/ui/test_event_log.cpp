@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include "core/store/workspace.h"
+#include "tests/test_registry.h"
 #include "ui/log/event_log.h"
 #include "ui/main_window.h"
 #include "ui/runs/run_controller.h"
@@ -21,7 +22,7 @@ namespace store = reflab::store;
 
 namespace {
 
-store::NewRun newRun(const std::string& name) {
+store::NewRun newLogRun(const std::string& name) {
     store::NewRun r;
     r.name = name;
     r.kind = "nover";
@@ -93,7 +94,7 @@ private slots:
         {
             // History: a run that already ran, with a stored event and a checkpoint.
             auto ws = store::Workspace::open(path.toStdString());
-            old = ws.createRun(newRun("old"));
+            old = ws.createRun(newLogRun("old"));
             ws.addEvent(old, "forked from run r0 at step 2");
             store::StepRecord s;
             s.step = 1;
@@ -118,7 +119,7 @@ private slots:
 
         // A run started outside the GUI, as the CLI would: started, events, checkpoint, failure.
         auto ws = store::Workspace::open(path.toStdString());
-        const std::string run = ws.createRun(newRun("live"));
+        const std::string run = ws.createRun(newLogRun("live"));
         QTRY_VERIFY(anyContains(log->visibleLines(), "live: started (nover, 4 steps)"));
         store::StepRecord s;
         s.step = 1;
@@ -153,5 +154,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestEventLog)
+REFLAB_TEST_GUI(TestEventLog);
 #include "test_event_log.moc"

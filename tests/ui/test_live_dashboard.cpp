@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include "core/store/workspace.h"
+#include "tests/test_registry.h"
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/main_window.h"
 #include "ui/runs/runs_model.h"
@@ -29,7 +30,7 @@ void writeSteps(store::Workspace& ws, const std::string& run, int first, int n) 
     }
 }
 
-store::NewRun newRun(const std::string& name) {
+store::NewRun newDashboardRun(const std::string& name) {
     store::NewRun r;
     r.name = name;
     r.kind = "nover";
@@ -63,7 +64,7 @@ private slots:
         QTemporaryDir dir;
         const QString path = dir.filePath("w.db");
         auto ws = store::Workspace::open(path.toStdString());
-        const std::string run = ws.createRun(newRun("live"));
+        const std::string run = ws.createRun(newDashboardRun("live"));
         writeSteps(ws, run, 0, 20);
 
         StoreTailer tailer;
@@ -103,7 +104,7 @@ private slots:
         auto ws = store::Workspace::open(path.toStdString());
         // A run started outside the GUI (as the CLI would) appears at the next
         // poll, checked because it is running, and its metrics reach the dashboard.
-        const std::string run = ws.createRun(newRun("from the CLI"));
+        const std::string run = ws.createRun(newDashboardRun("from the CLI"));
         writeSteps(ws, run, 0, 10);
         RunsModel* runs = w.session()->runs();
         QTRY_COMPARE(runs->rowCount(), 1);
@@ -134,5 +135,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestLiveDashboard)
+REFLAB_TEST_GUI(TestLiveDashboard);
 #include "test_live_dashboard.moc"

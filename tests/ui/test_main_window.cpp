@@ -9,6 +9,7 @@
 #include <QSettings>
 #include <QTableView>
 
+#include "tests/test_registry.h"
 #include "ui/about_dialog.h"
 #include "ui/main_window.h"
 #include "ui/runs/runs_dock.h"
@@ -62,5 +63,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestMainWindow)
+REFLAB_TEST_GUI(TestMainWindow);
 #include "test_main_window.moc"

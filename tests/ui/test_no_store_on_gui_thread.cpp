@@ -10,6 +10,8 @@
 #include <QRegularExpression>
 #include <QtTest>
 
+#include "tests/test_registry.h"
+
 namespace {
 
 const QStringList kWorkers = {
@@ -66,5 +68,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestNoStoreOnGuiThread)
+REFLAB_TEST_APPLESS(TestNoStoreOnGuiThread);
 #include "test_no_store_on_gui_thread.moc"

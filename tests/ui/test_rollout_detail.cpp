@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "core/store/workspace.h"
+#include "tests/test_registry.h"
 #include "ui/rollouts/rollout_detail_html.h"
 #include "ui/rollouts/rollout_detail_view.h"
 
@@ -157,5 +158,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestRolloutDetail)
+REFLAB_TEST_GUI(TestRolloutDetail);
 #include "test_rollout_detail.moc"

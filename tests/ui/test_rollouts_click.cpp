@@ -11,6 +11,7 @@
 #include <QtTest>
 
 #include "core/store/workspace.h"
+#include "tests/test_registry.h"
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/main_window.h"
 #include "ui/rollouts/rollout_detail_view.h"
@@ -171,5 +172,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestRolloutsClick)
+REFLAB_TEST_GUI(TestRolloutsClick);
 #include "test_rollouts_click.moc"

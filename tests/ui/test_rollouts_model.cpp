@@ -11,6 +11,7 @@
 #include <QtTest>
 
 #include "core/store/workspace.h"
+#include "tests/test_registry.h"
 #include "ui/rollouts/rollouts_model.h"
 
 using namespace reflab::ui;
@@ -167,5 +168,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestRolloutsModel)
+REFLAB_TEST_GUI(TestRolloutsModel);
 #include "test_rollouts_model.moc"

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/store/workspace.h"
+#include "tests/test_registry.h"
 #include "ui/rollouts/rollout_filter_bar.h"
 #include "ui/rollouts/rollouts_model.h"
 #include "ui/rollouts/rollouts_panel.h"
@@ -136,5 +137,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestRolloutsPanel)
+REFLAB_TEST_GUI(TestRolloutsPanel);
 #include "test_rollouts_panel.moc"

@@ -10,6 +10,7 @@
 #include <QtTest>
 
 #include "core/store/workspace.h"
+#include "tests/test_registry.h"
 #include "ui/runs/run_controller.h"
 #include "ui/runs/run_status_bar.h"
 #include "ui/runs/runs_dock.h"
@@ -163,5 +164,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestRuns)
+REFLAB_TEST_GUI(TestRuns);
 #include "test_runs.moc"

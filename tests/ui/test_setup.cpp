@@ -11,6 +11,7 @@
 #include <QtTest>
 
 #include "core/reward/recipe.h"
+#include "tests/test_registry.h"
 #include "ui/setup/criteria_model.h"
 #include "ui/setup/dataset_picker.h"
 #include "ui/setup/json_form.h"
@@ -234,5 +235,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestSetup)
+REFLAB_TEST_GUI(TestSetup);
 #include "test_setup.moc"

@@ -12,6 +12,7 @@
 #include "core/reward/reward_engine.h"
 #include "core/text/tokenizer.h"
 #include "core/train/rollouts.h"
+#include "tests/test_registry.h"
 #include "ui/setup/try_rewards.h"
 
 using namespace reflab;
@@ -109,5 +110,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestTryRewardsScoring)
+REFLAB_TEST_GUI(TestTryRewardsScoring);
 #include "test_try_rewards_scoring.moc"
