@@ -49,6 +49,7 @@ private slots:
         w.resize(1400, 900);
         QString error;
         QVERIFY2(w.openWorkspace(dir.filePath("w.db"), /*create=*/true, &error), qPrintable(error));
+        QTRY_VERIFY(!w.workspacePath().isEmpty());  // created on the editor's thread
         SetupPanel* setup = w.setup();
         QVERIFY2(setup->loadRecipeJson(recipe, "e2e", &error), qPrintable(error));
         QCOMPARE(setup->editor()->validate(), QString());

@@ -2,6 +2,8 @@
 // writer (as the trainer writes them) reach the charts through the
 // StoreTailer's own read-only connection, and the main window wires runs dock,
 // dashboard and status bar to the same workspace.
+#include <QFile>
+#include <QFileInfo>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -101,6 +103,8 @@ private slots:
         MainWindow w;
         QString error;
         QVERIFY2(w.openWorkspace(path, /*create=*/true, &error), qPrintable(error));
+        // The store's check runs on the editor's thread; the window has the path once it passed.
+        QTRY_COMPARE(w.workspacePath(), QFileInfo(path).absoluteFilePath());
         auto ws = store::Workspace::open(path.toStdString());
         // A run started outside the GUI (as the CLI would) appears at the next
         // poll, checked because it is running, and its metrics reach the dashboard.
@@ -117,6 +121,19 @@ private slots:
         QVERIFY(!w.openWorkspace(dir.filePath("missing.db"), false, &error));
         QVERIFY(error.contains("missing.db"));
         QCOMPARE(w.workspacePath(), QFileInfo(path).absoluteFilePath());
+        // A file that is not a workspace: the store's message arrives as a problem, from the
+        // editor's thread, and the open workspace stays open and followed.
+        QFile junk(dir.filePath("junk.db"));
+        QVERIFY(junk.open(QIODevice::WriteOnly));
+        junk.write(QByteArray(4096, 'x'));
+        junk.close();
+        QSignalSpy problems(w.session(), &WorkspaceSession::problem);
+        QVERIFY(w.openWorkspace(junk.fileName(), false, &error));
+        QTRY_COMPARE(problems.count(), 1);
+        QVERIFY2(problems[0][0].toString().contains("junk.db"),
+                 qPrintable(problems[0][0].toString()));
+        QCOMPARE(w.workspacePath(), QFileInfo(path).absoluteFilePath());
+        QCOMPARE(runs->rowCount(), 1);
     }
 
     void settingsRestored() {

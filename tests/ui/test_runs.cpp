@@ -113,12 +113,26 @@ private slots:
         RunController controller;
         controller.setWorkspace(path);
         QString error;
+        QSignalSpy edited(&controller, &RunController::workspaceEdited);
+        QSignalSpy failed(&controller, &RunController::editFailed);
+        // Asked on the GUI thread, done on the editor's: the call returns before the store did.
         QVERIFY2(controller.renameRun(QString::fromStdString(id), "new name", &error),
                  qPrintable(error));
+        QTRY_COMPARE(edited.count(), 1);
         auto ws = store::Workspace::open(path.toStdString(), true);
         QCOMPARE(QString::fromStdString(ws.run(id)->name), QString("new name"));
         QVERIFY2(controller.deleteRun(QString::fromStdString(id), &error), qPrintable(error));
+        QTRY_COMPARE(edited.count(), 2);
         QVERIFY(!ws.run(id));
+        // A run that is not there: one sentence naming what failed, no edit signal.
+        QVERIFY(controller.deleteRun(QString::fromStdString(id), &error));
+        QTRY_COMPARE(failed.count(), 1);
+        QVERIFY2(failed[0][0].toString().startsWith("Cannot delete"),
+                 qPrintable(failed[0][0].toString()));
+        QCOMPARE(edited.count(), 2);
+        RunController closed;
+        QVERIFY(!closed.renameRun("x", "y", &error));
+        QVERIFY(error.contains("No workspace"));
         QVERIFY(!controller.stopRun("x", 0, &error));
         QVERIFY(error.contains("no writer"));
     }

@@ -9,12 +9,19 @@
 #include <QTimer>
 #include <csignal>
 
-#include "core/store/workspace.h"
 #include "ui/common/cli_path.h"
+#include "ui/workspace/store_editor.h"
 
 namespace reflab::ui {
 
-RunController::RunController(QObject* parent) : QObject(parent) {
+RunController::RunController(QObject* parent) : QObject(parent), m_editor(new StoreEditor(this)) {
+    connect(m_editor, &StoreEditor::edited, this,
+            [this](const QString& what, const QString& error) {
+                if (error.isEmpty())
+                    emit workspaceEdited();
+                else
+                    emit editFailed(tr("Cannot %1: %2").arg(what, error));
+            });
     m_logTimer = new QTimer(this);
     m_logTimer->setInterval(500);
     connect(m_logTimer, &QTimer::timeout, this, &RunController::readLogs);
@@ -145,26 +152,20 @@ bool RunController::stopRun(const QString& run, qint64 writer_pid, QString* erro
 }
 
 bool RunController::renameRun(const QString& run, const QString& name, QString* error) {
-    try {
-        auto ws = store::Workspace::open(m_workspace.toStdString());
-        ws.renameRun(run.toStdString(), name.toStdString());
-    } catch (const std::exception& e) {
-        if (error) *error = QString::fromStdString(e.what());
+    if (m_workspace.isEmpty()) {
+        if (error) *error = tr("No workspace is open.");
         return false;
     }
-    emit workspaceEdited();
+    m_editor->renameRun(m_workspace, run, name);
     return true;
 }
 
 bool RunController::deleteRun(const QString& run, QString* error) {
-    try {
-        auto ws = store::Workspace::open(m_workspace.toStdString());
-        ws.deleteRun(run.toStdString());
-    } catch (const std::exception& e) {
-        if (error) *error = QString::fromStdString(e.what());
+    if (m_workspace.isEmpty()) {
+        if (error) *error = tr("No workspace is open.");
         return false;
     }
-    emit workspaceEdited();
+    m_editor->deleteRun(m_workspace, run);
     return true;
 }
 

@@ -2,7 +2,8 @@
 // `reflab-cli train` as child processes (the GUI never trains in its own
 // process and never waits on one); stop is SIGTERM to the run's writer (the
 // trainer finishes its step, checkpoints, marks it stopped); rename and delete
-// go through core/store on a short-lived writable connection; export runs
+// go through core/store on the StoreEditor's thread (workspaceEdited or
+// editFailed follows); export runs
 // `reflab-cli export` into a file. The children's stderr goes to log files
 // next to the workspace; the lines that report a problem (error, warning,
 // exception) are passed on as they appear, for the event log.
@@ -17,6 +18,8 @@ class QTimer;
 
 namespace reflab::ui {
 
+class StoreEditor;
+
 class RunController : public QObject {
     Q_OBJECT
 public:
@@ -26,7 +29,8 @@ public:
     void setWorkspace(const QString& path) { m_workspace = path; }
     QString workspace() const { return m_workspace; }
 
-    // Each returns false and sets *error (one sentence) when it cannot be done.
+    // Each returns false and sets *error (one sentence) when it cannot be done. Rename and
+    // delete return once asked; their outcome is workspaceEdited() or editFailed(message).
     bool startRun(const QString& recipe_path, const QString& name, QString* error);
     bool resumeRun(const QString& run, QString* error);
     bool stopRun(const QString& run, qint64 writer_pid, QString* error);
@@ -45,11 +49,13 @@ public:
 signals:
     void runLaunched(const QString& description);
     void childFinished(const QString& description, int exit_code, const QString& error_tail);
-    void workspaceEdited();  // rename/delete: poll the workspace now
+    void workspaceEdited();  // rename/delete done: poll the workspace now
+    void editFailed(const QString& message);
     // A line of a child's stderr that reports a problem (see isProblemLine).
     void childProblem(const QString& description, const QString& line);
 
 private:
+    StoreEditor* m_editor;
     QProcess* launch(const QStringList& args, const QString& description,
                      const QString& stdout_path = {});
 

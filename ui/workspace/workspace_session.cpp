@@ -11,17 +11,21 @@
 #include "core/store/workspace.h"
 #include "ui/runs/run_controller.h"
 #include "ui/runs/runs_model.h"
+#include "ui/workspace/store_editor.h"
 #include "ui/workspace/store_tailer.h"
 
 namespace reflab::ui {
 
 WorkspaceSession::WorkspaceSession(QObject* parent)
     : QObject(parent),
+      m_editor(new StoreEditor(this)),
       m_tailer(new StoreTailer(this)),
       m_runs(new RunsModel(this)),
       m_controller(new RunController(this)) {
     connect(m_tailer, &StoreTailer::runsListed, m_runs, &RunsModel::setRuns);
     connect(m_tailer, &StoreTailer::openFailed, this, &WorkspaceSession::problem);
+    connect(m_editor, &StoreEditor::prepared, this, &WorkspaceSession::onPrepared);
+    connect(m_controller, &RunController::editFailed, this, &WorkspaceSession::problem);
     connect(m_controller, &RunController::workspaceEdited, m_tailer, &StoreTailer::pollNow);
     connect(m_controller, &RunController::runLaunched, m_tailer, &StoreTailer::pollNow);
     connect(m_controller, &RunController::childFinished, this,
@@ -46,29 +50,33 @@ WorkspaceSession::WorkspaceSession(QObject* parent)
 }
 
 bool WorkspaceSession::open(const QString& path, bool create, QString* error) {
-    try {
-        // Writable once when creating (creates the schema); read-only otherwise, so
-        // opening a workspace never changes it. The tailer keeps its own read-only
-        // connection.
-        if (!create && !QFileInfo::exists(path))
-            throw std::runtime_error(path.toStdString() + ": no such workspace file");
-        // An older schema is migrated by one writable open (the store keeps a copy first).
-        const bool upgrade = !create && store::Workspace::needsUpgrade(path.toStdString());
-        store::Workspace::open(path.toStdString(), /*read_only=*/!create && !upgrade);
-    } catch (const std::exception& e) {
-        if (error) *error = QString::fromStdString(e.what());
+    // A stat, not a store call: the one answer a file dialog or a command line needs at once.
+    if (!create && !QFileInfo::exists(path)) {
+        if (error) *error = tr("%1: no such workspace file").arg(path);
         return false;
     }
-    m_path = QFileInfo(path).absoluteFilePath();
+    m_opening = QFileInfo(path).absoluteFilePath();
+    m_editor->prepare(m_opening, create);
+    return true;
+}
+
+void WorkspaceSession::onPrepared(const QString& path, const QString& error) {
+    if (path != m_opening) return;  // a later open replaced this one
+    m_opening.clear();
+    if (!error.isEmpty()) {
+        emit problem(error);
+        return;
+    }
+    m_path = path;
     m_runs->setRuns({});
     m_controller->setWorkspace(m_path);
     m_tailer->open(m_path);
     addRecent(m_path);
     emit opened(m_path);
-    return true;
 }
 
 void WorkspaceSession::close() {
+    m_opening.clear();
     m_tailer->close();
     m_runs->setRuns({});
     m_path.clear();

@@ -11,6 +11,7 @@ namespace reflab::ui {
 
 class RunController;
 class RunsModel;
+class StoreEditor;
 class StoreTailer;
 
 class WorkspaceSession : public QObject {
@@ -18,9 +19,10 @@ class WorkspaceSession : public QObject {
 public:
     explicit WorkspaceSession(QObject* parent = nullptr);
 
-    // Opens an existing workspace (create = false) or creates one (create =
-    // true). On failure returns false with the store's message; the previous
-    // workspace stays open.
+    // Opens an existing workspace (create = false) or creates one (create = true). The store's
+    // check (and a migration of an older schema) runs on the StoreEditor's thread: opened(path)
+    // follows when it passed, problem(message) when not, and the previous workspace stays open
+    // meanwhile. Returns false at once, with the reason, only when there is no such file.
     bool open(const QString& path, bool create, QString* error);
     void close();
     QString path() const { return m_path; }
@@ -48,8 +50,11 @@ signals:
 
 private:
     static void addRecent(const QString& path);
+    void onPrepared(const QString& path, const QString& error);
 
     QString m_path;
+    QString m_opening;  // the path a prepare is in flight for (the latest asked wins)
+    StoreEditor* m_editor;
     StoreTailer* m_tailer;
     RunsModel* m_runs;
     RunController* m_controller;

@@ -1,0 +1,88 @@
+// StoreEditor (see store_editor.h).
+#include "ui/workspace/store_editor.h"
+
+#include <QFileInfo>
+#include <QMetaObject>
+#include <QPointer>
+
+#include "core/store/workspace.h"
+
+namespace reflab::ui {
+
+StoreEditor::StoreEditor(QObject* parent) : QObject(parent) {
+    m_worker = new QObject;
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread.setObjectName("store-editor");
+    m_thread.start();
+}
+
+StoreEditor::~StoreEditor() {
+    m_thread.quit();
+    m_thread.wait();
+}
+
+void StoreEditor::post(std::function<void()> work, std::function<void(const QString&)> deliver) {
+    ++m_pending;
+    QPointer<StoreEditor> self(this);
+    QMetaObject::invokeMethod(
+        m_worker,
+        [self, work = std::move(work), deliver = std::move(deliver)] {
+            QString error;
+            try {
+                work();
+            } catch (const std::exception& e) {
+                error = QString::fromStdString(e.what());
+                if (error.isEmpty()) error = QStringLiteral("unknown store error");
+            }
+            if (!self) return;
+            QMetaObject::invokeMethod(
+                self.data(),
+                [self, deliver, error] {
+                    if (!self) return;
+                    deliver(error);
+                    if (--self->m_pending == 0) emit self->idle();
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void StoreEditor::prepare(const QString& path, bool create) {
+    const std::string file = path.toStdString();
+    post(
+        [file, create] {
+            if (!create && !QFileInfo::exists(QString::fromStdString(file)))
+                throw store::StoreError(file + ": no such workspace file");
+            // Writable once when creating (the schema) or migrating an older schema;
+            // read-only otherwise, so that opening a workspace never changes it.
+            const bool upgrade = !create && store::Workspace::needsUpgrade(file);
+            store::Workspace::open(file, /*read_only=*/!create && !upgrade);
+        },
+        [this, path](const QString& error) { emit prepared(path, error); });
+}
+
+void StoreEditor::renameRun(const QString& workspace, const QString& run, const QString& name) {
+    const std::string file = workspace.toStdString(), id = run.toStdString(),
+                      to = name.toStdString();
+    post(
+        [file, id, to] {
+            auto ws = store::Workspace::open(file);
+            ws.renameRun(id, to);
+        },
+        [this, run, name](const QString& error) {
+            emit edited(tr("rename %1 to \"%2\"").arg(run, name), error);
+        });
+}
+
+void StoreEditor::deleteRun(const QString& workspace, const QString& run) {
+    const std::string file = workspace.toStdString(), id = run.toStdString();
+    post(
+        [file, id] {
+            auto ws = store::Workspace::open(file);
+            ws.deleteRun(id);
+        },
+        [this, run](const QString& error) { emit edited(tr("delete %1").arg(run), error); });
+}
+
+}  // namespace reflab::ui
