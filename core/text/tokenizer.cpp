@@ -166,6 +166,17 @@ std::string Tokenizer::tokenText(int32_t id) const {
                          " is not in the vocabulary");
 }
 
+std::vector<std::string> Tokenizer::byteVocabulary() const {
+    std::vector<std::string> out(static_cast<size_t>(m_impl->vocab_size));
+    for (int32_t id = 0; id < m_impl->vocab_size; ++id) {
+        if (const detail::AddedToken* t = m_impl->added.byId(id))
+            detail::appendFromByteLevel(t->content, out[size_t(id)]);
+        else if (const std::string* text = m_impl->model.tokenText(id))
+            detail::appendFromByteLevel(*text, out[size_t(id)]);
+    }
+    return out;
+}
+
 int32_t Tokenizer::vocabSize() const {
     return m_impl->vocab_size;
 }

@@ -40,8 +40,12 @@ public:
     std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const;
     std::optional<int32_t> tokenId(std::string_view token) const;  // vocab or added token
     std::string tokenText(int32_t id) const;  // raw vocab string; throws for an id with no token
-    int32_t vocabSize() const;                // max id + 1
-    bool isSpecial(int32_t id) const;         // an added token marked "special"
+    // The bytes token `id` contributes to decode()'s byte string before it is read as UTF-8 (a
+    // token may hold part of a character); "" for an id with no token. Index = id, for every id
+    // below vocabSize(): what the store keeps to show each generated token's text.
+    std::vector<std::string> byteVocabulary() const;
+    int32_t vocabSize() const;         // max id + 1
+    bool isSpecial(int32_t id) const;  // an added token marked "special"
 
     const std::string& path() const;  // the tokenizer.json it was loaded from
 

@@ -288,6 +288,9 @@ void Trainer::State::setUp() {
         nr.code_version = reflabVersion();
         nr.seed = s.seed;
         nr.steps = s.steps;
+        // Each token's bytes: the rollouts' completions are then stored as their tokens, and
+        // the rollout inspector shows every generated token's text.
+        if (policy->hasTokenizer()) nr.vocabulary = policy->tokenizer().byteVocabulary();
         if (!opt.fork_run.empty()) {
             nr.parent_run = opt.fork_run;
             nr.parent_step = opt.fork_step;

@@ -16,6 +16,7 @@
 #include "core/model/language_model.h"
 #include "core/model/model_config.h"
 #include "core/store/workspace.h"
+#include "core/text/tokenizer.h"
 #include "tests/app/cli_runner.h"
 #include "tests/test_registry.h"
 
@@ -164,6 +165,30 @@ private slots:
         QVERIFY(m.at({1, "reward/total_std"}) > 0);
         QVERIFY(m.at({1, "entropy"}) > 0);
         QCOMPARE(completionsOf(ws, runs[0].id, 3).size(), size_t(8));
+        {
+            // The run stored its tokenizer's vocabulary: every generated token has its text,
+            // and the texts of the non-special ones join into the completion (bar a character a
+            // token cut in two, which the completion shows as U+FFFD).
+            const auto tok = text::Tokenizer::fromFile(runs[0].model_path + "/tokenizer.json");
+            store::RolloutFilter f;
+            f.runs = {runs[0].id};
+            f.step_min = f.step_max = 3;
+            int joined = 0;
+            for (const auto& row : ws.rolloutPage(f, {}, std::nullopt, 1000).rows) {
+                const auto d = ws.rollout(row.id, false);
+                QCOMPARE(d->token_texts.size(), d->record.token_ids.size());
+                QVERIFY(!d->record.token_ids.empty());
+                std::string all;
+                for (size_t i = 0; i < d->token_texts.size(); ++i)
+                    if (!tok.isSpecial(d->record.token_ids[i])) all += d->token_texts[i];
+                if (all == d->record.completion)
+                    ++joined;
+                else
+                    QVERIFY2(d->record.completion.find("\xEF\xBF\xBD") != std::string::npos,
+                             (d->record.completion + "|" + all).c_str());
+            }
+            QVERIFY(joined > 0);
+        }
         const auto cks = ws.checkpoints(runs[0].id);
         QCOMPARE(cks.size(), size_t(2));  // steps 2 and 4
         for (const auto& c : cks) {

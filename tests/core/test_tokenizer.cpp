@@ -156,6 +156,26 @@ private slots:
         QCOMPARE(qwen3().decode({a, 151900, a}), std::string("aa"));
     }
 
+    void byteVocabularyGivesEachTokensBytes() {
+        const auto vocab = qwen3().byteVocabulary();
+        QCOMPARE(int(vocab.size()), qwen3().vocabSize());
+        // The byte-level alphabet by hand: "ä" stands for byte E4, "¸" for B8, "Ġ" for a space.
+        QCOMPARE(vocab[size_t(qwen3().tokenId("ä").value())], std::string("\xE4"));
+        QCOMPARE(vocab[size_t(qwen3().tokenId("¸").value())], std::string("\xB8"));
+        QCOMPARE(vocab[size_t(qwen3().tokenId("Ġthe").value())], std::string(" the"));
+        QCOMPARE(vocab[size_t(qwen3().tokenId("<|im_end|>").value())], std::string("<|im_end|>"));
+        // Any text's tokens put back together byte for byte, including characters split
+        // across tokens: the input is the expected value.
+        for (const std::string text :
+             {std::string("Hello, world! 12 + 30 = 42"),
+              std::string("中文 測試 emoji \xF0\x9F\x98\x80 done"),
+              std::string("<think>\nx\n</think>\n\n<answer> 7 </answer>")}) {
+            std::string joined;
+            for (const int32_t id : qwen3().encode(text)) joined += vocab[size_t(id)];
+            QCOMPARE(joined, text);
+        }
+    }
+
     void invalidUtf8NamesTheOffset() {
         const std::string cases[] = {std::string("ab\xFF"), std::string("abc\xC3"),
                                      std::string("ab\xED\xA0\x80"),       // a surrogate
