@@ -75,6 +75,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 m_tabs->setCurrentWidget(m_rollouts);
             });
 
+    // Activate an alarm in the Log: that run's rollouts where the alarm began.
+    connect(m_log, &EventLog::rolloutsRequested, this, [this](const QString& run, qint64 step) {
+        m_rollouts->showStep(run, step, m_session->runs()->displayName(run));
+        m_tabs->setCurrentWidget(m_rollouts);
+    });
+
     RunsModel* runs = m_session->runs();
     connect(runs, &RunsModel::runsChanged, this, [this, runs] {
         QHash<QString, RunStyle> styles;

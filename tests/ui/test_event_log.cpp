@@ -5,12 +5,14 @@
 #include <QItemSelectionModel>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTreeWidget>
 #include <QtTest>
 
 #include "core/store/workspace.h"
 #include "tests/test_registry.h"
 #include "ui/log/event_log.h"
 #include "ui/main_window.h"
+#include "ui/rollouts/rollouts_panel.h"
 #include "ui/runs/run_controller.h"
 #include "ui/runs/runs_dock.h"
 #include "ui/runs/runs_model.h"
@@ -85,6 +87,40 @@ private slots:
         QVERIFY(RunController::isProblemLine("Warning: falling back to CPU"));
         QVERIFY(RunController::isProblemLine("terminate called after throwing an instance"));
         QVERIFY(!RunController::isProblemLine("step 2/4  reward 0.5000  eval -  80 tok/s"));
+    }
+
+    // An alarm's line points at its step: activating it opens that run's rollouts there; a
+    // line about no step opens nothing.
+    void alarmLineOpensItsRollouts() {
+        MainWindow w;
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        EventLog* log = w.eventLog();
+        log->setSelectedOnly(false);
+        LogEntry plain{1.7e9, "r7", "checkpoint written at step 3", LogLevel::Info};
+        LogEntry alarm{1.7e9 + 1, "r7", "alarm: entropy collapsed", LogLevel::Error, 12};
+        log->addEntries({plain, alarm});
+        auto* tree = log->findChild<QTreeWidget*>();
+        QVERIFY(tree);
+        QCOMPARE(tree->topLevelItemCount(), 2);
+        QSignalSpy asked(log, &EventLog::rolloutsRequested);
+        auto activate = [&](int row) {
+            const QRect r = tree->visualItemRect(tree->topLevelItem(row));
+            // A press first: the view activates the item the double-click's press was on.
+            QTest::mouseClick(tree->viewport(), Qt::LeftButton, Qt::NoModifier, r.center());
+            QTest::mouseDClick(tree->viewport(), Qt::LeftButton, Qt::NoModifier, r.center());
+        };
+        activate(0);
+        QCOMPARE(asked.count(), 0);
+        QVERIFY(w.tabs()->currentWidget() != w.rollouts());
+        activate(1);
+        QCOMPARE(asked.count(), 1);
+        QCOMPARE(asked[0][0].toString(), QString("r7"));
+        QCOMPARE(asked[0][1].toLongLong(), 12);
+        QCOMPARE(w.tabs()->currentWidget(), w.rollouts());
+        QCOMPARE(w.rollouts()->run(), QString("r7"));
+        QVERIFY(tree->topLevelItem(1)->toolTip(2).contains("step 12"));
     }
 
     void mainWindowLogsTheWorkspace() {

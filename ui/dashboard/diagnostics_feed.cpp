@@ -133,7 +133,7 @@ private:
                               .arg(QString::fromStdString(a.message),
                                    QString::fromStdString(analysis::alarmSeverityName(a.severity)),
                                    ids.isEmpty() ? QObject::tr("none") : ids.join(", ")),
-                          critical ? LogLevel::Error : LogLevel::Warning});
+                          critical ? LogLevel::Error : LogLevel::Warning, a.start_step});
         }
         emit marked(run, markers, m_generation);
         if (!lines.isEmpty()) emit logged(lines, m_generation);

@@ -78,6 +78,12 @@ EventLog::EventLog(QWidget* parent) : QWidget(parent) {
     bar->addWidget(clearButton);
     layout->addLayout(bar);
     layout->addWidget(m_tree, 1);
+    connect(m_tree, &QTreeWidget::itemActivated, this, [this](QTreeWidgetItem* item) {
+        const int i = m_tree->indexOfTopLevelItem(item);
+        if (i < 0 || i >= m_entries.size()) return;
+        const LogEntry& e = m_entries[i];
+        if (e.step >= 0 && !e.run.isEmpty()) emit rolloutsRequested(e.run, e.step);
+    });
     connect(m_selectedOnly, &QCheckBox::toggled, this, &EventLog::refilter);
     connect(clearButton, &QPushButton::clicked, this, &EventLog::clear);
 }
@@ -124,7 +130,10 @@ void EventLog::addEntries(const LogEntries& entries) {
         auto* item = new QTreeWidgetItem(
             {QDateTime::fromMSecsSinceEpoch(qint64(e.time * 1000)).toString("MM-dd hh:mm:ss"),
              runLabel(e.run), e.text});
-        item->setToolTip(2, e.text);
+        item->setToolTip(
+            2, e.step >= 0 && !e.run.isEmpty()
+                   ? tr("%1\nDouble-click: the rollouts of step %2").arg(e.text).arg(e.step)
+                   : e.text);
         if (e.level != LogLevel::Info) {
             const QColor c = e.level == LogLevel::Error ? QColor(0xd32f2f) : QColor(0xef6c00);
             for (int col = 0; col < 3; ++col) item->setForeground(col, c);

@@ -33,6 +33,10 @@ public:
     QStringList visibleLines() const;
     int entryCount() const { return static_cast<int>(m_entries.size()); }
 
+signals:
+    // A line about a step was activated (double-click, Enter): show that step's rollouts.
+    void rolloutsRequested(const QString& run, qint64 step);
+
 public slots:
     void addEntries(const reflab::ui::LogEntries& entries);
     void addEntry(const reflab::ui::LogEntry& entry) { addEntries({entry}); }

@@ -4,6 +4,7 @@
 #include <QMetaType>
 #include <QString>
 #include <QVector>
+#include <QtGlobal>
 
 namespace reflab::ui {
 
@@ -14,6 +15,8 @@ struct LogEntry {
     QString run;      // run id; empty: not tied to a known run (a child process, the GUI)
     QString text;
     LogLevel level = LogLevel::Info;
+    qint64 step = -1;  // the step the line is about (an alarm's start): activating it opens
+                       // that step's rollouts; -1 none
 };
 using LogEntries = QVector<LogEntry>;
 
