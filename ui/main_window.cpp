@@ -95,6 +95,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         m_log->setRunNames(names);
         m_rollouts->setRunNames(names);
     });
+    // The runs' progress: the Rollouts tab offers a refresh when a shown run wrote more steps.
+    const auto runSteps = [this, runs] {
+        QHash<QString, qint64> steps;
+        for (const auto& r : runs->runs()) steps.insert(QString::fromStdString(r.id), r.step);
+        m_rollouts->setRunSteps(steps);
+    };
+    connect(runs, &RunsModel::runsChanged, this, runSteps);
+    connect(runs, &QAbstractItemModel::dataChanged, this, runSteps);
     connect(runs, &RunsModel::checkedRunsChanged, m_dashboard, &DashboardPanel::setVisibleRuns);
     // The Rollouts tab follows the ticked runs, else the selected one.
     const auto rolloutRuns = [this, runs] {

@@ -5,6 +5,7 @@
 #include <QClipboard>
 #include <QHeaderView>
 #include <QLineEdit>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -113,6 +114,62 @@ private slots:
             QCOMPARE(j["run"].get<std::string>(), m_runs[1].toStdString());
             QCOMPARE(j["components"]["nover"]["P_r"].get<double>(), 1.5);
         }
+    }
+
+    // A live run: the table does not reset under the reader when the trainer writes a step;
+    // it offers a refresh (the button, F5), which then shows the new rollouts.
+    void liveRunOffersRefresh() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("live.db");
+        auto ws = store::Workspace::open(path.toStdString());
+        const QString run = QString::fromStdString(ws.createRun(store::NewRun{}));
+        const auto write = [&](int64_t step) {
+            store::StepRecord rec;
+            rec.step = step;
+            for (int i = 0; i < 4; ++i) {
+                store::RolloutRecord r;
+                r.step = step;
+                r.prompt_id = "p";
+                r.sample = i;
+                r.completion = "c" + std::to_string(i);
+                rec.rollouts.push_back(r);
+            }
+            ws.writeStep(run.toStdString(), rec);
+        };
+        write(1);
+        write(2);
+        RolloutsPanel panel;
+        panel.resize(1000, 600);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        auto* refresh = panel.findChild<QPushButton*>("rolloutsRefresh");
+        QVERIFY(refresh);
+        panel.setWorkspace(path);
+        panel.setRunSteps({{run, 2}});
+        panel.setRunSelection({run}, {});
+        QTRY_VERIFY(!panel.model()->loading());
+        QCOMPARE(panel.model()->rowCount(), 8);
+        QVERIFY(!panel.hasNewSteps());
+        QVERIFY(!refresh->isVisible());
+
+        write(3);
+        panel.setRunSteps({{run, 3}});
+        QVERIFY(panel.hasNewSteps());
+        QVERIFY(refresh->isVisible());
+        QCOMPARE(panel.model()->rowCount(), 8);  // not reset by itself
+        panel.table()->setFocus();
+        QTest::keyClick(panel.table(), Qt::Key_F5);
+        QTRY_VERIFY(!panel.model()->loading());
+        QTRY_COMPARE(panel.model()->rowCount(), 12);
+        QVERIFY(!refresh->isVisible());
+
+        // A view of step 2 alone has nothing new to show when step 4 arrives.
+        panel.showStep(run, 2);
+        QTRY_VERIFY(!panel.model()->loading());
+        write(4);
+        panel.setRunSteps({{run, 4}});
+        QVERIFY(!panel.hasNewSteps());
+        QVERIFY(!refresh->isVisible());
     }
 
     void hiddenColumnRemembered() {

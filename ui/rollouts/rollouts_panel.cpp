@@ -9,6 +9,7 @@
 #include <QLabel>
 #include <QLocale>
 #include <QMenu>
+#include <QPushButton>
 #include <QSettings>
 #include <QShortcut>
 #include <QSplitter>
@@ -33,8 +34,16 @@ RolloutsPanel::RolloutsPanel(QWidget* parent) : QWidget(parent) {
     m_title->setTextFormat(Qt::RichText);
     m_count = new QLabel(this);
     m_count->setObjectName("rolloutsCount");
+    m_refresh = new QPushButton(tr("New steps: refresh"), this);
+    m_refresh->setObjectName("rolloutsRefresh");
+    m_refresh->setToolTip(
+        tr("The shown runs have written steps since this table was read: "
+           "read it again (F5)"));
+    m_refresh->hide();
     bar->addWidget(m_title, 1);
+    bar->addWidget(m_refresh);
     bar->addWidget(m_count);
+    connect(m_refresh, &QPushButton::clicked, this, &RolloutsPanel::requery);
     layout->addLayout(bar);
     m_filters = new RolloutFilterBar(this);
     layout->addWidget(m_filters);
@@ -107,6 +116,7 @@ RolloutsPanel::RolloutsPanel(QWidget* parent) : QWidget(parent) {
         connect(s, &QShortcut::activated, this, fn);
     };
     shortcut(QKeySequence::Find, [this] { m_filters->focusSearch(); });
+    shortcut(QKeySequence::Refresh, [this] { requery(); });
     shortcut(QKeySequence::Copy, [this] { copySelection(); });
     shortcut(QKeySequence(Qt::ALT | Qt::Key_Down), [this] { m_detail->stepSample(1); });
     shortcut(QKeySequence(Qt::ALT | Qt::Key_Up), [this] { m_detail->stepSample(-1); });
@@ -154,9 +164,30 @@ void RolloutsPanel::showStep(const QString& run, qint64 step, const QString& run
     requery();
 }
 
+void RolloutsPanel::setRunSteps(const QHash<QString, qint64>& steps) {
+    m_steps = steps;
+    m_refresh->setVisible(hasNewSteps());
+}
+
+bool RolloutsPanel::hasNewSteps() const {
+    const auto& step_max = m_model->filter().step_max;
+    for (const QString& r : m_runs) {
+        const qint64 queried = m_queriedSteps.value(r, -1);
+        // A step range that ends before the new steps would not show them.
+        if (step_max && queried >= *step_max) continue;
+        if (m_steps.value(r, -1) > queried) return true;
+    }
+    return false;
+}
+
 void RolloutsPanel::requery() {
     store::RolloutFilter f = m_filters->filter();
-    for (const QString& r : m_runs) f.runs.push_back(r.toStdString());
+    m_queriedSteps.clear();
+    for (const QString& r : m_runs) {
+        f.runs.push_back(r.toStdString());
+        m_queriedSteps.insert(r, m_steps.value(r, -1));
+    }
+    m_refresh->hide();
     m_model->setQuery(f, m_model->sortSpec());
     updateTitle();
 }

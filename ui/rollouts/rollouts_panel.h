@@ -10,6 +10,7 @@
 #include <QWidget>
 
 class QLabel;
+class QPushButton;
 class QTableView;
 
 namespace reflab::ui {
@@ -28,6 +29,12 @@ public:
     // The runs shown: the ticked ones, else the selected one (`current`), else none.
     void setRunSelection(const QStringList& checked, const QString& current);
     void setRunNames(const QHash<QString, QString>& names);
+    // The runs' last written steps (from the runs list, as the trainer advances). When a shown
+    // run has written steps since the table was queried, a "refresh" button offers them (F5);
+    // the table does not reset under the reader by itself.
+    void setRunSteps(const QHash<QString, qint64>& steps);
+    bool hasNewSteps() const;
+    void refresh() { requery(); }
     // Shows exactly these runs (whatever the dock's ticks), until the ticks or selection change.
     void showRuns(const QStringList& runs);
     // Shows the rollouts of `run` at `step` (run_name: for the title; empty: the id).
@@ -65,6 +72,9 @@ private:
     RolloutFilterBar* m_filters = nullptr;
     QLabel* m_title = nullptr;
     QLabel* m_count = nullptr;
+    QPushButton* m_refresh = nullptr;
+    QHash<QString, qint64> m_steps;         // every run's last written step
+    QHash<QString, qint64> m_queriedSteps;  // the shown runs' steps when the table was queried
     QTableView* m_table = nullptr;
     RolloutDetailView* m_detail = nullptr;
     qint64 m_shownId = -1;
