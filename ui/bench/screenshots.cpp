@@ -90,8 +90,8 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
         wait(1500);
         shoot("rollouts_runs");
     }
-    // Compare: the checked runs, each of its views; the same-prompt view on the first prompt
-    // that a search for the demo's eval prompts (q2-*) lists: every run has them.
+    // Compare: the checked runs, each of its views; the same-prompt view on the first prompt a
+    // search lists.
     if (runs.size() >= 2) {
         ComparePanel* compare = window.compare();
         window.tabs()->setCurrentWidget(compare);
@@ -106,9 +106,14 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
         for (int i = 0; i < compare->views()->count() && i < views.size(); ++i) {
             compare->views()->setCurrentIndex(i);
             if (views[i] == "compare_prompt") {
-                compare->promptView()->search()->setText(QStringLiteral("q2-"));
-                wait(400);
-                settle();
+                // The demo's eval prompts (q2-*), else any prompt id with a "p" (the
+                // synthetic workspace's p0..p63).
+                for (const QString query : {QStringLiteral("q2-"), QStringLiteral("p")}) {
+                    compare->promptView()->search()->setText(query);
+                    wait(400);
+                    settle();
+                    if (compare->promptView()->matches()->count() > 0) break;
+                }
                 if (compare->promptView()->matches()->count() > 0)
                     compare->promptView()->matches()->setCurrentRow(0);
                 settle();

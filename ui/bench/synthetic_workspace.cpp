@@ -58,9 +58,11 @@ void writeSyntheticSteps(store::Workspace& ws, const std::string& run, int first
         // Groups of 8 samples of one made-up arithmetic prompt each: rewards vary per sample
         // (some answers wrong, now and then one without the answer format), advantages are
         // the group-centred rewards, as GRPO-style trainers store them.
-        std::uniform_int_distribution<int> operand(10, 99);
         for (int g = 0; g * 8 < rollouts; ++g) {
-            const int a = operand(rng), b = operand(rng);
+            // The prompt is a function of its id, so that every run asks p<k> the same question
+            // (Compare's same-prompt view lines them up).
+            const int prompt = static_cast<int>((s * 7 + g) % 64);
+            const int a = 10 + (prompt * 37) % 90, b = 10 + (prompt * 53 + 11) % 90;
             const std::string truth = std::to_string(a + b);
             std::vector<store::RolloutRecord> group;
             double mean = 0;
@@ -68,7 +70,7 @@ void writeSyntheticSteps(store::Workspace& ws, const std::string& run, int first
             for (int k = 0; k < n; ++k) {
                 store::RolloutRecord ro;
                 ro.step = s;
-                ro.prompt_id = "p" + std::to_string((s * 7 + g) % 64);
+                ro.prompt_id = "p" + std::to_string(prompt);
                 ro.group = g;
                 ro.sample = k;
                 ro.prompt = "What is " + std::to_string(a) + " + " + std::to_string(b) + "?";
