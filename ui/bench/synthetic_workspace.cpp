@@ -15,7 +15,14 @@ std::string createSyntheticRun(store::Workspace& ws, const std::string& name, in
     store::NewRun r;
     r.name = name;
     r.kind = name.find("rgr") != std::string::npos ? "rgr" : "nover";  // as its name says
-    r.recipe_json = R"({"model": {"path": "resources/models/tiny", "device": "cpu"}})";
+    // A recipe that says what the name says ("... lr 3e-5"), so that Compare's set-up view has
+    // differences to show.
+    std::string lr = "1e-05";
+    if (const auto at = name.find("lr "); at != std::string::npos) lr = name.substr(at + 3);
+    r.recipe_json = R"({"model": {"path": "resources/models/tiny", "device": "cpu"},)"
+                    R"( "rewards": [{"type": "format"}, {"type": ")" +
+                    r.kind + R"("}], "algorithm": {"lr": )" + lr + R"(, "steps": )" +
+                    std::to_string(steps) + "}}";
     r.model_path = "resources/models/tiny";
     r.seed = uint64_t(seed);
     r.steps = steps;
