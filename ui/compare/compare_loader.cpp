@@ -39,17 +39,11 @@ std::vector<std::string> toStd(const QStringList& list) {
 
 }  // namespace
 
-CompareLoader::CompareLoader(QObject* parent) : QObject(parent) {
-    m_worker = new LoaderWorker;
-    m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    m_thread.setObjectName("compare-loader");
-    m_thread.start();
-}
+CompareLoader::CompareLoader(QObject* parent)
+    : QObject(parent), m_thread(QStringLiteral("compare-loader"), new LoaderWorker) {}
 
 CompareLoader::~CompareLoader() {
-    m_thread.quit();
-    m_thread.wait();
+    m_thread.stop();
 }
 
 void CompareLoader::setWorkspace(const QString& path) {
@@ -57,7 +51,7 @@ void CompareLoader::setWorkspace(const QString& path) {
     ++m_compareGen;
     ++m_searchGen;
     ++m_promptGen;
-    auto* worker = static_cast<LoaderWorker*>(m_worker);
+    auto* worker = static_cast<LoaderWorker*>(m_thread.worker());
     if (path.isEmpty())
         QMetaObject::invokeMethod(
             worker, [worker] { worker->close(); }, Qt::QueuedConnection);
@@ -70,7 +64,7 @@ void CompareLoader::finishOne() {
 template <typename Work>
 void CompareLoader::post(Work work) {
     ++m_pending;
-    auto* worker = static_cast<LoaderWorker*>(m_worker);
+    auto* worker = static_cast<LoaderWorker*>(m_thread.worker());
     QPointer<CompareLoader> self(this);
     const QString path = m_path;
     QMetaObject::invokeMethod(

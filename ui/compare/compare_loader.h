@@ -5,11 +5,11 @@
 #pragma once
 #include <QObject>
 #include <QStringList>
-#include <QThread>
 #include <vector>
 
 #include "core/analysis/run_compare.h"
 #include "core/store/workspace.h"
+#include "ui/common/worker_thread.h"
 #include "ui/dashboard/series_chunk.h"
 
 namespace reflab::ui {
@@ -51,8 +51,7 @@ private:
     void post(Work work);
     void finishOne();
 
-    QThread m_thread;
-    QObject* m_worker = nullptr;  // lives in m_thread; owns the connection
+    WorkerThread m_thread;  // its worker owns the connection
     QString m_path;
     int m_compareGen = 0, m_searchGen = 0, m_promptGen = 0;
     int m_pending = 0;

@@ -100,18 +100,11 @@ JsonlIndex scanJsonl(const QString& path, const std::atomic<bool>& cancel,
     return index;
 }
 
-JsonlScan::JsonlScan(QObject* parent) : QObject(parent) {
-    m_worker = new QObject;
-    m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    m_thread.setObjectName("jsonl-scan");
-    m_thread.start();
-}
+JsonlScan::JsonlScan(QObject* parent) : QObject(parent) {}
 
 JsonlScan::~JsonlScan() {
     cancel();
-    m_thread.quit();
-    m_thread.wait();
+    m_thread.stop();
 }
 
 void JsonlScan::cancel() {
@@ -128,7 +121,7 @@ void JsonlScan::start(const QString& path) {
     auto flag = m_cancel;
     QPointer<JsonlScan> self(this);
     QMetaObject::invokeMethod(
-        m_worker,
+        m_thread.worker(),
         [self, path, flag, gen, total] {
             QString error;
             auto report = [self, gen, total](qint64 bytes) {

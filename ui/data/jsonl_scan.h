@@ -8,10 +8,11 @@
 #include <QObject>
 #include <QString>
 #include <QStringList>
-#include <QThread>
 #include <QVector>
 #include <atomic>
 #include <memory>
+
+#include "ui/common/worker_thread.h"
 
 namespace reflab::ui {
 
@@ -54,8 +55,7 @@ signals:
     void failed(const QString& error);
 
 private:
-    QThread m_thread;
-    QObject* m_worker = nullptr;
+    WorkerThread m_thread{QStringLiteral("jsonl-scan")};
     std::shared_ptr<std::atomic<bool>> m_cancel;
     int m_generation = 0;
     bool m_running = false;

@@ -23,24 +23,18 @@ QString previewLine(const store::RolloutRecord& r) {
 }  // namespace
 
 RolloutLoader::RolloutLoader(QObject* reply_to, Callbacks callbacks, QObject* parent)
-    : QObject(parent), m_replyTo(reply_to), m_cb(std::move(callbacks)), m_worker(new QObject) {
-    m_thread.setObjectName("RolloutLoader");
-    m_worker->moveToThread(&m_thread);
-    m_thread.start();
-}
+    : QObject(parent), m_replyTo(reply_to), m_cb(std::move(callbacks)) {}
 
 RolloutLoader::~RolloutLoader() {
     m_generation.fetch_add(1);  // queued requests turn stale and return at once
     post([this] { m_ws.reset(); });
-    m_thread.quit();
-    m_thread.wait();
-    delete m_worker;
+    m_thread.stop();
 }
 
 void RolloutLoader::post(std::function<void()> job) {
     m_pending.fetch_add(1);
     QMetaObject::invokeMethod(
-        m_worker,
+        m_thread.worker(),
         [this, job = std::move(job)] {
             job();
             m_pending.fetch_sub(1);

@@ -8,13 +8,14 @@
 #pragma once
 #include <QObject>
 #include <QString>
-#include <QThread>
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
 
 #include "core/store/workspace.h"
+
+#include "ui/common/worker_thread.h"
 
 namespace reflab::ui {
 
@@ -64,8 +65,7 @@ private:
 
     QObject* m_replyTo;
     Callbacks m_cb;
-    QThread m_thread;
-    QObject* m_worker;  // lives on m_thread: the context of posted jobs
+    WorkerThread m_thread{QStringLiteral("RolloutLoader")};  // its worker: the jobs' context
     std::atomic<int> m_generation{0};
     std::atomic<int> m_pending{0};
     // Worker thread only:

@@ -9,24 +9,17 @@
 
 namespace reflab::ui {
 
-StoreEditor::StoreEditor(QObject* parent) : QObject(parent) {
-    m_worker = new QObject;
-    m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    m_thread.setObjectName("store-editor");
-    m_thread.start();
-}
+StoreEditor::StoreEditor(QObject* parent) : QObject(parent) {}
 
 StoreEditor::~StoreEditor() {
-    m_thread.quit();
-    m_thread.wait();
+    m_thread.stop();
 }
 
 void StoreEditor::post(std::function<void()> work, std::function<void(const QString&)> deliver) {
     ++m_pending;
     QPointer<StoreEditor> self(this);
     QMetaObject::invokeMethod(
-        m_worker,
+        m_thread.worker(),
         [self, work = std::move(work), deliver = std::move(deliver)] {
             QString error;
             try {

@@ -6,8 +6,9 @@
 #pragma once
 #include <QObject>
 #include <QString>
-#include <QThread>
 #include <functional>
+
+#include "ui/common/worker_thread.h"
 
 namespace reflab::ui {
 
@@ -35,9 +36,8 @@ private:
     // the GUI thread.
     void post(std::function<void()> work, std::function<void(const QString&)> deliver);
 
-    QThread m_thread;
-    QObject* m_worker = nullptr;  // lives in m_thread
     int m_pending = 0;
+    WorkerThread m_thread{QStringLiteral("store-editor")};
 };
 
 }  // namespace reflab::ui
