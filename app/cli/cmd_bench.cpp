@@ -1,13 +1,18 @@
 // reflab-cli bench: the dispatcher of the benchmarks (ARCHITECTURE.md, bench --json). Each part
 // is one function returning JSON, declared in core/<module>/<module>_bench.h; the roofline is
 // measured in the same run. Speed is reported here, never asserted by tests.
+#include <ATen/Parallel.h>
+
+#include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "app/cli/commands.h"
 #include "core/analysis/analysis_bench.h"
 #include "core/base/error.h"
 #include "core/model/model_bench.h"
 #include "core/store/store_bench.h"
+#include "core/train/step_bench.h"
 #include "core/train/train_bench.h"
 
 namespace reflab::cli {
@@ -22,15 +27,71 @@ struct BenchArgs {
     bool gradient_checkpointing = false;
     int64_t train_steps = 1;
     int64_t micro_batch = train::TrainBenchOptions{}.micro_batch;
+    train::StepBenchOptions step;
+    bool peer = false;
+    std::string peer_python = "/usr/bin/python3", peer_script = "scripts/bench_peer.py";
 };
 
+// Runs the eager PyTorch peer (scripts/bench_peer.py) on the same shapes and returns its JSON,
+// so the ratios are measured in one run on one machine.
+nlohmann::json runPeer(const BenchArgs& a, const std::string& what) {
+    auto q = [](const std::string& s) {  // single-quoted for the shell
+        std::string r = "'";
+        for (char c : s) r += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        return r + "'";
+    };
+    const auto& m = a.model;
+    std::string cmd =
+        q(a.peer_python) + " " + q(a.peer_script) + " --what " + q(what) + " --dtype " +
+        q(m.dtype) + " --batch " + std::to_string(m.batch) + " --prompt-tokens " +
+        std::to_string(m.prompt_tokens) + " --new-tokens " + std::to_string(m.new_tokens) +
+        " --score-sequences " + std::to_string(m.score_sequences) + " --score-tokens " +
+        std::to_string(m.score_tokens) + " --micro-batch " + std::to_string(a.micro_batch) +
+        " --train-steps " + std::to_string(a.train_steps) + " --train-prompt-tokens " +
+        std::to_string(train::TrainBenchOptions{}.prompt_tokens) + " --threads " +
+        std::to_string(at::get_num_threads()) + " --seed " + std::to_string(m.seed);
+    if (!m.model_dir.empty()) cmd += " --config " + q(m.model_dir + "/config.json");
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
+    if (!pipe) throw reflab::Error("--peer: cannot run " + a.peer_python);
+    std::string text;
+    char buf[4096];
+    while (size_t got = std::fread(buf, 1, sizeof buf, pipe.get())) text.append(buf, got);
+    const int status = ::pclose(pipe.release());
+    if (status != 0)
+        throw reflab::Error("--peer: " + a.peer_script + " failed (exit status " +
+                            std::to_string(status) + "); run it alone to see why");
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception&) {
+        throw reflab::Error("--peer: " + a.peer_script + " printed no JSON object");
+    }
+}
+
+// peer / RefLab seconds and RefLab / peer rates, where both measured a phase.
+void addPeerRatios(nlohmann::json& out) {
+    const auto& p = out["peer"];
+    nlohmann::json r = nlohmann::json::object();
+    if (out.contains("generate") && p.contains("generate"))
+        r["generate_tokens_per_s"] = out["generate"]["tokens_per_s"].get<double>() /
+                                     p["generate"]["tokens_per_s"].get<double>();
+    if (out.contains("score") && p.contains("score"))
+        r["score_target_tokens_per_s"] = out["score"]["target_tokens_per_s"].get<double>() /
+                                         p["score"]["target_tokens_per_s"].get<double>();
+    if (out.contains("train") && p.contains("train"))
+        r["train_step_speedup"] = p["train"]["seconds_per_step"].get<double>() /
+                                  out["train"]["seconds_per_step"].get<double>();
+    out["peer_ratio"] = r;
+}
+
 void runBench(const BenchArgs& a) {
-    static const std::vector<std::string> kParts = {"generate", "score",    "train",
+    static const std::vector<std::string> kParts = {"generate", "score",    "train", "step",
                                                     "store",    "diagnose", "all"};
     if (std::find(kParts.begin(), kParts.end(), a.what) == kParts.end())
         throw reflab::Error("--what '" + a.what +
-                            "' is not one of generate, score, train, store, diagnose, all");
+                            "' is not one of generate, score, train, step, store, diagnose, all");
     const bool all = a.what == "all";
+    if (a.peer && (a.what == "store" || a.what == "diagnose" || a.what == "step"))
+        throw reflab::Error("--peer covers generate, score and train (and all), not " + a.what);
     nlohmann::json out = nlohmann::json::object();
     if (all || a.what == "generate" || a.what == "score")
         out["roofline"] = model::benchRoofline(a.model);
@@ -47,6 +108,23 @@ void runBench(const BenchArgs& a) {
         out["train"]["gradient_checkpointing"] = to.gradient_checkpointing;
         out["train"]["steps"] = to.steps;
         out["train"]["micro_batch"] = to.micro_batch;
+    }
+    // Not part of "all": it trains the recipe's models (policy, proxy) beside the bare step.
+    if (a.what == "step") {
+        train::StepBenchOptions so = a.step;
+        so.model_dir = a.model.model_dir;
+        so.dtype = a.model.dtype;
+        so.device = a.model.device;
+        so.group = a.model.batch;
+        so.new_tokens = a.model.new_tokens;
+        so.steps = a.train_steps;
+        so.db_path = a.store.path;
+        out["step"] = train::runStepBench(so);
+    }
+    // The eager PyTorch peer on the model parts just measured (same shapes, same machine).
+    if (a.peer) {
+        out["peer"] = runPeer(a, all ? "generate,score,train" : a.what);
+        addPeerRatios(out);
     }
     if (all || a.what == "store") {
         out["store"] =
@@ -70,9 +148,9 @@ void runBench(const BenchArgs& a) {
 
 void addBenchCommand(CLI::App& app) {
     auto a = std::make_shared<BenchArgs>();
-    auto* cmd = app.add_subcommand("bench",
-                                   "Benchmarks: generate | score | train | store | diagnose | all");
-    cmd->add_option("--what", a->what, "generate | score | train | store | diagnose | all")
+    auto* cmd = app.add_subcommand(
+        "bench", "Benchmarks: generate | score | train | step | store | diagnose | all");
+    cmd->add_option("--what", a->what, "generate | score | train | step | store | diagnose | all")
         ->capture_default_str();
     cmd->add_option("--model", a->model.model_dir,
                     "model directory (default: a random Qwen2.5-0.5B-shaped model in memory)");
@@ -93,7 +171,24 @@ void addBenchCommand(CLI::App& app) {
                     "store: rollouts of 256 tokens in the temporary workspace")
         ->capture_default_str();
     cmd->add_option("--store-db", a->store.path,
-                    "store, diagnose: build the workspace here and keep it");
+                    "store, diagnose, step: build the workspace here and keep it");
+    cmd->add_option("--recipe", a->step.recipe_path,
+                    "step: the recipe whose Trainer step is timed (its model's tokenizer serves "
+                    "the random weights)")
+        ->capture_default_str();
+    cmd->add_option("--prompts-per-step", a->step.prompts_per_step,
+                    "step: prompts per step (x --batch completions each)")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    cmd->add_flag_callback(
+        "--no-bare", [a] { a->step.compare_bare = false; },
+        "step: skip the bare GRPO step it is compared with");
+    cmd->add_flag("--peer", a->peer,
+                  "also run the eager PyTorch peer (scripts/bench_peer.py) on the same shapes");
+    cmd->add_option("--peer-python", a->peer_python, "--peer: the Python with torch")
+        ->capture_default_str();
+    cmd->add_option("--peer-script", a->peer_script, "--peer: the peer script")
+        ->capture_default_str();
     cmd->add_option("--resamples", a->diagnose.resamples,
                     "diagnose: bootstrap resamples per interval")
         ->capture_default_str();

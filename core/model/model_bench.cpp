@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "core/model/flop_count.h"
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
 #include "core/model/roofline.h"
@@ -58,7 +59,10 @@ int64_t weightBytes(const LanguageModel& m) {
 nlohmann::json benchRoofline(const ModelBenchOptions& o) {
     const LoadOptions lo = loadOptionsFrom(o.dtype, o.device);
     const Roofline r = measureRoofline(lo.dtype, lo.device, 1.0);
+    const int64_t n = r.gemm_n;
     return {{"gemm_gflops", r.gemm_gflops},
+            // The product the rate was measured on, so a reader can rerun it elsewhere.
+            {"gemm_shape", {{"m", n}, {"k", n}, {"n", n}, {"dtype", o.dtype}}},
             {"bandwidth_gbs", r.bandwidth_gbs},
             {"dtype", o.dtype},
             {"device", o.device}};
@@ -90,6 +94,7 @@ nlohmann::json benchGenerate(const ModelBenchOptions& o, double bandwidth_gbs) {
         {"prompt_tokens", o.prompt_tokens},
         {"new_tokens", o.new_tokens},
         {"seconds", total},
+        {"generated_tokens", generated},
         {"tokens_per_s", generated / total},
         {"prefill_tokens_per_s", st.prefill_tokens / st.prefill_seconds},
         {"decode_tokens_per_s", st.decode_steps * o.batch / std::max(st.decode_seconds, 1e-9)},
@@ -127,12 +132,22 @@ nlohmann::json benchScore(const ModelBenchOptions& o) {
         if (model->device().is_cuda()) torch::cuda::synchronize();
         best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
     }
+    // The lm_head runs on the target positions only (scoring.h): the headline is target
+    // tokens per second, the rate over every position (context included) stands beside it.
     const double tokens = static_cast<double>(o.score_sequences * o.score_tokens);
-    return {{"tokens_per_s", tokens / best},
-            {"target_tokens_per_s", static_cast<double>(o.score_sequences * tgt) / best},
+    const double targets = static_cast<double>(o.score_sequences * tgt);
+    const double flops = forwardFlops(model->config(), tokens, targets);
+    return {{"tokens_per_s", targets / best},
+            {"tokens_per_s_counts", "target tokens (positions scored by the lm_head)"},
+            {"target_tokens_per_s", targets / best},
+            {"all_tokens_per_s", tokens / best},
             {"sequences", o.score_sequences},
             {"tokens_per_sequence", o.score_tokens},
             {"target_tokens_per_sequence", tgt},
+            {"tokens", tokens},
+            {"target_tokens", targets},
+            {"flops", flops},
+            {"gflops", flops / best / 1e9},
             {"seconds", best}};
 }
 

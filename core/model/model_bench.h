@@ -25,9 +25,12 @@ struct ModelBenchOptions {
 // "batch1_decode_tokens_per_s",
 //  "batch1_decode_gbs", "batch1_bandwidth_fraction", ...}
 nlohmann::json benchGenerate(const ModelBenchOptions& options, double bandwidth_gbs);
-// {"tokens_per_s", "sequences", "tokens_per_sequence", "target_tokens_per_s", "seconds"}
+// {"tokens_per_s" (= target tokens per second, the headline), "all_tokens_per_s" (context
+//  positions included), "target_tokens_per_s", "sequences", "tokens_per_sequence", "tokens",
+//  "target_tokens", "flops" (flop_count.h: lm_head on target positions only), "gflops",
+//  "seconds"}
 nlohmann::json benchScore(const ModelBenchOptions& options);
-// {"gemm_gflops", "bandwidth_gbs", "dtype", "device"}
+// {"gemm_gflops", "gemm_shape": {"m", "k", "n", "dtype"}, "bandwidth_gbs", "dtype", "device"}
 nlohmann::json benchRoofline(const ModelBenchOptions& options);
 
 }  // namespace reflab::model

@@ -66,6 +66,7 @@ Roofline measureRoofline(torch::Dtype dtype, torch::Device device, double second
     c10::InferenceMode guard;
     Roofline r;
     const int64_t n = device.is_cuda() ? 8192 : 1024;
+    r.gemm_n = n;
     r.gemm_gflops = measureGemmGflops(dtype, device, n, n, n, seconds / 2);
     // A buffer far larger than any cache: 512 MiB on CPU, 2 GiB on GPU.
     const int64_t floats = device.is_cuda() ? (int64_t(1) << 29) : (int64_t(1) << 27);

@@ -7,6 +7,7 @@ namespace reflab {
 
 struct Roofline {
     double gemm_gflops = 0;    // best of repeated (n x n) @ (n x n) products in the dtype
+    int64_t gemm_n = 0;        // that n (the JSON names the shape with the rate)
     double bandwidth_gbs = 0;  // best of repeated full reads of a large float32 buffer
 };
 

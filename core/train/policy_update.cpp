@@ -63,6 +63,15 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
                     ref_rows.push_back(active[k]);
                 }
             }
+            for (size_t q = 0; q < reqs.size(); ++q) {
+                const auto t = static_cast<int64_t>(reqs[q].target.size());
+                stats.forward_tokens += static_cast<int64_t>(reqs[q].context.size()) + t;
+                stats.forward_targets += t;
+                if (kl_on && q < n_policy) {
+                    stats.reference_tokens += static_cast<int64_t>(reqs[q].context.size()) + t;
+                    stats.reference_targets += t;
+                }
+            }
             const auto t_forward = Clock::now();
             model::ScoreOptions so;
             so.with_grad = true;
@@ -91,12 +100,14 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
             mask = mask.to(logp.device());
             torch::Tensor ref_logp;
             if (kl_on) {
+                const auto t_reference = Clock::now();
                 model::ScoreOptions ro;
                 ro.temperature = options.temperature;
                 auto ref = model::scoreTargets(
                     *reference,
                     std::vector<model::ScoreRequest>(reqs.begin(), reqs.begin() + n_policy), ro);
                 ref_logp = padSequences(ref.logprobs).first.to(logp.device());
+                stats.reference_s += secondsSince(t_reference);
             }
             auto terms = policyLoss(logp, old, adv, mask, ref_logp, options.loss);
             torch::Tensor loss = terms.loss;

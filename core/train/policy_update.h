@@ -52,6 +52,10 @@ struct UpdateStats {
     double lr = 0;  // the rate of the last optimizer update
     // Wall seconds of the update's parts, all epochs (the benchmark's split of the train phase).
     double forward_s = 0, backward_s = 0, optimizer_s = 0;
+    double reference_s = 0;  // the KL reference's no-grad forward (a part of forward_s)
+    // Positions through the training forward (all epochs) and of those the lm_head's (the
+    // target positions); the same for the KL reference's forward.
+    int64_t forward_tokens = 0, forward_targets = 0, reference_tokens = 0, reference_targets = 0;
 };
 
 // `reference`: the KL reference model (null: no KL term and no kl statistic).

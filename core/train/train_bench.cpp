@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/model/flop_count.h"
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
 #include "core/model/model_config.h"
@@ -50,10 +51,14 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     }
     policy->transformer().setGradientCheckpointing(o.gradient_checkpointing);
     TrainBenchResult r;
-    r.params = static_cast<double>(policy->config().parameterCount());
-    // The machine's GEMM rate at the MLP's shape over 512 tokens: the products of the step.
-    r.gemm_gflops = measureGemmGflops(lo.dtype, lo.device, 512, policy->config().hidden_size,
-                                      policy->config().intermediate_size);
+    const model::ModelConfig& mc = policy->config();
+    r.params = static_cast<double>(mc.parameterCount());
+    // The machine's GEMM rate at the MLP's shape over a micro-batch's tokens: the products of
+    // the step (4 x 128 = 512 rows by default).
+    r.gemm_m = o.micro_batch * (o.prompt_tokens + o.new_tokens);
+    r.gemm_k = mc.hidden_size;
+    r.gemm_n = mc.intermediate_size;
+    r.gemm_gflops = measureGemmGflops(lo.dtype, lo.device, r.gemm_m, r.gemm_k, r.gemm_n);
 
     PolicyOptimizer optimizer(policy->parameters(), OptimizerOptions{});
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
@@ -71,6 +76,9 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
             TrainBenchResult timed;
             timed.params = r.params;
             timed.gemm_gflops = r.gemm_gflops;
+            timed.gemm_m = r.gemm_m;
+            timed.gemm_k = r.gemm_k;
+            timed.gemm_n = r.gemm_n;
             timed.first_step_s = r.seconds_per_step;
             r = timed;
         }
@@ -79,6 +87,7 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
         auto t0 = Clock::now();
         model::SamplingConfig sc;
         sc.max_new_tokens = o.new_tokens;
+        sc.ignore_eos = true;  // a fixed amount of work: every row runs the full length
         const std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(o.group), prompt);
         const auto gens = model::generate(*policy, prompts, sc, gen);
         r.generate_s += secs(t0);
@@ -101,6 +110,7 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
                 (i % 2 == 0) ? 1.0 : -1.0;  // a group with spread: every completion learns
             samples.push_back(std::move(u));
             r.train_tokens += static_cast<double>(prompt.size() + gens[i].tokens.size());
+            r.target_tokens += static_cast<double>(gens[i].tokens.size());
         }
         UpdateOptions uo;
         uo.micro_batch = o.micro_batch;
@@ -126,8 +136,18 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     r.backward_s /= n;
     r.optimizer_s /= n;
     r.train_tokens /= n;
-    r.train_gflops = 6.0 * r.params * r.train_tokens / std::max(r.train_s, 1e-9) / 1e9;
+    r.target_tokens /= n;
+    // The scoring forward and the training forward see the same sequences; the lm_head runs
+    // on the completion (target) positions only in both.
+    r.score_flops = model::forwardFlops(mc, r.train_tokens, r.target_tokens);
+    r.train_flops = model::trainFlops(mc, r.train_tokens, r.target_tokens);
+    r.train_gflops = r.train_flops / std::max(r.train_s, 1e-9) / 1e9;
     r.peak_rss_mb = peakRssMb();
+    r.body_params = static_cast<double>(model::bodyParameters(mc));
+    r.lm_head_params = static_cast<double>(model::lmHeadParameters(mc));
+    r.group = o.group;
+    r.prompt_tokens = o.prompt_tokens;
+    r.new_tokens = o.new_tokens;
     return r;
 }
 
@@ -144,15 +164,25 @@ TrainBenchOptions trainBenchOptions(const model::ModelBenchOptions& bench) {
 
 nlohmann::json trainBenchJson(const TrainBenchResult& r) {
     return {{"seconds_per_step", r.seconds_per_step},
+            {"group", r.group},
+            {"prompt_tokens", r.prompt_tokens},
+            {"new_tokens", r.new_tokens},
             {"first_step_seconds", r.first_step_s},
             {"phases", {{"generate", r.generate_s}, {"score", r.score_s}, {"train", r.train_s}}},
             {"train_split",
              {{"forward", r.forward_s}, {"backward", r.backward_s}, {"optimizer", r.optimizer_s}}},
             {"peak_rss_mb", r.peak_rss_mb},
             {"train_tokens", r.train_tokens},
+            {"target_tokens", r.target_tokens},
+            {"score_flops", r.score_flops},
+            {"train_flops", r.train_flops},
             {"train_gflops", r.train_gflops},
             {"gemm_gflops", r.gemm_gflops},
-            {"params", r.params}};
+            {"gemm_shape", {{"m", r.gemm_m}, {"k", r.gemm_k}, {"n", r.gemm_n}}},
+            {"train_gemm_fraction", r.gemm_gflops > 0 ? r.train_gflops / r.gemm_gflops : 0.0},
+            {"params", r.params},
+            {"body_params", r.body_params},
+            {"lm_head_params", r.lm_head_params}};
 }
 
 }  // namespace reflab::train

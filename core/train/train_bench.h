@@ -3,7 +3,9 @@
 // tokens after one 64-token prompt, score them (one batched no-grad forward, the shape of a
 // reward's scoring pass), one backward over the completions and one AdamW update with fp32
 // masters. Reports seconds per step, the phases' split, the train phase's achieved GFLOP/s
-// next to the machine's bf16 GEMM rate, and peak resident memory. Not a test: numbers only.
+// (flop_count.h: the lm_head counted on completion positions only) next to the machine's bf16
+// GEMM rate on the MLP's shape (named in the JSON), and peak resident memory. Generation
+// ignores EOS, so the work is the same with any weights. Not a test: numbers only.
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -32,10 +34,16 @@ struct TrainBenchResult {
     double first_step_s =
         0;  // the warm-up step: + optimizer state allocation, oneDNN primitive creation
     double peak_rss_mb = 0;
-    double train_tokens = 0;  // tokens through forward + backward per step
-    double train_gflops = 0;  // achieved: 6 * params * tokens / train_s (forward + backward)
+    double train_tokens = 0;   // tokens through forward + backward per step
+    double target_tokens = 0;  // of which completion tokens: the positions the lm_head runs on
+    // flop_count.h: 2 (6 for forward + backward) x (body params x tokens + lm_head params x
+    // target tokens).
+    double score_flops = 0, train_flops = 0;
+    double train_gflops = 0;  // achieved: train_flops / train_s
     double gemm_gflops = 0;   // the machine's bf16 (or dtype) GEMM rate, measured here
-    double params = 0;
+    int64_t gemm_m = 0, gemm_k = 0, gemm_n = 0;  // on this (m x k) @ (k x n) product
+    double params = 0, body_params = 0, lm_head_params = 0;
+    int64_t group = 0, prompt_tokens = 0, new_tokens = 0;
 };
 
 TrainBenchResult runTrainBench(const TrainBenchOptions& options);

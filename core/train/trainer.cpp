@@ -367,6 +367,12 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
                 rows.push_back(r);
             }
         if (!reqs.empty()) {
+            const auto t_rescore = Clock::now();
+            for (const auto& q : reqs) {
+                report.profile.rescore_tokens +=
+                    static_cast<int64_t>(q.context.size() + q.target.size());
+                report.profile.rescore_targets += static_cast<int64_t>(q.target.size());
+            }
             model::ScoreOptions so;
             so.temperature = T;
             const auto scored = model::scoreTargets(*policy, reqs, so);
@@ -375,11 +381,16 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
                 rollouts[rows[k]].generation.logprobs.assign(lp.data_ptr<float>(),
                                                              lp.data_ptr<float>() + lp.numel());
             }
+            report.profile.rescore_s = secondsSince(t_rescore);
         }
     }
     const double t_generate = secondsSince(t0);
     int64_t generated = 0;
     for (const auto& r : rollouts) generated += static_cast<int64_t>(r.generation.tokens.size());
+    report.profile.rollouts = static_cast<int64_t>(rollouts.size());
+    report.profile.generated_tokens = generated;
+    for (const auto& r : rollouts)
+        report.profile.prompt_tokens += static_cast<int64_t>(prompts[r.prompt].ids.size());
 
     // 2. scores, one engine call per group
     t0 = Clock::now();
@@ -496,7 +507,19 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     metrics.emplace_back("generate/tokens_per_s",
                          static_cast<double>(generated) / std::max(t_generate, 1e-9));
     rec.metrics = metrics;
+    const auto t_store = Clock::now();
     ws->writeStep(run_id, rec);
+    StepProfile& p = report.profile;
+    p.store_s = secondsSince(t_store);
+    p.step_s = secondsSince(t_step);
+    p.generate_s = t_generate;
+    p.reward_s = t_score;
+    p.train_s = t_train;
+    p.reference_s = upd.reference_s;
+    p.train_tokens = upd.forward_tokens;
+    p.train_targets = upd.forward_targets;
+    p.reference_tokens = upd.reference_tokens;
+    p.reference_targets = upd.reference_targets;
 
     report.metrics.clear();
     for (const auto& [k, v] : metrics) report.metrics[k] = v;
@@ -534,7 +557,19 @@ void Trainer::State::evaluateAtStart() {
     evaluateInto(0, metrics, rec);
     first_eval = last_eval;
     rec.metrics = metrics;
+    const auto t_store = Clock::now();
     ws->writeStep(run_id, rec);
+    StepProfile& p = report.profile;
+    p.store_s = secondsSince(t_store);
+    p.step_s = secondsSince(t_step);
+    p.generate_s = t_generate;
+    p.reward_s = t_score;
+    p.train_s = t_train;
+    p.reference_s = upd.reference_s;
+    p.train_tokens = upd.forward_tokens;
+    p.train_targets = upd.forward_targets;
+    p.reference_tokens = upd.reference_tokens;
+    p.reference_targets = upd.reference_targets;
     event("evaluated the initial policy: eval/exact_match " + std::to_string(last_eval));
 }
 
@@ -561,7 +596,8 @@ TrainResult Trainer::run(const StepCallback& on_step, const EventCallback& on_ev
             const bool stop =
                 stopRequested() || (m->opt.stop_after > 0 && done >= m->opt.stop_after);
             const bool last = step_no == m->s.steps;
-            if ((m->s.checkpoint_every > 0 && step_no % m->s.checkpoint_every == 0) || stop || last)
+            const bool at_end = m->opt.checkpoint_at_end && (stop || last);
+            if ((m->s.checkpoint_every > 0 && step_no % m->s.checkpoint_every == 0) || at_end)
                 m->writeCheckpoint(step_no);
             if (on_step) on_step(report);
             if (stop && !last) {

@@ -24,6 +24,24 @@ struct TrainOptions {
     int64_t fork_step = -1;
     std::string checkpoint_root;  // "" = "<db without extension>.checkpoints" next to the db
     int64_t stop_after = 0;       // > 0: stop (as on SIGTERM) after this many steps of this call
+    // false: no checkpoint at the last step or on a stop, only every algorithm.checkpoint_every
+    // steps (bench --what step measures steps and throws the run away).
+    bool checkpoint_at_end = true;
+};
+
+// Where one step's time and arithmetic went (bench --what step); reported, not stored.
+// Seconds: generate (sampling; rescore is a part of it: the old log-probs scored again at the
+// sampling temperature), reward (the recipe's components), train (mu epochs of updates;
+// reference is a part of it: the KL reference's no-grad forward), store (the step's
+// transaction), step (the whole step, store included, checkpoint excluded).
+// Positions: through each forward, and of those the ones the lm_head runs on (flop_count.h).
+struct StepProfile {
+    double generate_s = 0, rescore_s = 0, reward_s = 0, train_s = 0, reference_s = 0, store_s = 0,
+           step_s = 0;
+    int64_t rollouts = 0, prompt_tokens = 0, generated_tokens = 0;
+    int64_t rescore_tokens = 0, rescore_targets = 0;
+    int64_t train_tokens = 0, train_targets = 0;  // all epochs
+    int64_t reference_tokens = 0, reference_targets = 0;
 };
 
 // What the progress line and --json print after each step.
@@ -36,6 +54,7 @@ struct StepReport {
     double step_seconds = 0;
     double eta_seconds = 0;
     std::map<std::string, double> metrics;  // everything written for the step
+    StepProfile profile;
 };
 
 struct TrainResult {
