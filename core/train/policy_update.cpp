@@ -15,6 +15,11 @@ double secondsSince(Clock::time_point t) {
 }
 }  // namespace
 
+bool updateComputes(const UpdateSample& s, bool kl_on) {
+    const bool any_policy = s.policy_tokens > 0 && (s.advantage != 0.0 || kl_on);
+    return any_policy || (s.reference_term && s.reference_term->weight != 0.0);
+}
+
 UpdateStats policyUpdate(const model::LanguageModel& policy, const model::LanguageModel* reference,
                          PolicyOptimizer& optimizer, const std::vector<UpdateSample>& samples,
                          UpdateOptions options, double lr) {
@@ -22,17 +27,25 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
     double total_tokens = 0;
     std::vector<size_t> active;
     const bool kl_on = reference != nullptr;
+    std::vector<bool> from_forward(samples.size(), false);
     for (size_t i = 0; i < samples.size(); ++i) {
         const auto& s = samples[i];
-        if (s.old_logprobs.size() != s.tokens.size() || s.policy_tokens > int64_t(s.tokens.size()))
+        const bool computes = updateComputes(s, kl_on);
+        from_forward[i] = options.old_from_forward && s.old_logprobs.empty() && !s.tokens.empty();
+        if (from_forward[i] &&
+            (options.mu != 1 || !computes || s.policy_tokens != int64_t(s.tokens.size())))
+            throw TrainError("policy update: completion " + std::to_string(i) +
+                             " has no old log-probs and cannot take them from the forward (mu " +
+                             std::to_string(options.mu) + ")");
+        if ((!from_forward[i] && s.old_logprobs.size() != s.tokens.size()) ||
+            s.policy_tokens > int64_t(s.tokens.size()))
             throw TrainError("policy update: completion " + std::to_string(i) + " has " +
                              std::to_string(s.tokens.size()) + " tokens but " +
                              std::to_string(s.old_logprobs.size()) + " old log-probs");
         total_tokens += static_cast<double>(s.policy_tokens);
-        const bool any_policy = s.policy_tokens > 0 && (s.advantage != 0.0 || kl_on);
-        if (any_policy || (s.reference_term && s.reference_term->weight != 0.0))
-            active.push_back(i);
+        if (computes) active.push_back(i);
     }
+    if (options.old_from_forward) stats.forward_logprobs.resize(samples.size());
     stats.tokens = static_cast<int64_t>(total_tokens);
     stats.computed = static_cast<int64_t>(active.size());
     options.loss.total_tokens = std::max(total_tokens, 1.0);
@@ -88,7 +101,7 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
             for (size_t k = begin; k < end; ++k) {
                 const auto& s = samples[active[k]];
                 const int64_t row = static_cast<int64_t>(k - begin);
-                if (s.policy_tokens > 0)
+                if (s.policy_tokens > 0 && !from_forward[active[k]])
                     old[row]
                         .slice(0, 0, s.policy_tokens)
                         .copy_(torch::from_blob(const_cast<float*>(s.old_logprobs.data()),
@@ -96,6 +109,16 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
                 adv[row] = s.advantage;
             }
             old = old.to(logp.device());
+            for (size_t k = begin; k < end; ++k) {
+                if (!from_forward[active[k]]) continue;
+                const auto row = static_cast<int64_t>(k - begin);
+                const int64_t n = samples[active[k]].policy_tokens;
+                const torch::Tensor lp_row = logp.detach()[row].slice(0, 0, n);
+                old[row].slice(0, 0, n).copy_(lp_row);
+                const torch::Tensor host = lp_row.to(torch::kCPU, torch::kFloat32).contiguous();
+                stats.forward_logprobs[active[k]].assign(host.data_ptr<float>(),
+                                                         host.data_ptr<float>() + n);
+            }
             adv = adv.to(logp.device());
             mask = mask.to(logp.device());
             torch::Tensor ref_logp;

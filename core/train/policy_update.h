@@ -37,6 +37,12 @@ struct UpdateOptions {
     // Set: each optimizer update k (the optimizer's own count, 0-based) uses schedule->at(k), so
     // with mu > 1 the schedule advances mu times per training step. Unset: the `lr` argument.
     std::optional<LrSchedule> schedule;
+    // mu = 1 only: a sample with EMPTY old_logprobs takes them from this update's own forward,
+    // detached. The policy has not moved yet, so they are the log-probs a separate scoring
+    // pass at the same temperature would give (TRL does the same): the ratio is exactly 1 and
+    // that pass is saved. Such a sample must be computed (updateComputes) and carry the policy
+    // term on every token; stats.forward_logprobs returns what it took.
+    bool old_from_forward = false;
 };
 
 struct UpdateStats {
@@ -56,7 +62,13 @@ struct UpdateStats {
     // Positions through the training forward (all epochs) and of those the lm_head's (the
     // target positions); the same for the KL reference's forward.
     int64_t forward_tokens = 0, forward_targets = 0, reference_tokens = 0, reference_targets = 0;
+    // old_from_forward: per sample, the old log-probs taken from the forward (else empty).
+    std::vector<std::vector<float>> forward_logprobs;
 };
+
+// Whether policyUpdate runs a forward for the sample: it carries the policy term with a
+// non-zero advantage or a KL term (kl_on), or a weighted reference term. Others add exactly 0.
+bool updateComputes(const UpdateSample& sample, bool kl_on);
 
 // `reference`: the KL reference model (null: no KL term and no kl statistic).
 // Completions with advantage 0, no reference term and no KL term add exactly nothing to the

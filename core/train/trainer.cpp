@@ -357,32 +357,39 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     // distribution that sampled (TRL). With T != 1 every rollout's old log-probs are re-scored
     // at T; guided rollouts (trained as if sampled without the reference) are re-scored under
     // the plain prompt at any T, so the first epoch's ratio is 1 as for the other samples.
+    // With mu = 1 the rollouts the update computes take them from its own forward instead
+    // (UpdateOptions::old_from_forward: the same values, one forward fewer); the others are
+    // re-scored before the update (below).
     const double T = lossTemperature(s.sampling);
-    if (n_guided > 0 || T != 1.0) {
+    const bool old_from_forward = s.mu == 1;
+    auto needs_rescore = [&](const Rollout& r) {
+        return (r.guided || T != 1.0) && !r.generation.tokens.empty();
+    };
+    auto rescore = [&](const std::vector<size_t>& rows) {
+        if (rows.empty()) return;
+        const auto t_rescore = Clock::now();
         std::vector<model::ScoreRequest> reqs;
+        for (size_t r : rows) {
+            reqs.push_back({prompts[rollouts[r].prompt].ids, rollouts[r].generation.tokens});
+            report.profile.rescore_tokens +=
+                static_cast<int64_t>(reqs.back().context.size() + reqs.back().target.size());
+            report.profile.rescore_targets += static_cast<int64_t>(reqs.back().target.size());
+        }
+        model::ScoreOptions so;
+        so.temperature = T;
+        const auto scored = model::scoreTargets(*policy, reqs, so);
+        for (size_t k = 0; k < rows.size(); ++k) {
+            const auto lp = scored.logprobs[k].to(torch::kCPU).contiguous();
+            rollouts[rows[k]].generation.logprobs.assign(lp.data_ptr<float>(),
+                                                         lp.data_ptr<float>() + lp.numel());
+        }
+        report.profile.rescore_s += secondsSince(t_rescore);
+    };
+    if (!old_from_forward) {
         std::vector<size_t> rows;
         for (size_t r = 0; r < rollouts.size(); ++r)
-            if ((rollouts[r].guided || T != 1.0) && !rollouts[r].generation.tokens.empty()) {
-                reqs.push_back({prompts[rollouts[r].prompt].ids, rollouts[r].generation.tokens});
-                rows.push_back(r);
-            }
-        if (!reqs.empty()) {
-            const auto t_rescore = Clock::now();
-            for (const auto& q : reqs) {
-                report.profile.rescore_tokens +=
-                    static_cast<int64_t>(q.context.size() + q.target.size());
-                report.profile.rescore_targets += static_cast<int64_t>(q.target.size());
-            }
-            model::ScoreOptions so;
-            so.temperature = T;
-            const auto scored = model::scoreTargets(*policy, reqs, so);
-            for (size_t k = 0; k < rows.size(); ++k) {
-                const auto lp = scored.logprobs[k].to(torch::kCPU).contiguous();
-                rollouts[rows[k]].generation.logprobs.assign(lp.data_ptr<float>(),
-                                                             lp.data_ptr<float>() + lp.numel());
-            }
-            report.profile.rescore_s = secondsSince(t_rescore);
-        }
+            if (needs_rescore(rollouts[r])) rows.push_back(r);
+        rescore(rows);
     }
     const double t_generate = secondsSince(t0);
     int64_t generated = 0;
@@ -430,9 +437,12 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
             }
     }
     std::vector<UpdateSample> samples;
-    for (auto& r : rollouts) {
+    std::vector<size_t> sample_rollout;  // the rollout of each sample
+    for (size_t ri = 0; ri < rollouts.size(); ++ri) {
+        auto& r = rollouts[ri];
         r.advantage = r.kept ? groups[r.group].advantages[r.sample] : 0.0;
         if (!r.kept) continue;
+        sample_rollout.push_back(ri);
         UpdateSample u;
         u.context = prompts[r.prompt].ids;
         u.tokens = r.generation.tokens;
@@ -451,17 +461,45 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
 
     // 4. mu epochs of updates
     t0 = Clock::now();
+    if (old_from_forward) {
+        // Rollouts the update computes over every token take their old log-probs from its
+        // forward (cleared here); the rest (dropped groups, rgr's answer tokens, samples
+        // without a term) are scored now, before the weights move.
+        std::vector<bool> from_forward(rollouts.size(), false);
+        for (size_t i = 0; i < samples.size(); ++i) {
+            const auto& u = samples[i];
+            if (needs_rescore(rollouts[sample_rollout[i]]) &&
+                updateComputes(u, reference != nullptr) &&
+                u.policy_tokens == static_cast<int64_t>(u.tokens.size())) {
+                from_forward[sample_rollout[i]] = true;
+                samples[i].old_logprobs.clear();
+            }
+        }
+        std::vector<size_t> rows;
+        for (size_t r = 0; r < rollouts.size(); ++r)
+            if (needs_rescore(rollouts[r]) && !from_forward[r]) rows.push_back(r);
+        rescore(rows);
+        for (size_t i = 0; i < samples.size(); ++i)
+            if (!from_forward[sample_rollout[i]])
+                samples[i].old_logprobs = rollouts[sample_rollout[i]].generation.logprobs;
+    }
+    const double t_rescore_late = old_from_forward ? report.profile.rescore_s : 0.0;
     UpdateOptions uo;
     uo.loss = s.loss;
     uo.mu = s.mu;
     uo.micro_batch = s.micro_batch;
     uo.temperature = T;
     uo.schedule = s.schedule;  // one rate per optimizer update (mu per step)
+    uo.old_from_forward = old_from_forward;
     if (const auto* rgr = recipe->find(reward::ComponentType::Rgr))
         uo.reference_length_norm = rgr->rgr.length_norm;
     const auto upd = policyUpdate(*policy, reference.get(), *optimizer, samples, uo,
                                   s.schedule.at(optimizer->stepCount()));
     // The rate of the step's last update (or the next one's when nothing was learned).
+    // What the forward took as old log-probs is what the rollouts store (as a rescore would).
+    for (size_t i = 0; i < upd.forward_logprobs.size(); ++i)
+        if (!upd.forward_logprobs[i].empty())
+            rollouts[sample_rollout[i]].generation.logprobs = upd.forward_logprobs[i];
     const double lr = upd.optimizer_steps > 0 ? upd.lr : s.schedule.at(optimizer->stepCount());
     // nover's proxy EMA counts optimizer steps (mu per training step).
     for (int64_t k = optimizer->stepCount() - upd.optimizer_steps + 1; k <= optimizer->stepCount();
@@ -470,7 +508,7 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
             rec.events.push_back(line);
             if (on_event) on_event(line);
         }
-    const double t_train = secondsSince(t0);
+    const double t_train = secondsSince(t0) - t_rescore_late;
 
     // 5. metrics and the store
     metrics = rolloutMetrics(rollouts, groups);
@@ -491,7 +529,7 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
         metrics.emplace_back("filter/dropped_groups", static_cast<double>(dropped));
         metrics.emplace_back("filter/threshold", filter->threshold());
     }
-    metrics.emplace_back("time/generate", t_generate);
+    metrics.emplace_back("time/generate", t_generate + t_rescore_late);
     metrics.emplace_back("time/score", t_score);
     metrics.emplace_back("time/train", t_train);
     for (size_t r = 0; r < rollouts.size(); ++r)
@@ -512,7 +550,7 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     StepProfile& p = report.profile;
     p.store_s = secondsSince(t_store);
     p.step_s = secondsSince(t_step);
-    p.generate_s = t_generate;
+    p.generate_s = old_from_forward ? t_generate : t_generate - p.rescore_s;  // sampling alone
     p.reward_s = t_score;
     p.train_s = t_train;
     p.reference_s = upd.reference_s;
@@ -562,7 +600,7 @@ void Trainer::State::evaluateAtStart() {
     StepProfile& p = report.profile;
     p.store_s = secondsSince(t_store);
     p.step_s = secondsSince(t_step);
-    p.generate_s = t_generate;
+    p.generate_s = old_from_forward ? t_generate : t_generate - p.rescore_s;  // sampling alone
     p.reward_s = t_score;
     p.train_s = t_train;
     p.reference_s = upd.reference_s;

@@ -30,10 +30,11 @@ struct TrainOptions {
 };
 
 // Where one step's time and arithmetic went (bench --what step); reported, not stored.
-// Seconds: generate (sampling; rescore is a part of it: the old log-probs scored again at the
-// sampling temperature), reward (the recipe's components), train (mu epochs of updates;
-// reference is a part of it: the KL reference's no-grad forward), store (the step's
-// transaction), step (the whole step, store included, checkpoint excluded).
+// Seconds: generate (sampling alone), rescore (the old log-probs scored again at the sampling
+// temperature: with mu = 1 only the rollouts the update does not compute), reward (the
+// recipe's components), train (mu epochs of updates; reference is a part of it: the KL
+// reference's no-grad forward), store (the step's transaction), step (the whole step, store
+// included, checkpoint excluded).
 // Positions: through each forward, and of those the ones the lm_head runs on (flop_count.h).
 struct StepProfile {
     double generate_s = 0, rescore_s = 0, reward_s = 0, train_s = 0, reference_s = 0, store_s = 0,

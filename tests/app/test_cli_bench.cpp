@@ -122,8 +122,9 @@ private slots:
 
     // A real Trainer step of the nover preset (2 prompts x 2 completions of up to 5 tokens),
     // the workspace kept: its stored rollouts of the timed step (step 2; step 1 warms up) give
-    // the tokens every forward saw. nover at temperature 0.7 with KL to the proxy: the rescore,
-    // the training forward and the reference forward all see every rollout.
+    // the tokens every forward saw. nover at temperature 0.7 with KL to the proxy, mu = 1: the
+    // training and the reference forward see every rollout, and the old log-probs at T come
+    // from the training forward, so nothing is scored again (no rescore).
     void stepAccounting() {
         QTemporaryDir dir;
         nlohmann::json recipe = nlohmann::json::parse(
@@ -153,10 +154,11 @@ private slots:
         QCOMPARE(tk["rollouts"].get<double>(), rollouts);
         QCOMPARE(tk["prompt"].get<double>(), prompt);
         QCOMPARE(tk["generated"].get<double>(), gen);
-        for (const char* f : {"train", "reference", "rescore"}) {
+        for (const char* f : {"train", "reference"}) {
             QCOMPARE(tk[f].get<double>(), prompt + gen);
             QCOMPARE(tk[std::string(f) + "_targets"].get<double>(), gen);
         }
+        QCOMPARE(tk["rescore"].get<double>(), 0.0);
         const Shape s = tinyShape();
         QVERIFY(near(st["flops"]["train"].get<double>(), 3 * forwardFlops(s, prompt + gen, gen)));
         QVERIFY(near(st["flops"]["reference"].get<double>(), forwardFlops(s, prompt + gen, gen)));
@@ -168,7 +170,7 @@ private slots:
             sum += v.get<double>();
         }
         QVERIFY(near(sum, st["seconds_per_step"].get<double>()));
-        QVERIFY(st["phases"]["rescore"].get<double>() > 0);    // T = 0.7
+        QCOMPARE(st["phases"]["rescore"].get<double>(), 0.0);  // mu = 1: from the forward
         QVERIFY(st["phases"]["reference"].get<double>() > 0);  // kl_coef 0.1 to the proxy
 
         // The bare step of the same shape: 4 completions of one prompt of the mean length.

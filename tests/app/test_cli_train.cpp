@@ -202,6 +202,46 @@ private slots:
 
     // --keep-checkpoints 2 with a checkpoint every step: steps 3 and 4 are left, in the store
     // and on disk; the older ones are deleted as the run goes.
+    // Sampling at T = 0.7: the old log-probs are those of logits / T. With mu = 1 they come
+    // from the update's own forward (no separate scoring pass); with mu = 2 from a scoring
+    // pass before the update. The first step of both runs (same seed, same weights, same
+    // samples) stores the same log-probs and has the same first-epoch loss and ratio.
+    void muOneTakesOldLogprobsFromTheForward() {
+        std::map<int, std::vector<std::vector<float>>> lps;
+        std::map<int, std::map<std::pair<int64_t, std::string>, double>> metrics;
+        for (int mu : {1, 2}) {
+            const QString recipe = writeRecipe(QString("mu%1.json").arg(mu),
+                                               {{"generation", {{"temperature", 0.7}}},
+                                                {"algorithm", {{"mu", mu}, {"steps", 1}}},
+                                                {"eval", {{"every", 0}}}});
+            const QString db = path(QString("mu%1.db").arg(mu));
+            const Result r = runCli({"train", "--recipe", recipe, "--db", db});
+            QVERIFY2(r.code == 0, qPrintable(r.err));
+            auto ws = store::Workspace::open(db.toStdString(), true);
+            const std::string run = ws.listRuns().at(0).id;
+            store::RolloutFilter f;
+            f.runs = {run};
+            f.step_min = f.step_max = 1;
+            f.is_eval = false;
+            for (const auto& row : ws.rolloutPage(f, {}, std::nullopt, 1000).rows)
+                lps[mu].push_back(ws.rollout(row.id, false)->record.logprobs);
+            metrics[mu] = metricsOf(ws, run);
+        }
+        QCOMPARE(lps[1].size(), size_t(8));
+        QCOMPARE(lps[1].size(), lps[2].size());
+        for (size_t i = 0; i < lps[1].size(); ++i) {
+            QCOMPARE(lps[1][i].size(), lps[2][i].size());
+            for (size_t j = 0; j < lps[1][i].size(); ++j)  // stored as float16
+                QVERIFY2(std::abs(lps[1][i][j] - lps[2][i][j]) <=
+                             2e-3 * std::max(1.0f, std::abs(lps[2][i][j])),
+                         qPrintable(QString("%1 vs %2").arg(lps[1][i][j]).arg(lps[2][i][j])));
+        }
+        const double l1 = metrics[1].at({1, "loss"}), l2 = metrics[2].at({1, "loss"});
+        QVERIFY2(std::abs(l1 - l2) <= 1e-5 * std::max(1.0, std::abs(l2)),
+                 qPrintable(QString("%1 vs %2").arg(l1).arg(l2)));
+        QVERIFY(std::abs(metrics[1].at({1, "ratio_mean"}) - 1.0) < 1e-12);  // exp(0)
+        QVERIFY(std::abs(metrics[2].at({1, "ratio_mean"}) - 1.0) < 1e-4);
+    }
     void keepsTheNewestCheckpoints() {
         const QString db = path("keep.db");
         const QString recipe =

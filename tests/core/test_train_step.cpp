@@ -249,6 +249,63 @@ private slots:
         PolicyOptimizer opt(m->parameters(), {});
         QVERIFY_THROWS_EXCEPTION(TrainError, policyUpdate(*m, nullptr, opt, {u}, {}, 1e-2));
     }
+    // mu = 1, old log-probs taken from the update's own forward (old_from_forward): they are
+    // log_softmax(logits / T) of the unchanged policy, computed here from forward(); the ratio
+    // is exactly 1; the loss and the new weights equal those of the same update given those
+    // old log-probs up front. A sample it cannot serve (mu 2) is an error.
+    void oldLogprobsFromTheForward() {
+        auto a = model::LanguageModel::load(kModel);
+        auto b = a->clone();
+        const double T = 0.7;
+        const std::vector<int32_t> ctx = {297, 50, 43, 298};
+        const std::vector<std::vector<int32_t>> completions = {{33, 4, 250, 7}, {12, 90}};
+        std::vector<UpdateSample> given, empty;
+        std::vector<std::vector<double>> want;
+        for (size_t i = 0; i < completions.size(); ++i) {
+            std::vector<int64_t> ids(ctx.begin(), ctx.end());
+            ids.insert(ids.end(), completions[i].begin(), completions[i].end());
+            torch::NoGradGuard ng;
+            const auto logits =
+                a->forward(torch::tensor(ids, torch::kLong).unsqueeze(0)).squeeze(0);
+            const auto lp = torch::log_softmax(logits.to(torch::kDouble) / T, -1);
+            std::vector<double> w;
+            for (size_t j = 0; j < completions[i].size(); ++j)
+                w.push_back(
+                    lp[static_cast<int64_t>(ctx.size() + j - 1)][completions[i][j]].item<double>());
+            want.push_back(w);
+            UpdateSample u;
+            u.context = ctx;
+            u.tokens = completions[i];
+            u.policy_tokens = static_cast<int64_t>(u.tokens.size());
+            u.advantage = i == 0 ? 1.0 : -1.0;
+            empty.push_back(u);
+            u.old_logprobs.assign(w.begin(), w.end());
+            given.push_back(u);
+        }
+        UpdateOptions uo;
+        uo.temperature = T;
+        PolicyOptimizer oa(a->parameters(), {}), ob(b->parameters(), {});
+        const auto sa = policyUpdate(*a, nullptr, oa, given, uo, 1e-3);
+        uo.old_from_forward = true;
+        const auto sb = policyUpdate(*b, nullptr, ob, empty, uo, 1e-3);
+        QCOMPARE(sb.forward_logprobs.size(), completions.size());
+        for (size_t i = 0; i < completions.size(); ++i) {
+            QCOMPARE(sb.forward_logprobs[i].size(), completions[i].size());
+            for (size_t j = 0; j < completions[i].size(); ++j)
+                QVERIFY2(
+                    std::abs(sb.forward_logprobs[i][j] - want[i][j]) < 1e-4,
+                    qPrintable(QString("%1 vs %2").arg(sb.forward_logprobs[i][j]).arg(want[i][j])));
+        }
+        QVERIFY(std::abs(sb.ratio_mean - 1.0) < 1e-12);  // exp(0) on every token
+        QVERIFY(std::abs(sa.ratio_mean - 1.0) < 1e-4);
+        QVERIFY(std::abs(sa.loss - sb.loss) < 1e-5 * std::max(1.0, std::abs(sa.loss)));
+        const auto pa = a->parameters(), pb = b->parameters();
+        for (size_t i = 0; i < pa.size(); ++i) QVERIFY(torch::allclose(pa[i], pb[i], 1e-4, 1e-6));
+
+        uo.mu = 2;
+        PolicyOptimizer oc(b->parameters(), {});
+        QVERIFY_THROWS_EXCEPTION(TrainError, policyUpdate(*b, nullptr, oc, empty, uo, 1e-3));
+    }
     // The recipe's algorithm section maps onto the trainer's settings; a group of one with an
     // advantage that needs a baseline is refused naming the field.
     void settingsFromRecipe() {
