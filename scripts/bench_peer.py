@@ -136,7 +136,7 @@ class Model(torch.nn.Module):
     def hidden(self, ids, start=0, caches=None):
         B, T = ids.shape
         pos = torch.arange(start, start + T).float()
-        freqs = torch.outer(pos, self.inv_freq)
+        freqs = torch.outer(pos, self.inv_freq.float())  # (.to(dtype) cast the buffer too)
         emb = torch.cat((freqs, freqs), dim=-1)
         dtype = self.embed.weight.dtype
         cos, sin = emb.cos().to(dtype), emb.sin().to(dtype)
