@@ -25,27 +25,27 @@ namespace fs = std::filesystem;
 namespace {
 
 // A fresh directory under the system's temporary directory, removed when this goes out of scope.
-class TempDir {
+class StepBenchDir {
 public:
-    TempDir() {
+    StepBenchDir() {
         std::string tmpl = (fs::temp_directory_path() / "reflab-step-bench-XXXXXX").string();
         if (!::mkdtemp(tmpl.data()))
             throw reflab::Error(tmpl + ": cannot create a temporary directory");
         m_path = tmpl;
     }
-    ~TempDir() {
+    ~StepBenchDir() {
         std::error_code ec;
         fs::remove_all(m_path, ec);
     }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+    StepBenchDir(const StepBenchDir&) = delete;
+    StepBenchDir& operator=(const StepBenchDir&) = delete;
     const fs::path& path() const { return m_path; }
 
 private:
     fs::path m_path;
 };
 
-double peakRssMb() {
+double stepBenchPeakRssMb() {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     return static_cast<double>(ru.ru_maxrss) / 1024.0;  // KiB on Linux
@@ -66,7 +66,7 @@ void writeRandomModel(const fs::path& dir, const std::string& tokenizer_dir,
         fs::copy_file(fs::path(tokenizer_dir) / f, dir / f, fs::copy_options::overwrite_existing);
 }
 
-double mean(double sum, int64_t n) {
+double perStep(double sum, int64_t n) {
     return n > 0 ? sum / static_cast<double>(n) : 0.0;
 }
 
@@ -74,7 +74,7 @@ double mean(double sum, int64_t n) {
 
 nlohmann::json runStepBench(const StepBenchOptions& o) {
     const reward::Recipe base = reward::loadRecipeFile(o.recipe_path);
-    TempDir tmp;
+    StepBenchDir tmp;
     std::string model_dir = o.model_dir;
     if (model_dir.empty()) {
         model_dir = (tmp.path() / "model").string();
@@ -133,19 +133,19 @@ nlohmann::json runStepBench(const StepBenchOptions& o) {
     }
     const auto n = static_cast<int64_t>(profiles.size());
     const auto cfg = model::loadModelConfig(model_dir);
-    const double step_s = mean(s.step_s, n);
-    const double generate_s = mean(s.generate_s, n);
-    const double rescore_s = mean(s.rescore_s, n), reward_s = mean(s.reward_s, n);
-    const double reference_s = mean(s.reference_s, n);
-    const double train_s = mean(s.train_s - s.reference_s, n), store_s = mean(s.store_s, n);
+    const double step_s = perStep(s.step_s, n);
+    const double generate_s = perStep(s.generate_s, n);
+    const double rescore_s = perStep(s.rescore_s, n), reward_s = perStep(s.reward_s, n);
+    const double reference_s = perStep(s.reference_s, n);
+    const double train_s = perStep(s.train_s - s.reference_s, n), store_s = perStep(s.store_s, n);
     const double other_s =
         step_s - generate_s - rescore_s - reward_s - reference_s - train_s - store_s;
     const double train_flops =
-        model::trainFlops(cfg, mean(s.train_tokens, n), mean(s.train_targets, n));
+        model::trainFlops(cfg, perStep(s.train_tokens, n), perStep(s.train_targets, n));
     const double reference_flops =
-        model::forwardFlops(cfg, mean(s.reference_tokens, n), mean(s.reference_targets, n));
+        model::forwardFlops(cfg, perStep(s.reference_tokens, n), perStep(s.reference_targets, n));
     const double rescore_flops =
-        model::forwardFlops(cfg, mean(s.rescore_tokens, n), mean(s.rescore_targets, n));
+        model::forwardFlops(cfg, perStep(s.rescore_tokens, n), perStep(s.rescore_targets, n));
 
     nlohmann::json out = {
         {"seconds_per_step", step_s},
@@ -160,19 +160,19 @@ nlohmann::json runStepBench(const StepBenchOptions& o) {
           {"store", store_s},
           {"other", other_s}}},
         {"tokens",
-         {{"rollouts", mean(static_cast<double>(s.rollouts), n)},
-          {"prompt", mean(static_cast<double>(s.prompt_tokens), n)},
-          {"generated", mean(static_cast<double>(s.generated_tokens), n)},
-          {"rescore", mean(static_cast<double>(s.rescore_tokens), n)},
-          {"rescore_targets", mean(static_cast<double>(s.rescore_targets), n)},
-          {"train", mean(static_cast<double>(s.train_tokens), n)},
-          {"train_targets", mean(static_cast<double>(s.train_targets), n)},
-          {"reference", mean(static_cast<double>(s.reference_tokens), n)},
-          {"reference_targets", mean(static_cast<double>(s.reference_targets), n)}}},
+         {{"rollouts", perStep(static_cast<double>(s.rollouts), n)},
+          {"prompt", perStep(static_cast<double>(s.prompt_tokens), n)},
+          {"generated", perStep(static_cast<double>(s.generated_tokens), n)},
+          {"rescore", perStep(static_cast<double>(s.rescore_tokens), n)},
+          {"rescore_targets", perStep(static_cast<double>(s.rescore_targets), n)},
+          {"train", perStep(static_cast<double>(s.train_tokens), n)},
+          {"train_targets", perStep(static_cast<double>(s.train_targets), n)},
+          {"reference", perStep(static_cast<double>(s.reference_tokens), n)},
+          {"reference_targets", perStep(static_cast<double>(s.reference_targets), n)}}},
         {"flops",
          {{"train", train_flops}, {"reference", reference_flops}, {"rescore", rescore_flops}}},
         {"train_gflops", train_flops / std::max(train_s, 1e-9) / 1e9},
-        {"format_rate", mean(format_rate, n)},
+        {"format_rate", perStep(format_rate, n)},
         {"recipe", o.recipe_path},
         {"model", o.model_dir.empty() ? "random qwen2.5-0.5b-shaped" : o.model_dir},
         {"dtype", o.dtype},
@@ -182,7 +182,7 @@ nlohmann::json runStepBench(const StepBenchOptions& o) {
         {"micro_batch", recipe.algorithm.micro_batch},
         {"mu", recipe.algorithm.mu},
         {"temperature", recipe.generation.temperature},
-        {"peak_rss_mb", peakRssMb()},
+        {"peak_rss_mb", stepBenchPeakRssMb()},
     };
     if (o.compare_bare) {
         // The bare GRPO step of train_bench.h at the same shape: one prompt of the step's mean
@@ -193,7 +193,7 @@ nlohmann::json runStepBench(const StepBenchOptions& o) {
         b.device = o.device;
         b.group = o.group * o.prompts_per_step;
         b.prompt_tokens = std::max<int64_t>(
-            1, std::llround(mean(static_cast<double>(s.prompt_tokens), s.rollouts)));
+            1, std::llround(perStep(static_cast<double>(s.prompt_tokens), s.rollouts)));
         b.new_tokens = o.new_tokens;
         b.micro_batch = recipe.algorithm.micro_batch;
         b.steps = o.steps;
@@ -202,7 +202,7 @@ nlohmann::json runStepBench(const StepBenchOptions& o) {
         out["bare"] = trainBenchJson(bare);
         out["bare"]["micro_batch"] = b.micro_batch;
         out["ratio_to_bare"] = step_s / std::max(bare.seconds_per_step, 1e-9);
-        out["peak_rss_mb"] = peakRssMb();
+        out["peak_rss_mb"] = stepBenchPeakRssMb();
     }
     return out;
 }

@@ -595,19 +595,7 @@ void Trainer::State::evaluateAtStart() {
     evaluateInto(0, metrics, rec);
     first_eval = last_eval;
     rec.metrics = metrics;
-    const auto t_store = Clock::now();
     ws->writeStep(run_id, rec);
-    StepProfile& p = report.profile;
-    p.store_s = secondsSince(t_store);
-    p.step_s = secondsSince(t_step);
-    p.generate_s = old_from_forward ? t_generate : t_generate - p.rescore_s;  // sampling alone
-    p.reward_s = t_score;
-    p.train_s = t_train;
-    p.reference_s = upd.reference_s;
-    p.train_tokens = upd.forward_tokens;
-    p.train_targets = upd.forward_targets;
-    p.reference_tokens = upd.reference_tokens;
-    p.reference_targets = upd.reference_targets;
     event("evaluated the initial policy: eval/exact_match " + std::to_string(last_eval));
 }
 
