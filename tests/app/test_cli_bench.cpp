@@ -31,14 +31,16 @@ struct Shape {
 
 Shape tinyShape() {
     const auto c = nlohmann::json::parse(std::ifstream(kTiny + "/config.json"));
-    const int64_t h = c["hidden_size"], inter = c["intermediate_size"], L = c["num_hidden_layers"];
-    const int64_t heads = c["num_attention_heads"], kvh = c["num_key_value_heads"];
+    auto get = [&c](const char* key) { return c.at(key).get<int64_t>(); };
+    const int64_t h = get("hidden_size"), inter = get("intermediate_size"),
+                  L = get("num_hidden_layers");
+    const int64_t heads = get("num_attention_heads"), kvh = get("num_key_value_heads");
     const int64_t d = h / heads;
     const int64_t q = heads * d, kv = kvh * d;
     const int64_t layer = h * q + 2 * h * kv + (q + 2 * kv) + q * h + 3 * h * inter + 2 * h;
     Shape s;
     s.body = static_cast<double>(L * layer + h);
-    s.head = static_cast<double>(c["vocab_size"].get<int64_t>() * h);
+    s.head = static_cast<double>(get("vocab_size") * h);
     s.hidden = h;
     s.inter = inter;
     return s;
@@ -82,7 +84,7 @@ private slots:
         QCOMPARE(j["generate"]["generated_tokens"].get<int64_t>(), int64_t(10));
         QCOMPARE(j["generate"]["weight_bytes_per_token"].get<double>(), (s.body + s.head) * 2);
         QCOMPARE(j["roofline"]["gemm_shape"]["m"].get<int64_t>(), int64_t(1024));
-        QCOMPARE(j["roofline"]["gemm_shape"]["dtype"].get<std::string>(), std::string("bfloat16"));
+        QVERIFY(j["roofline"]["gemm_shape"]["dtype"].get<std::string>() == "bfloat16");
         QVERIFY(j["roofline"]["gemm_gflops"].get<double>() > 0);
     }
 
@@ -176,7 +178,8 @@ private slots:
         // The bare step of the same shape: 4 completions of one prompt of the mean length.
         const auto& bare = st["bare"];
         QCOMPARE(bare["group"].get<int64_t>(), int64_t(4));
-        QCOMPARE(bare["prompt_tokens"].get<int64_t>(), std::llround(prompt / rollouts));
+        QCOMPARE(bare["prompt_tokens"].get<int64_t>(),
+                 static_cast<int64_t>(std::llround(prompt / rollouts)));
         QCOMPARE(bare["micro_batch"].get<int64_t>(), st["micro_batch"].get<int64_t>());
         QVERIFY(
             near(st["ratio_to_bare"].get<double>(),
