@@ -167,9 +167,9 @@ private slots:
 
         // The phases cover the step without overlap: none negative, their sum is the step.
         double sum = 0;
-        for (const auto& [name, v] : st["phases"].items()) {
-            QVERIFY2(v.get<double>() >= -1e-9, name.c_str());
-            sum += v.get<double>();
+        for (const auto& phase : st["phases"].items()) {
+            QVERIFY2(phase.value().get<double>() >= -1e-9, phase.key().c_str());
+            sum += phase.value().get<double>();
         }
         QVERIFY(near(sum, st["seconds_per_step"].get<double>()));
         QCOMPARE(st["phases"]["rescore"].get<double>(), 0.0);  // mu = 1: from the forward
