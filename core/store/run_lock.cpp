@@ -1,4 +1,4 @@
-// Per-run writer locks on the workspace file; see run_lock.h.
+// Per-run writer locks in the workspace's sidecar lock file; see run_lock.h.
 #include "core/store/run_lock.h"
 
 #include <fcntl.h>
@@ -13,14 +13,12 @@ namespace reflab::store {
 
 namespace {
 
-constexpr off_t kLockBase = off_t{1} << 40;
-
 struct flock lockRecord(short type, int64_t run_key) {
     struct flock fl;
     std::memset(&fl, 0, sizeof fl);
     fl.l_type = type;
     fl.l_whence = SEEK_SET;
-    fl.l_start = kLockBase + static_cast<off_t>(run_key);
+    fl.l_start = static_cast<off_t>(run_key);
     fl.l_len = 1;
     fl.l_pid = 0;  // required by OFD locks
     return fl;
@@ -46,18 +44,23 @@ RunLock& RunLock::operator=(RunLock&& other) noexcept {
     return *this;
 }
 
+std::string RunLock::lockFilePath(const std::string& db_path) {
+    return db_path + "-runlock";
+}
+
 bool RunLock::acquire(const std::string& db_path, int64_t run_key) {
     release();
-    const int fd = ::open(db_path.c_str(), O_RDWR | O_CLOEXEC);
+    const std::string lock_path = lockFilePath(db_path);
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
-        throw StoreError(db_path +
+        throw StoreError(lock_path +
                          ": cannot open for the run's writer lock: " + std::strerror(errno));
     struct flock fl = lockRecord(F_WRLCK, run_key);
     if (::fcntl(fd, F_OFD_SETLK, &fl) != 0) {
         const int err = errno;
         ::close(fd);
         if (err == EAGAIN || err == EACCES) return false;
-        throw StoreError(db_path + ": cannot take the run's writer lock: " + std::strerror(err));
+        throw StoreError(lock_path + ": cannot take the run's writer lock: " + std::strerror(err));
     }
     m_fd = fd;
     m_run_key = run_key;
@@ -71,7 +74,8 @@ void RunLock::release() {
 }
 
 bool RunLock::isHeld(const std::string& db_path, int64_t run_key) {
-    const int fd = ::open(db_path.c_str(), O_RDONLY | O_CLOEXEC);
+    // No sidecar: no writer has ever locked a run of this workspace.
+    const int fd = ::open(lockFilePath(db_path).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
     struct flock fl = lockRecord(F_WRLCK, run_key);
     const int rc = ::fcntl(fd, F_OFD_GETLK, &fl);

@@ -1,9 +1,13 @@
 // RunLock: "this process is writing run K of this workspace", as an open-file-description lock
-// (Linux F_OFD_SETLK) on one byte of the workspace file far beyond its data (offset 2^40 + K).
-// The kernel drops the lock when the writer exits in any way, SIGKILL included, so a run marked
-// 'running' whose byte is free has lost its writer: it is 'interrupted'. No pid can be reused
-// wrongly, no stale lock file is left, and SQLite's own locks (other bytes, other files) are not
-// touched. OFD locks conflict between two descriptors even inside one process.
+// (Linux F_OFD_SETLK) on one byte (offset K) of a sidecar file next to the workspace,
+// <workspace>-runlock. The kernel drops the lock when the writer exits in any way, SIGKILL
+// included, so a run marked 'running' whose byte is free has lost its writer: it is
+// 'interrupted'. No pid can be reused wrongly, and a left-over sidecar holds no lock.
+// Why a sidecar and not a byte of the workspace file itself: closing ANY descriptor of a file
+// drops every POSIX record lock the process holds on it, SQLite's included. A probe that opened
+// and closed the workspace file silently released SQLite's shared lock, so another process
+// closing its connection took itself for the last one, checkpointed and deleted the WAL under a
+// live writer, and the workspace was corrupted ("database disk image is malformed").
 #pragma once
 #include <cstdint>
 #include <string>
@@ -20,7 +24,7 @@ public:
     RunLock& operator=(const RunLock&) = delete;
 
     // Takes the lock of run_key; false when another descriptor holds it. Throws StoreError when
-    // the file cannot be opened for writing.
+    // the sidecar cannot be created or opened for writing.
     bool acquire(const std::string& db_path, int64_t run_key);
     void release();
     bool held() const { return m_fd >= 0; }
@@ -28,6 +32,8 @@ public:
 
     // Whether any descriptor (this process's included) holds run_key's lock.
     static bool isHeld(const std::string& db_path, int64_t run_key);
+    // The sidecar file the locks live in.
+    static std::string lockFilePath(const std::string& db_path);
 
 private:
     int m_fd = -1;

@@ -1,7 +1,8 @@
 // core/store under real process death and real concurrency: a child process writing steps is
 // SIGKILLed at random instants 20 times, then the file must pass integrity_check, hold every
 // step whole (no partial step) and show the runs 'interrupted'; a live writer is never marked
-// interrupted; two processes write two runs of one workspace at once while this one reads.
+// interrupted; two processes write two runs of one workspace at once while this one reads; asking
+// whether a run's writer is alive never costs the asking process its SQLite locks.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,8 +12,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 
+#include "core/store/run_lock.h"
 #include "core/store/sqlite_db.h"
 #include "core/store/workspace.h"
 #include "tests/core/test_store_helpers.h"
@@ -172,6 +175,58 @@ private slots:
         ws.writeStep(r.id, store_test::makeStep(3, kGroups, kSamples));
         QCOMPARE(ws.run(r.id)->status, RunStatus::Running);
         QCOMPARE(ws.run(r.id)->writer_pid, int64_t(::getpid()));
+    }
+
+    void probingRunLocksKeepsSqliteLocks() {
+        // Closing any descriptor of a file drops all the POSIX locks the process holds on it,
+        // SQLite's shared lock on the workspace included. If the writer-alive probe opened the
+        // workspace file itself, another process closing its connection would take itself for
+        // the last one and checkpoint + delete the WAL under this live writer (seen: 'database
+        // disk image is malformed' with three trainers in one workspace).
+        QTemporaryDir dir;
+        const std::string path = store_test::dbPath(dir);
+        int go[2], done[2];
+        QCOMPARE(::pipe(go), 0);
+        QCOMPARE(::pipe(done), 0);
+        // Forked before this process opens anything, so the child's SQLite state is its own.
+        const pid_t pid = ::fork();
+        QVERIFY(pid >= 0);
+        if (pid == 0) {
+            char c = 0;
+            if (::read(go[0], &c, 1) != 1) _exit(2);
+            try {
+                SqliteDb other(path, false, false);  // another process comes and goes
+                if (other.queryInt("SELECT count(*) FROM rollouts") <= 0) _exit(3);
+            } catch (const std::exception&) {
+                _exit(4);
+            }
+            _exit(::write(done[1], "d", 1) == 1 ? 0 : 5);
+        }
+        auto ws = Workspace::open(path);
+        NewRun nr;
+        nr.name = "live";
+        nr.steps = 10;
+        const std::string run = ws.createRun(nr);
+        for (int64_t s = 0; s < 3; ++s)
+            ws.writeStep(run, store_test::makeStep(s, kGroups, kSamples));
+        QVERIFY(std::filesystem::exists(path + "-wal"));
+        // The probes a GUI and a trainer make: listing runs, asking about a run directly.
+        QCOMPARE(ws.listRuns().size(), size_t(1));
+        QVERIFY(!RunLock::isHeld(path, 12345));
+        QCOMPARE(::write(go[1], "g", 1), ssize_t(1));
+        char c = 0;
+        QCOMPARE(::read(done[0], &c, 1), ssize_t(1));
+        int status = 0;
+        QCOMPARE(::waitpid(pid, &status, 0), pid);
+        QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the reader process failed");
+        // This process still holds its connection open: the reader closing may not remove the WAL.
+        QVERIFY2(std::filesystem::exists(path + "-wal"),
+                 "another process deleted the WAL under a live writer");
+        ws.writeStep(run, store_test::makeStep(3, kGroups, kSamples));
+        SqliteDb check(path, true, false);
+        QCOMPARE(check.queryText("PRAGMA integrity_check"), std::string("ok"));
+        QCOMPARE(check.queryInt("SELECT count(*) FROM rollouts"), int64_t(4 * kGroups * kSamples));
+        for (int fd : {go[0], go[1], done[0], done[1]}) ::close(fd);
     }
 
     void twoWritersAndAReaderAtOnce() {
