@@ -26,10 +26,11 @@ if [ "${1:-}" = "--headless" ]; then
 fi
 if [ $# -eq 0 ]; then
   [ -f "$demo_db" ] || train_demo
-  set -- "$demo_db"
+  # Maximised on the demo run (ticked, on the Dashboard) with its recipe in Setup.
+  set -- "$demo_db" --show-run demo-nover --preset demo-nover
 fi
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then
   echo "reflab: no display; running under xvfb-run" >&2
-  exec xvfb-run -a "$bin/reflab" "$@"
+  exec xvfb-run -a -s "-screen 0 1920x1080x24" "$bin/reflab" "$@"
 fi
 exec "$bin/reflab" "$@"

@@ -1,6 +1,7 @@
 // The main window (see main_window.h).
 #include "ui/main_window.h"
 
+#include <QAbstractProxyModel>
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileDialog>
@@ -24,6 +25,7 @@
 #include "ui/runs/run_status_bar.h"
 #include "ui/runs/runs_dock.h"
 #include "ui/runs/runs_model.h"
+#include "ui/setup/recipe_editor.h"
 #include "ui/setup/setup_panel.h"
 #include "ui/workspace/store_tailer.h"
 #include "ui/workspace/workspace_session.h"
@@ -151,6 +153,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 m_tabs->setCurrentWidget(m_dashboard);
             });
 
+    connect(runs, &RunsModel::runsChanged, this, &MainWindow::presentPendingRun);
+
     buildMenus();
     resize(1400, 900);
     onWorkspaceOpened({});
@@ -204,6 +208,39 @@ bool MainWindow::openWorkspace(const QString& path, bool create, QString* error)
 
 QString MainWindow::workspacePath() const {
     return m_session->path();
+}
+
+void MainWindow::presentRun(const QString& run, const QString& preset) {
+    if (!preset.isEmpty()) {
+        QString error;
+        if (!m_setup->editor()->loadPreset(preset, &error)) showProblem(error);
+        m_setup->editor()->validate();
+    }
+    m_pendingRun = run;
+    presentPendingRun();  // the listing may already be here
+}
+
+void MainWindow::presentPendingRun() {
+    if (m_pendingRun.isEmpty()) return;
+    RunsModel* runs = m_session->runs();
+    // The newest run of that name (the list is in creation order), or the run with that id.
+    int row = -1;
+    for (int i = 0; i < static_cast<int>(runs->runs().size()); ++i) {
+        const auto& r = runs->runs()[static_cast<size_t>(i)];
+        if (QString::fromStdString(r.name) == m_pendingRun ||
+            QString::fromStdString(r.id) == m_pendingRun)
+            row = i;
+    }
+    if (row < 0) return;  // not listed yet: the next listing tries again
+    m_pendingRun.clear();
+    const QModelIndex source = runs->index(row, RunsModel::Name);
+    runs->setCheckedRuns({source.data(RunsModel::RunIdRole).toString()});
+    QTableView* table = m_runsDock->table();
+    if (auto* proxy = qobject_cast<QAbstractProxyModel*>(table->model()))
+        table->setCurrentIndex(proxy->mapFromSource(source));
+    else
+        table->setCurrentIndex(source);
+    m_tabs->setCurrentWidget(m_dashboard);
 }
 
 void MainWindow::onWorkspaceOpened(const QString& path) {

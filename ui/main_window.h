@@ -29,6 +29,10 @@ public:
     // message box unless quiet (then returned). Empty path: close.
     bool openWorkspace(const QString& path, bool create = false, QString* error = nullptr);
     QString workspacePath() const;
+    // What `scripts/run.sh` opens on: once the workspace lists a run named (or with the id)
+    // run, it is ticked and selected and the Dashboard shows it; preset (a file stem of
+    // resources/recipes) is loaded into Setup. Either may be empty.
+    void presentRun(const QString& run, const QString& preset);
     WorkspaceSession* session() const { return m_session; }
     DashboardPanel* dashboard() const { return m_dashboard; }
     SetupPanel* setup() const { return m_setup; }
@@ -54,6 +58,7 @@ private:
     void restoreSettings();
     void saveSettings() const;
     void onWorkspaceOpened(const QString& path);
+    void presentPendingRun();
 
     WorkspaceSession* m_session = nullptr;
     QTabWidget* m_tabs = nullptr;
@@ -66,6 +71,7 @@ private:
     ComparePanel* m_compare = nullptr;
     EventLog* m_log = nullptr;
     QDockWidget* m_logDock = nullptr;
+    QString m_pendingRun;  // presentRun's run, until the workspace lists it
 };
 
 }  // namespace reflab::ui

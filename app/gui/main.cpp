@@ -4,6 +4,8 @@
 //   the dashboard redraw; --bench-repeats N, --bench-seconds S; --bench-rollouts N: the size of
 //   the Rollouts view benchmark, or alone: only that benchmark)
 // - reflab --screenshots DIR [ws.db]: grab every panel as PNG into DIR and exit
+// - reflab ws.db --show-run NAME [--preset P]: open maximised on run NAME (ticked, selected, on the
+//   Dashboard) with preset P in Setup (what scripts/run.sh opens the demo with)
 // - reflab --synthetic-workspace F.db: write made-up runs through core/store (demos, screenshots)
 #include <QApplication>
 #include <QCommandLineParser>
@@ -44,8 +46,12 @@ int main(int argc, char** argv) {
     QCommandLineOption shots("screenshots", "Grab every panel as PNG into DIR and exit.", "DIR");
     QCommandLineOption synthetic(
         "synthetic-workspace", "Write made-up runs into FILE through core/store and exit.", "FILE");
-    parser.addOptions(
-        {bench, benchRedraw, benchRepeats, benchSeconds, benchRollouts, shots, synthetic});
+    QCommandLineOption showRun(
+        "show-run", "Open maximised on this run (name or id): ticked, selected, on the Dashboard.",
+        "run");
+    QCommandLineOption preset("preset", "Load this preset (resources/recipes) into Setup.", "name");
+    parser.addOptions({bench, benchRedraw, benchRepeats, benchSeconds, benchRollouts, shots,
+                       synthetic, showRun, preset});
     parser.process(app);
 
     if (parser.isSet(benchRedraw)) {
@@ -103,6 +109,8 @@ int main(int argc, char** argv) {
     QString path = args.isEmpty() ? QSettings().value("workspace/last").toString() : args.at(0);
     if (!path.isEmpty() && (!args.isEmpty() || QFileInfo::exists(path)))
         window.openWorkspace(path, /*create=*/!QFileInfo::exists(path));
+    if (parser.isSet(showRun) || parser.isSet(preset))
+        window.presentRun(parser.value(showRun), parser.value(preset));
     if (parser.isSet(shots)) {
         window.resize(1600, 1000);
         window.show();
@@ -110,6 +118,10 @@ int main(int argc, char** argv) {
         std::printf("%d screenshots written to %s\n", n, qPrintable(parser.value(shots)));
         return n > 0 ? 0 : 1;
     }
-    window.show();
+    // The demo opens maximised: the Dashboard's three chart columns then fit without scrolling.
+    if (parser.isSet(showRun))
+        window.showMaximized();
+    else
+        window.show();
     return QApplication::exec();
 }

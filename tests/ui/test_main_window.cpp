@@ -8,12 +8,18 @@
 #include <QHeaderView>
 #include <QSettings>
 #include <QTableView>
+#include <QTemporaryDir>
 
+#include "core/store/workspace.h"
 #include "tests/test_registry.h"
 #include "ui/about_dialog.h"
+#include "ui/dashboard/dashboard_panel.h"
 #include "ui/main_window.h"
 #include "ui/runs/runs_dock.h"
 #include "ui/runs/runs_model.h"
+#include "ui/setup/recipe_editor.h"
+#include "ui/setup/setup_panel.h"
+#include "ui/workspace/workspace_session.h"
 
 class TestMainWindow : public QObject {
     Q_OBJECT
@@ -54,6 +60,44 @@ private slots:
         QVERIFY(header->sectionSize(reflab::ui::RunsModel::Name) >=
                 table->fontMetrics().horizontalAdvance("nover lr 1e-5") + 40);
         QVERIFY(w.findChild<QDockWidget*>("logDock"));
+    }
+    void presentsTheDemoRun() {
+        // What scripts/run.sh opens: the named run ticked alone and selected, the Dashboard
+        // shown, the preset in Setup. Two runs of that name: the newer one.
+        QCoreApplication::setOrganizationName("RefLabTest");
+        QCoreApplication::setApplicationName("present run");
+        QSettings().clear();
+        QTemporaryDir dir;
+        const QString path = dir.filePath("w.db");
+        std::string older, newer;
+        {
+            auto ws = reflab::store::Workspace::open(path.toStdString());
+            reflab::store::NewRun r;
+            r.kind = "nover";
+            r.recipe_json = R"({"model": {"device": "cpu"}})";
+            r.steps = 10;
+            r.name = "other";
+            const std::string other = ws.createRun(r);
+            r.name = "demo-nover";
+            older = ws.createRun(r);
+            newer = ws.createRun(r);
+            for (const auto& id : {other, older, newer})
+                ws.setRunStatus(id, reflab::store::RunStatus::Finished);
+        }
+        reflab::ui::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openWorkspace(path));
+        w.presentRun("demo-nover", "demo-nover");
+        const QString id = QString::fromStdString(newer);
+        QTRY_COMPARE(w.session()->runs()->checkedRuns(), QStringList{id});
+        QCOMPARE(w.tabs()->currentWidget(), static_cast<QWidget*>(w.dashboard()));
+        QCOMPARE(
+            w.runsDock()->table()->currentIndex().data(reflab::ui::RunsModel::RunIdRole).toString(),
+            id);
+        const auto recipe = w.setup()->editor()->recipeJson();
+        QCOMPARE(QString::fromStdString(recipe.value("name", std::string())),
+                 QString("demo-nover"));
     }
     void aboutListsVersions() {
         const QString text = reflab::ui::AboutDialog::versionsText();
