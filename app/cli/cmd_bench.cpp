@@ -9,6 +9,7 @@
 
 #include "app/cli/commands.h"
 #include "core/analysis/analysis_bench.h"
+#include "core/analysis/rescore_bench.h"
 #include "core/base/error.h"
 #include "core/model/model_bench.h"
 #include "core/store/store_bench.h"
@@ -23,6 +24,8 @@ struct BenchArgs {
     model::ModelBenchOptions model;
     store::StoreBenchOptions store;
     analysis::DiagnoseBenchOptions diagnose;
+    analysis::RescoreBenchOptions rescore;
+    bool rollouts_given = false;  // --rollouts on the command line (rescore has its own default)
     bool json = false;
     bool gradient_checkpointing = false;
     int64_t train_steps = 1;
@@ -84,13 +87,15 @@ void addPeerRatios(nlohmann::json& out) {
 }
 
 void runBench(const BenchArgs& a) {
-    static const std::vector<std::string> kParts = {"generate", "score",    "train", "step",
-                                                    "store",    "diagnose", "all"};
+    static const std::vector<std::string> kParts = {"generate", "score",    "train",   "step",
+                                                    "store",    "diagnose", "rescore", "all"};
     if (std::find(kParts.begin(), kParts.end(), a.what) == kParts.end())
         throw reflab::Error("--what '" + a.what +
-                            "' is not one of generate, score, train, step, store, diagnose, all");
+                            "' is not one of generate, score, train, step, store, diagnose, "
+                            "rescore, all");
     const bool all = a.what == "all";
-    if (a.peer && (a.what == "store" || a.what == "diagnose" || a.what == "step"))
+    if (a.peer &&
+        (a.what == "store" || a.what == "diagnose" || a.what == "step" || a.what == "rescore"))
         throw reflab::Error("--peer covers generate, score and train (and all), not " + a.what);
     nlohmann::json out = nlohmann::json::object();
     if (all || a.what == "generate" || a.what == "score")
@@ -138,6 +143,14 @@ void runBench(const BenchArgs& a) {
         out["diagnose"] =
             analysis::benchDiagnose(d, [](const std::string& s) { std::cerr << s << '\n'; });
     }
+    // Not part of "all" either: it writes a workspace of its own.
+    if (a.what == "rescore") {
+        analysis::RescoreBenchOptions r = a.rescore;
+        if (a.rollouts_given) r.rollouts = a.store.rollouts;
+        r.path = a.store.path;
+        out["rescore"] =
+            analysis::benchRescore(r, [](const std::string& s) { std::cerr << s << '\n'; });
+    }
     if (a.json) {
         std::cout << out.dump() << std::endl;
     } else {
@@ -149,8 +162,9 @@ void runBench(const BenchArgs& a) {
 void addBenchCommand(CLI::App& app) {
     auto a = std::make_shared<BenchArgs>();
     auto* cmd = app.add_subcommand(
-        "bench", "Benchmarks: generate | score | train | step | store | diagnose | all");
-    cmd->add_option("--what", a->what, "generate | score | train | step | store | diagnose | all")
+        "bench", "Benchmarks: generate | score | train | step | store | diagnose | rescore | all");
+    cmd->add_option("--what", a->what,
+                    "generate | score | train | step | store | diagnose | rescore | all")
         ->capture_default_str();
     cmd->add_option("--model", a->model.model_dir,
                     "model directory (default: a random Qwen2.5-0.5B-shaped model in memory)");
@@ -168,7 +182,12 @@ void addBenchCommand(CLI::App& app) {
     cmd->add_option("--seed", a->model.seed, "seed of the random model and prompts")
         ->capture_default_str();
     cmd->add_option("--rollouts", a->store.rollouts,
-                    "store: rollouts of 256 tokens in the temporary workspace")
+                    "store, diagnose, rescore: rollouts of 256 tokens in the temporary workspace "
+                    "(rescore: 200000 unless given)")
+        ->capture_default_str()
+        ->each([a](const std::string&) { a->rollouts_given = true; });
+    cmd->add_option("--rescore-batch", a->rescore.batch, "rescore: rollouts per transaction")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
         ->capture_default_str();
     cmd->add_option("--store-db", a->store.path,
                     "store, diagnose, step: build the workspace here and keep it");

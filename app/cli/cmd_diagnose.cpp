@@ -1,6 +1,8 @@
 // reflab-cli diagnose --db W.db --run RUN [--json] [--window N --resamples B --seed S]: reward
 // validity (AUROC of each component and the total for correct vs incorrect rollouts, per step
 // and per window, with bootstrap intervals) and the alarms of a run, read from the store.
+// --set NAME judges a reward set's rewards (reflab-cli rescore) instead of the run's own, so
+// the AUROC of two recipes over the same rollouts can be compared.
 // The JSON is diagnostics_json.h's; without --json a summary table and one line per alarm.
 #include <cstdio>
 #include <iostream>
@@ -56,7 +58,7 @@ void printSummary(const analysis::RunDiagnostics& d) {
 
 void addDiagnoseCommand(CLI::App& app) {
     struct Options {
-        std::string db, run;
+        std::string db, run, set;
         bool json = false;
         int64_t window = 0;
         int resamples = 200;
@@ -67,6 +69,9 @@ void addDiagnoseCommand(CLI::App& app) {
     cmd->add_option("--db", opt->db, "workspace file")->required();
     cmd->add_option("--run", opt->run, "run id")->required();
     cmd->add_flag("--json", opt->json, "print JSON");
+    cmd->add_option("--set", opt->set,
+                    "the reward set (reflab-cli rescore) whose rewards to judge instead of the "
+                    "run's own");
     cmd->add_option("--window", opt->window,
                     "steps per sliding window (default: the recipe's alarms.window)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
@@ -78,6 +83,7 @@ void addDiagnoseCommand(CLI::App& app) {
         analysis::DiagnosticsOptions o;
         o.validity.resamples = opt->resamples;
         o.validity.seed = opt->seed;
+        o.reward_set = opt->set;
         if (opt->window > 0) {
             o.validity.window = opt->window;
             o.window_from_recipe = false;

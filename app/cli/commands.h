@@ -18,5 +18,6 @@ void addBenchCommand(CLI::App& app);
 void addDataCommand(CLI::App& app);
 void addCompareCommand(CLI::App& app);
 void addDiagnoseCommand(CLI::App& app);
+void addRescoreCommand(CLI::App& app);
 
 }  // namespace reflab::cli

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     reflab::cli::addDataCommand(app);
     reflab::cli::addCompareCommand(app);
     reflab::cli::addDiagnoseCommand(app);
+    reflab::cli::addRescoreCommand(app);
     app.parse_complete_callback([&threads] { reflab::runtimeInit(threads); });
     try {
         app.parse(argc, argv);

@@ -55,6 +55,8 @@ nlohmann::json diagnosticsJson(const RunDiagnostics& d) {
             {"window", v.window},
             {"resamples", v.resamples},
             {"seed", v.seed},
+            {"set", d.options().reward_set.empty() ? nlohmann::json()
+                                                   : nlohmann::json(d.options().reward_set)},
             {"alarm_settings", d.alarmSettings().resolved},
             {"validity",
              {{"train", validityReportJson(d.validity())},

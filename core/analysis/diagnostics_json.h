@@ -1,5 +1,5 @@
 // The JSON of `reflab-cli diagnose --json` (names kept stable for scripts; add, never rename):
-// {"run", "window", "resamples", "seed", "alarm_settings": {...},
+// {"run", "window", "resamples", "seed", "set": reward set name|null, "alarm_settings": {...},
 //  "validity": {"train": REPORT, "eval": REPORT}, "alarms": [ALARM, ...]}
 // REPORT: {"rollouts", "signal": bool, "note": string|null, "components": [{"component",
 //   "overall": POINT|null, "steps": [POINT], "windows": [POINT]}]}

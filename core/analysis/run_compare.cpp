@@ -148,8 +148,13 @@ Comparison compareRuns(store::Workspace& ws, const std::vector<std::string>& run
 
     if (metrics.empty()) {
         const auto have = ws.metricNames(runs);
-        for (const auto& m : defaultCompareMetrics())
+        for (const auto& m : defaultCompareMetrics()) {
             if (std::find(have.begin(), have.end(), m) != have.end()) c.metrics.push_back(m);
+            // The runs' reward sets (reflab-cli rescore) beside the reward they re-score.
+            if (m == "reward/total")
+                for (const auto& h : have)
+                    if (startsWith(h, "set:")) c.metrics.push_back(h);
+        }
     } else {
         c.metrics = metrics;
     }

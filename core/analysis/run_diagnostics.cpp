@@ -41,8 +41,10 @@ bool RunDiagnostics::update(store::Workspace& ws) {
     if (m_samples.lastId() > 0) {
         const auto last = ws.rollout(m_samples.lastId(), /*with_group=*/false);
         const auto info = ws.run(m_run);
-        if (!last || last->run != m_run || last->record.step != m_last.step ||
-            last->record.total_reward != m_last.total_reward ||
+        // (A reward set's totals are not the rollout's: its step and length identify it.)
+        const bool same_total = last && (!m_options.reward_set.empty() ||
+                                         last->record.total_reward == m_last.total_reward);
+        if (!last || last->run != m_run || last->record.step != m_last.step || !same_total ||
             last->record.completion_tokens != m_last.completion_tokens ||
             (info && info->step < m_samples.lastStep()))
             restart();
@@ -60,7 +62,8 @@ bool RunDiagnostics::update(store::Workspace& ws) {
         }
         changed = true;
     }
-    const auto scores = ws.rolloutScores(m_run, m_samples.lastStep(), /*answers=*/true);
+    const auto scores =
+        ws.rolloutScores(m_run, m_samples.lastStep(), /*answers=*/true, m_options.reward_set);
     if (scores.size() > 0) {
         m_samples.append(scores);
         const size_t i = scores.size() - 1;

@@ -23,6 +23,9 @@ struct DiagnosticsOptions {
     // Alarm thresholds: the run's recipe `alarms` block when true, else `alarms` as given.
     bool alarms_from_recipe = true;
     reward::AlarmSection alarms;
+    // A reward set of the run (`reflab-cli rescore`): validity, and the alarms read from
+    // rollouts, over that set's rewards of the rollouts it scored. "" = the run's own rewards.
+    std::string reward_set;
 };
 
 class RunDiagnostics {

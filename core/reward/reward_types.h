@@ -43,6 +43,14 @@ struct ReferenceTerm {
     double weight = 0;  // λ · R (R treated as a constant)
 };
 
+// A component's details as the run store keeps them (the trainer's rollouts and a re-score's
+// reward set alike): an object, with the recipe weight added when it is not 1.
+inline nlohmann::json storedDetails(const ComponentValue& c) {
+    nlohmann::json details = c.details.is_null() ? nlohmann::json::object() : c.details;
+    if (c.weight != 1.0) details["weight"] = c.weight;
+    return details;
+}
+
 struct RewardOutput {
     double total = 0;
     // The recipe's format criterion: its (first) format component's check, else the template's

@@ -18,6 +18,13 @@
 // - rollouts.group_flat = 1 when every rollout of its group (run, step, group, train/eval) has
 //   the same total reward: the group gives no learning signal. A step holds whole groups, so
 //   writeStep knows it.
+// v3 adds reward sets (`reflab-cli rescore`): another recipe's rewards for a run's stored
+// rollouts, kept beside the originals, never replacing them.
+// - reward_sets: one row per (run, name), with the recipe that scored it.
+// - rollout_set_rewards: a rollout's total and format verdict under the set (one row per scored
+//   rollout: its primary key is what makes a resumed re-score skip, never repeat, a rollout).
+// - rollout_set_components: its component values and details, like rollout_rewards.
+// Both keyed by set first, so a set reads (and a deleted run's sets go) by range.
 #include "core/store/store_schema.h"
 
 #include <filesystem>
@@ -136,11 +143,35 @@ INSERT INTO completion_text(rowid, completion)
   FROM rollouts r JOIN rollout_payload pl ON pl.rollout_id = r.id;
 )sql";
 
+const char* const kSchemaV3 = R"sql(
+CREATE TABLE reward_sets(
+  set_key INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_key INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  recipe_json TEXT NOT NULL,
+  created REAL NOT NULL,
+  UNIQUE(run_key, name));
+CREATE TABLE rollout_set_rewards(
+  set_key INTEGER NOT NULL,
+  rollout_id INTEGER NOT NULL,
+  total REAL NOT NULL,
+  format_valid INTEGER NOT NULL,
+  PRIMARY KEY(set_key, rollout_id)) WITHOUT ROWID;
+CREATE TABLE rollout_set_components(
+  set_key INTEGER NOT NULL,
+  rollout_id INTEGER NOT NULL,
+  component_key INTEGER NOT NULL,
+  value REAL NOT NULL,
+  details TEXT,
+  PRIMARY KEY(set_key, rollout_id, component_key)) WITHOUT ROWID;
+)sql";
+
 // migrations[v] brings a file at version v to v + 1. Append only; never edit a shipped step.
 const std::vector<std::function<void(SqliteDb&)>>& migrations() {
     static const std::vector<std::function<void(SqliteDb&)>> steps = {
         [](SqliteDb& db) { db.exec(kSchemaV1); },  // 0 -> 1: the first schema
         [](SqliteDb& db) { db.exec(kSchemaV2); },  // 1 -> 2: text search, group_flat
+        [](SqliteDb& db) { db.exec(kSchemaV3); },  // 2 -> 3: reward sets (re-score)
     };
     return steps;
 }

@@ -199,6 +199,33 @@ struct RolloutScores {
     size_t size() const { return ids.size(); }
 };
 
+// ---- Reward sets (`reflab-cli rescore`, workspace_reward_sets.cpp) ---------------------------
+
+// Another recipe's rewards for a run's stored rollouts, stored beside the originals.
+struct RewardSetInfo {
+    int64_t id = 0;  // the set's key (writeSetRewards, rescoreInputs)
+    std::string run, name, recipe_json;
+    double created = 0;    // seconds since the Unix epoch
+    int64_t rollouts = 0;  // rollouts scored in the set so far
+};
+
+// One rollout's rewards under a set.
+struct SetRewardRecord {
+    int64_t rollout_id = 0;
+    double total = 0;
+    bool format_valid = false;
+    std::vector<ComponentRecord> components;
+};
+
+// What a re-score reads of a stored rollout: the texts the reward engine scores and the keys of
+// its group; no tokens, log-probs or old rewards.
+struct RescoreInput {
+    int64_t id = 0, step = 0;
+    int group = 0, sample = 0;
+    bool is_eval = false;
+    std::string prompt, completion, reference, finish_reason;
+};
+
 struct Checkpoint {
     int64_t step;
     std::string dir;
@@ -317,12 +344,16 @@ public:
     // estimate from a systematic sample of about exact_limit of them (exact = false).
     RolloutCount rolloutCount(const RolloutFilter&, int64_t exact_limit = 20000);
     std::optional<RolloutDetail> rollout(int64_t id, bool with_group = true);
+    // The runs' component names, then the columns of their reward sets ("set:NAME/total",
+    // "set:NAME/COMPONENT"), which pages, sorts and filters take like any component.
     std::vector<std::string> componentNames(const std::vector<std::string>& runs);
     int64_t rolloutTotal();  // every rollout in the workspace
     // Every rollout of a run with step > after_step (training and evaluation rollouts alike).
     // A step is written in one transaction, so the rows of a step come whole or not at all.
+    // With `reward_set`: only the rollouts that set scored, with its totals, format verdicts
+    // and components (StoreError when the run has no such set).
     RolloutScores rolloutScores(const std::string& run, int64_t after_step = -1,
-                                bool answers = false);
+                                bool answers = false, const std::string& reward_set = "");
 
     // -- summaries and prompt look-ups (workspace_summary.cpp) --
     std::optional<MetricSummary> metricSummary(const std::string& run, const std::string& name);
@@ -332,6 +363,30 @@ public:
     std::vector<PromptMatch> findPrompts(const std::string& query, int limit = 50);
     PromptRollouts promptRollouts(const std::string& run, const std::string& prompt_id,
                                   int64_t step);
+
+    // -- reward sets (workspace_reward_sets.cpp) --
+    // The set `name` of `run`, created (empty, with `recipe_json`) when it does not exist yet. An
+    // existing set comes back as it is: the caller compares its recipe. Throws StoreError for an
+    // unknown run or an empty name.
+    RewardSetInfo openRewardSet(const std::string& run, const std::string& name,
+                                const std::string& recipe_json);
+    std::vector<RewardSetInfo> rewardSets(const std::string& run);  // oldest first
+    std::optional<RewardSetInfo> rewardSet(const std::string& run, const std::string& name);
+    // ONE transaction: every record's total and components. A rollout already in the set, or
+    // one that is not a rollout of the set's run, fails the whole batch (nothing stored).
+    void writeSetRewards(int64_t set, const std::vector<SetRewardRecord>& records);
+    // The steps of the set's run that hold rollouts, in [step_min, step_max], ascending.
+    std::vector<int64_t> rolloutSteps(const std::string& run, int64_t step_min, int64_t step_max);
+    // The rollouts of one step of the set's run that the set has not scored yet, in (is_eval,
+    // group, sample, id) order: the order the trainer scored them in.
+    std::vector<RescoreInput> rescoreInputs(int64_t set, int64_t step);
+    // Rollouts of the set's run in [step_min, step_max]: (all, already in the set).
+    std::pair<int64_t, int64_t> rescoreProgress(int64_t set, int64_t step_min, int64_t step_max);
+    // The set's reward curve: per step, the mean total of its training rollouts (what the
+    // run's "reward/total" metric is of the original rewards), as metric points named
+    // "set:NAME/reward/total" (time: the set's creation). metricNames lists that name for a run
+    // with sets, and metricSeries/metricSummary answer it.
+    std::vector<MetricPoint> setRewardSeries(const std::string& run, const std::string& name);
 
     struct Impl;
 

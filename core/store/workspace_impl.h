@@ -66,4 +66,27 @@ extern const char* const kRunColumns;
 std::string unindexCompletionsSql(const std::string& ids_sql);
 RunInfo readRunRow(const SqliteStatement& st, int first_col = 0);
 
+// A reward set's column in the rollout table (workspace_reward_sets.cpp): "set:NAME/COMPONENT",
+// or "set:NAME/total" for the set's total. Null for any other name.
+struct SetColumn {
+    std::string set, component;
+};
+std::optional<SetColumn> parseSetColumn(const std::string& name);
+// The SQL value of that column for rollouts r (NULL where the set did not score the rollout):
+// the sets named c.set of the runs `run_keys` (empty: of every run). "" when no such set or
+// component exists.
+std::string setColumnSql(Workspace::Impl& w, const SetColumn& c,
+                         const std::vector<int64_t>& run_keys);
+// Adds the set columns of each row's run to its components, by rollout id (one query per page).
+void attachSetColumns(Workspace::Impl& w, std::vector<RolloutRow>& rows);
+// "set:NAME/reward/total", a reward set's curve among the metrics (Workspace::setRewardSeries):
+// NAME, else null.
+std::optional<std::string> setOfMetric(const std::string& metric);
+// The set metric names of the runs `run_keys`.
+std::vector<std::string> setMetricNames(Workspace::Impl& w, const std::vector<int64_t>& run_keys);
+
+// The set columns of the runs `run_keys` (empty: every run): per set "set:NAME/total", then
+// "set:NAME/COMPONENT" for each component of its recipe.
+std::vector<std::string> setColumnNames(Workspace::Impl& w, const std::vector<int64_t>& run_keys);
+
 }  // namespace reflab::store

@@ -43,6 +43,7 @@ std::vector<std::string> Workspace::metricNames(const std::vector<std::string>& 
             names.push_back(last);
         }
     }
+    for (std::string& n : setMetricNames(*m, keys)) names.push_back(std::move(n));
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
     return names;
@@ -66,6 +67,14 @@ std::vector<MetricPoint> Workspace::metricSeries(const std::string& run, const s
                                                  int buckets, std::optional<int64_t> step_min,
                                                  std::optional<int64_t> step_max) {
     const int64_t key = m->runKey(run);
+    if (const auto set = setOfMetric(name)) {
+        // A reward set's curve: one point per step, computed from the set's rows.
+        std::vector<MetricPoint> out;
+        for (MetricPoint& p : setRewardSeries(run, *set))
+            if (p.step >= step_min.value_or(p.step) && p.step <= step_max.value_or(p.step))
+                out.push_back(std::move(p));
+        return out;
+    }
     SqliteStatement st(m->db,
                        "SELECT id, step, value, time FROM metrics WHERE run_key = ? AND name = ? "
                        "AND step BETWEEN ? AND ? ORDER BY step, id");

@@ -108,13 +108,17 @@ std::string trigramQuery(const std::string& needle) {
     return q;
 }
 
+// The component key standing for a reward set's column ("set:NAME/COMPONENT").
+constexpr int64_t kSetComponent = -2;
+
 bool isTextKey(RolloutSortKey k) {
     return k == RolloutSortKey::PromptId || k == RolloutSortKey::FinishReason;
 }
 
 // The SQL expression of a sort key over rollouts r. Nullable keys are folded to a sentinel so
 // that (value, id) is a total order usable by the keyset comparison.
-std::string sortExpr(RolloutSortKey k, int64_t component_key) {
+// A reward set's column sorts on `component_sql` (setColumnSql; "" for an unknown one).
+std::string sortExpr(RolloutSortKey k, int64_t component_key, const std::string& component_sql) {
     switch (k) {
         case RolloutSortKey::Id:
             return "r.id";
@@ -143,6 +147,8 @@ std::string sortExpr(RolloutSortKey k, int64_t component_key) {
         case RolloutSortKey::Correct:
             return "coalesce(r.correct, -1)";
         case RolloutSortKey::Component:
+            if (component_key == kSetComponent)
+                return "coalesce(" + (component_sql.empty() ? "NULL" : component_sql) + ", -1e308)";
             return "coalesce((SELECT value FROM rollout_rewards WHERE rollout_id = r.id AND "
                    "component_key = " +
                    std::to_string(component_key) + "), -1e308)";
@@ -207,7 +213,16 @@ FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, Inde
     if (f.step_max) q.where += " AND " + step_col + " <= " + b.add(*f.step_max);
     if (f.reward_min) q.where += " AND " + reward_col + " >= " + b.add(*f.reward_min);
     if (f.reward_max) q.where += " AND " + reward_col + " <= " + b.add(*f.reward_max);
-    if (!f.component.empty()) {
+    if (const auto set = f.component.empty() ? std::nullopt : parseSetColumn(f.component)) {
+        const std::string v = setColumnSql(w, *set, q.run_keys);
+        if (v.empty()) {
+            q.none = true;
+        } else {
+            q.where += " AND " + v + " IS NOT NULL";
+            if (f.component_min) q.where += " AND " + v + " >= " + b.add(*f.component_min);
+            if (f.component_max) q.where += " AND " + v + " <= " + b.add(*f.component_max);
+        }
+    } else if (!f.component.empty()) {
         SqliteStatement st(w.db, "SELECT component_key FROM components WHERE name = ?");
         st.bind(1, f.component);
         if (!st.step()) {
@@ -325,7 +340,14 @@ PageQuery pageQuery(Workspace::Impl& w, const RolloutFilter& f, const RolloutSor
     PageQuery pq;
 
     int64_t component_key = 0;
-    if (sort.key == RolloutSortKey::Component) {
+    std::string component_sql;
+    if (sort.key == RolloutSortKey::Component && parseSetColumn(sort.component)) {
+        component_key = kSetComponent;
+        std::vector<int64_t> run_keys;
+        for (const std::string& run : f.runs)
+            if (auto key = w.findRunKey(run)) run_keys.push_back(*key);
+        component_sql = setColumnSql(w, *parseSetColumn(sort.component), run_keys);
+    } else if (sort.key == RolloutSortKey::Component) {
         SqliteStatement st(w.db, "SELECT component_key FROM components WHERE name = ?");
         st.bind(1, sort.component);
         component_key = st.step() ? st.int64(0) : -1;
@@ -381,7 +403,7 @@ PageQuery pageQuery(Workspace::Impl& w, const RolloutFilter& f, const RolloutSor
         pq.none = true;
         return pq;
     }
-    const std::string e = sortExpr(sort.key, component_key);
+    const std::string e = sortExpr(sort.key, component_key, component_sql);
     const bool text_key = isTextKey(sort.key);
     pq.text_key = text_key;
     // Scan direction: descending sort, or forward... flipped when paging backward.
@@ -469,6 +491,7 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
     }
     if (backward) std::reverse(page.rows.begin(), page.rows.end());
     attachComponents(w, page.rows);
+    attachSetColumns(w, page.rows);
     return page;
 }
 
@@ -607,6 +630,7 @@ std::optional<RolloutDetail> Workspace::rollout(int64_t id, bool with_group) {
         .bind(4, static_cast<int64_t>(row.is_eval));
     while (grp.step()) d.group.push_back(readRow(w, grp));
     attachComponents(w, d.group);
+    attachSetColumns(w, d.group);
     return d;
 }
 
@@ -616,6 +640,7 @@ std::vector<std::string> Workspace::componentNames(const std::vector<std::string
     if (runs.empty()) {
         SqliteStatement st(w.db, "SELECT name FROM components ORDER BY name");
         while (st.step()) names.push_back(st.text(0));
+        for (std::string& c : setColumnNames(w, {})) names.push_back(std::move(c));
         return names;
     }
     // A run's components come from its recipe: its first and last steps show them all.
@@ -633,6 +658,11 @@ std::vector<std::string> Workspace::componentNames(const std::vector<std::string
     }
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
+    std::vector<int64_t> run_keys;
+    for (const std::string& run : runs)
+        if (auto key = w.findRunKey(run)) run_keys.push_back(*key);
+    if (!run_keys.empty())
+        for (std::string& c : setColumnNames(w, run_keys)) names.push_back(std::move(c));
     return names;
 }
 

@@ -196,6 +196,11 @@ void Workspace::deleteRun(const std::string& run) {
     const std::string k = std::to_string(key);
     const std::string in_run = "(SELECT id FROM rollouts WHERE run_key = " + k + ")";
     m->db.exec(unindexCompletionsSql(in_run));
+    // Reward sets first: their rows are found through the run's sets, by primary-key range.
+    const std::string sets = "(SELECT set_key FROM reward_sets WHERE run_key = " + k + ")";
+    m->db.exec("DELETE FROM rollout_set_components WHERE set_key IN " + sets +
+               "; DELETE FROM rollout_set_rewards WHERE set_key IN " + sets +
+               "; DELETE FROM reward_sets WHERE run_key = " + k);
     m->db.exec("DELETE FROM rollout_rewards WHERE rollout_id IN " + in_run +
                "; DELETE FROM rollout_payload WHERE rollout_id IN " + in_run +
                "; DELETE FROM rollouts WHERE run_key = " + k +

@@ -13,7 +13,9 @@ namespace {
 
 // The answers and references of the rows of `out` whose correct is -1 (rows in (step, id)
 // order, as the query below returns them).
-void readAnswers(Workspace::Impl& w, int64_t run_key, int64_t after_step, RolloutScores& out) {
+// set_key > 0: only the rollouts of that reward set (the rows of `out`).
+void readAnswers(Workspace::Impl& w, int64_t run_key, int64_t after_step, int64_t set_key,
+                 RolloutScores& out) {
     out.answers.assign(out.size(), std::string());
     out.references.assign(out.size(), std::string());
     SqliteStatement st(w.db,
@@ -21,8 +23,10 @@ void readAnswers(Workspace::Impl& w, int64_t run_key, int64_t after_step, Rollou
                        "pl.answer_at, pl.answer_len FROM rollouts r JOIN prompts p ON "
                        "p.prompt_key = r.prompt_key LEFT JOIN rollout_payload pl ON "
                        "pl.rollout_id = r.id WHERE r.run_key = ?1 AND r.step > ?2 AND "
-                       "r.correct IS NULL ORDER BY r.step, r.id");
-    st.bind(1, run_key).bind(2, after_step);
+                       "r.correct IS NULL AND (?3 = 0 OR EXISTS (SELECT 1 FROM "
+                       "rollout_set_rewards x WHERE x.set_key = ?3 AND x.rollout_id = r.id)) "
+                       "ORDER BY r.step, r.id");
+    st.bind(1, run_key).bind(2, after_step).bind(3, set_key);
     const auto vocab = w.vocabulary(run_key);
     size_t row = 0;
     std::vector<int32_t> ids;
@@ -57,19 +61,35 @@ void readAnswers(Workspace::Impl& w, int64_t run_key, int64_t after_step, Rollou
 
 }  // namespace
 
-RolloutScores Workspace::rolloutScores(const std::string& run, int64_t after_step, bool answers) {
+RolloutScores Workspace::rolloutScores(const std::string& run, int64_t after_step, bool answers,
+                                       const std::string& reward_set) {
     Impl& w = *m;
     const int64_t run_key = w.runKey(run);
+    int64_t set_key = 0;
+    if (!reward_set.empty()) {
+        const auto set = rewardSet(run, reward_set);
+        if (!set)
+            throw StoreError(w.path + ": run '" + run + "' has no reward set '" + reward_set + "'");
+        set_key = set->id;
+    }
     RolloutScores out;
     // component_key -> column; columns appear in the order first met.
     std::unordered_map<int64_t, size_t> column;
     std::vector<std::pair<size_t, std::pair<size_t, double>>> cells;  // row, column, value
-    SqliteStatement st(w.db,
-                       "SELECT r.id, r.step, r.grp, r.is_eval, r.total_reward, "
-                       "r.completion_tokens, r.format_valid, r.correct, x.component_key, x.value "
-                       "FROM rollouts r LEFT JOIN rollout_rewards x ON x.rollout_id = r.id "
-                       "WHERE r.run_key = ?1 AND r.step > ?2 ORDER BY r.step, r.id");
+    // A reward set's rows replace the total, the format verdict and the components.
+    SqliteStatement st(
+        w.db, set_key == 0
+                  ? "SELECT r.id, r.step, r.grp, r.is_eval, r.total_reward, r.completion_tokens, "
+                    "r.format_valid, r.correct, x.component_key, x.value FROM rollouts r LEFT "
+                    "JOIN rollout_rewards x ON x.rollout_id = r.id WHERE r.run_key = ?1 AND "
+                    "r.step > ?2 ORDER BY r.step, r.id"
+                  : "SELECT r.id, r.step, r.grp, r.is_eval, s.total, r.completion_tokens, "
+                    "s.format_valid, r.correct, x.component_key, x.value FROM rollouts r JOIN "
+                    "rollout_set_rewards s ON s.set_key = ?3 AND s.rollout_id = r.id LEFT JOIN "
+                    "rollout_set_components x ON x.set_key = ?3 AND x.rollout_id = r.id WHERE "
+                    "r.run_key = ?1 AND r.step > ?2 ORDER BY r.step, r.id");
     st.bind(1, run_key).bind(2, after_step);
+    if (set_key != 0) st.bind(3, set_key);
     int64_t last_id = std::numeric_limits<int64_t>::min();
     while (st.step()) {
         const int64_t id = st.int64(0);
@@ -96,7 +116,7 @@ RolloutScores Workspace::rolloutScores(const std::string& run, int64_t after_ste
     const size_t width = out.components.size();
     out.values.assign(out.size() * width, kNaN);
     for (const auto& [row, cell] : cells) out.values[row * width + cell.first] = cell.second;
-    if (answers) readAnswers(w, run_key, after_step, out);
+    if (answers) readAnswers(w, run_key, after_step, set_key, out);
     return out;
 }
 

@@ -25,6 +25,24 @@ std::string likeEscaped(const std::string& text) {
 std::optional<MetricSummary> Workspace::metricSummary(const std::string& run,
                                                       const std::string& name) {
     const int64_t key = m->runKey(run);
+    if (const auto set = setOfMetric(name)) {
+        // A reward set's curve: summarised from its points (one per step).
+        const auto points = setRewardSeries(run, *set);
+        if (points.empty()) return std::nullopt;
+        MetricSummary s;
+        s.min = s.max = points[0].value;
+        s.min_step = s.max_step = points[0].step;
+        for (const MetricPoint& p : points) {
+            ++s.count;
+            s.sum += p.value;
+            if (p.value < s.min) s.min = p.value, s.min_step = p.step;
+            if (p.value > s.max) s.max = p.value, s.max_step = p.step;
+        }
+        s.last_step = points.back().step;
+        s.last = points.back().value;
+        s.last_time = points.back().time;
+        return s;
+    }
     SqliteStatement agg(m->db,
                         "SELECT count(value), total(value), min(value), max(value) FROM metrics "
                         "WHERE run_key = ? AND name = ?");

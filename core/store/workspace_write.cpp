@@ -226,6 +226,11 @@ void Workspace::truncateRun(const std::string& run, int64_t after_step) {
     const std::string ids =
         "(SELECT id FROM rollouts WHERE run_key = " + k + " AND step > " + a + ")";
     w.db.exec(unindexCompletionsSql(ids));
+    // The reward sets' rows of those rollouts go with them (a re-score can fill them again).
+    const std::string sets = "(SELECT set_key FROM reward_sets WHERE run_key = " + k + ")";
+    w.db.exec("DELETE FROM rollout_set_components WHERE set_key IN " + sets +
+              " AND rollout_id IN " + ids + "; DELETE FROM rollout_set_rewards WHERE set_key IN " +
+              sets + " AND rollout_id IN " + ids);
     w.db.exec("DELETE FROM rollout_rewards WHERE rollout_id IN " + ids +
               "; DELETE FROM rollout_payload WHERE rollout_id IN " + ids +
               "; DELETE FROM rollouts WHERE run_key = " + k + " AND step > " + a +

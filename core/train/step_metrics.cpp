@@ -60,11 +60,8 @@ store::RolloutRecord rolloutRecord(const Rollout& r, const PromptItem& prompt, i
     rec.prompt_tokens = static_cast<int>(prompt.ids.size());
     rec.completion_tokens = static_cast<int>(r.generation.tokens.size());
     rec.format_valid = r.reward.format_valid;
-    for (const auto& c : r.reward.components) {
-        nlohmann::json details = c.details.is_null() ? nlohmann::json::object() : c.details;
-        if (c.weight != 1.0) details["weight"] = c.weight;
-        rec.components.push_back({c.name, c.value, details});
-    }
+    for (const auto& c : r.reward.components)
+        rec.components.push_back({c.name, c.value, reward::storedDetails(c)});
     rec.token_ids = r.generation.tokens;
     rec.logprobs = r.generation.logprobs;
     return rec;

@@ -174,6 +174,63 @@ private slots:
         QVERIFY(text.out.contains("no correctness signal"));
     }
 
+    void rewardSet() {
+        // A reward set that reverses the rule on the first 8 steps: its AUROC per step is the
+        // pair count of the negated rewards, its total the same (1 - the run's own where the
+        // classes do not tie).
+        std::vector<int64_t> ids;
+        {
+            auto ws = Workspace::open(m_db.toStdString());
+            const auto set = ws.openRewardSet(m_run, "flip", "{}");
+            RolloutFilter f;
+            f.runs = {m_run};
+            f.step_max = 7;
+            RolloutSort sort;
+            sort.key = RolloutSortKey::Id;
+            std::vector<SetRewardRecord> batch;
+            for (const auto& row : ws.rolloutPage(f, sort, std::nullopt, 1000).rows) {
+                SetRewardRecord r;
+                r.rollout_id = row.id;
+                r.total = -row.total_reward;
+                r.format_valid = true;
+                r.components.push_back({"rule", -row.total_reward, nullptr});
+                batch.push_back(r);
+            }
+            QCOMPARE(batch.size(), size_t(48));
+            ws.writeSetRewards(set.id, batch);
+        }
+        const auto r = runCli({"diagnose", "--db", m_db, "--run", QString::fromStdString(m_run),
+                               "--json", "--resamples", "0", "--set", "flip"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const QJsonObject o = QJsonDocument::fromJson(r.out_bytes).object();
+        QCOMPARE(o["set"].toString(), QString("flip"));
+        const QJsonArray comps =
+            o["validity"].toObject()["train"].toObject()["components"].toArray();
+        QCOMPARE(comps.size(), 2);
+        for (const auto& c : comps) {
+            const QJsonArray steps = c.toObject()["steps"].toArray();
+            QCOMPARE(steps.size(), 8);  // the set scored steps 0..7 only
+            for (int s = 0; s < 8; ++s) {
+                std::vector<double> flipped;
+                for (const double v : m_rewards[static_cast<size_t>(s)]) flipped.push_back(-v);
+                const QJsonObject p = steps[s].toObject();
+                QCOMPARE(p["step"].toInt(), s);
+                QVERIFY(std::fabs(p["auroc"].toDouble() -
+                                  pairAuroc(flipped, m_correct[static_cast<size_t>(s)])) < 1e-12);
+            }
+        }
+        // The run's own rewards without --set: "set" is null.
+        const auto own = runCli({"diagnose", "--db", m_db, "--run", QString::fromStdString(m_run),
+                                 "--json", "--resamples", "0"});
+        QVERIFY(QJsonDocument::fromJson(own.out_bytes).object()["set"].isNull());
+
+        const auto bad = runCli({"diagnose", "--db", m_db, "--run", QString::fromStdString(m_run),
+                                 "--json", "--set", "nope"});
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("no reward set 'nope'") && bad.err.count('\n') == 1,
+                 qPrintable(bad.err));
+    }
+
     void unknownRun() {
         const auto r = runCli({"diagnose", "--db", m_db, "--run", "nope", "--json"});
         QCOMPARE(r.code, 1);

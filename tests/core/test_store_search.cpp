@@ -168,7 +168,8 @@ private slots:
             SqliteDb db(path, false, false);
             db.exec(
                 "DROP TABLE prompt_text; DROP TABLE completion_text; ALTER TABLE rollouts DROP "
-                "COLUMN group_flat; PRAGMA user_version = 1");
+                "COLUMN group_flat; DROP TABLE reward_sets; DROP TABLE rollout_set_rewards; "
+                "DROP TABLE rollout_set_components; PRAGMA user_version = 1");
             rows = db.queryInt("SELECT count(*) FROM rollouts");
         }
         QCOMPARE(rows, int64_t(66));
@@ -186,7 +187,7 @@ private slots:
         }
 
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 2);
+        QCOMPARE(ws.schemaVersion(), 3);
         {
             // The copy: the old file, whole, at schema 1.
             SqliteDb copy(path + ".schema1.bak", true, false);

@@ -360,6 +360,10 @@ QVariant RolloutsModel::headerData(int section, Qt::Orientation orientation, int
     if (role == Qt::ToolTipRole) {
         if (c == Column::Group) return tr("The prompt's group within its step");
         if (c == Column::Sample) return tr("The sample within its group");
+        if (c == Column::Component && componentAt(section).startsWith("set:"))
+            return tr("%1: a reward set's value (reflab-cli rescore: another recipe's rewards for "
+                      "the same rollouts; empty where the set did not score the rollout)")
+                .arg(componentAt(section));
         if (c == Column::Component) return tr("Reward component %1").arg(componentAt(section));
         return tr("Click to sort by %1 (in the database)").arg(title(c));
     }
