@@ -22,6 +22,9 @@ void addDataCommand(CLI::App& app) {
         ->check(CLI::NonNegativeNumber);
     make->add_option("--min-level", o->min_level, "fewest operations in a problem (1-3)")
         ->check(CLI::Range(1, 3));
+    make->add_option("--unworked-fraction", o->unworked_fraction,
+                     "share of train problems whose SFT target skips the steps (sft_mixed.jsonl)")
+        ->check(CLI::Range(0.0, 1.0));
     make->add_option("--max-level", o->max_level, "most operations in a problem (1-3)")
         ->check(CLI::Range(1, 3));
     make->callback([o, out] {

@@ -12,6 +12,7 @@
 #include <QDateTime>
 #include <QFileInfo>
 #include <QJsonDocument>
+#include <QScreen>
 #include <QSettings>
 #include <algorithm>
 #include <cstdio>
@@ -119,9 +120,12 @@ int main(int argc, char** argv) {
         return n > 0 ? 0 : 1;
     }
     // The demo opens maximised: the Dashboard's three chart columns then fit without scrolling.
-    if (parser.isSet(showRun))
+    if (parser.isSet(showRun)) {
+        // Without a window manager (xvfb) maximising does nothing: take the screen explicitly.
+        if (const QScreen* screen = window.screen())
+            window.setGeometry(screen->availableGeometry());
         window.showMaximized();
-    else
+    } else
         window.show();
     return QApplication::exec();
 }

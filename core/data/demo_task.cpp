@@ -65,6 +65,8 @@ DemoTask makeDemoTask(const DemoTaskOptions& o) {
     if (o.eval < 0) throw DataError("make-demo: --eval must be >= 0");
     if (o.min_level < 1 || o.max_level > 3 || o.min_level > o.max_level)
         throw DataError("make-demo: levels must satisfy 1 <= min <= max <= 3");
+    if (!(o.unworked_fraction >= 0.0 && o.unworked_fraction <= 1.0))
+        throw DataError("make-demo: --unworked-fraction must be within [0, 1]");
     DemoRng rng{{o.seed}};
     auto level = [&] { return rng.uniform(o.min_level, o.max_level); };
     DemoTask task;
@@ -91,6 +93,14 @@ DemoTask makeDemoTask(const DemoTaskOptions& o) {
         p.id = "train-" + std::to_string(task.train.size());
         task.train.push_back(std::move(p));
     }
+    if (o.unworked_fraction > 0.0) {
+        // Drawn after the problems, from a stream of its own: the splits stay the same files
+        // whatever the fraction.
+        DemoRng pick{{o.seed ^ 0x756e776f726b6564ULL}};  // "unworked"
+        const uint64_t threshold = static_cast<uint64_t>(o.unworked_fraction * 1e6);
+        for (size_t i = 0; i < task.train.size(); ++i)
+            task.unworked.push_back(pick.next() % 1000000 < threshold);
+    }
     return task;
 }
 
@@ -98,6 +108,11 @@ std::string demoWorkedSolution(const DemoProblem& p) {
     std::string s = "<think>\n";
     for (const auto& step : p.steps) s += step + "\n";
     return s + "</think>\n\n<answer>\n" + p.answer + "\n</answer>";
+}
+
+std::string demoUnworkedSolution(const DemoProblem& p) {
+    return "<think>\nThe result is " + p.answer + ".\n</think>\n\n<answer>\n" + p.answer +
+           "\n</answer>";
 }
 
 void writeDemoTask(const DemoTask& task, const std::string& dir) {
@@ -117,6 +132,16 @@ void writeDemoTask(const DemoTask& task, const std::string& dir) {
     for (const auto& p : task.train)
         sft.push_back({{"prompt", p.question}, {"target", demoWorkedSolution(p)}});
     writeLines(dir + "/sft.jsonl", sft);
+    if (!task.unworked.empty()) {
+        std::vector<nlohmann::json> mixed;
+        for (size_t i = 0; i < task.train.size(); ++i) {
+            const DemoProblem& p = task.train[i];
+            mixed.push_back(
+                {{"prompt", p.question},
+                 {"target", task.unworked[i] ? demoUnworkedSolution(p) : demoWorkedSolution(p)}});
+        }
+        writeLines(dir + "/sft_mixed.jsonl", mixed);
+    }
 }
 
 }  // namespace reflab::data

@@ -118,6 +118,39 @@ private slots:
         QCOMPARE(sft.at(0).prompt, t.train[0].question);
         QCOMPARE(sft.at(0).reference, reflab::data::demoWorkedSolution(t.train[0]));
     }
+    void unworkedMixture() {
+        // The splits do not depend on the fraction; about that share of sft_mixed.jsonl's
+        // targets states the result alone, the rest are the worked solutions.
+        QTemporaryDir dir;
+        DemoTaskOptions o;
+        o.train = 2000;
+        o.eval = 10;
+        const auto plain = reflab::data::makeDemoTask(o);
+        o.unworked_fraction = 0.5;
+        const auto t = reflab::data::makeDemoTask(o);
+        QCOMPARE(t.train.size(), plain.train.size());
+        for (size_t i = 0; i < t.train.size(); ++i)
+            QCOMPARE(t.train[i].question, plain.train[i].question);
+        QVERIFY(plain.unworked.empty());
+        const std::string out = dir.path().toStdString() + "/demo";
+        reflab::data::writeDemoTask(t, out);
+        const auto mixed =
+            reflab::data::JsonlDataset::load(out + "/sft_mixed.jsonl", {"prompt", "target"});
+        QCOMPARE(mixed.size(), t.train.size());
+        int unworked = 0;
+        for (size_t i = 0; i < mixed.size(); ++i) {
+            const std::string& target = mixed.at(i).reference;
+            const std::string& answer = t.train[i].answer;
+            if (target == "<think>\nThe result is " + answer + ".\n</think>\n\n<answer>\n" +
+                              answer + "\n</answer>")
+                ++unworked;
+            else
+                QCOMPARE(target, reflab::data::demoWorkedSolution(t.train[i]));
+        }
+        QVERIFY2(unworked > 900 && unworked < 1100, qPrintable(QString::number(unworked)));
+        o.unworked_fraction = 1.5;
+        QVERIFY_THROWS_EXCEPTION(reflab::data::DataError, reflab::data::makeDemoTask(o));
+    }
     void badOptionsAreNamed() {
         DemoTaskOptions o;
         o.max_level = 4;
