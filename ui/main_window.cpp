@@ -3,8 +3,10 @@
 
 #include <QAbstractProxyModel>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -19,12 +21,15 @@
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/dashboard/diagnostics_feed.h"
 #include "ui/data/data_panel.h"
+#include "ui/data/reverse_flow.h"
 #include "ui/log/event_log.h"
 #include "ui/rollouts/rollouts_panel.h"
+#include "ui/runs/fork_dialog.h"
 #include "ui/runs/run_controller.h"
 #include "ui/runs/run_status_bar.h"
 #include "ui/runs/runs_dock.h"
 #include "ui/runs/runs_model.h"
+#include "ui/setup/json_form.h"
 #include "ui/setup/recipe_editor.h"
 #include "ui/setup/setup_panel.h"
 #include "ui/workspace/store_tailer.h"
@@ -46,12 +51,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_tabs->addTab(m_rollouts, tr("Rollouts"));
     m_compare = new ComparePanel(this);
     m_tabs->addTab(m_compare, tr("Compare"));
-    m_tabs->addTab(new DataPanel(this), tr("Data"));
+    m_data = new DataPanel(this);
+    m_tabs->addTab(m_data, tr("Data"));
     setCentralWidget(m_tabs);
 
     m_runsDock = new RunsDock(m_session->runs(), m_session->controller(), this);
     addDockWidget(Qt::LeftDockWidgetArea, m_runsDock);
-    resizeDocks({m_runsDock}, {560}, Qt::Horizontal);  // every column whole
+    resizeDocks({m_runsDock}, {640}, Qt::Horizontal);  // every column whole, tags included
     m_status = new RunStatusBar(statusBar(), m_session->runs(), this);
     m_dashboard->setSource(m_session->tailer());
 
@@ -129,26 +135,36 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(diagnostics, &DiagnosticsFeed::markersChanged, m_dashboard,
             &DashboardPanel::setAlarmMarkers);
     connect(diagnostics, &DiagnosticsFeed::logged, m_log, &EventLog::addEntries);
+    // The reverse-reasoning flow: the Setup recipe's prompt and model as defaults, its SFT
+    // model offered back to Setup.
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+        if (m_tabs->currentWidget() != m_data) return;
+        const nlohmann::json recipe = m_setup->editor()->recipeJson();
+        m_data->reverseFlow()->setRecipe(recipe);
+        const auto& model = recipe["model"]["path"];
+        if (model.is_string() && m_data->reverseFlow()->modelDir().isEmpty())
+            m_data->reverseFlow()->setModelDir(
+                SetupPanel::resolvePath(QString::fromStdString(model.get<std::string>())));
+    });
+    connect(m_data->reverseFlow(), &ReverseFlow::modelReady, this, [this](const QString& dir) {
+        m_setup->editor()->form("model")->setField("path", dir.toStdString());
+        m_setup->editor()->validate();
+        m_tabs->setCurrentWidget(m_setup);
+        statusBar()->showMessage(tr("Setup now uses the SFT model %1").arg(dir), 5000);
+    });
     connect(m_session, &WorkspaceSession::opened, this, &MainWindow::onWorkspaceOpened);
     connect(m_session, &WorkspaceSession::problem, this, &MainWindow::showProblem);
     connect(m_runsDock, &RunsDock::actionFailed, this, &MainWindow::showProblem);
-    connect(m_runsDock, &RunsDock::forkRequested, this, [this](const QString& run) {
-        QString error, name;
-        nlohmann::json recipe;
-        if (!m_session->forkRecipe(run, &recipe, &name, &error) ||
-            !m_setup->loadRecipeJson(recipe, name, &error)) {
-            showProblem(error);
-            return;
-        }
-        m_tabs->setCurrentWidget(m_setup);
-    });
+    connect(m_runsDock, &RunsDock::forkRequested, this, &MainWindow::askForkStep);
     connect(m_setup, &SetupPanel::startRequested, this,
             [this](const nlohmann::json& recipe, const QString& name) {
                 QString error;
-                if (!m_session->startRun(recipe, name, &error)) {
+                if (!m_session->startRun(recipe, name, &error, m_setup->forkRun(),
+                                         m_setup->forkStep())) {
                     showProblem(error);
                     return;
                 }
+                m_setup->clearForkOrigin();  // started: the next Start is a run of its own
                 statusBar()->showMessage(tr("Run started; it appears in the Runs dock."), 5000);
                 m_tabs->setCurrentWidget(m_dashboard);
             });
@@ -159,6 +175,29 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     resize(1400, 900);
     onWorkspaceOpened({});
     restoreSettings();
+}
+
+ForkDialog* MainWindow::askForkStep(const QString& run) {
+    if (workspacePath().isEmpty()) return nullptr;
+    auto* dialog = new ForkDialog(workspacePath(), run, m_session->runs()->displayName(run), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, run] {
+        QString error;
+        if (!forkFrom(run, dialog->selectedStep(), &error)) showProblem(error);
+    });
+    dialog->open();
+    return dialog;
+}
+
+bool MainWindow::forkFrom(const QString& run, qint64 step, QString* error) {
+    QString name;
+    nlohmann::json recipe;
+    if (!m_session->forkRecipe(run, &recipe, &name, error) ||
+        !m_setup->loadRecipeJson(recipe, name, error))
+        return false;
+    m_setup->setForkOrigin(run, step, m_session->runs()->displayName(run));
+    m_tabs->setCurrentWidget(m_setup);
+    return true;
 }
 
 void MainWindow::buildMenus() {
@@ -246,6 +285,8 @@ void MainWindow::presentPendingRun() {
 void MainWindow::onWorkspaceOpened(const QString& path) {
     m_rollouts->setWorkspace(path);
     m_compare->setWorkspace(path);
+    if (!path.isEmpty())
+        m_data->reverseFlow()->setWorkFolder(QFileInfo(path).dir().filePath("reverse"));
     m_log->clear();
     setWindowTitle(path.isEmpty() ? tr("RefLab") : tr("RefLab - %1").arg(path));
     statusBar()->showMessage(path.isEmpty() ? tr("No workspace open: File > New or Open workspace")

@@ -12,8 +12,10 @@ class QTabWidget;
 namespace reflab::ui {
 
 class ComparePanel;
+class DataPanel;
 class DashboardPanel;
 class EventLog;
+class ForkDialog;
 class RolloutsPanel;
 class RunStatusBar;
 class RunsDock;
@@ -39,8 +41,13 @@ public:
     RunsDock* runsDock() const { return m_runsDock; }
     RolloutsPanel* rollouts() const { return m_rollouts; }
     ComparePanel* compare() const { return m_compare; }
+    DataPanel* data() const { return m_data; }
     EventLog* eventLog() const { return m_log; }
     QTabWidget* tabs() const { return m_tabs; }
+    // Fork: asks for the checkpoint (ForkDialog, window-modal, returned at once), then
+    // forkFrom() opens the run's recipe in Setup as a fork of that step.
+    ForkDialog* askForkStep(const QString& run);
+    bool forkFrom(const QString& run, qint64 step, QString* error);
 
 signals:
     void workspaceChanged(const QString& path);
@@ -69,6 +76,7 @@ private:
     QMenu* m_recentMenu = nullptr;
     RolloutsPanel* m_rollouts = nullptr;
     ComparePanel* m_compare = nullptr;
+    DataPanel* m_data = nullptr;
     EventLog* m_log = nullptr;
     QDockWidget* m_logDock = nullptr;
     QString m_pendingRun;  // presentRun's run, until the workspace lists it

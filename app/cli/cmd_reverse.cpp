@@ -5,9 +5,15 @@
 // "completion", "reasoning", <prompt field>, <reference field>} with the
 // completion in the recipe's template
 // ("<think>\n…\n</think>\n<answer>\n…\n</answer>"). Prints {"kept": k,
-// "dropped": d, "dropped_by_reason": {...}, "out": "..."} on stdout.
+// "dropped": d, "dropped_by_reason": {...}, "out": "..."} on stdout. With --all every trace
+// is written, each row with "kept" and "reason" (the GUI's review table). A progress line per
+// batch on stderr ("reverse: 8/100 rows  2.50 rows/s  ETA 37s"). The output is written to
+// <out>.part and renamed when whole: an error or SIGTERM/SIGINT (checked between batches)
+// removes the part file and leaves no --out behind.
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,6 +29,7 @@
 #include "core/text/chat_template.h"
 #include "core/text/completion_format.h"
 #include "core/text/tokenizer.h"
+#include "core/train/stop_signal.h"
 
 namespace reflab::cli {
 namespace {
@@ -33,6 +40,38 @@ struct ReverseArgs {
     int64_t max_new_tokens = 512, batch = 8;
     double temperature = 0.7;
     uint64_t seed = 1;
+    bool all = false;
+};
+
+// The output file while it is written: removed on every way out but success, which renames it.
+class PartFile {
+public:
+    explicit PartFile(const std::string& out) : m_out(out), m_part(out + ".part") {
+        m_stream.open(m_part, std::ios::binary | std::ios::trunc);
+        if (!m_stream) throw reflab::Error(m_out + ": cannot write the output file");
+    }
+    ~PartFile() {
+        if (m_done) return;
+        m_stream.close();
+        std::error_code ec;
+        std::filesystem::remove(m_part, ec);
+    }
+    std::ofstream& stream() { return m_stream; }
+    void commit() {
+        m_stream.close();
+        if (!m_stream) throw reflab::Error(m_out + ": write failed");
+        std::error_code ec;
+        std::filesystem::rename(m_part, m_out, ec);
+        if (ec)
+            throw reflab::Error(m_out + ": cannot rename " + m_part + " to it (" + ec.message() +
+                                ")");
+        m_done = true;
+    }
+
+private:
+    std::string m_out, m_part;
+    std::ofstream m_stream;
+    bool m_done = false;
 };
 
 struct Pair {
@@ -76,8 +115,10 @@ void runReverse(const ReverseArgs& a) {
         throw reflab::Error("model directory '" + a.model + "' does not exist");
     const auto pairs = readPairs(a);
     auto model = model::LanguageModel::load(a.model);
-    std::ofstream out(a.out);
-    if (!out) throw reflab::Error(a.out + ": cannot write the output file");
+    train::installStopHandlers();
+    PartFile part(a.out);
+    std::ofstream& out = part.stream();
+    const auto started = std::chrono::steady_clock::now();
 
     model::SamplingConfig sc;
     sc.max_new_tokens = a.max_new_tokens;
@@ -90,6 +131,10 @@ void runReverse(const ReverseArgs& a) {
     int64_t kept = 0, dropped = 0;
     std::map<std::string, int64_t> reasons;
     for (size_t begin = 0; begin < pairs.size(); begin += static_cast<size_t>(a.batch)) {
+        if (train::stopRequested())
+            throw reflab::Error("reverse: cancelled after " + std::to_string(begin) + " of " +
+                                std::to_string(pairs.size()) + " rows; nothing written to " +
+                                a.out);
         const size_t end = std::min(pairs.size(), begin + static_cast<size_t>(a.batch));
         std::vector<std::vector<int32_t>> prompts;
         for (size_t i = begin; i < end; ++i) {
@@ -110,9 +155,10 @@ void runReverse(const ReverseArgs& a) {
             if (!verdict.keep) {
                 ++dropped;
                 ++reasons[verdict.reason.substr(0, verdict.reason.find(" ("))];
-                continue;
+                if (!a.all) continue;
+            } else {
+                ++kept;
             }
-            ++kept;
             nlohmann::json row = {
                 {a.prompt_field, p.question},
                 {a.reference_field, p.reference},
@@ -120,11 +166,20 @@ void runReverse(const ReverseArgs& a) {
                 {"reasoning", trace},
                 {"completion", tp.think.open + "\n" + trace + "\n" + tp.think.close + "\n" +
                                    tp.answer.open + "\n" + p.reference + "\n" + tp.answer.close}};
+            if (a.all) {
+                row["kept"] = verdict.keep;
+                row["reason"] = verdict.reason;
+            }
             out << row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         }
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        const double rate = seconds > 0 ? static_cast<double>(end) / seconds : 0;
+        std::fprintf(stderr, "reverse: %zu/%zu rows  %.2f rows/s  ETA %.0fs\n", end, pairs.size(),
+                     rate, rate > 0 ? static_cast<double>(pairs.size() - end) / rate : 0.0);
+        std::fflush(stderr);  // a line as it happens, whatever buffering stderr was given
     }
-    out.close();
-    if (!out) throw reflab::Error(a.out + ": write failed");
+    part.commit();
     std::cout << nlohmann::json{{"kept", kept},
                                 {"dropped", dropped},
                                 {"dropped_by_reason", reasons},
@@ -160,6 +215,8 @@ void addReverseCommand(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     cmd->add_option("--seed", a->seed)->capture_default_str();
+    cmd->add_flag("--all", a->all,
+                  "write every trace, each with \"kept\" and \"reason\" (for a review)");
     cmd->callback([a] { runReverse(*a); });
 }
 

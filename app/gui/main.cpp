@@ -16,6 +16,8 @@
 #include <QSettings>
 #include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "core/model/runtime.h"
 #include "core/store/workspace.h"
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
             auto ws = reflab::store::Workspace::open(parser.value(synthetic).toStdString());
             const double t0 = QDateTime::currentSecsSinceEpoch() - 3 * 3600;
             const char* names[] = {"nover lr 1e-5", "nover lr 3e-5", "rgr baseline"};
+            std::vector<std::string> ids;
             for (int r = 0; r < 3; ++r) {
                 const std::string id = reflab::ui::createSyntheticRun(ws, names[r], 600, r);
                 const int steps = 300 + 150 * r;
@@ -92,7 +95,17 @@ int main(int argc, char** argv) {
                     ws.addCheckpoint(id, s, "checkpoints/" + id + "/step-" + std::to_string(s));
                 ws.addEvent(id, "stopped after step " + std::to_string(steps));
                 ws.setRunStatus(id, reflab::store::RunStatus::Stopped);
+                ids.push_back(id);
             }
+            // A fork of the second run from its step-200 checkpoint, and tags to filter by.
+            const std::string fork =
+                reflab::ui::createSyntheticRun(ws, "nover lr 3e-5 fork", 600, 3, ids[1], 200);
+            reflab::ui::writeSyntheticSteps(ws, fork, 200, 150, 8, 3, t0);
+            ws.addEvent(fork, "forked from run " + ids[1] + " at step 200");
+            ws.setRunStatus(fork, reflab::store::RunStatus::Stopped);
+            ws.addTag(ids[0], "baseline");
+            ws.addTag(ids[2], "baseline");
+            for (const std::string& id : {ids[0], ids[1], fork}) ws.addTag(id, "lr-sweep");
         } catch (const std::exception& e) {
             std::fprintf(stderr, "reflab: error: %s\n", e.what());
             return 1;

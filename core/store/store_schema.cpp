@@ -25,6 +25,8 @@
 //   rollout: its primary key is what makes a resumed re-score skip, never repeat, a rollout).
 // - rollout_set_components: its component values and details, like rollout_rewards.
 // Both keyed by set first, so a set reads (and a deleted run's sets go) by range.
+// v4 adds tags on runs: run_tags holds one row per (run, tag), so a tag is added or removed
+// without rewriting the run row, and the dock filters by a tag in one indexed look-up.
 #include "core/store/store_schema.h"
 
 #include <filesystem>
@@ -166,12 +168,21 @@ CREATE TABLE rollout_set_components(
   PRIMARY KEY(set_key, rollout_id, component_key)) WITHOUT ROWID;
 )sql";
 
+const char* const kSchemaV4 = R"sql(
+CREATE TABLE run_tags(
+  run_key INTEGER NOT NULL,
+  tag TEXT NOT NULL,
+  PRIMARY KEY(run_key, tag)) WITHOUT ROWID;
+CREATE INDEX run_tags_tag ON run_tags(tag);
+)sql";
+
 // migrations[v] brings a file at version v to v + 1. Append only; never edit a shipped step.
 const std::vector<std::function<void(SqliteDb&)>>& migrations() {
     static const std::vector<std::function<void(SqliteDb&)>> steps = {
         [](SqliteDb& db) { db.exec(kSchemaV1); },  // 0 -> 1: the first schema
         [](SqliteDb& db) { db.exec(kSchemaV2); },  // 1 -> 2: text search, group_flat
         [](SqliteDb& db) { db.exec(kSchemaV3); },  // 2 -> 3: reward sets (re-score)
+        [](SqliteDb& db) { db.exec(kSchemaV4); },  // 3 -> 4: tags on runs
     };
     return steps;
 }

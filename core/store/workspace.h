@@ -41,7 +41,8 @@ struct RunInfo {
     RunStatus status = RunStatus::Running;
     double created = 0, updated = 0;  // seconds since the Unix epoch
     std::optional<double> best_eval;
-    int64_t writer_pid = 0;  // the process that writes (or last wrote) the run
+    int64_t writer_pid = 0;         // the process that writes (or last wrote) the run
+    std::vector<std::string> tags;  // sorted (byte order), each once
 };
 
 struct ComponentRecord {
@@ -305,9 +306,16 @@ public:
     void addEvent(const std::string& run, const std::string& text);
     void renameRun(const std::string& run, const std::string& name);
     void deleteRun(const std::string& run);  // refuses a run that another process is writing
+    // Tags: short labels the user puts on runs (filter the runs dock by one). A tag is trimmed of
+    // surrounding white space; an empty one, one over 64 bytes or one with a line break is
+    // refused (StoreError naming it). Adding a tag the run has, or removing one it lacks, is a
+    // no-op. Any process may tag any run, a running one included: tags are not the writer's.
+    void addTag(const std::string& run, const std::string& tag);
+    void removeTag(const std::string& run, const std::string& tag);
 
     // -- runs --
-    std::vector<RunInfo> listRuns();  // oldest first
+    std::vector<RunInfo> listRuns();     // oldest first
+    std::vector<std::string> allTags();  // every tag of any run, sorted, each once
     std::optional<RunInfo> run(const std::string& id);
     std::vector<Checkpoint> checkpoints(const std::string& run);
     std::vector<RunEvent> events(const std::string& run, int64_t after_id = 0);

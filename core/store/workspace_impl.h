@@ -65,6 +65,9 @@ extern const char* const kRunColumns;
 // text index; run it before their payload rows are deleted.
 std::string unindexCompletionsSql(const std::string& ids_sql);
 RunInfo readRunRow(const SqliteStatement& st, int first_col = 0);
+// run_key -> its tags in byte order: of one run, or of every run (workspace_tags.cpp).
+std::unordered_map<int64_t, std::vector<std::string>> readRunTags(
+    Workspace::Impl& w, std::optional<int64_t> run_key = std::nullopt);
 
 // A reward set's column in the rollout table (workspace_reward_sets.cpp): "set:NAME/COMPONENT",
 // or "set:NAME/total" for the set's total. Null for any other name.

@@ -207,6 +207,7 @@ void Workspace::deleteRun(const std::string& run) {
                "; DELETE FROM metrics WHERE run_key = " + k +
                "; DELETE FROM checkpoints WHERE run_key = " + k +
                "; DELETE FROM events WHERE run_key = " + k +
+               "; DELETE FROM run_tags WHERE run_key = " + k +
                "; DELETE FROM runs WHERE run_key = " + k);
     tx.commit();
     m->locks.erase(key);
@@ -218,9 +219,11 @@ void Workspace::deleteRun(const std::string& run) {
 std::vector<RunInfo> Workspace::listRuns() {
     SqliteStatement st(m->db, std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY run_key");
     std::vector<RunInfo> out;
+    auto tags = readRunTags(*m);
     while (st.step()) {
         RunInfo r = readRunRow(st);
         const int64_t key = st.int64(17);
+        if (auto it = tags.find(key); it != tags.end()) r.tags = std::move(it->second);
         // A reader (or a read-only connection) reports a dead writer's run as interrupted at
         // once, before any writable open records it.
         if (r.status == RunStatus::Running && !m->locks.count(key) &&
@@ -237,6 +240,7 @@ std::optional<RunInfo> Workspace::run(const std::string& id) {
     if (!st.step()) return std::nullopt;
     RunInfo r = readRunRow(st);
     const int64_t key = st.int64(17);
+    if (auto tags = readRunTags(*m, key); !tags.empty()) r.tags = std::move(tags.begin()->second);
     if (r.status == RunStatus::Running && !m->locks.count(key) && !RunLock::isHeld(m->path, key))
         r.status = RunStatus::Interrupted;
     return r;

@@ -162,6 +162,68 @@ private slots:
         QCOMPARE(b.code, 1);
         QVERIFY2(b.err.startsWith("reflab-cli: error: " + broken + ":3: invalid JSON: "),
                  qPrintable(b.err));
+        QVERIFY(!QFile::exists(m_dir.filePath("never.jsonl")));
+        QVERIFY(!QFile::exists(m_dir.filePath("never.jsonl.part")));
+    }
+
+    // --all writes every trace with its verdict; a progress line per batch; no part file left.
+    void reverseAllWritesEveryVerdict() {
+        const QString data = write("pairs3.jsonl",
+                                   "{\"question\":\"2+2?\",\"answer\":\"4\"}\n"
+                                   "{\"question\":\"3+3?\",\"answer\":\"6\"}\n"
+                                   "{\"question\":\"1+1?\",\"answer\":\"2\"}\n");
+        const QString out = m_dir.filePath("all.jsonl");
+        const Result r = runCli({"reverse", "--model", kModel, "--data", data, "--out", out,
+                                 "--max-new-tokens", "8", "--seed", "3", "--batch", "2", "--all"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const json s = json::parse(r.out.trimmed().toStdString());
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
+        QCOMPARE(lines.size(), 3);
+        int kept = 0;
+        for (const QByteArray& l : lines) {
+            const json row = json::parse(l.toStdString());
+            QVERIFY(row.contains("kept") && row.contains("reason"));
+            kept += row["kept"].get<bool>();
+            QCOMPARE(row["reason"].get<std::string>().empty(), row["kept"].get<bool>());
+        }
+        QCOMPARE(kept, s["kept"].get<int>());
+        QVERIFY2(r.err.contains("reverse: 2/3 rows"), qPrintable(r.err));
+        QVERIFY2(r.err.contains("reverse: 3/3 rows"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(out + ".part"));
+    }
+
+    // SIGTERM between batches: exit 1 naming the cancel; neither the output nor its part file.
+    void reverseCancelledLeavesNoFile() {
+        QByteArray rows;
+        for (int i = 0; i < 3000; ++i)
+            rows += "{\"question\":\"" + QByteArray::number(i) + "+1?\",\"answer\":\"1\"}\n";
+        const QString data = write("many.jsonl", rows);
+        const QString out = m_dir.filePath("cancelled.jsonl");
+        QProcess p;
+        p.start(REFLAB_BIN_DIR "/reflab-cli",
+                {"reverse", "--model", kModel, "--data", data, "--out", out, "--max-new-tokens",
+                 "4", "--batch", "1"});
+        QVERIFY(p.waitForStarted());
+        QByteArray err;
+        // No event loop here (an app-less test): wait on the stderr pipe itself (stdout stays
+        // silent until the end).
+        p.setReadChannel(QProcess::StandardError);
+        QElapsedTimer clock;
+        clock.start();
+        while (!err.contains("reverse: 1/3000") && clock.elapsed() < 60000 &&
+               p.state() == QProcess::Running)
+            if (p.waitForReadyRead(1000)) err += p.readAllStandardError();
+        QVERIFY2(err.contains("reverse: 1/3000"), err.constData());
+        QVERIFY(QFile::exists(out + ".part"));  // written meanwhile, under its part name
+        p.terminate();
+        QVERIFY(p.waitForFinished(30000));
+        err += p.readAllStandardError();
+        QCOMPARE(p.exitCode(), 1);
+        QVERIFY2(err.contains("cancelled after"), err.constData());
+        QVERIFY(!QFile::exists(out));
+        QVERIFY(!QFile::exists(out + ".part"));
     }
 };
 

@@ -123,6 +123,47 @@ private slots:
         QVERIFY(r.out_bytes.contains("2/5"));
     }
 
+    // Tags from the command line: added and removed on a copy of the workspace, listed in the
+    // JSON and the table, --tagged narrows the list; a tag without --run is one clear error.
+    void tagsFromTheCommandLine() {
+        QTemporaryDir dir;
+        const QString db = dir.path() + "/t.db";
+        std::string other;
+        {
+            auto ws = Workspace::open(db.toStdString());
+            NewRun nr;
+            nr.name = "other";
+            other = ws.createRun(nr);
+            ws.setRunStatus(other, RunStatus::Stopped);
+        }
+        Result r = runCli({"runs", "--db", db, "--run", QString::fromStdString(other), "--add-tag",
+                           "sweep", "--add-tag", "best", "--add-tag", "gone"});
+        QCOMPARE(r.code, 0);
+        r = runCli(
+            {"runs", "--db", db, "--run", QString::fromStdString(other), "--remove-tag", "gone"});
+        QCOMPARE(r.code, 0);
+        {
+            auto ws = Workspace::open(db.toStdString(), /*read_only=*/true);
+            QCOMPARE(ws.run(other)->tags, (std::vector<std::string>{"best", "sweep"}));
+        }
+        r = runCli({"runs", "--db", db, "--json"});
+        QCOMPARE(r.code, 0);
+        const QJsonArray tags =
+            QJsonDocument::fromJson(r.out_bytes).array()[0].toObject()["tags"].toArray();
+        QCOMPARE(tags.size(), 2);
+        QCOMPARE(tags[0].toString(), QString("best"));
+        QCOMPARE(tags[1].toString(), QString("sweep"));
+        r = runCli({"runs", "--db", db, "--tagged", "best", "--json"});
+        QCOMPARE(QJsonDocument::fromJson(r.out_bytes).array().size(), 1);
+        r = runCli({"runs", "--db", db, "--tagged", "nope", "--json"});
+        QCOMPARE(QJsonDocument::fromJson(r.out_bytes).array().size(), 0);
+        r = runCli({"runs", "--db", db});
+        QVERIFY(r.out_bytes.contains("best,sweep"));
+        r = runCli({"runs", "--db", db, "--add-tag", "x"});
+        QVERIFY(r.code != 0);
+        QVERIFY2(r.err.contains("--run"), qPrintable(r.err));
+    }
+
     void metricsJsonl() {
         const Result r =
             runCli({"export", "--db", QString::fromStdString(m_db), "--run",

@@ -237,11 +237,11 @@ private slots:
             // Back to schema 2, as RefLab wrote it before reward sets.
             SqliteDb db(path, false, false);
             db.exec(
-                "DROP TABLE reward_sets; DROP TABLE rollout_set_rewards; DROP TABLE "
-                "rollout_set_components; PRAGMA user_version = 2");
+                "DROP TABLE run_tags; DROP TABLE reward_sets; DROP TABLE rollout_set_rewards; "
+                "DROP TABLE rollout_set_components; PRAGMA user_version = 2");
         }
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 3);
+        QCOMPARE(ws.schemaVersion(), 4);  // 2 -> 3 (reward sets) -> 4 (tags)
         QVERIFY(QFile::exists(QString::fromStdString(path + ".schema2.bak")));
         QCOMPARE(ws.rolloutScores(run).size(), size_t(2));
         const auto set = ws.openRewardSet(run, "new", "{}");

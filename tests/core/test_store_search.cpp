@@ -167,7 +167,8 @@ private slots:
             // Back to schema 1, as RefLab 1 wrote it.
             SqliteDb db(path, false, false);
             db.exec(
-                "DROP TABLE prompt_text; DROP TABLE completion_text; ALTER TABLE rollouts DROP "
+                "DROP TABLE run_tags; DROP TABLE prompt_text; DROP TABLE completion_text; ALTER "
+                "TABLE rollouts DROP "
                 "COLUMN group_flat; DROP TABLE reward_sets; DROP TABLE rollout_set_rewards; "
                 "DROP TABLE rollout_set_components; PRAGMA user_version = 1");
             rows = db.queryInt("SELECT count(*) FROM rollouts");
@@ -187,7 +188,7 @@ private slots:
         }
 
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 3);
+        QCOMPARE(ws.schemaVersion(), 4);  // v1 -> v2 -> v3 -> v4 in one open
         {
             // The copy: the old file, whole, at schema 1.
             SqliteDb copy(path + ".schema1.bak", true, false);

@@ -3,23 +3,29 @@
 // the diff table shows identity rows and only the differing recipe keys; the warning for
 // different models; the summary's values equal SQL run here on the file and sort by number;
 // CSV/Markdown export text; one overlay chart per metric holding every point; the same-prompt
-// view picks each run's rollouts of the prompt at the nearest step, and diffs two completions.
+// view picks each run's rollouts of the prompt at the nearest step, and diffs two completions;
+// the reward validity table against AUROC counted here; the fork lineage drawn as a graph.
+#include <QImage>
 #include <QLabel>
 #include <QListWidget>
 #include <QSortFilterProxyModel>
 #include <QStandardItemModel>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTextBrowser>
 #include <QThread>
 #include <QtTest>
+#include <cmath>
+#include <map>
 
 #include "core/store/sqlite_db.h"
 #include "core/store/workspace.h"
 #include "tests/test_registry.h"
 #include "ui/compare/compare_panel.h"
 #include "ui/compare/compare_tables.h"
+#include "ui/compare/lineage_view.h"
 #include "ui/compare/prompt_compare_view.h"
 
 using namespace reflab::ui;
@@ -196,6 +202,147 @@ private slots:
         QVERIFY(view->diffView()->toPlainText().contains("beta"));
         QVERIFY(html.contains("line-through") || html.contains("<s>"));
         QCOMPARE(wordDiffHtml("a b", "a c").count("<s>"), 1);
+    }
+
+    // Validity and lineage: a parent, its fork (at step 2) and the fork's fork (at step 3), with
+    // correctness labels. The Validity view, read when shown, holds each run's AUROC of the total
+    // and of the component, equal to the Mann-Whitney count this test does over the rollouts it
+    // wrote; the lineage is drawn parent -> child with the step, the grandparent not compared
+    // left of its child.
+    void validityAndLineage() {
+        QTemporaryDir dir;
+        const QString db = dir.filePath("v.db");
+        // Per run: 4 steps x 6 rollouts; rollout k of step s is correct when (k + s) % 3 != 0;
+        // component "c" = k * scale, total = (k % 4) * 0.5 + s.
+        struct Written {
+            std::vector<double> c, total;
+            std::vector<bool> correct;
+        };
+        std::map<std::string, Written> written;
+        std::string root, mid, leaf;
+        {
+            auto ws = store::Workspace::open(db.toStdString());
+            const auto make = [&](const std::string& name, const std::string& parent, int at,
+                                  double scale) {
+                store::NewRun nr;
+                nr.name = name;
+                nr.parent_run = parent;
+                nr.parent_step = at;
+                nr.steps = 4;
+                const std::string id = ws.createRun(nr);
+                Written& w = written[id];
+                for (int s = 1; s <= 4; ++s) {
+                    store::StepRecord st;
+                    st.step = s;
+                    for (int k = 0; k < 6; ++k) {
+                        store::RolloutRecord r;
+                        r.step = s;
+                        r.prompt_id = "p";
+                        r.prompt = "q";
+                        r.sample = k;
+                        r.correct = (k + s) % 3 != 0;
+                        r.total_reward = (k % 4) * 0.5 + s;
+                        r.components = {{"c", k * scale, nullptr}};
+                        w.c.push_back(k * scale);
+                        w.total.push_back(r.total_reward);
+                        w.correct.push_back(*r.correct);
+                        st.rollouts.push_back(r);
+                    }
+                    ws.writeStep(id, st);
+                }
+                ws.setRunStatus(id, store::RunStatus::Finished);
+                return id;
+            };
+            root = make("root", "", -1, 1.0);
+            mid = make("mid", root, 2, -1.0);
+            leaf = make("leaf", mid, 3, 2.0);
+        }
+        // AUROC = P(score of a correct > score of an incorrect) + half the ties, over all pairs.
+        const auto auroc = [](const std::vector<double>& score, const std::vector<bool>& correct) {
+            double wins = 0, pairs = 0;
+            for (size_t i = 0; i < score.size(); ++i)
+                for (size_t j = 0; j < score.size(); ++j)
+                    if (correct[i] && !correct[j]) {
+                        pairs += 1;
+                        wins += score[i] > score[j] ? 1 : score[i] == score[j] ? 0.5 : 0;
+                    }
+            return wins / pairs;
+        };
+
+        const QString qRoot = QString::fromStdString(root), qMid = QString::fromStdString(mid),
+                      qLeaf = QString::fromStdString(leaf);
+        ComparePanel panel;
+        panel.resize(1200, 800);
+        panel.setWorkspace(db);
+        panel.setRunStyles(
+            {{qRoot, {"root", Qt::red}}, {qMid, {"mid", Qt::blue}}, {qLeaf, {"leaf", Qt::green}}});
+        QSignalSpy validity(panel.loader(), &CompareLoader::validityLoaded);
+        panel.setRuns({qMid, qLeaf});
+        waitIdle(panel);
+        QCOMPARE(validity.count(), 0);  // not read until the view is shown
+
+        // Lineage: root (not compared) -> mid at 2 -> leaf at 3.
+        LineageView* lv = panel.lineageView();
+        QCOMPARE(lv->nodes().size(), 3);
+        QCOMPARE(lv->edges().size(), 2);
+        const int r = lv->indexOf(qRoot), m = lv->indexOf(qMid), l = lv->indexOf(qLeaf);
+        QVERIFY(r >= 0 && m >= 0 && l >= 0);
+        QVERIFY(!lv->nodes()[r].compared);
+        QVERIFY(lv->nodes()[m].compared && lv->nodes()[l].compared);
+        QCOMPARE(lv->nodes()[m].color, QColor(Qt::blue));
+        for (const auto& e : lv->edges()) {
+            QCOMPARE(e.step, e.child == m ? qint64(2) : qint64(3));
+            QCOMPARE(e.parent, e.child == m ? r : m);
+            QVERIFY(lv->nodeRect(e.parent).right() < lv->nodeRect(e.child).left());
+        }
+        QCOMPARE(lv->edgeLabel(lv->edges()[0]).left(5), QString("step "));
+        QVERIFY(!lv->nodeRect(r).intersects(lv->nodeRect(m)));
+        QVERIFY(lv->sizeHint().width() >= int(lv->nodeRect(l).right()));
+        QImage image(lv->sizeHint(), QImage::Format_ARGB32);
+        image.fill(Qt::white);
+        lv->render(&image);
+        // The compared child's box is drawn in its colour: a blue-ish pixel on its border.
+        const QRect box = lv->nodeRect(m).toRect();
+        const QColor edge = image.pixelColor(box.center().x(), box.top());
+        QVERIFY2(edge.blue() > edge.red() + 60,
+                 qPrintable(QString("border pixel %1").arg(edge.name())));
+
+        // Validity: shown, read, rows per run (total first, then c), values as counted here.
+        panel.views()->setCurrentWidget(panel.validityTable()->parentWidget());
+        QTRY_COMPARE_WITH_TIMEOUT(validity.count(), 1, 20000);
+        waitIdle(panel);
+        QTableWidget* t = panel.validityTable();
+        QCOMPARE(t->rowCount(), 4);
+        int row = 0;
+        for (const std::string& id : {mid, leaf}) {
+            const Written& w = written[id];
+            const QString name = id == mid ? "mid" : "leaf";
+            for (const char* comp : {"total", "c"}) {
+                QCOMPARE(t->item(row, 0)->text(), name);
+                QCOMPARE(t->item(row, 1)->text(), QString(comp));
+                const double expected =
+                    auroc(std::string(comp) == "total" ? w.total : w.c, w.correct);
+                QCOMPARE(t->item(row, 2)->text(), QString::number(expected, 'f', 3));
+                QVERIFY(std::fabs(t->item(row, 2)->data(kSortRole).toDouble() - expected) < 1e-12);
+                const QString interval = t->item(row, 3)->text();
+                QVERIFY2(interval.startsWith("["), qPrintable(interval));
+                // 24 rollouts, 16 correct: (k + s) % 3 == 0 for 8 of them.
+                QCOMPARE(t->item(row, 6)->text(), QString("24 (16 correct)"));
+                ++row;
+            }
+        }
+        // Below chance (a component that rewards wrong answers) is flagged, and only then:
+        // leaf's c (= 2k, the incorrect rollouts have the larger k here) is, mid's (-k) is not.
+        QVERIFY(t->item(3, 2)->text().toDouble() < 0.5);
+        QVERIFY(t->item(1, 2)->text().toDouble() > 0.5);
+        for (int i = 0; i < t->rowCount(); ++i)
+            QCOMPARE(t->item(i, 2)->background().style() != Qt::NoBrush,
+                     t->item(i, 2)->text().toDouble() < 0.5);
+        // Shown again with the same runs: not read again.
+        panel.views()->setCurrentIndex(0);
+        panel.views()->setCurrentWidget(panel.validityTable()->parentWidget());
+        waitIdle(panel);
+        QCOMPARE(validity.count(), 1);
     }
 
     void fewerThanTwoRunsAsks() {

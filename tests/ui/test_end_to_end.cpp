@@ -1,10 +1,13 @@
 // End to end through the GUI: the Setup panel with the tiny test model and a small dataset,
 // "Try rewards" fills its table with every reward component from real `reflab-cli generate` and
 // `reflab-cli reward` children, Start launches the real `reflab-cli train` for 2 steps, and the
-// dashboard's series get those steps from the store. Slow parts are child processes, so the
-// waits are generous; the whole test takes well under a minute on a quiet machine.
+// dashboard's series get those steps from the store; a fork from the runs dock's step picker
+// starts a real `train --fork` child that records its parent and step. Slow parts are child
+// processes, so the waits are generous; the whole test takes well under a minute on a quiet
+// machine.
 #include <QDir>
 #include <QFile>
+#include <QListWidget>
 #include <QPushButton>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -15,6 +18,7 @@
 #include "tests/test_registry.h"
 #include "ui/dashboard/dashboard_panel.h"
 #include "ui/main_window.h"
+#include "ui/runs/fork_dialog.h"
 #include "ui/runs/runs_model.h"
 #include "ui/setup/recipe_editor.h"
 #include "ui/setup/setup_panel.h"
@@ -111,6 +115,38 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(runs->index(0, RunsModel::Status).data().toString(),
                                   QString("finished"), 20000);
         QCOMPARE(runs->index(0, RunsModel::Progress).data().toString(), QString("2 / 2"));
+
+        // Fork from the runs dock: the step picker lists the run's checkpoints (read off this
+        // thread), the recipe opens in Setup as a fork, one more step is asked for, and Start
+        // launches `train --fork`: the child records its parent and the step.
+        ForkDialog* fork = w.askForkStep(id);
+        QVERIFY(fork);
+        QTRY_VERIFY_WITH_TIMEOUT(fork->loaded(), 10000);
+        QVERIFY2(fork->list()->count() > 0, "the finished run lists no checkpoint");
+        const qint64 from = fork->selectedStep();
+        QCOMPARE(from,
+                 fork->list()->item(fork->list()->count() - 1)->data(Qt::UserRole).toLongLong());
+        fork->accept();
+        QCOMPARE(w.tabs()->currentWidget(), setup);
+        QCOMPARE(setup->forkRun(), id);
+        QCOMPARE(setup->forkStep(), from);
+        nlohmann::json edited = setup->editor()->recipeJson();
+        edited["algorithm"]["steps"] = from + 1;
+        QVERIFY2(setup->loadRecipeJson(edited, "e2e fork", &error), qPrintable(error));
+        QCOMPARE(setup->forkRun(), id);  // editing the recipe keeps the fork's origin
+        QCOMPARE(start->text(), QString("Start fork"));
+        start->click();
+        QTRY_COMPARE_WITH_TIMEOUT(runs->rowCount(), 2, 20000);
+        const QString child = runs->index(1, RunsModel::Name).data(RunsModel::RunIdRole).toString();
+        QTRY_COMPARE_WITH_TIMEOUT(runs->index(1, RunsModel::Status).data().toString(),
+                                  QString("finished"), 60000);
+        const auto* info = runs->run(child);
+        QVERIFY(info);
+        QCOMPARE(QString::fromStdString(info->parent_run), id);
+        QCOMPARE(info->parent_step, from);
+        QCOMPARE(info->step, from + 1);
+        QCOMPARE(runs->displayName(child), QString("e2e fork"));
+        QVERIFY(setup->forkRun().isEmpty());  // started: Setup is back to plain runs
     }
 };
 

@@ -1,7 +1,8 @@
 // Runs dock: the runs model over real store listings (QAbstractItemModelTester
-// while runs appear, change and vanish), checkboxes, colours, regex filter, the
-// status bar's rate/ETA.
+// while runs appear, change and vanish), checkboxes, colours, regex filter, tags
+// (added, filtered by, removed), the status bar's rate/ETA.
 #include <QAbstractItemModelTester>
+#include <QComboBox>
 #include <QLineEdit>
 #include <QSortFilterProxyModel>
 #include <QStatusBar>
@@ -99,6 +100,88 @@ private slots:
         QVERIFY(!dock.findChild<QLineEdit*>("runsFilter")->styleSheet().isEmpty());
         dock.setFilter("");
         QCOMPARE(proxy->rowCount(), 3);
+    }
+
+    // Tags: put on two selected runs through the controller (the store on the editor's thread),
+    // listed in the model's Tags column, offered in the dock's tag filter, which narrows the
+    // table; removed again the same way.
+    void tagsAddFilterAndRemove() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("w.db");
+        std::vector<std::string> ids;
+        {
+            auto ws = store::Workspace::open(path.toStdString());
+            for (const char* n : {"a", "b", "c"}) {
+                ids.push_back(ws.createRun(newRun(n, 10)));
+                ws.setRunStatus(ids.back(), store::RunStatus::Stopped);
+            }
+        }
+        const auto list = [&] {
+            return store::Workspace::open(path.toStdString(), true).listRuns();
+        };
+        RunsModel model;
+        model.setRuns(list());
+        RunController controller;
+        controller.setWorkspace(path);
+        RunsDock dock(&model, &controller);
+        auto* proxy = qobject_cast<QSortFilterProxyModel*>(dock.table()->model());
+        QAbstractItemModelTester tester(proxy,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        auto* combo = dock.findChild<QComboBox*>("runsTagFilter");
+        QVERIFY(combo);
+        QCOMPARE(combo->count(), 1);  // "All tags"
+
+        // Rows 0 and 2 selected; the menu at row 2 acts on both, at row 1 on row 1 alone.
+        const QString a = QString::fromStdString(ids[0]), b = QString::fromStdString(ids[1]),
+                      c = QString::fromStdString(ids[2]);
+        auto* sel = dock.table()->selectionModel();
+        sel->select(proxy->index(0, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        sel->select(proxy->index(2, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        QCOMPARE(dock.actionRuns(c), QStringList({a, c}));
+        QCOMPARE(dock.actionRuns(b), QStringList({b}));
+
+        QSignalSpy edited(&controller, &RunController::workspaceEdited);
+        QString error;
+        QVERIFY2(controller.tagRuns(dock.actionRuns(c), " sweep ", true, &error),
+                 qPrintable(error));
+        QVERIFY2(controller.tagRuns({b}, "base", true, &error), qPrintable(error));
+        QTRY_COMPARE(edited.count(), 2);
+        model.setRuns(list());
+        QCOMPARE(model.index(0, RunsModel::Tags).data().toString(), QString("sweep"));
+        QCOMPARE(model.index(1, RunsModel::Tags).data().toString(), QString("base"));
+        QCOMPARE(model.index(2, RunsModel::Name).data(RunsModel::TagsRole).toStringList(),
+                 QStringList({"sweep"}));
+        QCOMPARE(model.allTags(), QStringList({"base", "sweep"}));
+        QCOMPARE(combo->count(), 3);
+        QCOMPARE(combo->itemText(2), QString("sweep"));
+
+        combo->setCurrentIndex(2);
+        QCOMPARE(dock.tagFilter(), QString("sweep"));
+        QCOMPARE(proxy->rowCount(), 2);
+        QCOMPARE(proxy->index(1, 0).data(RunsModel::RunIdRole).toString(), c);
+        dock.setFilter("^c$");  // the regex narrows further
+        QCOMPARE(proxy->rowCount(), 1);
+        dock.setFilter("");
+
+        // Removing the tag from both: the filter keeps its choice and shows no run.
+        QVERIFY(controller.tagRuns({a, c}, "sweep", false, &error));
+        QTRY_COMPARE(edited.count(), 3);
+        model.setRuns(list());
+        QCOMPARE(model.allTags(), QStringList({"base"}));
+        QCOMPARE(dock.tagFilter(), QString("sweep"));
+        QCOMPARE(proxy->rowCount(), 0);
+        dock.setTagFilter("");
+        QCOMPARE(proxy->rowCount(), 3);
+        QCOMPARE(combo->count(), 2);  // "All tags", "base"
+
+        // Bad input: an empty tag is refused at once; a tag the store refuses is one sentence.
+        QVERIFY(!controller.tagRuns({a}, "  ", true, &error));
+        QVERIFY(!error.isEmpty());
+        QSignalSpy failed(&controller, &RunController::editFailed);
+        QVERIFY(controller.tagRuns({a}, QString(70, 'x'), true, &error));
+        QTRY_COMPARE(failed.count(), 1);
+        QVERIFY2(failed[0][0].toString().contains("longer than 64"),
+                 qPrintable(failed[0][0].toString()));
     }
 
     void renameAndDeleteGoThroughTheStore() {

@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QEventLoop>
+#include <QFile>
 #include <QListWidget>
 #include <QPalette>
 #include <QPixmap>
@@ -17,6 +18,9 @@
 #include "ui/compare/compare_panel.h"
 #include "ui/compare/prompt_compare_view.h"
 #include "ui/dashboard/dashboard_panel.h"
+#include "ui/data/data_panel.h"
+#include "ui/data/jsonl_model.h"
+#include "ui/data/reverse_flow.h"
 #include "ui/main_window.h"
 #include "ui/rollouts/rollout_filter_bar.h"
 #include "ui/rollouts/rollouts_model.h"
@@ -102,7 +106,7 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
         };
         settle();
         const QStringList views = {"compare_setup", "compare_summary", "compare_charts",
-                                   "compare_prompt"};
+                                   "compare_validity", "compare_prompt"};
         for (int i = 0; i < compare->views()->count() && i < views.size(); ++i) {
             compare->views()->setCurrentIndex(i);
             if (views[i] == "compare_prompt") {
@@ -121,6 +125,44 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
             shoot(views[i]);
         }
         compare->views()->setCurrentIndex(0);
+    }
+    // Data: 24 demo problems with a broken line and one without its answer (named, skipped
+    // with consent), then the reverse-reasoning flow run for real with the demo model.
+    {
+        QFile src(SetupPanel::resolvePath("resources/data/demo/train.jsonl"));
+        const QString sample = QDir(dir).filePath(".reverse-sample.jsonl");
+        QFile out(sample);
+        if (src.open(QIODevice::ReadOnly) && out.open(QIODevice::WriteOnly)) {
+            for (int i = 0; i < 24 && !src.atEnd(); ++i) {
+                out.write(src.readLine());
+                if (i == 5) out.write("{\"question\": \"What is 2 plus\n");
+                if (i == 11)
+                    out.write("{\"id\": \"no-answer\", \"question\": \"What is 1 plus 1?\"}\n");
+            }
+            out.close();
+            DataPanel* data = window.data();
+            window.tabs()->setCurrentWidget(data);
+            data->openFile(sample);
+            for (int waited = 0; !data->model()->jsonlIndex() && waited < 10000; waited += 100)
+                wait(100);
+            ReverseFlow* flow = data->reverseFlow();
+            flow->setWorkFolder(QDir(dir).filePath(".reverse-work"));
+            flow->setFields("question", "answer");
+            shoot("data_viewer");
+            data->consentToSkip();
+            flow->setModelDir(SetupPanel::resolvePath("resources/models/demo"));
+            data->pages()->setCurrentWidget(flow);
+            QString error;
+            if (flow->generate(&error)) {
+                for (int waited = 0; flow->table()->rowCount() == 0 && waited < 120000;
+                     waited += 250)
+                    wait(250);
+            }
+            shoot("data_reverse");
+            data->pages()->setCurrentIndex(0);
+            QFile::remove(sample);
+            QDir(QDir(dir).filePath(".reverse-work")).removeRecursively();
+        }
     }
     window.tabs()->setCurrentWidget(window.setup());
     auto* setupTabs = window.setup()->findChild<QTabWidget*>("setupTabs");

@@ -11,9 +11,12 @@
 
 namespace reflab::ui {
 
-std::string createSyntheticRun(store::Workspace& ws, const std::string& name, int steps, int seed) {
+std::string createSyntheticRun(store::Workspace& ws, const std::string& name, int steps, int seed,
+                               const std::string& parent, int64_t parent_step) {
     store::NewRun r;
     r.name = name;
+    r.parent_run = parent;
+    r.parent_step = parent_step;
     r.kind = name.find("rgr") != std::string::npos ? "rgr" : "nover";  // as its name says
     // A recipe that says what the name says ("... lr 3e-5"), so that Compare's set-up view has
     // differences to show.

@@ -18,6 +18,8 @@ namespace reflab::ui {
 // step. `seed` varies the curves per run.
 void writeSyntheticSteps(store::Workspace& ws, const std::string& run, int first, int n,
                          int rollouts, int seed, double start_time);
-std::string createSyntheticRun(store::Workspace& ws, const std::string& name, int steps, int seed);
+// With `parent`: a fork of that run at `parent_step` (Compare draws the lineage).
+std::string createSyntheticRun(store::Workspace& ws, const std::string& name, int steps, int seed,
+                               const std::string& parent = {}, int64_t parent_step = -1);
 
 }  // namespace reflab::ui

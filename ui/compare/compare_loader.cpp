@@ -51,6 +51,7 @@ void CompareLoader::setWorkspace(const QString& path) {
     ++m_compareGen;
     ++m_searchGen;
     ++m_promptGen;
+    ++m_validityGen;
     auto* worker = static_cast<LoaderWorker*>(m_thread.worker());
     if (path.isEmpty())
         QMetaObject::invokeMethod(
@@ -118,6 +119,19 @@ void CompareLoader::compare(const QStringList& runs, const QStringList& metrics)
         for (const auto& m : ws.metricNames(toStd(runs))) available << QString::fromStdString(m);
         return [self, gen, c, series, available] {
             if (self && gen == self->m_compareGen) emit self->compared(*c, *series, available);
+        };
+    });
+}
+
+void CompareLoader::loadValidity(const QStringList& runs) {
+    const int gen = ++m_validityGen;
+    QPointer<CompareLoader> self(this);
+    post([self, gen, runs](store::Workspace& ws) -> std::function<void()> {
+        // The same numbers as `reflab-cli diagnose` (its resamples and seed).
+        auto rows = std::make_shared<std::vector<analysis::ValidityRow>>(
+            analysis::validityTable(ws, toStd(runs)));
+        return [self, gen, runs, rows] {
+            if (self && gen == self->m_validityGen) emit self->validityLoaded(runs, *rows);
         };
     });
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/analysis/run_compare.h"
+#include "core/analysis/validity_table.h"
 #include "core/store/workspace.h"
 #include "ui/common/worker_thread.h"
 #include "ui/dashboard/series_chunk.h"
@@ -33,6 +34,9 @@ public:
     void compare(const QStringList& runs, const QStringList& metrics);
     void searchPrompts(const QString& query, int limit = 50);
     void loadPrompt(const QStringList& runs, const QString& prompt_id, qint64 step);
+    // The reward validity table of `runs` (AUROC per component, bootstrap intervals): reads
+    // every rollout's scores, so asked only when the Validity view is shown.
+    void loadValidity(const QStringList& runs);
     bool busy() const { return m_pending > 0; }
 
 signals:
@@ -42,6 +46,8 @@ signals:
     void promptsFound(const QString& query, const std::vector<reflab::store::PromptMatch>& found);
     void promptLoaded(const QString& prompt_id, qint64 step,
                       const std::vector<reflab::ui::PromptColumn>& columns);
+    void validityLoaded(const QStringList& runs,
+                        const std::vector<reflab::analysis::ValidityRow>& rows);
     void failed(const QString& error);
     void idle();  // no request left in flight (tests wait for it)
 
@@ -53,7 +59,7 @@ private:
 
     WorkerThread m_thread;  // its worker owns the connection
     QString m_path;
-    int m_compareGen = 0, m_searchGen = 0, m_promptGen = 0;
+    int m_compareGen = 0, m_searchGen = 0, m_promptGen = 0, m_validityGen = 0;
     int m_pending = 0;
 };
 

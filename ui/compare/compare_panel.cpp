@@ -21,6 +21,7 @@
 
 #include "core/analysis/run_compare_report.h"
 #include "ui/compare/compare_tables.h"
+#include "ui/compare/lineage_view.h"
 #include "ui/compare/prompt_compare_view.h"
 
 namespace reflab::ui {
@@ -72,9 +73,15 @@ ComparePanel::ComparePanel(QWidget* parent) : QWidget(parent) {
     m_diff->horizontalHeader()->setStretchLastSection(true);
     m_lineage = new QLabel(setup);
     m_lineage->setObjectName("lineage");
-    m_lineage->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_lineageView = new LineageView(setup);
+    auto* lineageScroll = new QScrollArea(setup);
+    lineageScroll->setWidget(m_lineageView);
+    lineageScroll->setFrameShape(QFrame::NoFrame);
+    lineageScroll->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
+    lineageScroll->setMaximumHeight(260);
     setupLayout->addWidget(m_diff, 1);
     setupLayout->addWidget(m_lineage);
+    setupLayout->addWidget(lineageScroll);
     m_views->addTab(setup, tr("Set-up"));
 
     // Summary: sortable table and its exports.
@@ -113,6 +120,22 @@ ComparePanel::ComparePanel(QWidget* parent) : QWidget(parent) {
     scroll->setWidget(m_chartHost);
     m_views->addTab(scroll, tr("Charts"));
 
+    // Validity: how well each reward component separates correct from incorrect rollouts.
+    m_validityPage = new QWidget(m_views);
+    auto* validityLayout = new QVBoxLayout(m_validityPage);
+    m_validityStatus = new QLabel(m_validityPage);
+    m_validityStatus->setObjectName("validityStatus");
+    m_validityStatus->setWordWrap(true);
+    m_validity = new QTableWidget(m_validityPage);
+    m_validity->setObjectName("validityTable");
+    m_validity->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_validity->verticalHeader()->hide();
+    m_validity->horizontalHeader()->setStretchLastSection(true);
+    validityLayout->addWidget(m_validityStatus);
+    validityLayout->addWidget(m_validity, 1);
+    m_views->addTab(m_validityPage, tr("Validity"));
+    connect(m_views, &QTabWidget::currentChanged, this, [this] { requestValidity(); });
+
     m_prompt = new PromptCompareView(m_views);
     m_views->addTab(m_prompt, tr("Same prompt"));
     layout->addWidget(m_views, 1);
@@ -122,6 +145,15 @@ ComparePanel::ComparePanel(QWidget* parent) : QWidget(parent) {
         m_warning->setText(error);
         m_warning->show();
     });
+    connect(m_loader, &CompareLoader::validityLoaded, this,
+            [this](const QStringList& runs, const std::vector<analysis::ValidityRow>& rows) {
+                if (runs != m_validityRuns) return;
+                fillValidityTable(m_validity, rows, names());
+                m_validityStatus->setText(
+                    tr("AUROC of each reward component (and the total) for correct vs "
+                       "incorrect rollouts: 0.5 is chance, 1 a perfect separation, below 0.5 "
+                       "rewards wrong answers. 95% intervals: stratified bootstrap."));
+            });
     connect(m_loader, &CompareLoader::promptsFound, m_prompt,
             [this](const QString&, const std::vector<store::PromptMatch>& found) {
                 m_prompt->showMatches(found);
@@ -194,6 +226,18 @@ void ComparePanel::reload() {
     m_title->setText(tr("<b>Compare</b>: loading %1 runs...").arg(m_runs.size()));
     QStringList metrics = m_metrics;
     m_loader->compare(m_runs, metrics);
+    m_validityRuns.clear();  // stale: reread when next shown
+    requestValidity();
+}
+
+void ComparePanel::requestValidity() {
+    if (m_views->currentWidget() != m_validityPage || m_runs.size() < 2 ||
+        m_loader->workspace().isEmpty() || m_validityRuns == m_runs)
+        return;
+    m_validityRuns = m_runs;
+    m_validity->setRowCount(0);
+    m_validityStatus->setText(tr("Computing the reward validity of %1 runs...").arg(m_runs.size()));
+    m_loader->loadValidity(m_runs);
 }
 
 void ComparePanel::onCompared(const analysis::Comparison& c, const SeriesBatch& series,
@@ -217,7 +261,14 @@ void ComparePanel::onCompared(const analysis::Comparison& c, const SeriesBatch& 
     fillDiffTable(m_diff, c, n);
     const QString lineage = lineageText(c, n);
     m_lineage->setText(lineage.isEmpty() ? tr("No run of these descends from another.")
-                                         : tr("Lineage:\n") + lineage);
+                                         : tr("Fork lineage (parent -> child at the "
+                                              "checkpoint step):"));
+    m_lineage->setToolTip(lineage);
+    QStringList compared;
+    for (const auto& r : c.runs) compared << QString::fromStdString(r.id);
+    m_lineageView->setLineage(lineage.isEmpty() ? QStringList() : compared, c.lineage, m_styles);
+    m_lineageView->setVisible(!lineage.isEmpty());
+    m_lineageView->resize(m_lineageView->sizeHint());
     fillSummaryModel(m_summaryModel, c);
     m_summary->resizeColumnsToContents();
     if (!series.isEmpty()) {

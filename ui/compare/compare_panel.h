@@ -1,9 +1,11 @@
 // The Compare panel: two or more runs side by side. The runs are the runs dock's ticked runs, or
 // those chosen with the panel's own picker; the metrics come from a picker of every metric the
-// runs have. Four views: Set-up (identity rows and the recipe keys that differ, the fork
-// lineage), Summary (final/best per metric, best eval and its step, steps/s, wall time, tokens;
-// sortable; CSV and Markdown export), Charts (the Dashboard's MetricChart per metric, runs
-// overlaid with the Dashboard's smoothing) and Same prompt (PromptCompareView). Every store read
+// runs have. Five views: Set-up (identity rows and the recipe keys that differ, the fork
+// lineage drawn as a graph), Summary (final/best per metric, best eval and its step, steps/s, wall
+// time, tokens; sortable; CSV and Markdown export), Charts (the Dashboard's MetricChart per metric,
+// runs overlaid with the Dashboard's smoothing), Validity (per run and reward component, the AUROC
+// for correct vs incorrect rollouts with its bootstrap interval; read only when shown) and Same
+// prompt (PromptCompareView). Every store read
 // goes through a CompareLoader (its own thread); runs of different models compare with a
 // warning line above the views.
 #pragma once
@@ -27,6 +29,7 @@ class QToolButton;
 
 namespace reflab::ui {
 
+class LineageView;
 class PromptCompareView;
 
 class ComparePanel : public QWidget {
@@ -53,6 +56,8 @@ public:
     QStandardItemModel* summaryModel() const { return m_summaryModel; }
     QLabel* warning() const { return m_warning; }
     QLabel* lineage() const { return m_lineage; }
+    LineageView* lineageView() const { return m_lineageView; }
+    QTableWidget* validityTable() const { return m_validity; }
     QTabWidget* views() const { return m_views; }
     PromptCompareView* promptView() const { return m_prompt; }
     QList<MetricChart*> charts() const { return m_charts; }
@@ -67,6 +72,7 @@ private:
     void onCompared(const analysis::Comparison& c, const SeriesBatch& series,
                     const QStringList& available);
     void rebuildCharts();
+    void requestValidity();  // when the Validity view is shown and its runs are not loaded
     void rebuildPickers();
     void exportSummary(bool markdown);
     QHash<QString, QString> names() const;
@@ -85,6 +91,11 @@ private:
     QTabWidget* m_views = nullptr;
     QTableWidget* m_diff = nullptr;
     QLabel* m_lineage = nullptr;
+    LineageView* m_lineageView = nullptr;
+    QTableWidget* m_validity = nullptr;
+    QLabel* m_validityStatus = nullptr;
+    QWidget* m_validityPage = nullptr;
+    QStringList m_validityRuns;  // the runs the validity table shows (or is loading)
     QTableView* m_summary = nullptr;
     QStandardItemModel* m_summaryModel = nullptr;
     QSortFilterProxyModel* m_summaryProxy = nullptr;

@@ -97,6 +97,59 @@ void fillSummaryModel(QStandardItemModel* model, const analysis::Comparison& c) 
     }
 }
 
+QString aurocText(const std::optional<analysis::ValidityPoint>& p) {
+    return p && p->auroc ? QString::number(*p->auroc, 'f', 3) : QStringLiteral("–");
+}
+
+QString intervalText(const std::optional<analysis::ValidityPoint>& p) {
+    if (!p || !p->low || !p->high) return QStringLiteral("–");
+    return QStringLiteral("[%1, %2]").arg(*p->low, 0, 'f', 3).arg(*p->high, 0, 'f', 3);
+}
+
+void fillValidityTable(QTableWidget* table, const std::vector<analysis::ValidityRow>& rows,
+                       const QHash<QString, QString>& names) {
+    table->clear();
+    const QStringList headers = {QObject::tr("Run"),         QObject::tr("Component"),
+                                 QObject::tr("AUROC"),       QObject::tr("95% interval"),
+                                 QObject::tr("Last window"), QObject::tr("95% interval "),
+                                 QObject::tr("Labelled"),    QObject::tr("Note")};
+    table->setColumnCount(headers.size());
+    table->setHorizontalHeaderLabels(headers);
+    table->setRowCount(static_cast<int>(rows.size()));
+    int row = 0;
+    for (const auto& r : rows) {
+        const auto set = [&](int col, const QString& text) {
+            auto* item = new QTableWidgetItem(text);
+            table->setItem(row, col, item);
+            return item;
+        };
+        set(0, nameOf(names, r.run))->setToolTip(QString::fromStdString(r.run));
+        set(1, QString::fromStdString(r.component));
+        auto* overall = set(2, aurocText(r.overall));
+        if (r.overall && r.overall->auroc) overall->setData(kSortRole, *r.overall->auroc);
+        set(3, intervalText(r.overall));
+        auto* window = set(4, aurocText(r.last_window));
+        if (r.last_window) {
+            window->setToolTip(QObject::tr("steps %1 to %2")
+                                   .arg(r.last_window->first_step)
+                                   .arg(r.last_window->step));
+            if (r.last_window->auroc) window->setData(kSortRole, *r.last_window->auroc);
+        }
+        set(5, intervalText(r.last_window));
+        set(6, r.overall
+                   ? QObject::tr("%1 (%2 correct)").arg(r.overall->labelled).arg(r.overall->correct)
+                   : QStringLiteral("–"));
+        QString note = QString::fromStdString(r.note);
+        if (!r.has_signal && note.isEmpty()) note = QObject::tr("no correctness signal");
+        set(7, note)->setToolTip(note);
+        // Below 0.5 the component rewards wrong answers more than right ones: flag it.
+        if (r.overall && r.overall->auroc && *r.overall->auroc < 0.5)
+            overall->setBackground(QColor(230, 60, 60, 70));
+        ++row;
+    }
+    table->resizeColumnsToContents();
+}
+
 QString lineageText(const analysis::Comparison& c, const QHash<QString, QString>& names) {
     QStringList lines;
     for (const auto& l : c.lineage)

@@ -49,6 +49,7 @@ JsonlIndex scanJsonl(const QString& path, const std::atomic<bool>& cancel,
     }
     index.size = f.size();
     QHash<QString, Accumulator> acc;
+    QHash<QString, int> field_no;  // field -> its index in index.fields
     qint64 offset = 0, line_no = 0;
     while (!f.atEnd()) {
         const QByteArray line = f.readLine();
@@ -60,6 +61,7 @@ JsonlIndex scanJsonl(const QString& path, const std::atomic<bool>& cancel,
         index.lines.push_back(line_no);
         QJsonParseError pe{};
         const QJsonDocument doc = QJsonDocument::fromJson(line, &pe);
+        quint64& mask = index.masks.emplace_back(0);
         if (pe.error != QJsonParseError::NoError) {
             index.bad.push_back({line_no, QObject::tr("not JSON: %1 at column %2")
                                               .arg(pe.errorString())
@@ -69,7 +71,12 @@ JsonlIndex scanJsonl(const QString& path, const std::atomic<bool>& cancel,
         } else {
             const QJsonObject o = doc.object();
             for (auto it = o.begin(); it != o.end(); ++it) {
-                if (!acc.contains(it.key())) index.fields << it.key();
+                if (!acc.contains(it.key())) {
+                    field_no.insert(it.key(), int(index.fields.size()));
+                    index.fields << it.key();
+                }
+                if (const int n = field_no.value(it.key()); n < JsonlIndex::kMaskedFields)
+                    mask |= quint64(1) << n;
                 Accumulator& a = acc[it.key()];
                 const QString text = valueText(it.value());
                 const qint64 len = text.size();

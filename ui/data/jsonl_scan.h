@@ -37,6 +37,10 @@ struct JsonlIndex {
     QStringList fields;       // in order of first appearance
     QHash<QString, FieldStats> stats;
     QVector<BadLine> bad;  // rows that are not a JSON object (still rows of the table)
+    // Per row, the fields it has: bit i = fields[i], for the first 64 fields (8 bytes a row, so
+    // "which rows lack this field" needs no second pass); 0 for a row that is not an object.
+    QVector<quint64> masks;
+    static constexpr int kMaskedFields = 64;
     int rows() const { return static_cast<int>(offsets.size()); }
 };
 

@@ -112,14 +112,30 @@ QProcess* RunController::launch(const QStringList& args, const QString& descript
     return p;
 }
 
-bool RunController::startRun(const QString& recipe_path, const QString& name, QString* error) {
+QStringList RunController::trainArgs(const QString& recipe_path, const QString& workspace,
+                                     const QString& name, const QString& fork_run,
+                                     qint64 fork_step) {
+    QStringList args{"train", "--recipe", recipe_path, "--db", workspace};
+    if (!name.isEmpty()) args << "--name" << name;
+    if (!fork_run.isEmpty())
+        args << "--fork" << fork_run << "--from-step" << QString::number(fork_step);
+    return args;
+}
+
+bool RunController::startRun(const QString& recipe_path, const QString& name, QString* error,
+                             const QString& fork_run, qint64 fork_step) {
     if (m_workspace.isEmpty()) {
         if (error) *error = tr("Open or create a workspace first (File > New workspace).");
         return false;
     }
-    QStringList args{"train", "--recipe", recipe_path, "--db", m_workspace};
-    if (!name.isEmpty()) args << "--name" << name;
-    launch(args, tr("train %1").arg(name.isEmpty() ? QFileInfo(recipe_path).fileName() : name));
+    if (!fork_run.isEmpty() && fork_step < 0) {
+        if (error) *error = tr("Choose the checkpoint step of %1 to fork from.").arg(fork_run);
+        return false;
+    }
+    const QString what = name.isEmpty() ? QFileInfo(recipe_path).fileName() : name;
+    launch(trainArgs(recipe_path, m_workspace, name, fork_run, fork_step),
+           fork_run.isEmpty() ? tr("train %1").arg(what)
+                              : tr("fork %1 of %2 at step %3").arg(what, fork_run).arg(fork_step));
     return true;
 }
 
@@ -166,6 +182,19 @@ bool RunController::deleteRun(const QString& run, QString* error) {
         return false;
     }
     m_editor->deleteRun(m_workspace, run);
+    return true;
+}
+
+bool RunController::tagRuns(const QStringList& runs, const QString& tag, bool add, QString* error) {
+    if (m_workspace.isEmpty()) {
+        if (error) *error = tr("No workspace is open.");
+        return false;
+    }
+    if (runs.isEmpty() || tag.trimmed().isEmpty()) {
+        if (error) *error = tr("Choose a run and a tag that is not empty.");
+        return false;
+    }
+    m_editor->tagRuns(m_workspace, runs, tag.trimmed(), add);
     return true;
 }
 

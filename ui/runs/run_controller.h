@@ -31,11 +31,19 @@ public:
 
     // Each returns false and sets *error (one sentence) when it cannot be done. Rename and
     // delete return once asked; their outcome is workspaceEdited() or editFailed(message).
-    bool startRun(const QString& recipe_path, const QString& name, QString* error);
+    // With fork_run: a fork of that run from its checkpoint at fork_step (the recipe may differ).
+    bool startRun(const QString& recipe_path, const QString& name, QString* error,
+                  const QString& fork_run = {}, qint64 fork_step = -1);
+    // The `reflab-cli` arguments startRun launches.
+    static QStringList trainArgs(const QString& recipe_path, const QString& workspace,
+                                 const QString& name, const QString& fork_run = {},
+                                 qint64 fork_step = -1);
     bool resumeRun(const QString& run, QString* error);
     bool stopRun(const QString& run, qint64 writer_pid, QString* error);
     bool renameRun(const QString& run, const QString& name, QString* error);
     bool deleteRun(const QString& run, QString* error);
+    // Tags go the same way as rename: asked here, done on the StoreEditor's thread.
+    bool tagRuns(const QStringList& runs, const QString& tag, bool add, QString* error);
     bool exportRun(const QString& run, const QString& what, const QString& format,
                    const QString& out_path, QString* error);
     int activeChildren() const;

@@ -2,7 +2,9 @@
 #include "ui/runs/runs_dock.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QFileDialog>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QLineEdit>
@@ -16,6 +18,7 @@
 #include <algorithm>
 
 #include "ui/runs/run_controller.h"
+#include "ui/runs/runs_filter_proxy.h"
 #include "ui/runs/runs_model.h"
 
 namespace reflab::ui {
@@ -58,9 +61,17 @@ RunsDock::RunsDock(RunsModel* model, RunController* controller, QWidget* parent)
     m_filter->setObjectName("runsFilter");
     m_filter->setPlaceholderText(tr("Filter runs (regular expression)"));
     m_filter->setClearButtonEnabled(true);
-    lay->addWidget(m_filter);
+    m_tag = new QComboBox(host);
+    m_tag->setObjectName("runsTagFilter");
+    m_tag->setToolTip(tr("Show only the runs with this tag"));
+    m_tag->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_tag->addItem(tr("All tags"), QString());
+    auto* filters = new QHBoxLayout;
+    filters->addWidget(m_filter, 1);
+    filters->addWidget(m_tag);
+    lay->addLayout(filters);
 
-    m_proxy = new QSortFilterProxyModel(this);
+    m_proxy = new RunsFilterProxy(this);
     m_proxy->setSourceModel(model);
     m_proxy->setFilterKeyColumn(-1);  // name, status, recipe, ...
     m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
@@ -83,6 +94,7 @@ RunsDock::RunsDock(RunsModel* model, RunController* controller, QWidget* parent)
     m_table->setColumnWidth(RunsModel::Progress, fm.horizontalAdvance("9999 / 9999") + pad);
     m_table->setColumnWidth(RunsModel::BestEval, fm.horizontalAdvance("Best eval") + pad);
     m_table->setColumnWidth(RunsModel::Started, fm.horizontalAdvance("11-26 09:15") + pad);
+    m_table->setColumnWidth(RunsModel::Tags, fm.horizontalAdvance("baseline") + pad);
     m_table->horizontalHeader()->setStretchLastSection(false);
     m_table->horizontalHeader()->setSectionResizeMode(RunsModel::Name, QHeaderView::Stretch);
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
@@ -93,6 +105,56 @@ RunsDock::RunsDock(RunsModel* model, RunController* controller, QWidget* parent)
 
     connect(m_filter, &QLineEdit::textChanged, this, &RunsDock::setFilter);
     connect(m_table, &QWidget::customContextMenuRequested, this, &RunsDock::showMenu);
+    connect(m_tag, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_proxy->setTag(m_tag->itemData(i).toString());
+        // A tag no run has any more leaves the list once it is no longer chosen (after this
+        // signal: the combo is not rebuilt inside its own emission).
+        QMetaObject::invokeMethod(
+            this, [this] { refreshTagChoices(m_model->allTags()); }, Qt::QueuedConnection);
+    });
+    connect(model, &RunsModel::tagsChanged, this, &RunsDock::refreshTagChoices);
+    refreshTagChoices(model->allTags());
+}
+
+void RunsDock::refreshTagChoices(const QStringList& tags) {
+    // The chosen tag stays chosen while any run has it, and stays (showing no run) when its
+    // last run lost it, so the view does not jump to every run under the user.
+    const QString current = tagFilter();
+    QStringList items = tags;
+    if (!current.isEmpty() && !items.contains(current)) items << current;
+    QSignalBlocker block(m_tag);
+    m_tag->clear();
+    m_tag->addItem(tr("All tags"), QString());
+    for (const QString& t : items) m_tag->addItem(t, t);
+    m_tag->setCurrentIndex(std::max(0, m_tag->findData(current)));
+}
+
+void RunsDock::setTagFilter(const QString& tag) {
+    m_proxy->setTag(tag);
+    refreshTagChoices(m_model->allTags());  // selects it (listed even when no run has it)
+}
+
+QString RunsDock::tagFilter() const {
+    return m_proxy->tag();
+}
+
+QStringList RunsDock::actionRuns(const QString& run) const {
+    QStringList selected;
+    for (const QModelIndex& i : m_table->selectionModel()->selectedRows(RunsModel::Name))
+        selected << i.data(RunsModel::RunIdRole).toString();
+    return selected.contains(run) ? selected : QStringList{run};
+}
+
+void RunsDock::addTag(const QStringList& runs) {
+    bool ok = false;
+    const QString tag = QInputDialog::getItem(
+        this, tr("Add tag"),
+        runs.size() == 1 ? tr("Tag for %1:").arg(m_model->displayName(runs[0]))
+                         : tr("Tag for %1 runs:").arg(runs.size()),
+        m_model->allTags(), -1, /*editable=*/true, &ok);
+    if (!ok || tag.trimmed().isEmpty()) return;
+    QString error;
+    if (!m_controller->tagRuns(runs, tag.trimmed(), true, &error)) emit actionFailed(error);
 }
 
 void RunsDock::setFilter(const QString& regex) {
@@ -124,10 +186,28 @@ void RunsDock::showMenu(const QPoint& pos) {
         if (!m_controller->resumeRun(run, &error)) emit actionFailed(error);
     });
     resume->setEnabled(!running && info->status != RunStatus::Finished);
-    menu.addAction(tr("Fork (open its recipe in Setup)"), this,
-                   [this, run] { emit forkRequested(run); });
+    menu.addAction(tr("Fork from a checkpoint..."), this, [this, run] { emit forkRequested(run); });
     menu.addSeparator();
     menu.addAction(tr("Rename..."), this, [this, run] { rename(run); });
+    const QStringList targets = actionRuns(run);
+    QMenu* tags = menu.addMenu(tr("Tags"));
+    tags->addAction(
+        targets.size() == 1 ? tr("Add tag...") : tr("Add tag to %1 runs...").arg(targets.size()),
+        this, [this, targets] { addTag(targets); });
+    // Remove: every tag any of the target runs has.
+    QStringList present;
+    for (const QString& id : targets)
+        if (const auto* r = m_model->run(id))
+            for (const std::string& t : r->tags)
+                if (!present.contains(QString::fromStdString(t)))
+                    present << QString::fromStdString(t);
+    present.sort();
+    if (!present.isEmpty()) tags->addSeparator();
+    for (const QString& t : present)
+        tags->addAction(tr("Remove \"%1\"").arg(t), this, [this, targets, t] {
+            QString error;
+            if (!m_controller->tagRuns(targets, t, false, &error)) emit actionFailed(error);
+        });
     QMenu* exp = menu.addMenu(tr("Export"));
     exp->addAction(tr("Metrics as CSV..."), this, [this, run] { exportRun(run, "metrics"); });
     exp->addAction(tr("Rollouts as JSONL..."), this, [this, run] { exportRun(run, "rollouts"); });

@@ -42,7 +42,8 @@ void RunsModel::setRuns(const RunList& runs) {
         RunInfo& cur = m_runs[row];
         if (cur.name != next.name) changed = true;
         if (cur.name != next.name || cur.status != next.status || cur.step != next.step ||
-            cur.steps != next.steps || cur.best_eval != next.best_eval || cur.kind != next.kind) {
+            cur.steps != next.steps || cur.best_eval != next.best_eval || cur.kind != next.kind ||
+            cur.tags != next.tags) {
             cur = next;
             emit dataChanged(index(int(row), 0), index(int(row), ColumnCount - 1));
         } else {
@@ -66,7 +67,28 @@ void RunsModel::setRuns(const RunList& runs) {
     }
     if (changed) emit runsChanged();
     if (checkedChanged) emit checkedRunsChanged(checkedRuns());
+    QSet<QString> tags;
+    for (const RunInfo& r : m_runs)
+        for (const std::string& t : r.tags) tags.insert(QString::fromStdString(t));
+    QStringList sorted(tags.begin(), tags.end());
+    sorted.sort();
+    if (sorted != m_allTags) {
+        m_allTags = sorted;
+        emit tagsChanged(m_allTags);
+    }
 }
+
+QStringList RunsModel::allTags() const {
+    return m_allTags;
+}
+
+namespace {
+QStringList tagList(const RunInfo& r) {
+    QStringList out;
+    for (const std::string& t : r.tags) out << QString::fromStdString(t);
+    return out;
+}
+}  // namespace
 
 const RunInfo* RunsModel::run(const QString& id) const {
     for (const RunInfo& r : m_runs)
@@ -117,6 +139,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     const QString id = QString::fromStdString(r.id);
     if (role == RunIdRole) return id;
     if (role == StatusRole) return static_cast<int>(r.status);
+    if (role == TagsRole) return tagList(r);
     if (role == ProgressRole)
         return r.steps > 0 ? std::clamp(double(r.step) / double(r.steps), 0.0, 1.0) : 0.0;
     switch (index.column()) {
@@ -180,6 +203,9 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
                 return QDateTime::fromMSecsSinceEpoch(qint64(r.created * 1000))
                     .toString("yyyy-MM-dd hh:mm:ss");
             break;
+        case Tags:
+            if (role == Qt::DisplayRole || role == Qt::ToolTipRole) return tagList(r).join(", ");
+            break;
         default:
             break;
     }
@@ -218,6 +244,8 @@ QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int rol
             return tr("Best eval");
         case Started:
             return tr("Started");
+        case Tags:
+            return tr("Tags");
         default:
             return {};
     }

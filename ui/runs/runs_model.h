@@ -1,5 +1,5 @@
 // RunsModel: the workspace's runs as a table (colour swatch + name + compare
-// checkbox, status, recipe kind, progress, best eval, started). Updated in
+// checkbox, status, recipe kind, progress, best eval, started, tags). Updated in
 // place from each listing of the tailer, so selection, checkboxes and scroll
 // position survive the live updates.
 #pragma once
@@ -15,8 +15,8 @@ namespace reflab::ui {
 class RunsModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Name, Status, Kind, Progress, BestEval, Started, ColumnCount };
-    enum Role { RunIdRole = Qt::UserRole + 1, ProgressRole, StatusRole };
+    enum Column { Name, Status, Kind, Progress, BestEval, Started, Tags, ColumnCount };
+    enum Role { RunIdRole = Qt::UserRole + 1, ProgressRole, StatusRole, TagsRole /*QStringList*/ };
 
     explicit RunsModel(QObject* parent = nullptr);
 
@@ -29,6 +29,7 @@ public:
     QString displayName(const QString& id) const;
 
     QStringList checkedRuns() const;  // in table order
+    QStringList allTags() const;      // of every run listed, sorted, each once
     void setCheckedRuns(const QStringList& ids);
 
     int rowCount(const QModelIndex& parent = {}) const override;
@@ -40,13 +41,15 @@ public:
 
 signals:
     void checkedRunsChanged(const QStringList& ids);
-    void runsChanged();  // names, colours or the list itself changed
+    void tagsChanged(const QStringList& tags);  // allTags() changed
+    void runsChanged();                         // names, colours or the list itself changed
 
 private:
     RunList m_runs;
     QSet<QString> m_checked;
     QHash<QString, int> m_colorIndex;  // run -> palette index, given in creation order
     int m_nextColor = 0;
+    QStringList m_allTags;
 };
 
 QString runStatusText(reflab::store::RunStatus status);

@@ -6,6 +6,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QFrame>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -89,6 +90,21 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
     bar->addWidget(m_status, 1);
     bar->addWidget(m_start);
     lay->addLayout(bar);
+
+    m_forkBanner = new QFrame(this);
+    m_forkBanner->setObjectName("forkBanner");
+    m_forkBanner->setStyleSheet("#forkBanner { background: #e8f0fe; border-radius: 3px; }");
+    auto* forkLay = new QHBoxLayout(m_forkBanner);
+    forkLay->setContentsMargins(8, 4, 8, 4);
+    m_forkText = new QLabel(m_forkBanner);
+    m_forkText->setObjectName("forkText");
+    auto* afresh = new QPushButton(tr("Start afresh instead"), m_forkBanner);
+    afresh->setObjectName("forkClear");
+    forkLay->addWidget(m_forkText, 1);
+    forkLay->addWidget(afresh);
+    m_forkBanner->hide();
+    lay->addWidget(m_forkBanner);
+    connect(afresh, &QPushButton::clicked, this, &SetupPanel::clearForkOrigin);
 
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName("setupTabs");
@@ -198,6 +214,26 @@ QWidget* SetupPanel::buildTrainingPage() {
     return scrolled(page);
 }
 
+void SetupPanel::setForkOrigin(const QString& run, qint64 step, const QString& run_name) {
+    m_forkRun = run;
+    m_forkStep = step;
+    m_forkText->setText(tr("Fork of <b>%1</b> from its checkpoint at step <b>%2</b>: edit the "
+                           "recipe, then Start fork.")
+                            .arg(run_name.toHtmlEscaped())
+                            .arg(step));
+    m_forkBanner->show();
+    m_start->setText(tr("Start fork"));
+    onValidated(m_editor->lastError());  // the Start button's tooltip names the fork
+}
+
+void SetupPanel::clearForkOrigin() {
+    m_forkRun.clear();
+    m_forkStep = -1;
+    m_forkBanner->hide();
+    m_start->setText(tr("Start run"));
+    onValidated(m_editor->lastError());
+}
+
 bool SetupPanel::loadRecipeJson(const nlohmann::json& recipe, const QString& run_name,
                                 QString* error) {
     try {
@@ -232,9 +268,14 @@ void SetupPanel::onValidated(const QString& error) {
                           "</span>");
     }
     m_start->setEnabled(error.isEmpty() && m_startAllowed);
-    m_start->setToolTip(!m_startAllowed   ? m_startWhyNot
-                        : error.isEmpty() ? tr("Start `reflab-cli train` with this recipe")
-                                          : tr("Fix the recipe first: %1").arg(error));
+    m_start->setToolTip(!m_startAllowed    ? m_startWhyNot
+                        : !error.isEmpty() ? tr("Fix the recipe first: %1").arg(error)
+                        : m_forkRun.isEmpty()
+                            ? tr("Start `reflab-cli train` with this recipe")
+                            : tr("Start `reflab-cli train --fork %1 --from-step %2` with this "
+                                 "recipe")
+                                  .arg(m_forkRun)
+                                  .arg(m_forkStep));
     refreshViews();
 }
 
@@ -261,7 +302,10 @@ void SetupPanel::loadPresetAt(int index) {
     if (index <= 0) return;
     QString error;
     const QString name = m_presets->itemText(index);
-    if (!m_editor->loadPreset(name, &error)) QMessageBox::warning(this, tr("Preset"), error);
+    if (!m_editor->loadPreset(name, &error))
+        QMessageBox::warning(this, tr("Preset"), error);
+    else
+        clearForkOrigin();  // another recipe: no longer the fork's
     m_presets->setCurrentIndex(0);
     m_editor->validate();
 }
@@ -271,7 +315,10 @@ void SetupPanel::loadFromFile() {
         QFileDialog::getOpenFileName(this, tr("Load recipe"), QString(), tr("Recipe (*.json)"));
     if (path.isEmpty()) return;
     QString error;
-    if (!m_editor->loadFile(path, &error)) QMessageBox::warning(this, tr("Load recipe"), error);
+    if (!m_editor->loadFile(path, &error))
+        QMessageBox::warning(this, tr("Load recipe"), error);
+    else
+        clearForkOrigin();
     m_editor->validate();
 }
 

@@ -29,6 +29,12 @@ public:
     // Loads a recipe (a preset, a file, a run's stored recipe for fork); false + error if invalid.
     bool loadRecipeJson(const nlohmann::json& recipe, const QString& run_name, QString* error);
     void setStartEnabled(bool enabled, const QString& why_not);
+    // A fork: Start begins `train --fork run --from-step step` with the edited recipe; a banner
+    // says so. Loading another recipe (preset, file) or "Start afresh" clears it.
+    void setForkOrigin(const QString& run, qint64 step, const QString& run_name);
+    void clearForkOrigin();
+    QString forkRun() const { return m_forkRun; }
+    qint64 forkStep() const { return m_forkStep; }
     QString runName() const;
     // Resolves a recipe path the way the CLI run from the source tree does.
     static QString resolvePath(const QString& path);
@@ -62,6 +68,10 @@ private:
     bool m_startAllowed = true;
     QString m_startWhyNot;
     QString m_modelKey, m_dataKey;
+    QString m_forkRun;
+    qint64 m_forkStep = -1;
+    QWidget* m_forkBanner = nullptr;
+    QLabel* m_forkText = nullptr;
 };
 
 }  // namespace reflab::ui

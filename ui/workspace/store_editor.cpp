@@ -4,6 +4,7 @@
 #include <QFileInfo>
 #include <QMetaObject>
 #include <QPointer>
+#include <memory>
 
 #include "core/store/workspace.h"
 
@@ -76,6 +77,48 @@ void StoreEditor::deleteRun(const QString& workspace, const QString& run) {
             ws.deleteRun(id);
         },
         [this, run](const QString& error) { emit edited(tr("delete %1").arg(run), error); });
+}
+
+void StoreEditor::listCheckpoints(const QString& workspace, const QString& run) {
+    const std::string file = workspace.toStdString(), id = run.toStdString();
+    auto found = std::make_shared<QList<CheckpointEntry>>();
+    post(
+        [file, id, found] {
+            auto ws = store::Workspace::open(file, /*read_only=*/true);
+            if (!ws.run(id)) throw store::StoreError(file + ": no run '" + id + "'");
+            for (const store::Checkpoint& c : ws.checkpoints(id)) {
+                CheckpointEntry e;
+                e.step = c.step;
+                e.dir = QString::fromStdString(c.dir);
+                e.time = c.time;
+                // A relative folder is the trainer's working directory's, unknown here: offered.
+                e.present = QFileInfo(e.dir).isRelative() || QFileInfo(e.dir).isDir();
+                found->append(e);
+            }
+        },
+        [this, run, found](const QString& error) { emit checkpointsListed(run, *found, error); });
+}
+
+void StoreEditor::tagRuns(const QString& workspace, const QStringList& runs, const QString& tag,
+                          bool add) {
+    const std::string file = workspace.toStdString(), name = tag.toStdString();
+    std::vector<std::string> ids;
+    for (const QString& r : runs) ids.push_back(r.toStdString());
+    post(
+        [file, ids, name, add] {
+            auto ws = store::Workspace::open(file);
+            for (const std::string& id : ids) {
+                if (add)
+                    ws.addTag(id, name);
+                else
+                    ws.removeTag(id, name);
+            }
+        },
+        [this, runs, tag, add](const QString& error) {
+            emit edited(add ? tr("tag %1 with \"%2\"").arg(runs.join(", "), tag)
+                            : tr("remove tag \"%2\" from %1").arg(runs.join(", "), tag),
+                        error);
+        });
 }
 
 }  // namespace reflab::ui

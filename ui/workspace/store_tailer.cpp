@@ -15,7 +15,8 @@ bool sameRuns(const RunList& a, const RunList& b) {
     for (size_t i = 0; i < a.size(); ++i) {
         const auto &x = a[i], &y = b[i];
         if (x.id != y.id || x.name != y.name || x.status != y.status || x.step != y.step ||
-            x.steps != y.steps || x.best_eval != y.best_eval || x.updated != y.updated)
+            x.steps != y.steps || x.best_eval != y.best_eval || x.updated != y.updated ||
+            x.tags != y.tags)  // a tag changes no other field of the run
             return false;
     }
     return true;

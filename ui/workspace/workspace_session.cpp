@@ -84,7 +84,8 @@ void WorkspaceSession::close() {
     emit opened({});
 }
 
-bool WorkspaceSession::startRun(const nlohmann::json& recipe, const QString& name, QString* error) {
+bool WorkspaceSession::startRun(const nlohmann::json& recipe, const QString& name, QString* error,
+                                const QString& fork_run, qint64 fork_step) {
     if (m_path.isEmpty()) {
         if (error) *error = tr("Open or create a workspace first (File > New workspace).");
         return false;
@@ -107,7 +108,7 @@ bool WorkspaceSession::startRun(const nlohmann::json& recipe, const QString& nam
         return false;
     }
     f.close();
-    return m_controller->startRun(file, name, error);
+    return m_controller->startRun(file, name, error, fork_run, fork_step);
 }
 
 bool WorkspaceSession::forkRecipe(const QString& run, nlohmann::json* recipe, QString* name,

@@ -34,7 +34,9 @@ public:
     // Writes the recipe next to the workspace (recipes/<name>-<time>.json) and
     // starts `reflab-cli train` on it. The run shows up in the runs model at the
     // next poll.
-    bool startRun(const nlohmann::json& recipe, const QString& name, QString* error);
+    // With fork_run: `train --fork fork_run --from-step fork_step` on this recipe.
+    bool startRun(const nlohmann::json& recipe, const QString& name, QString* error,
+                  const QString& fork_run = {}, qint64 fork_step = -1);
     // What a fork of `run` starts from: its stored recipe and the name "<run name> fork".
     // False, with the reason, when the run has no readable recipe.
     bool forkRecipe(const QString& run, nlohmann::json* recipe, QString* name,
