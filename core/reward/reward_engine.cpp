@@ -8,6 +8,7 @@
 
 #include "core/model/language_model.h"
 #include "core/model/scoring.h"
+#include "core/reward/reference_request.h"
 #include "core/reward/reverse_reasoning.h"
 #include "core/reward/reward_exact_match.h"
 #include "core/reward/reward_format.h"
@@ -37,49 +38,16 @@ ScoreRequest makeRequest(const LanguageModel& m, const std::string& context,
     return {m.tokenizer().encode(context), m.tokenizer().encode(target)};
 }
 
-// The request of a scoring text: context + target + suffix tokenized as ONE text, the target
-// being the tokens that overlap the target's bytes (RLPR's locate_substring_tokens), so the
-// reference is scored in the tokens the model would write around it (" Paris" glued to its
-// leading space). Token boundaries come from the decoded length of each token prefix.
-ScoreRequest spanRequest(const LanguageModel& m, const ReferenceTexts& t) {
-    const text::Tokenizer& tok = m.tokenizer();
-    const std::vector<int32_t> ids = tok.encode(t.context + t.target + t.suffix);
-    const size_t begin = t.context.size(), end = begin + t.target.size();
-    const auto bytesOf = [&](size_t k) {
-        return tok.decode(std::vector<int32_t>(ids.begin(), ids.begin() + k)).size();
-    };
-    // first: the most tokens that end at or before `begin`; last: the fewest that reach `end`.
-    size_t lo = 0, hi = ids.size();
-    while (lo < hi) {
-        const size_t mid = (lo + hi + 1) / 2;
-        if (bytesOf(mid) <= begin)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    const size_t first = lo;
-    hi = ids.size();
-    while (lo < hi) {
-        const size_t mid = (lo + hi) / 2;
-        if (bytesOf(mid) >= end)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    const size_t last = lo;
-    if (first == 0 || last <= first)  // a tokenizer whose decode does not give the bytes back
-        return makeRequest(m, t.context, t.target);
-    return {std::vector<int32_t>(ids.begin(), ids.begin() + first),
-            std::vector<int32_t>(ids.begin() + first, ids.begin() + last)};
-}
-
-// One scoreTargets call; per request the (|target|) log-probs as floats on the
-// host.
+// One scoreTargets call; per request the (|target|) log-probs as floats on the host, from
+// softmax(logits / temperature).
 std::vector<std::vector<float>> scoreAll(const LanguageModel& m,
-                                         const std::vector<ScoreRequest>& requests) {
+                                         const std::vector<ScoreRequest>& requests,
+                                         double temperature = 1.0) {
     std::vector<std::vector<float>> out;
     if (requests.empty()) return out;
-    const model::ScoreResult r = model::scoreTargets(m, requests);
+    model::ScoreOptions options;
+    options.temperature = temperature;
+    const model::ScoreResult r = model::scoreTargets(m, requests, options);
     for (const auto& t : r.logprobs) {
         const torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat).contiguous();
         out.emplace_back(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
@@ -116,9 +84,17 @@ std::string renderGuidedPrompt(const Recipe& recipe, const text::ChatTemplate& c
     return chat.render(messages, /*add_generation_prompt=*/true);
 }
 
+double scoringTemperature(const Recipe& recipe) {
+    const double t = recipe.generation.temperature;
+    return t > 0 ? t : 1.0;
+}
+
 RewardEngine::RewardEngine(const Recipe& recipe, std::shared_ptr<LanguageModel> policy,
                            EngineOptions options)
-    : m_recipe(recipe), m_options(options), m_policy(std::move(policy)) {
+    : m_recipe(recipe),
+      m_options(options),
+      m_temperature(scoringTemperature(recipe)),
+      m_policy(std::move(policy)) {
     const auto needPolicy = [&](const ComponentSpec& c) {
         if (!m_policy)
             throw RewardError("reward component \"" + c.name +
@@ -247,7 +223,7 @@ std::vector<RewardOutput> RewardEngine::scoreGroup(const std::vector<RewardInput
                 const auto t = referenceTexts(in.prompt, in.completion, parsed[i].answer_open,
                                               in.reference, tp, c.rgr.score_tags);
                 req[ci][i] = static_cast<int64_t>(policy_reqs.size());
-                policy_reqs.push_back(spanRequest(*m_policy, t));
+                policy_reqs.push_back(referenceRequest(*m_policy, t));
                 texts[ci][i] = {t.context, t.target};
             } else if (c.type == ComponentType::Rlpr) {
                 if (ref_empty) continue;
@@ -257,7 +233,7 @@ std::vector<RewardOutput> RewardEngine::scoreGroup(const std::vector<RewardInput
                         initial_keys.end()) {
                     const auto b = rlprBaselineTexts(in.prompt, in.reference);
                     initial_keys.push_back(key);
-                    initial_reqs.push_back(spanRequest(*m_initial, b));
+                    initial_reqs.push_back(referenceRequest(*m_initial, b));
                 }
                 // RLPR masks a rollout without a scorable answer block: r_B = 0, not scored.
                 if (c.rlpr.mask_unanswered && !rlprScorable(in.completion, tp.think, tp.answer))
@@ -265,7 +241,7 @@ std::vector<RewardOutput> RewardEngine::scoreGroup(const std::vector<RewardInput
                 const auto t = referenceTexts(in.prompt, in.completion, parsed[i].answer_open,
                                               in.reference, tp, c.rlpr.score_tags);
                 req[ci][i] = static_cast<int64_t>(policy_reqs.size());
-                policy_reqs.push_back(spanRequest(*m_policy, t));
+                policy_reqs.push_back(referenceRequest(*m_policy, t));
                 texts[ci][i] = {t.context, t.target};
             }
         }
@@ -281,11 +257,11 @@ std::vector<RewardOutput> RewardEngine::scoreGroup(const std::vector<RewardInput
     }
     std::vector<std::vector<float>> policy_lp;
     if (!policy_reqs.empty()) {
-        policy_lp = scoreAll(*m_policy, policy_reqs);
+        policy_lp = scoreAll(*m_policy, policy_reqs, m_temperature);
         ++m_forwards["policy"];
     }
     if (!initial_reqs.empty()) {
-        const auto lp = scoreAll(*m_initial, initial_reqs);
+        const auto lp = scoreAll(*m_initial, initial_reqs, m_temperature);
         ++m_forwards["initial"];
         for (size_t k = 0; k < lp.size(); ++k) m_r_A_cache[initial_keys[k]] = meanTokenProb(lp[k]);
     }

@@ -42,6 +42,11 @@ std::string renderPrompt(const Recipe& recipe, const text::ChatTemplate& chat,
 std::string renderGuidedPrompt(const Recipe& recipe, const text::ChatTemplate& chat,
                                const std::string& question, const std::string& reference);
 
+// The temperature the policy's reward scores (rgr's R, rlpr's r_B and r_A) are computed at:
+// the recipe's sampling temperature, as VeriFree and RLPR score with the rollout temperature
+// (logits / T); 1 when it samples greedily (temperature 0). NOVER's proxy scores raw logits.
+double scoringTemperature(const Recipe& recipe);
+
 struct EngineOptions {
     bool explain = false;  // add "explain" to details: scored texts, per-token
                            // log-probs, reasons
@@ -76,10 +81,12 @@ public:
     // "judge").
     const std::map<std::string, int64_t>& forwardCounts() const { return m_forwards; }
     size_t cachedBaselines() const { return m_r_A_cache.size(); }
+    double temperature() const { return m_temperature; }
 
 private:
     Recipe m_recipe;
     EngineOptions m_options;
+    double m_temperature = 1.0;  // scoringTemperature(m_recipe)
     std::shared_ptr<model::LanguageModel> m_policy;
     std::map<size_t, std::shared_ptr<model::LanguageModel>> m_proxy;  // by component index
     std::shared_ptr<model::LanguageModel> m_initial;                  // rlpr's θ0

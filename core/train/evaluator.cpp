@@ -5,6 +5,7 @@
 
 #include "core/base/stats.h"
 #include "core/model/scoring.h"
+#include "core/reward/reference_request.h"
 #include "core/reward/reward_exact_match.h"
 #include "core/train/rollouts.h"
 #include "core/train/step_metrics.h"
@@ -38,13 +39,13 @@ EvalResult evaluate(const model::LanguageModel& policy, reward::RewardEngine& en
             const auto& p = prompts[r.prompt];
             r.parsed = text::parseCompletion(r.completion, recipe.templ.think, recipe.templ.answer);
             r.reward = engine.scoreGroup({rewardInput(r, p, "eval:" + p.id)}).at(0);
-            // The reference after the model's own reasoning, in the answer block.
-            const std::string kept = r.parsed.has_answer
-                                         ? r.completion.substr(0, r.parsed.answer_open)
-                                         : r.completion + "\n";
-            auto ctx = policy.tokenizer().encode(p.text + kept + recipe.templ.answer.open);
-            auto tgt = policy.tokenizer().encode(p.reference);
-            if (!tgt.empty()) nll_reqs.push_back({std::move(ctx), std::move(tgt)});
+            // The reference after the model's own reasoning, in the answer block: rlpr's r_B
+            // text, tokenized as one text with the reference's tokens scored, as the rewards do.
+            const auto texts = reward::referenceTexts(p.text, r.completion, r.parsed.answer_open,
+                                                      p.reference, recipe.templ,
+                                                      /*score_tags=*/false);
+            auto req = reward::referenceRequest(policy, texts);
+            if (!req.target.empty()) nll_reqs.push_back(std::move(req));
         }
         if (!nll_reqs.empty()) {
             const auto scored = model::scoreTargets(policy, nll_reqs);

@@ -16,8 +16,9 @@ namespace reflab::train {
 struct EvalResult {
     double exact_match = 0;  // fraction of prompts whose answer matches the reference
     double reward = 0;       // mean recipe total (each prompt scored as a group of one)
-    double ref_nll =
-        0;              // mean over prompts of -mean_j log pi(y*_j | prompt, reasoning, answer tag)
+    // Mean over prompts of −mean_j log π(y*_j | …) on rlpr's r_B text (the completion cut at
+    // the answer tag, the tag, the policy's whitespace; raw logits: evaluation is greedy).
+    double ref_nll = 0;
     double length = 0;  // mean completion tokens
     int64_t prompts = 0;
     std::vector<store::RolloutRecord> rollouts;  // is_eval, correct set; step filled by the caller

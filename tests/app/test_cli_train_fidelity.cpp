@@ -309,9 +309,12 @@ private slots:
     }
 
     // The evaluator's metrics from its stored rollouts: exact_match, reward and length are
-    // their means; ref_nll the mean over prompts of −mean log π(reference tokens | prompt +
-    // the completion cut at the answer (or all of it + "\n") + "<answer>"), recomputed from
-    // the weights the evaluation ran with (the step's checkpoint).
+    // their means; ref_nll the mean over prompts of −mean log π(reference tokens | …) on the
+    // text prompt + the completion cut at the answer (or all of it) + "<answer>" + the
+    // whitespace the policy wrote after it (" " when none) + reference + " </answer>",
+    // tokenized as ONE text, the reference tokens being those overlapping its bytes (as the
+    // rewards score it), recomputed from the weights the evaluation ran with (the step's
+    // checkpoint).
     void evaluatorMetrics() {
         std::ofstream(path("eval.jsonl").toStdString())
             << "{\"question\": \"2+2?\", \"answer\": \"4\"}\n"
@@ -339,10 +342,30 @@ private slots:
             reward += r.total_reward;
             length += r.completion_tokens;
             const size_t cut = r.completion.find("<answer");
-            const std::string kept =
-                cut == std::string::npos ? r.completion + "\n" : r.completion.substr(0, cut);
-            const auto ctx = policy->tokenizer().encode(r.prompt + kept + "<answer>");
-            const auto tgt = policy->tokenizer().encode(r.reference);
+            std::string ws;
+            if (cut != std::string::npos && r.completion.compare(cut, 8, "<answer>") == 0)
+                for (size_t k = cut + 8;
+                     k < r.completion.size() &&
+                     std::string(" \n\t\r").find(r.completion[k]) != std::string::npos;
+                     ++k)
+                    ws += r.completion[k];
+            if (ws.empty()) ws = " ";
+            const std::string context =
+                r.prompt + r.completion.substr(0, cut) + "<answer>" + ws;  // npos: all of it
+            const auto ids32 = policy->tokenizer().encode(context + r.reference + " </answer>");
+            // Token j's bytes from decoding each token alone; the reference's tokens are the
+            // ones overlapping [context, context + reference).
+            std::vector<int32_t> ctx, tgt;
+            size_t at = 0;
+            for (int32_t id : ids32) {
+                const size_t n = policy->tokenizer().decode({id}).size();
+                if (at + n <= context.size())
+                    ctx.push_back(id);
+                else if (at < context.size() + r.reference.size())
+                    tgt.push_back(id);
+                at += n;
+            }
+            QVERIFY(!tgt.empty());
             std::vector<int64_t> ids(ctx.begin(), ctx.end());
             ids.insert(ids.end(), tgt.begin(), tgt.end());
             torch::NoGradGuard ng;

@@ -43,14 +43,15 @@ std::vector<double> forwardLogprobs(const model::LanguageModel& m, const std::st
         out.push_back(lp[static_cast<int64_t>(c.size() + j - 1)][t[j]].item<double>());
     return out;
 }
-// The same from token ids.
+// The same from token ids, of softmax(logits / temperature).
 std::vector<double> forwardLogprobsIds(const model::LanguageModel& m, const std::vector<int32_t>& c,
-                                       const std::vector<int32_t>& t) {
+                                       const std::vector<int32_t>& t, double temperature = 1.0) {
     torch::NoGradGuard ng;
     std::vector<int64_t> ids(c.begin(), c.end());
     ids.insert(ids.end(), t.begin(), t.end());
     const auto x = torch::tensor(ids, torch::kLong).unsqueeze(0);
-    const auto lp = torch::log_softmax(m.forward(x).squeeze(0).to(torch::kFloat), -1);
+    const auto lp =
+        torch::log_softmax(m.forward(x).squeeze(0).to(torch::kDouble) / temperature, -1);
     std::vector<double> out;
     for (size_t j = 0; j < t.size(); ++j)
         out.push_back(lp[static_cast<int64_t>(c.size() + j - 1)][t[j]].item<double>());
@@ -60,7 +61,8 @@ std::vector<double> forwardLogprobsIds(const model::LanguageModel& m, const std:
 // tokens whose bytes overlap the target's. Token byte ranges come from decoding each token
 // alone and adding up the lengths (the engine decodes prefixes instead).
 std::vector<double> spanLogprobs(const model::LanguageModel& m, const std::string& context,
-                                 const std::string& target, const std::string& suffix) {
+                                 const std::string& target, const std::string& suffix,
+                                 double temperature = 1.0) {
     const auto ids = m.tokenizer().encode(context + target + suffix);
     const size_t b = context.size(), e = b + target.size();
     std::vector<int32_t> ctx, tgt;
@@ -73,7 +75,7 @@ std::vector<double> spanLogprobs(const model::LanguageModel& m, const std::strin
             tgt.push_back(id);
         at += n;
     }
-    return forwardLogprobsIds(m, ctx, tgt);
+    return forwardLogprobsIds(m, ctx, tgt, temperature);
 }
 double sumOf(const std::vector<double>& v) {
     double s = 0;
@@ -256,6 +258,42 @@ private slots:
         // The reference term is scaled like the policy term: weight 2 × λ 1 × R.
         QVERIFY(out[0].reference_term.has_value());
         QVERIFY(close(out[0].reference_term->weight, 2.0 * std::exp(sumOf(lp_rgr))));
+    }
+
+    // rgr's R and rlpr's r_B and r_A come from logits / T at the recipe's sampling temperature,
+    // as VeriFree (batch_logits /= temperature) and RLPR (compute_log_prob at the rollout
+    // temperature) score them; temperature 0 (greedy) scores the raw logits.
+    void referenceScoresAtSamplingTemperature() {
+        const json rewards = json::array({{{"type", "rgr"}}, {{"type", "rlpr"}}});
+        const std::string prompt = "Q: 6 times 7?\nA:";
+        const auto g = group(prompt, "42", {"<think>six sevens</think>\n<answer>42</answer>"});
+        const std::string ctx = prompt + "<think>six sevens</think>\n<answer> ";  // none written
+        for (const double T : {0.7, 1.6, 0.0}) {
+            const Recipe r = parseRecipe(
+                json{{"rewards", rewards}, {"generation", {{"temperature", T}}}}, "test");
+            RewardEngine engine(r, m_model);
+            const double scored_at = T > 0 ? T : 1.0;
+            QCOMPARE(engine.temperature(), scored_at);
+            const auto out = engine.scoreGroup(g);
+            const auto lp_rgr = spanLogprobs(*m_model, ctx, "42 </answer>", "", scored_at);
+            const double rgr_lp = out[0].component("rgr")->details["log_prob_sum"].get<double>();
+            QVERIFY2(close(rgr_lp, sumOf(lp_rgr)),
+                     qPrintable(QString("T %1: %2 vs %3").arg(T).arg(rgr_lp).arg(sumOf(lp_rgr))));
+            QVERIFY(close(out[0].component("rgr")->value, std::exp(sumOf(lp_rgr))));
+            const double r_B = meanProb(spanLogprobs(*m_model, ctx, "42", " </answer>", scored_at));
+            const double r_A = meanProb(spanLogprobs(*m_model, prompt + " ", "42", " ", scored_at));
+            const auto* rl = out[0].component("rlpr");
+            QVERIFY(close(rl->details["r_B"].get<double>(), r_B));
+            QVERIFY(close(rl->details["r_A"].get<double>(), r_A));
+            QVERIFY(close(rl->value, 0.9 * std::max(0.0, r_B - r_A) + 0.1, 1e-3));
+            // The loss's reference term carries the same R.
+            QVERIFY(close(out[0].reference_term->weight, std::exp(sumOf(lp_rgr))));
+            if (T > 0) {  // the temperature changes the values: the test can tell them apart
+                const double raw = sumOf(spanLogprobs(*m_model, ctx, "42 </answer>", ""));
+                QVERIFY2(!close(rgr_lp, raw, 1e-2),
+                         qPrintable(QString("%1 vs raw %2").arg(rgr_lp).arg(raw)));
+            }
+        }
     }
 
     // RLPR masks a rollout without a scorable answer block: r_B = 0 and reward 0, however
