@@ -91,6 +91,41 @@ std::string detectArchitecture(const nlohmann::json& j, const std::string& sourc
                          type + "' (supported: qwen2, qwen3, llama)");
 }
 
+// HF's Qwen2Config/Qwen3Config: sliding_window counts only with use_sliding_window (else it is
+// None); the sliding layers are layer_types' "sliding_attention" entries when the list is
+// given, else the layers from max_window_layers on (default 28). Llama's config has no sliding
+// window in HF (LlamaAttention never reads one), so its fields are not read either.
+void readSlidingWindow(const nlohmann::json& j, const Reader& r, ModelConfig& c) {
+    c.layer_slides.assign(static_cast<size_t>(c.num_hidden_layers), false);
+    if (c.architecture == "llama" || !r.boolean("use_sliding_window", false)) return;
+    const auto window = r.optInteger("sliding_window");
+    if (!window) return;  // HF: use_sliding_window with sliding_window null slides nowhere
+    c.sliding_window = *window;
+    auto types = j.find("layer_types");
+    if (types != j.end() && !types->is_null()) {
+        if (!types->is_array() || static_cast<int64_t>(types->size()) != c.num_hidden_layers)
+            r.fail("layer_types", "must list one attention type per layer (" +
+                                      std::to_string(c.num_hidden_layers) + ")");
+        for (size_t i = 0; i < types->size(); ++i) {
+            const auto& t = (*types)[i];
+            if (t == "sliding_attention")
+                c.layer_slides[i] = true;
+            else if (t != "full_attention")
+                r.fail("layer_types", "entry " + std::to_string(i) +
+                                          " must be \"full_attention\" or \"sliding_attention\"");
+        }
+        return;
+    }
+    int64_t from = 28;
+    if (auto it = j.find("max_window_layers"); it != j.end() && !it->is_null()) {
+        if (!it->is_number_integer() || it->get<int64_t>() < 0)
+            r.fail("max_window_layers", "must be a non-negative integer");
+        from = it->get<int64_t>();
+    }
+    for (int64_t i = from; i < c.num_hidden_layers; ++i)
+        c.layer_slides[static_cast<size_t>(i)] = true;
+}
+
 }  // namespace
 
 ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source) {
@@ -150,6 +185,7 @@ ModelConfig parseModelConfig(const nlohmann::json& j, const std::string& source)
             r.fail("rope_scaling.rope_type", "'" + type + "' is not supported (supported: llama3)");
         }
     }
+    readSlidingWindow(j, r, c);
     appendIds(j, "eos_token_id", source, c.eos_token_ids);
     c.bos_token_id = optId(j, "bos_token_id", source);
     c.pad_token_id = optId(j, "pad_token_id", source);
@@ -198,6 +234,12 @@ int64_t ModelConfig::parameterCount() const {
     int64_t total = num_hidden_layers * layer + vocab_size * hidden_size + hidden_size;
     if (!tie_word_embeddings) total += vocab_size * hidden_size;
     return total;
+}
+
+int64_t ModelConfig::windowOf(int64_t layer) const {
+    const bool slides = layer >= 0 && layer < static_cast<int64_t>(layer_slides.size()) &&
+                        layer_slides[static_cast<size_t>(layer)];
+    return slides ? sliding_window : 0;
 }
 
 ModelConfig qwen25HalfBConfig() {

@@ -36,12 +36,20 @@ struct ModelConfig {
     double rms_norm_eps = 1e-6, rope_theta = 10000.0;
     bool tie_word_embeddings = false, attention_bias = false, qk_norm = false;
     std::optional<RopeScaling> rope_scaling;  // llama3 rope_scaling when present
-    std::vector<int32_t> eos_token_ids;       // config.json + generation_config.json, no duplicates
+    // Sliding-window attention (Qwen2/Qwen3 with use_sliding_window): a query attends to the
+    // `sliding_window` most recent keys (itself included) in the layers marked true, as HF's
+    // sliding_window_overlay (kv > q − W). 0: no layer slides. The layers are config.json's
+    // layer_types ("sliding_attention"), or those from max_window_layers on.
+    int64_t sliding_window = 0;
+    std::vector<bool> layer_slides;      // num_hidden_layers entries
+    std::vector<int32_t> eos_token_ids;  // config.json + generation_config.json, no duplicates
     std::optional<int32_t> bos_token_id, pad_token_id;
     std::string torch_dtype;  // as stored: "bfloat16" | "float32" | "float16"
     nlohmann::json raw;       // config.json as read (written back by checkpoints)
 
     int64_t parameterCount() const;
+    // The window of layer i (sliding_window), or 0 when it attends to every earlier key.
+    int64_t windowOf(int64_t layer) const;
 };
 
 // Reads <model_dir>/config.json (and generation_config.json when present). Errors name

@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <limits>
+#include <optional>
 
 #include "core/model/decode_kernels.h"
 #include "core/model/projection.h"
@@ -102,29 +103,36 @@ struct CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
 };
 }  // namespace
 
-torch::Tensor TransformerImpl::runLayers(torch::Tensor h, const AttentionInputs& in,
-                                         KvCache* cache) {
+torch::Tensor TransformerImpl::runLayers(torch::Tensor h, const AttentionInputs& in, KvCache* cache,
+                                         const AttentionInputs* windowed) {
     const bool checkpoint =
         m_checkpoint_layers && !cache && torch::GradMode::is_enabled() && h.requires_grad();
     for (size_t i = 0; i < model->layer_list.size(); ++i) {
+        const AttentionInputs* layer_in =
+            windowed && m_config.windowOf(static_cast<int64_t>(i)) > 0 ? windowed : &in;
         if (checkpoint)
-            h = CheckpointedLayer::apply(h, model->layer_list[i].get(), &in);
+            h = CheckpointedLayer::apply(h, model->layer_list[i].get(), layer_in);
         else
-            h = model->layer_list[i]->forward(h, in, cache ? &cache->layers[i] : nullptr);
+            h = model->layer_list[i]->forward(h, *layer_in, cache ? &cache->layers[i] : nullptr);
     }
     return model->norm(h);
 }
 
 namespace {
 // Additive mask (B, 1, 1, T, L) float32: query t (absolute position start + t) sees key j when
-// j <= start + t and key j is a real token. Masked entries get float's lowest value (not -inf)
-// so a padding query with nothing to see yields a finite uniform row, as in HF.
-torch::Tensor attentionBias(const torch::Tensor& key_valid, int64_t start, int64_t T) {
+// j <= start + t and key j is a real token, and with a sliding `window` > 0 also
+// j > start + t − window (HF's sliding_window_overlay). Slot distance is position distance:
+// each row's real tokens are contiguous (left padding only). Masked entries get float's lowest
+// value (not -inf) so a padding query with nothing to see yields a finite uniform row, as in HF.
+torch::Tensor attentionBias(const torch::Tensor& key_valid, int64_t start, int64_t T,
+                            int64_t window = 0) {
     const int64_t L = key_valid.size(1);
     auto opts = torch::TensorOptions().device(key_valid.device());
     torch::Tensor qpos = torch::arange(start, start + T, opts.dtype(torch::kInt64)).view({T, 1});
     torch::Tensor kpos = torch::arange(0, L, opts.dtype(torch::kInt64)).view({1, L});
-    torch::Tensor allowed = (kpos <= qpos).unsqueeze(0) & key_valid.view({-1, 1, L});  // (B, T, L)
+    torch::Tensor seen = kpos <= qpos;
+    if (window > 0) seen = seen & (kpos > qpos - window);
+    torch::Tensor allowed = seen.unsqueeze(0) & key_valid.view({-1, 1, L});  // (B, T, L)
     torch::Tensor bias = torch::zeros(allowed.sizes(), opts.dtype(torch::kFloat32));
     bias.masked_fill_(allowed.logical_not(), std::numeric_limits<float>::lowest());
     return bias.view({-1, 1, 1, T, L});
@@ -150,8 +158,17 @@ torch::Tensor TransformerImpl::hidden(const torch::Tensor& ids,
         positions = torch::arange(T, ids.options().dtype(torch::kInt64)).expand({B, T});
     }
     in.rope = ropeTables(positions, invFreq(ids.device()), lm_head.scalar_type());
+    // The sliding layers' mask, when the sequence is longer than the window.
+    std::optional<AttentionInputs> windowed;
+    if (m_config.sliding_window > 0 && T > m_config.sliding_window) {
+        windowed = in;
+        const torch::Tensor valid = attention_mask.defined()
+                                        ? attention_mask.to(torch::kBool)
+                                        : torch::ones({B, T}, ids.options().dtype(torch::kBool));
+        windowed->bias = attentionBias(valid, 0, T, m_config.sliding_window);
+    }
     torch::Tensor h = model->embed_tokens(ids);  // (B, T, C)
-    return runLayers(h, in, nullptr);
+    return runLayers(h, in, nullptr, windowed ? &*windowed : nullptr);
 }
 
 torch::Tensor TransformerImpl::hiddenCached(const torch::Tensor& ids,
@@ -174,9 +191,17 @@ torch::Tensor TransformerImpl::hiddenCached(const torch::Tensor& ids,
         d.sin = rope.sin.reshape({ids.size(0), -1}).contiguous();
         d.key_valid = cache.valid.narrow(1, 0, cache.length + 1).contiguous();
         d.start = cache.length;
+        // The sliding layers see the keys at slots > start − W only (HF's kv > q − W).
+        const int64_t W = m_config.sliding_window;
+        DecodeInputs dw = d;
+        if (W > 0 && cache.length + 1 > W) {
+            dw.key_valid = d.key_valid.clone();
+            dw.key_valid.narrow(1, 0, cache.length + 1 - W).fill_(false);
+        }
         torch::Tensor h = model->embed_tokens(ids.view({-1}));  // (B, C)
         for (size_t i = 0; i < model->layer_list.size(); ++i)
-            h = model->layer_list[i]->decodeStep(h, d, cache.layers[i]);
+            h = model->layer_list[i]->decodeStep(
+                h, m_config.windowOf(static_cast<int64_t>(i)) > 0 ? dw : d, cache.layers[i]);
         h = rmsNormRows(h, model->norm->weight, model->norm->eps());
         cache.length += 1;
         return h.unsqueeze(1);
@@ -185,8 +210,14 @@ torch::Tensor TransformerImpl::hiddenCached(const torch::Tensor& ids,
     in.start = cache.length;
     in.rope = ropeTables(positions, invFreq(ids.device()), lm_head.scalar_type());
     in.bias = attentionBias(cache.valid.narrow(1, 0, cache.length + T), cache.length, T);
+    std::optional<AttentionInputs> windowed;
+    if (m_config.sliding_window > 0 && cache.length + T > m_config.sliding_window) {
+        windowed = in;
+        windowed->bias = attentionBias(cache.valid.narrow(1, 0, cache.length + T), cache.length, T,
+                                       m_config.sliding_window);
+    }
     torch::Tensor h = model->embed_tokens(ids);
-    h = runLayers(h, in, &cache);
+    h = runLayers(h, in, &cache, windowed ? &*windowed : nullptr);
     cache.length += T;
     return h;
 }

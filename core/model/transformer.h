@@ -76,7 +76,10 @@ public:
 
 private:
     const torch::Tensor& invFreq(const torch::Device& device);
-    torch::Tensor runLayers(torch::Tensor h, const AttentionInputs& in, KvCache* cache);
+    // `windowed`: the inputs of the sliding-window layers (ModelConfig::windowOf), or null when
+    // the window masks nothing in this call (no key is W or more positions behind a query).
+    torch::Tensor runLayers(torch::Tensor h, const AttentionInputs& in, KvCache* cache,
+                            const AttentionInputs* windowed = nullptr);
     bool fusedDecodeApplies(const torch::Tensor& ids) const;
     ModelConfig m_config;
     bool m_fused_decode = true;

@@ -10,6 +10,9 @@ safetensors files with its own parser and shares no code with RefLab's C++.
 Writes, per model and compute dtype (float32, bfloat16), tests/data/models/golden/
 <model>.<dtype>.bin: float32 little-endian logits of every sequence in golden.json, each
 [T, V] row-major, concatenated in order; golden.json lists the sequences.
+Also the variants of VARIANTS: a model's weights under a changed config (sliding-window
+attention: HF's sliding_window_overlay, a key is seen when kv > q - W, in the layers from
+max_window_layers on or those layer_types marks "sliding_attention"), float32 only.
 Usage: python3 reference_forward.py [MODELS_DIR]
 """
 import json
@@ -25,6 +28,11 @@ SEQUENCES = [
     [299, 1, 2, 3, 250, 251, 252, 100, 64, 64, 64, 7, 0, 319, 18, 30, 31, 77, 150, 298],  # 20 tokens
 ]
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+# name: (weights of, config.json changes); the C++ test writes the same config next to a copy.
+VARIANTS = {
+    "tiny-qwen2-sliding4": ("tiny-qwen2", {"use_sliding_window": True, "sliding_window": 4,
+                                           "max_window_layers": 1}),
+}
 ST = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16}
 
 
@@ -100,6 +108,13 @@ def forward(cfg, w, ids, dtype):
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos().to(dtype)[:, None], emb.sin().to(dtype)[:, None]  # [1, 1, T, D]
     causal = torch.full((T, T), torch.finfo(dtype).min, dtype=dtype).triu(1)[None, None]
+    window = cfg.get("sliding_window") if cfg.get("use_sliding_window") else None
+    if window is not None:  # kv > q - W, on top of the causal mask
+        types = cfg.get("layer_types") or [
+            "sliding_attention" if i >= cfg.get("max_window_layers", 28) else "full_attention"
+            for i in range(cfg["num_hidden_layers"])]
+        windowed = causal.masked_fill(torch.ones(T, T, dtype=torch.bool).tril(-window)[None, None],
+                                      torch.finfo(dtype).min)
 
     def lin(h, name):
         b = w.get(name + ".bias")
@@ -122,7 +137,7 @@ def forward(cfg, w, ids, dtype):
         k = k[:, :, None].expand(1, nkv, rep, T, D).reshape(1, nh, T, D)
         v = v[:, :, None].expand(1, nkv, rep, T, D).reshape(1, nh, T, D)
         a = torch.matmul(q, k.transpose(2, 3)) * D ** -0.5
-        a = a + causal
+        a = a + (windowed if window is not None and types[i] == "sliding_attention" else causal)
         a = torch.softmax(a, dim=-1, dtype=torch.float32).to(dtype)
         o = torch.matmul(a, v).transpose(1, 2).reshape(1, T, nh * D)
         x = r + lin(o, p + "self_attn.o_proj")
@@ -157,6 +172,21 @@ def main():
             meta["files"][f"{name}/{dn}"] = fn
             print(name, dn, "logit std %.3f" % torch.cat(parts).std().item(),
                   "argmax", [p.argmax(-1)[:5].tolist() for p in parts])
+    for name, (base, changes) in VARIANTS.items():
+        d = os.path.join(models, base)
+        with open(os.path.join(d, "config.json")) as f:
+            cfg = json.load(f)
+        cfg.update(changes)
+        w = load_weights(d)
+        with torch.no_grad():
+            parts = [forward(cfg, w, s, torch.float32) for s in SEQUENCES]
+        fn = f"{name}.float32.bin"
+        with open(os.path.join(golden, fn), "wb") as f:
+            for p in parts:
+                f.write(p.contiguous().numpy().astype("<f4").tobytes())
+        meta["files"][f"{name}/float32"] = fn
+        meta.setdefault("variants", {})[name] = {"weights": base, "config": changes}
+        print(name, "float32", "argmax", [p.argmax(-1)[:5].tolist() for p in parts])
     with open(os.path.join(golden, "golden.json"), "w") as f:
         json.dump(meta, f, indent=1)
 
