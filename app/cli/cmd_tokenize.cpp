@@ -1,5 +1,7 @@
-// reflab-cli tokenize --model DIR [--decode] [--skip-special]
+// reflab-cli tokenize --model DIR [--add-special-tokens] [--decode] [--skip-special]
 //   stdin JSONL {"text": ...}  ->  stdout JSONL {"ids": [...]}
+//   --add-special-tokens: the tokenizer's post_processor too (HF's default encode: Llama 3's
+//   <|begin_of_text|> first)
 //   --decode: stdin JSONL {"ids": [...]}  ->  stdout JSONL {"text": ...}
 // DIR holds tokenizer.json. Lines are read by data::JsonlReader (blank lines skipped) one at a
 // time, so each answer is written before the next line is read. A bad line stops the command
@@ -21,6 +23,7 @@ struct TokenizeOptions {
     std::string model_dir;
     bool decode = false;
     bool skip_special = false;
+    bool add_special_tokens = false;
 };
 
 void runTokenize(const TokenizeOptions& opt) {
@@ -51,7 +54,8 @@ void runTokenize(const TokenizeOptions& opt) {
             if (text == row.end() || !text->is_string())
                 throw reflab::Error(lineError("\"text\" is missing or not a string"));
             try {
-                out["ids"] = tok.encode(text->get_ref<const std::string&>());
+                out["ids"] =
+                    tok.encode(text->get_ref<const std::string&>(), opt.add_special_tokens);
             } catch (const text::TokenizerError& e) {
                 throw reflab::Error(lineError(e.what()));
             }
@@ -68,6 +72,9 @@ void addTokenizeCommand(CLI::App& app) {
         "tokenize", "Encode stdin JSONL {\"text\"} to {\"ids\"} (or decode with --decode)");
     cmd->add_option("--model", opt->model_dir, "model directory holding tokenizer.json")
         ->required();
+    cmd->add_flag("--add-special-tokens", opt->add_special_tokens,
+                  "apply tokenizer.json's post_processor (e.g. Llama 3's <|begin_of_text|>), as "
+                  "Hugging Face's encode does by default");
     cmd->add_flag("--decode", opt->decode, "read {\"ids\": [...]} and write {\"text\": ...}");
     cmd->add_flag("--skip-special", opt->skip_special,
                   "with --decode: leave special tokens (<|im_end|>, ...) out of the text");

@@ -13,6 +13,7 @@
 #include "core/text/tokenizer_bpe.h"
 #include "core/text/tokenizer_bytes.h"
 #include "core/text/tokenizer_normalizer.h"
+#include "core/text/tokenizer_post.h"
 #include "core/text/tokenizer_pretok.h"
 
 namespace reflab::text {
@@ -23,6 +24,7 @@ struct TokenizerImpl {
     detail::PreTokenizer pre_tokenizer;
     detail::BpeModel model;
     detail::AddedVocab added;
+    detail::PostProcessor post_processor;
     int32_t vocab_size = 0;
 };
 
@@ -86,6 +88,8 @@ Tokenizer Tokenizer::fromFile(const std::string& tokenizer_json_path) {
     impl->pre_tokenizer =
         detail::PreTokenizer::fromJson(root.value("pre_tokenizer", nlohmann::json()), path);
     checkDecoder(root.value("decoder", nlohmann::json()), path, "decoder");
+    impl->post_processor =
+        detail::PostProcessor::fromJson(root.value("post_processor", nlohmann::json()), path);
 
     const auto added = root.find("added_tokens");
     if (added != root.end() && !added->is_null()) {
@@ -136,6 +140,11 @@ std::vector<int32_t> Tokenizer::encode(std::string_view utf8) const {
         for (const std::string& w : words) m_impl->model.encodeWord(w, ids);
     }
     return ids;
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view utf8, bool add_special_tokens) const {
+    std::vector<int32_t> ids = encode(utf8);
+    return add_special_tokens ? m_impl->post_processor.apply(ids) : ids;
 }
 
 std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special) const {

@@ -3,8 +3,11 @@
 // added/special tokens are matched first (leftmost-longest, with their lstrip/rstrip/
 // single_word/normalized flags), the rest is normalized (NFC, ...), split by the file's own
 // pre-tokenizer regex (PCRE2, UTF + Unicode properties), mapped to byte-level characters and
-// merged by rank. encode() never adds post-processor tokens (BOS/EOS): a chat template writes
-// them as text (e.g. "<|begin_of_text|>") and they are matched like any added token.
+// merged by rank. encode(text) adds no post-processor tokens (BOS/EOS), as HF with
+// add_special_tokens=False: a chat template writes them as text (e.g. "<|begin_of_text|>") and
+// they are matched like any added token, and TRL encodes its prompts that way.
+// encode(text, true) applies the file's post_processor as HF's default encode does (Llama 3:
+// <|begin_of_text|> first; Qwen's ByteLevel: nothing), see tokenizer_post.h.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -35,6 +38,8 @@ public:
     // Added/special tokens written in the text are matched (as HF does by default).
     // Throws TokenizerError on invalid UTF-8, naming the byte offset.
     std::vector<int32_t> encode(std::string_view utf8) const;
+    // With add_special_tokens, the post_processor's single template around the ids.
+    std::vector<int32_t> encode(std::string_view utf8, bool add_special_tokens) const;
     // Ids with no token (e.g. the padded rows of a model's embedding) decode to nothing, as in
     // HF. Byte sequences that are not valid UTF-8 become U+FFFD (one per maximal invalid run).
     std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const;

@@ -36,6 +36,22 @@ private slots:
         QCOMPARE(s.code, 0);
         QCOMPARE(s.out, QString::fromUtf8("{\"text\":\"user\\n\xE4\xBD\xA0\xE5\xA5\xBD\"}\n"));
     }
+    // --add-special-tokens applies the post_processor: the Llama-3-style test tokenizer puts
+    // <|begin_of_text|> (300) first; ids from tests/data/tokenizers/llama3-style/vectors.jsonl
+    // (the Hugging Face tokenizers JS library).
+    void addsSpecialTokensOnRequest() {
+        const QString dir = QStringLiteral(REFLAB_TEST_DATA "/tokenizers/llama3-style");
+        const Result r = runCli({"tokenize", "--model", dir, "--add-special-tokens"},
+                                "{\"text\":\"hello world\"}\n{\"text\":\"\"}\n");
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.out, QString("{\"ids\":[300,259,264]}\n{\"ids\":[300]}\n"));
+        const Result plain = runCli({"tokenize", "--model", dir}, "{\"text\":\"hello world\"}\n");
+        QCOMPARE(plain.out, QString("{\"ids\":[259,264]}\n"));
+        // Qwen's post_processor (ByteLevel) adds nothing.
+        const Result q = runCli({"tokenize", "--model", kTokenizerDir, "--add-special-tokens"},
+                                "{\"text\":\"Hello world\"}\n");
+        QCOMPARE(q.out, QString("{\"ids\":[9707,1879]}\n"));
+    }
     void badLineNamesItsNumber() {
         const Result r = runCli({"tokenize", "--model", kTokenizerDir},
                                 "{\"text\":\"ok\"}\n{\"txt\":\"no\"}\n{\"text\":\"never\"}\n");

@@ -1,6 +1,7 @@
 // core/text Tokenizer on small hand-made tokenizer.json files whose ids are worked out by hand
 // below: merges by rank in both file forms, added tokens' lstrip/rstrip/single_word/normalized
-// flags and leftmost-longest matching, ignore_merges, and every load/encode error.
+// flags and leftmost-longest matching, ignore_merges, the post_processor's templates, and every
+// load/encode error.
 #include <QTemporaryDir>
 #include <QtTest>
 #include <nlohmann/json.hpp>
@@ -265,6 +266,69 @@ private slots:
             QVERIFY2(has(e, "added_tokens[0].content"), e.c_str());
         }
         // Every message is one line.
+        QVERIFY(!has(e, "\n"));
+    }
+
+    // The post_processor with add_special_tokens (HF's default encode): TemplateProcessing's
+    // single template (specials before and after $A, several ids per special token),
+    // RobertaProcessing's cls/sep, ByteLevel adding nothing, a Sequence applying each in turn;
+    // without add_special_tokens nothing is added.
+    void postProcessorTemplates() {
+        Files f;
+        const auto withPost = [&](const json& post) {
+            json j = baseTokenizer(true);
+            j["post_processor"] = post;
+            return Tokenizer::fromFile(f.write("post.json", j));
+        };
+        const json bos = {{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}};
+        const json eos = {{"SpecialToken", {{"id", "</s>"}, {"type_id", 0}}}};
+        const json seqA = {{"Sequence", {{"id", "A"}, {"type_id", 0}}}};
+        const json specials = {{"<s>", {{"id", "<s>"}, {"ids", {300}}, {"tokens", {"<s>"}}}},
+                               {"</s>", {{"id", "</s>"}, {"ids", {2, 3}}, {"tokens", {"a", "b"}}}}};
+        const json templ = {{"type", "TemplateProcessing"},
+                            {"single", {bos, seqA, eos}},
+                            {"special_tokens", specials}};
+        Tokenizer t = withPost(templ);
+        QCOMPARE(t.encode("hello"), (Ids{259}));
+        QCOMPARE(t.encode("hello", false), (Ids{259}));
+        QCOMPARE(t.encode("hello", true), (Ids{300, 259, 2, 3}));
+        QCOMPARE(t.encode("", true), (Ids{300, 2, 3}));
+        t = withPost({{"type", "RobertaProcessing"}, {"cls", {"<s>", 300}}, {"sep", {"x", 7}}});
+        QCOMPARE(t.encode("hello", true), (Ids{300, 259, 7}));
+        t = withPost({{"type", "ByteLevel"}, {"trim_offsets", false}});
+        QCOMPARE(t.encode("hello", true), (Ids{259}));
+        t = withPost(nullptr);
+        QCOMPARE(t.encode("hello", true), (Ids{259}));
+        // Sequence: ByteLevel, the template, then Roberta around the template's output.
+        t = withPost({{"type", "Sequence"},
+                      {"processors",
+                       {{{"type", "ByteLevel"}},
+                        templ,
+                        {{"type", "RobertaProcessing"}, {"cls", {"c", 9}}, {"sep", {"s", 8}}}}}});
+        QCOMPARE(t.encode("hello", true), (Ids{9, 300, 259, 2, 3, 8}));
+
+        // Errors name post_processor and the field.
+        const auto postError = [&](const json& post) {
+            json j = baseTokenizer(true);
+            j["post_processor"] = post;
+            return loadError(f.write("bad.json", j));
+        };
+        std::string e = postError({{"type", "BlingFire"}});
+        QVERIFY2(has(e, "post_processor.type \"BlingFire\" is not supported"), e.c_str());
+        json bad = templ;
+        bad["single"] = {bos, {{"SpecialToken", {{"id", "<pad>"}, {"type_id", 0}}}}, seqA};
+        e = postError(bad);
+        QVERIFY2(has(e, "post_processor.single[1]: special token \"<pad>\""), e.c_str());
+        bad["single"] = {bos};
+        e = postError(bad);
+        QVERIFY2(has(e, "post_processor.single: no $A"), e.c_str());
+        bad["single"] = {seqA, {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}};
+        e = postError(bad);
+        QVERIFY2(has(e, "post_processor.single[1].Sequence"), e.c_str());
+        e = postError({{"type", "Sequence"}, {"processors", {{{"type", "Nope"}}}}});
+        QVERIFY2(has(e, "post_processor.processors[0].type \"Nope\""), e.c_str());
+        e = postError({{"type", "RobertaProcessing"}, {"cls", {"<s>", -1}}, {"sep", {"x", 7}}});
+        QVERIFY2(has(e, "post_processor.cls: expected [token, id]"), e.c_str());
         QVERIFY(!has(e, "\n"));
     }
 
