@@ -6,9 +6,16 @@
 #   2. tools/demo/make_demo_base.py: a fresh Qwen2-layout model (hidden 128, 4 layers, ~0.63 M
 #      parameters, 2.5 MB float32) with the test models' byte-level tokenizer and ChatML template;
 #   3. `reflab-cli sft` on the worked solutions with the demo recipe's system message, 10 epochs
-#      (2500 steps; 45 min of one core on a 2-core machine that was partly building beside it).
-# Held-out exact match of the result: 24.75% (400 problems, greedy), inside the 20-60% band the
-# demo wants (room for RL to help). Training loss 5.81 -> 0.09. (3 epochs gave 7.5%, loss 0.25.)
+#      (2500 steps; 45 min of one core on a 2-core machine that was partly building beside it):
+#      held-out exact match 24.75% (400 problems, greedy), always writing the steps;
+#   4. one more epoch of `reflab-cli sft` (250 steps, lr 1e-3, 4 min) on sft_mixed.jsonl, the same
+#      problems with half the targets stating the result without the steps (make-demo
+#      --unworked-fraction 0.5). The model then writes the steps only some of the time (greedy:
+#      39% of the held-out problems, 26% right; unworked 61%, 5% right): held-out exact match
+#      12.75%. That is the room the RL demo has: a reward that notices that steps pay off moves
+#      the model to write them. (With --unworked-fraction 0.3 greedy never skips the steps: 20.75%
+#      and nothing for RL to find; RL on the step-4-less model moved nothing, even with an oracle
+#      reward: see the README.)
 # Usage: scripts/train_demo_model.sh [OUT_DIR] [EPOCHS]   (default resources/models/demo, 10)
 # Deterministic: one thread, fixed seeds.
 set -euo pipefail
@@ -24,13 +31,16 @@ python="${PYTHON:-python3}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-"$bin/reflab-cli" data make-demo --out "$work/task" --seed 1
+"$bin/reflab-cli" data make-demo --out "$work/task" --seed 1 --unworked-fraction 0.5
 "$python" "$root/tools/demo/make_demo_base.py" "$work/base" --hidden 128 --layers 4 \
   --intermediate 256 --heads 4 --kv-heads 2 --seed 1
 system="$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["template"]["system"])' "$recipe")"
 "$bin/reflab-cli" --threads 1 sft --model "$work/base" --data "$work/task/sft.jsonl" \
   --out "$work/sft" --system "$system" --epochs "$epochs" --batch 16 --lr 3e-3 --schedule cosine \
   --warmup-steps 20 --seed 1
+"$bin/reflab-cli" --threads 1 sft --model "$work/sft" --data "$work/task/sft_mixed.jsonl" \
+  --out "$work/mixed" --system "$system" --epochs 1 --batch 16 --lr 1e-3 --schedule cosine \
+  --warmup-steps 20 --seed 1
 mkdir -p "$out"
-cp "$work/sft/"* "$out/"
+cp "$work/mixed/"* "$out/"
 echo "demo model written to $out"
