@@ -63,7 +63,7 @@ nlohmann::json benchDiagnose(const DiagnoseBenchOptions& o,
                                     ("reflab-diagnose-bench-" + std::to_string(::getpid()) + ".db"))
                                        .string()
                                  : o.path;
-    fs::remove(path);
+    store::Workspace::removeFiles(path);
     auto ws = store::Workspace::open(path);
     const std::string run = ws.createRun(gen.newRun());
     auto t = std::chrono::steady_clock::now();
@@ -128,9 +128,7 @@ nlohmann::json benchDiagnose(const DiagnoseBenchOptions& o,
                                               ? nlohmann::json(*total->overall->auroc)
                                               : nlohmann::json()}};
     if (o.path.empty()) {
-        fs::remove(path);
-        fs::remove(path + "-wal");
-        fs::remove(path + "-shm");
+        store::Workspace::removeFiles(path);
     }
     return out;
 }

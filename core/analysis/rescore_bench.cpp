@@ -27,7 +27,7 @@ nlohmann::json benchRescore(const RescoreBenchOptions& o,
                                     ("reflab-rescore-bench-" + std::to_string(::getpid()) + ".db"))
                                        .string()
                                  : o.path;
-    fs::remove(path);
+    store::Workspace::removeFiles(path);
     auto ws = store::Workspace::open(path);
     auto t = std::chrono::steady_clock::now();
     const std::string run = store::writeSyntheticRun(ws, so, [&](int64_t steps) {
@@ -57,9 +57,7 @@ nlohmann::json benchRescore(const RescoreBenchOptions& o,
         {"batches", r.progress.batches},
         {"components", {"format", "exact_match"}}};
     if (o.path.empty()) {
-        fs::remove(path);
-        fs::remove(path + "-wal");
-        fs::remove(path + "-shm");
+        store::Workspace::removeFiles(path);
     }
     return out;
 }

@@ -187,7 +187,7 @@ nlohmann::json benchStore(const StoreBenchOptions& options,
     struct stat existing {};
     if (!options.path.empty() && ::stat(path.c_str(), &existing) == 0)
         throw StoreError(path + ": already exists; the store benchmark builds a new workspace");
-    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+    Workspace::removeFiles(path);
 
     SyntheticOptions so;
     so.rollouts = std::max<int64_t>(options.rollouts, 64);
@@ -307,7 +307,7 @@ nlohmann::json benchStore(const StoreBenchOptions& options,
         out["count"] = c.count;
     }
     if (options.path.empty() && !options.keep)
-        for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+        Workspace::removeFiles(path);
     else
         out["path"] = path;
     return out;

@@ -4,6 +4,8 @@
 // workspace_metrics.cpp, rollouts in workspace_rollouts.cpp.
 #include "core/store/workspace.h"
 
+#include <cstdio>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -162,6 +164,12 @@ Workspace::Workspace(std::unique_ptr<Impl> impl) : m(std::move(impl)) {}
 Workspace::~Workspace() = default;
 Workspace::Workspace(Workspace&&) noexcept = default;
 Workspace& Workspace::operator=(Workspace&&) noexcept = default;
+
+void Workspace::removeFiles(const std::string& path) {
+    for (const std::string& file :
+         {path, path + "-wal", path + "-shm", RunLock::lockFilePath(path)})
+        std::remove(file.c_str());
+}
 
 Workspace Workspace::open(const std::string& path, bool read_only) {
     if (path.empty()) throw StoreError("workspace path is empty");

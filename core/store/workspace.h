@@ -274,6 +274,9 @@ public:
     // Throws StoreError naming the file: not a RefLab workspace, newer schema, missing or
     // read-only directory, ...
     static Workspace open(const std::string& path, bool read_only = false);
+    // Deletes the workspace file and the files that live beside it (SQLite's -wal and -shm, the
+    // run locks' -runlock); missing ones are fine. For temporary workspaces no one has open.
+    static void removeFiles(const std::string& path);
     // Whether `path` is a RefLab workspace of an older schema, which only a writable open
     // migrates (after keeping a copy); false for anything else, errors included.
     static bool needsUpgrade(const std::string& path);
