@@ -181,8 +181,9 @@ RescoreResult rescore(store::Workspace& ws, const reward::Recipe& recipe,
                 rec.rollout_id = ids[k];
                 rec.total = outs[k].total;
                 rec.format_valid = outs[k].format_valid;
-                for (const auto& c : outs[k].components)
-                    rec.components.push_back({c.name, c.value, reward::storedDetails(c)});
+                for (auto& c : outs[k].components)
+                    rec.components.push_back(
+                        {c.name, c.value, reward::storedDetails(std::move(c))});
                 pending.push_back(std::move(rec));
             }
             if (pending.size() >= batch) flush();

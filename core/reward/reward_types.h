@@ -45,10 +45,13 @@ struct ReferenceTerm {
 
 // A component's details as the run store keeps them (the trainer's rollouts and a re-score's
 // reward set alike): an object, with the recipe weight added when it is not 1.
-inline nlohmann::json storedDetails(const ComponentValue& c) {
-    nlohmann::json details = c.details.is_null() ? nlohmann::json::object() : c.details;
+inline nlohmann::json storedDetails(ComponentValue&& c) {
+    nlohmann::json details = c.details.is_null() ? nlohmann::json::object() : std::move(c.details);
     if (c.weight != 1.0) details["weight"] = c.weight;
     return details;
+}
+inline nlohmann::json storedDetails(const ComponentValue& c) {
+    return storedDetails(ComponentValue(c));
 }
 
 struct RewardOutput {

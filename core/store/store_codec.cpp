@@ -71,11 +71,12 @@ std::string encodeTokens(const std::vector<int32_t>& ids, const std::vector<floa
     return out;
 }
 
-void decodeTokens(std::string_view blob, std::vector<int32_t>& ids, std::vector<float>& logprobs,
-                  const std::string& what) {
+namespace {
+
+// The ids of a tokens blob; returns the position of its log-probs (0 for an empty blob).
+size_t readIds(std::string_view blob, std::vector<int32_t>& ids, const std::string& what) {
     ids.clear();
-    logprobs.clear();
-    if (blob.empty()) return;
+    if (blob.empty()) return 0;
     const auto bad = [&what] { return StoreError(what + ": malformed token blob"); };
     const auto format = static_cast<uint8_t>(blob[0]);
     if (format != 1 && format != 2) throw bad();
@@ -88,10 +89,24 @@ void decodeTokens(std::string_view blob, std::vector<int32_t>& ids, std::vector<
         if (!getVarint(blob, pos, v) || v > 0xffffffffULL) throw bad();
         ids[i] = static_cast<int32_t>(static_cast<uint32_t>(v));
     }
-    if (format == 2) return;
-    if (blob.size() - pos != 2 * n) throw bad();
+    return pos;
+}
+
+}  // namespace
+
+void decodeTokenIds(std::string_view blob, std::vector<int32_t>& ids, const std::string& what) {
+    readIds(blob, ids, what);
+}
+
+void decodeTokens(std::string_view blob, std::vector<int32_t>& ids, std::vector<float>& logprobs,
+                  const std::string& what) {
+    logprobs.clear();
+    const size_t pos = readIds(blob, ids, what);
+    if (blob.empty() || static_cast<uint8_t>(blob[0]) == 2) return;  // 2: ids only
+    const size_t n = ids.size();
+    if (blob.size() - pos != 2 * n) throw StoreError(what + ": malformed token blob");
     logprobs.resize(n);
-    for (uint64_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n; ++i) {
         const auto lo = static_cast<uint8_t>(blob[pos + 2 * i]);
         const auto hi = static_cast<uint8_t>(blob[pos + 2 * i + 1]);
         logprobs[i] = halfToFloat(static_cast<uint16_t>(lo | (hi << 8)));

@@ -272,7 +272,7 @@ std::vector<RescoreInput> Workspace::rescoreInputs(int64_t set, int64_t step) {
     const auto vocab = w.vocabulary(run_key);
     std::vector<RescoreInput> out;
     std::vector<int32_t> ids;
-    std::vector<float> lps;
+    std::string text;  // reused: its capacity spares each completion the appends' regrowth
     while (st.step()) {
         RescoreInput in;
         in.id = st.int64(0);
@@ -288,9 +288,10 @@ std::vector<RescoreInput> Workspace::rescoreInputs(int64_t set, int64_t step) {
         } else if (!st.isNull(7)) {
             // Stored once, as the tokens that the run's vocabulary decodes to the completion.
             const std::string what = w.path + ": rollout " + std::to_string(in.id);
-            decodeTokens(st.blobView(7), ids, lps, what);
-            if (!vocab || !detokenize(*vocab, ids, in.completion))
+            decodeTokenIds(st.blobView(7), ids, what);
+            if (!vocab || !detokenize(*vocab, ids, text))
                 throw StoreError(what + ": its completion cannot be decoded");
+            in.completion = text;
         }
         out.push_back(std::move(in));
     }
