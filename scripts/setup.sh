@@ -5,7 +5,7 @@ set -euo pipefail
 
 REFLAB_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libgloo-dev
   qt6-base-dev libqcustomplot-dev
   libsqlite3-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcli11-dev
   xvfb xauth clang-format

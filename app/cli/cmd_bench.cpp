@@ -13,6 +13,7 @@
 #include "core/base/error.h"
 #include "core/model/model_bench.h"
 #include "core/store/store_bench.h"
+#include "core/train/allreduce_bench.h"
 #include "core/train/step_bench.h"
 #include "core/train/train_bench.h"
 
@@ -87,15 +88,15 @@ void addPeerRatios(nlohmann::json& out) {
 }
 
 void runBench(const BenchArgs& a) {
-    static const std::vector<std::string> kParts = {"generate", "score",    "train",   "step",
-                                                    "store",    "diagnose", "rescore", "all"};
+    static const std::vector<std::string> kParts = {
+        "generate", "score", "train", "step", "store", "diagnose", "rescore", "allreduce", "all"};
     if (std::find(kParts.begin(), kParts.end(), a.what) == kParts.end())
         throw reflab::Error("--what '" + a.what +
                             "' is not one of generate, score, train, step, store, diagnose, "
-                            "rescore, all");
+                            "rescore, allreduce, all");
     const bool all = a.what == "all";
-    if (a.peer &&
-        (a.what == "store" || a.what == "diagnose" || a.what == "step" || a.what == "rescore"))
+    if (a.peer && (a.what == "store" || a.what == "diagnose" || a.what == "step" ||
+                   a.what == "rescore" || a.what == "allreduce"))
         throw reflab::Error("--peer covers generate, score and train (and all), not " + a.what);
     nlohmann::json out = nlohmann::json::object();
     if (all || a.what == "generate" || a.what == "score")
@@ -151,6 +152,20 @@ void runBench(const BenchArgs& a) {
         out["rescore"] =
             analysis::benchRescore(r, [](const std::string& s) { std::cerr << s << '\n'; });
     }
+    // Not part of "all": several processes (scripts/launch.sh N -- bench --what allreduce).
+    if (a.what == "allreduce") {
+        const auto dist = train::distributedFromEnvironment();
+        if (!dist.enabled())
+            throw reflab::Error(
+                "bench --what allreduce needs several processes: scripts/launch.sh 2 -- bench "
+                "--what allreduce");
+        auto comm = train::Communicator::connect(dist);
+        train::AllReduceBenchOptions o;
+        o.dtype = a.model.dtype;
+        o.repeats = std::max<int64_t>(a.train_steps, 3);
+        out["allreduce"] = train::benchAllReduce(*comm, o);
+        if (comm->rank() != 0) return;  // rank 0 prints
+    }
     if (a.json) {
         std::cout << out.dump() << std::endl;
     } else {
@@ -162,9 +177,12 @@ void runBench(const BenchArgs& a) {
 void addBenchCommand(CLI::App& app) {
     auto a = std::make_shared<BenchArgs>();
     auto* cmd = app.add_subcommand(
-        "bench", "Benchmarks: generate | score | train | step | store | diagnose | rescore | all");
+        "bench",
+        "Benchmarks: generate | score | train | step | store | diagnose | rescore | allreduce | "
+        "all");
     cmd->add_option("--what", a->what,
-                    "generate | score | train | step | store | diagnose | rescore | all")
+                    "generate | score | train | step | store | diagnose | rescore | allreduce "
+                    "(under scripts/launch.sh) | all")
         ->capture_default_str();
     cmd->add_option("--model", a->model.model_dir,
                     "model directory (default: a random Qwen2.5-0.5B-shaped model in memory)");

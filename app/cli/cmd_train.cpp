@@ -1,6 +1,7 @@
 // reflab-cli train: one RL run of a recipe into a workspace (ARCHITECTURE.md, the CLI contract).
 // A progress line per step on stderr; with --json one object per step on stdout. SIGTERM or
-// SIGINT finish the step, checkpoint, mark the run 'stopped' and exit 0.
+// SIGINT finish the step, checkpoint, mark the run 'stopped' and exit 0. With WORLD_SIZE > 1
+// (torchrun's environment) or --world-size, one data-parallel process of N (scripts/launch.sh).
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -22,7 +23,23 @@ struct TrainArgs {
     int64_t steps = 0, from_step = -1, stop_after = 0;
     int64_t keep_checkpoints = -1;  // -1: the recipe's algorithm.keep_checkpoints
     bool json = false;
+    // Data-parallel: flags override the torchrun environment (RANK, WORLD_SIZE, ...).
+    int world_size = -1, rank = -1;
+    std::string master;  // HOST:PORT
+    double connect_timeout = 0, dist_timeout = 0;
+    int64_t checksum_every = -1;
 };
+
+train::DistributedConfig distributedSettings(const TrainArgs& a) {
+    auto c = train::distributedFromEnvironment();
+    if (a.world_size > 0) c.world_size = a.world_size;
+    if (a.rank >= 0) c.rank = a.rank;
+    if (!a.master.empty()) train::parseMasterAddress(a.master, c);
+    if (a.connect_timeout > 0) c.connect_timeout_s = a.connect_timeout;
+    if (a.dist_timeout > 0) c.op_timeout_s = a.dist_timeout;
+    train::validateDistributed(c);
+    return c;
+}
 
 std::string duration(double seconds) {
     if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -66,6 +83,8 @@ void runTrain(const TrainArgs& a) {
     o.fork_step = a.from_step;
     o.checkpoint_root = a.checkpoint_dir;
     o.stop_after = a.stop_after;
+    o.dist = distributedSettings(a);
+    if (a.checksum_every >= 0) o.checksum_every = a.checksum_every;
     train::installStopHandlers();
     train::Trainer trainer(recipe ? &*recipe : nullptr, o);
     const bool json = a.json;
@@ -91,6 +110,7 @@ void runTrain(const TrainArgs& a) {
     };
     auto on_event = [](const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); };
     const auto result = trainer.run(on_step, on_event);
+    if (!result.root) return;  // rank 0 reports for the run
     std::fprintf(stderr, "run %s %s at step %lld; checkpoint %s\n", result.run.c_str(),
                  result.status.c_str(), static_cast<long long>(result.last_step),
                  result.last_checkpoint.c_str());
@@ -128,6 +148,23 @@ void addTrainCommand(CLI::App& app) {
                     "(overrides algorithm.keep_checkpoints; 0: keep all)")
         ->check(CLI::NonNegativeNumber);
     cmd->add_flag("--json", args->json, "one JSON object per step on stdout");
+    cmd->add_option("--world-size", args->world_size,
+                    "processes of a data-parallel run (default: WORLD_SIZE, else 1)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--rank", args->rank, "this process's rank in [0, world size) (default: RANK)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--master", args->master,
+                    "HOST:PORT of rank 0's rendezvous (default: MASTER_ADDR:MASTER_PORT, else "
+                    "127.0.0.1:29500)");
+    cmd->add_option("--connect-timeout", args->connect_timeout,
+                    "seconds to wait for the rendezvous (default 60)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--dist-timeout", args->dist_timeout,
+                    "seconds one collective may wait for the other ranks (default 1800)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--checksum-every", args->checksum_every,
+                    "steps between the ranks' parameter checksums (default 10; 0: only at the end)")
+        ->check(CLI::NonNegativeNumber);
     cmd->callback([args] { runTrain(*args); });
 }
 

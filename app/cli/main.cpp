@@ -1,7 +1,10 @@
 // reflab-cli: the headless entry point. Usage errors print one line
 // "reflab-cli: error: <what>" and exit 2; runtime errors the same with exit 1.
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "app/cli/commands.h"
 #include "core/base/error.h"
@@ -16,7 +19,9 @@ int main(int argc, char** argv) {
                                           reflab::store::sqliteVersion() + ")");
     app.require_subcommand(0, 1);
     int threads = 0;
-    app.add_option("--threads", threads, "intra-op threads (default: all cores)");
+    app.add_option("--threads", threads,
+                   "intra-op threads (default: all cores, shared among LOCAL_WORLD_SIZE "
+                   "data-parallel ranks)");
     reflab::cli::addTokenizeCommand(app);
     reflab::cli::addLogitsCommand(app);
     reflab::cli::addGenerateCommand(app);
@@ -31,7 +36,15 @@ int main(int argc, char** argv) {
     reflab::cli::addCompareCommand(app);
     reflab::cli::addDiagnoseCommand(app);
     reflab::cli::addRescoreCommand(app);
-    app.parse_complete_callback([&threads] { reflab::runtimeInit(threads); });
+    app.parse_complete_callback([&threads] {
+        // Data-parallel ranks on one machine (torchrun's LOCAL_WORLD_SIZE, which
+        // scripts/launch.sh sets) share its cores instead of each taking all of them.
+        const char* local = std::getenv("LOCAL_WORLD_SIZE");
+        const int ranks = local ? std::atoi(local) : 1;
+        if (threads == 0 && ranks > 1)
+            threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / ranks);
+        reflab::runtimeInit(threads);
+    });
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

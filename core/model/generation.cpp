@@ -2,6 +2,7 @@
 #include "core/model/generation.h"
 
 #include <chrono>
+#include <functional>
 #include <map>
 
 namespace reflab::model {
@@ -30,8 +31,13 @@ const GenerationStats& lastGenerationStats() {
     return g_stats;
 }
 
-torch::Tensor sampleTokens(const torch::Tensor& logits, const SamplingConfig& cfg,
-                           at::Generator& gen) {
+namespace {
+
+// (B, 1) uniforms in [0, 1): the draw of one sampling step.
+using UniformDraw = std::function<torch::Tensor(int64_t rows, const torch::TensorOptions&)>;
+
+torch::Tensor sampleWith(const torch::Tensor& logits, const SamplingConfig& cfg,
+                         const UniformDraw& uniforms) {
     if (cfg.greedy || cfg.temperature <= 0) return logits.argmax(-1);
     torch::Tensor scores = logits / cfg.temperature;  // (B, V)
     const int64_t V = scores.size(-1);
@@ -54,16 +60,27 @@ torch::Tensor sampleTokens(const torch::Tensor& logits, const SamplingConfig& cf
     // Inverse-CDF draw: one uniform per row. torch::multinomial draws an exponential for every
     // vocabulary entry (150k per row per token), which cost more than the row's arithmetic.
     torch::Tensor cdf = scores.softmax(-1).cumsum(-1);  // (B, V)
-    torch::Tensor u = torch::rand({cdf.size(0), 1}, gen, cdf.options()) * cdf.narrow(-1, V - 1, 1);
+    torch::Tensor u = uniforms(cdf.size(0), cdf.options()) * cdf.narrow(-1, V - 1, 1);
     // right=true: the first token whose cumulative mass exceeds u, so never a zero-mass token.
     return torch::searchsorted(cdf, u, /*out_int32=*/false, /*right=*/true)
         .squeeze(-1)
         .clamp_max(V - 1);
 }
 
-std::vector<Generation> generate(const LanguageModel& model,
-                                 const std::vector<std::vector<int32_t>>& prompts,
-                                 const SamplingConfig& cfg, at::Generator& gen) {
+}  // namespace
+
+torch::Tensor sampleTokens(const torch::Tensor& logits, const SamplingConfig& cfg,
+                           at::Generator& gen) {
+    return sampleWith(logits, cfg, [&gen](int64_t rows, const torch::TensorOptions& o) {
+        return torch::rand({rows, 1}, gen, o);
+    });
+}
+
+namespace {
+
+std::vector<Generation> generateWith(const LanguageModel& model,
+                                     const std::vector<std::vector<int32_t>>& prompts,
+                                     const SamplingConfig& cfg, const UniformDraw& uniforms) {
     g_stats = {};
     if (prompts.empty()) return {};
     if (cfg.max_new_tokens < 0) throw reflab::Error("generate: max_new_tokens must be >= 0");
@@ -135,7 +152,7 @@ std::vector<Generation> generate(const LanguageModel& model,
     const auto& eos = mc.eos_token_ids;
     auto t1 = Clock::now();
     for (int64_t step = 0; step < cfg.max_new_tokens; ++step) {
-        torch::Tensor next = sampleTokens(logits, cfg, gen);                                // (B)
+        torch::Tensor next = sampleWith(logits, cfg, uniforms);                             // (B)
         torch::Tensor lp = logits.log_softmax(-1).gather(1, next.unsqueeze(1)).squeeze(1);  // (B)
         auto nacc = next.accessor<int64_t, 1>();
         auto lacc = lp.accessor<float, 1>();
@@ -176,6 +193,33 @@ std::vector<Generation> generate(const LanguageModel& model,
     if (model.hasTokenizer())
         for (auto& g : out) g.text = model.tokenizer().decode(g.tokens);
     return out;
+}
+
+}  // namespace
+
+std::vector<Generation> generate(const LanguageModel& model,
+                                 const std::vector<std::vector<int32_t>>& prompts,
+                                 const SamplingConfig& cfg, at::Generator& gen) {
+    return generateWith(model, prompts, cfg, [&gen](int64_t rows, const torch::TensorOptions& o) {
+        return torch::rand({rows, 1}, gen, o);
+    });
+}
+
+std::vector<Generation> generate(const LanguageModel& model,
+                                 const std::vector<std::vector<int32_t>>& prompts,
+                                 const SamplingConfig& cfg,
+                                 std::vector<at::Generator>& row_generators) {
+    if (row_generators.size() != prompts.size())
+        throw reflab::Error("generate: " + std::to_string(row_generators.size()) +
+                            " row generators for " + std::to_string(prompts.size()) + " prompts");
+    return generateWith(model, prompts, cfg,
+                        [&row_generators](int64_t rows, const torch::TensorOptions& o) {
+                            std::vector<torch::Tensor> u;
+                            u.reserve(static_cast<size_t>(rows));
+                            for (int64_t b = 0; b < rows; ++b)
+                                u.push_back(torch::rand({1}, row_generators[b], o));
+                            return torch::stack(u);
+                        });
 }
 
 }  // namespace reflab::model

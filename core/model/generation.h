@@ -46,6 +46,14 @@ std::vector<Generation> generate(const LanguageModel& model,
                                  const std::vector<std::vector<int32_t>>& prompts,
                                  const SamplingConfig& config, at::Generator& gen);
 
+// The same, each row drawing from its own generator (row_generators.size() == prompts.size()):
+// a row's samples then depend on its generator alone, not on which other rows share the batch
+// (data-parallel training splits a step's groups across processes and must sample the same).
+std::vector<Generation> generate(const LanguageModel& model,
+                                 const std::vector<std::vector<int32_t>>& prompts,
+                                 const SamplingConfig& config,
+                                 std::vector<at::Generator>& row_generators);
+
 // Next-token choice for rows of float32 logits (B, V) on the CPU -> (B) int64. Exposed for tests.
 torch::Tensor sampleTokens(const torch::Tensor& logits, const SamplingConfig& config,
                            at::Generator& gen);

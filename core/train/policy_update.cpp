@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/model/scoring.h"
+#include "core/train/distributed.h"
 #include "core/train/train_error.h"
 
 namespace reflab::train {
@@ -46,14 +47,25 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
         if (computes) active.push_back(i);
     }
     if (options.old_from_forward) stats.forward_logprobs.resize(samples.size());
+    double total_sequences = static_cast<double>(samples.size());
+    double total_active = static_cast<double>(active.size());
+    Communicator* comm = options.communicator;
+    if (comm) {
+        // The step's counts over every rank: the normalisers of the whole batch.
+        auto counts = torch::tensor({total_tokens, total_sequences, total_active}, torch::kFloat64);
+        comm->allReduce(counts, ReduceOp::Sum);
+        total_tokens = counts[0].item<double>();
+        total_sequences = counts[1].item<double>();
+        total_active = counts[2].item<double>();
+    }
     stats.tokens = static_cast<int64_t>(total_tokens);
-    stats.computed = static_cast<int64_t>(active.size());
+    stats.computed = static_cast<int64_t>(total_active);
     options.loss.total_tokens = std::max(total_tokens, 1.0);
-    options.loss.total_sequences = std::max<double>(static_cast<double>(samples.size()), 1.0);
-    if (active.empty()) return stats;  // nothing to learn from: no update (not even decay)
+    options.loss.total_sequences = std::max(total_sequences, 1.0);
+    if (total_active == 0) return stats;  // nothing to learn from: no update (not even decay)
 
     const int64_t mb = std::max<int64_t>(1, options.micro_batch);
-    double clip_sum = 0, kl_sum = 0, ent_sum = 0, ratio_sum = 0, ent_tokens = 0;
+    double clip_sum = 0, kl_sum = 0, ent_sum = 0, ratio_sum = 0, ent_tokens = 0, first_loss = 0;
     for (int64_t epoch = 0; epoch < options.mu; ++epoch) {
         optimizer.zeroGrad();
         double epoch_loss = 0;
@@ -161,8 +173,11 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
                 }
             }
         }
-        if (epoch == 0) stats.loss = epoch_loss;
+        if (epoch == 0) first_loss = epoch_loss;
         const auto t_optimizer = Clock::now();
+        // Each rank's loss is its share of the whole batch's (global normalisers): the sum of
+        // the ranks' gradients is the whole batch's gradient.
+        if (comm) comm->allReduceGradients(policy.parameters());
         const double rate = options.schedule ? options.schedule->at(optimizer.stepCount()) : lr;
         const auto info = optimizer.step(rate);
         stats.lr = rate;
@@ -173,6 +188,20 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
     }
     double computed_tokens = 0;
     for (size_t i : active) computed_tokens += static_cast<double>(samples[i].policy_tokens);
+    if (comm) {
+        auto sums = torch::tensor(
+            {first_loss, clip_sum, kl_sum, ratio_sum, ent_sum, ent_tokens, computed_tokens},
+            torch::kFloat64);
+        comm->allReduce(sums, ReduceOp::Sum);
+        first_loss = sums[0].item<double>();
+        clip_sum = sums[1].item<double>();
+        kl_sum = sums[2].item<double>();
+        ratio_sum = sums[3].item<double>();
+        ent_sum = sums[4].item<double>();
+        ent_tokens = sums[5].item<double>();
+        computed_tokens = sums[6].item<double>();
+    }
+    stats.loss = first_loss;
     computed_tokens = std::max(computed_tokens, 1.0);
     stats.clip_frac = clip_sum / (computed_tokens * static_cast<double>(options.mu));
     stats.kl = kl_sum / computed_tokens;

@@ -15,6 +15,8 @@
 
 namespace reflab::train {
 
+class Communicator;
+
 struct UpdateSample {
     std::vector<int32_t> context;     // the prompt's tokens
     std::vector<int32_t> tokens;      // the completion's tokens
@@ -43,6 +45,11 @@ struct UpdateOptions {
     // that pass is saved. Such a sample must be computed (updateComputes) and carry the policy
     // term on every token; stats.forward_logprobs returns what it took.
     bool old_from_forward = false;
+    // Data-parallel (distributed.h): every rank passes its own share of the step's samples;
+    // the normalisers use the counts of all ranks, the gradients are summed over ranks before
+    // each optimizer update, and the statistics cover every rank's samples, so each rank
+    // takes the update and reports the numbers one process with all the samples would.
+    Communicator* communicator = nullptr;
 };
 
 struct UpdateStats {
@@ -52,8 +59,8 @@ struct UpdateStats {
     double clip_frac = 0;   // over tokens, mean of the epochs
     double ratio_mean = 0;  // first epoch
     double grad_norm = 0;   // before clipping, last epoch
-    int64_t tokens = 0;     // policy tokens of the step
-    int64_t computed = 0;   // completions that took a forward (others add exactly 0)
+    int64_t tokens = 0;     // policy tokens of the step (all ranks)
+    int64_t computed = 0;   // completions that took a forward (others add exactly 0; all ranks)
     int64_t optimizer_steps = 0;
     double lr = 0;  // the rate of the last optimizer update
     // Wall seconds of the update's parts, all epochs (the benchmark's split of the train phase).

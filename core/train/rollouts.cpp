@@ -1,6 +1,9 @@
 // Prompt rendering and batched rollout sampling.
 #include "core/train/rollouts.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "core/base/splitmix64.h"
 #include "core/reward/reward_engine.h"
 
 namespace reflab::train {
@@ -42,17 +45,27 @@ model::SamplingConfig samplingFor(const model::LanguageModel& model,
     return sampling;
 }
 
-std::vector<Rollout> sampleRollouts(const model::LanguageModel& model,
-                                    const std::vector<PromptItem>& prompts, int64_t group_size,
-                                    const model::SamplingConfig& sampling, at::Generator& gen,
-                                    const std::vector<PromptItem>* guided, int64_t n_guided) {
+namespace {
+
+// The generate() batch: G rows per prompt, the first n_guided of them from the guided prompt.
+std::vector<std::vector<int32_t>> rolloutBatch(const std::vector<PromptItem>& prompts,
+                                               int64_t group_size,
+                                               const std::vector<PromptItem>* guided,
+                                               int64_t n_guided) {
     std::vector<std::vector<int32_t>> batch;
     batch.reserve(prompts.size() * group_size);
     if (!guided) n_guided = 0;
     for (size_t p = 0; p < prompts.size(); ++p)
         for (int64_t s = 0; s < group_size; ++s)
             batch.push_back(s < n_guided ? (*guided)[p].ids : prompts[p].ids);
-    auto gens = model::generate(model, batch, sampling, gen);
+    return batch;
+}
+
+std::vector<Rollout> toRollouts(const model::LanguageModel& model,
+                                std::vector<model::Generation> gens, int64_t group_size,
+                                const model::SamplingConfig& sampling,
+                                const std::vector<PromptItem>* guided, int64_t n_guided) {
+    if (!guided) n_guided = 0;
     std::vector<Rollout> out(gens.size());
     for (size_t r = 0; r < gens.size(); ++r) {
         out[r].prompt = r / group_size;
@@ -63,6 +76,47 @@ std::vector<Rollout> sampleRollouts(const model::LanguageModel& model,
         out[r].policy_tokens = static_cast<int64_t>(out[r].generation.tokens.size());
         out[r].guided = out[r].sample < n_guided;
     }
+    return out;
+}
+
+}  // namespace
+
+std::vector<Rollout> sampleRollouts(const model::LanguageModel& model,
+                                    const std::vector<PromptItem>& prompts, int64_t group_size,
+                                    const model::SamplingConfig& sampling, at::Generator& gen,
+                                    const std::vector<PromptItem>* guided, int64_t n_guided) {
+    auto gens =
+        model::generate(model, rolloutBatch(prompts, group_size, guided, n_guided), sampling, gen);
+    return toRollouts(model, std::move(gens), group_size, sampling, guided, n_guided);
+}
+
+std::vector<Rollout> sampleRollouts(const model::LanguageModel& model,
+                                    const std::vector<PromptItem>& prompts, int64_t group_size,
+                                    const model::SamplingConfig& sampling,
+                                    std::vector<at::Generator>& row_generators,
+                                    const std::vector<PromptItem>* guided, int64_t n_guided) {
+    auto gens = model::generate(model, rolloutBatch(prompts, group_size, guided, n_guided),
+                                sampling, row_generators);
+    return toRollouts(model, std::move(gens), group_size, sampling, guided, n_guided);
+}
+
+std::vector<at::Generator> rolloutGenerators(uint64_t seed, int64_t step, int64_t first_group,
+                                             int64_t groups, int64_t group_size) {
+    std::vector<at::Generator> out;
+    out.reserve(static_cast<size_t>(groups * group_size));
+    for (int64_t g = first_group; g < first_group + groups; ++g)
+        for (int64_t k = 0; k < group_size; ++k) {
+            // Each coordinate goes through the mixer, so neighbouring (step, group, sample)
+            // triples get unrelated seeds.
+            SplitMix64 mix{seed};
+            uint64_t h = mix.next();
+            for (uint64_t v : {static_cast<uint64_t>(step), static_cast<uint64_t>(g),
+                               static_cast<uint64_t>(k)}) {
+                SplitMix64 m{h ^ v};
+                h = m.next();
+            }
+            out.push_back(at::make_generator<at::CPUGeneratorImpl>(h));
+        }
     return out;
 }
 

@@ -58,6 +58,21 @@ std::vector<Rollout> sampleRollouts(const model::LanguageModel& model,
                                     const std::vector<PromptItem>* guided = nullptr,
                                     int64_t n_guided = 0);
 
+// The same with a generator per rollout (rolloutGenerators): each rollout's sample depends on
+// its own seed only, so a step's groups split across processes sample what one process would.
+std::vector<Rollout> sampleRollouts(const model::LanguageModel& model,
+                                    const std::vector<PromptItem>& prompts, int64_t group_size,
+                                    const model::SamplingConfig& sampling,
+                                    std::vector<at::Generator>& row_generators,
+                                    const std::vector<PromptItem>* guided = nullptr,
+                                    int64_t n_guided = 0);
+
+// One CPU generator per rollout of groups [first_group, first_group + groups) of training step
+// `step`, seeded from (seed, step, global group index, sample) by SplitMix64: the same whatever
+// process generates the group, and a resumed run draws what the uninterrupted one drew.
+std::vector<at::Generator> rolloutGenerators(uint64_t seed, int64_t step, int64_t first_group,
+                                             int64_t groups, int64_t group_size);
+
 // The reverse-reasoning prompt of an example (reward::renderGuidedPrompt), tokenized.
 PromptItem renderGuidedPrompt(const reward::Recipe& recipe, const model::LanguageModel& model,
                               const data::Example& example);

@@ -21,6 +21,7 @@
 #include "core/train/checkpoint_state.h"
 #include "core/train/evaluator.h"
 #include "core/train/policy_update.h"
+#include "core/train/rollout_exchange.h"
 #include "core/train/rollouts.h"
 #include "core/train/step_metrics.h"
 #include "core/train/stop_signal.h"
@@ -135,8 +136,12 @@ struct Trainer::State {
     std::string load_dir;    // where the policy weights come from
     std::string resume_dir;  // checkpoint whose trainer state to load ("" for a new run)
     EventCallback on_event;
+    std::unique_ptr<Communicator> comm;  // distributed runs only
 
+    // Rank 0 of a distributed run, or the only process: owns the store and the checkpoints.
+    bool root() const { return !comm || comm->rank() == 0; }
     void event(const std::string& text) {
+        if (!root()) return;
         if (on_event) on_event(text);
         if (ws && !run_id.empty()) ws->addEvent(run_id, text);
     }
@@ -146,6 +151,15 @@ struct Trainer::State {
         return p.parent_path() / (p.stem().string() + ".checkpoints");
     }
     void setUp();
+    void resolveRun();   // from the store: the recipe, start step and checkpoint (root)
+    void prepare();      // settings, data, models, optimizer and resumed state (every rank)
+    void registerRun();  // the run's row, new or resumed (root)
+    // The parameters data-parallel ranks must keep identical: the policy's and nover's proxy.
+    std::vector<torch::Tensor> replicatedTensors() const {
+        auto out = policy->parameters();
+        for (auto& [name, t] : proxyTensors()) out.push_back(t);
+        return out;
+    }
     // The nover proxy's weights, saved with each checkpoint (the proxy drifts by EMA).
     NamedTensors proxyTensors() const {
         NamedTensors out;
@@ -187,6 +201,46 @@ void Trainer::State::checkMemory(const std::string& model_dir) const {
 }
 
 void Trainer::State::setUp() {
+    if (root()) {
+        try {
+            resolveRun();
+            prepare();
+            registerRun();
+        } catch (const std::exception& e) {
+            // The other ranks wait for the run's settings: tell them why there are none.
+            if (comm) {
+                std::string msg = nlohmann::json{{"error", e.what()}}.dump();
+                comm->broadcast(msg);
+            }
+            throw;
+        }
+        if (comm) {
+            std::string msg = nlohmann::json{
+                {"recipe", recipe->resolved},
+                {"source", recipe->source},
+                {"start_step", start_step},
+                {"resume_dir", resume_dir},
+                {"run_id",
+                 run_id}}.dump();
+            comm->broadcast(msg);
+        }
+        return;
+    }
+    std::string msg;
+    comm->broadcast(msg);
+    const auto j = nlohmann::json::parse(msg);
+    if (j.contains("error"))
+        throw TrainError("rank " + std::to_string(comm->rank()) +
+                         ": rank 0 could not start the run: " + j["error"].get<std::string>());
+    recipe = reward::parseRecipe(j["recipe"], j["source"].get<std::string>());
+    start_step = j["start_step"].get<int64_t>();
+    resume_dir = j["resume_dir"].get<std::string>();
+    run_id = j["run_id"].get<std::string>();
+    load_dir = resume_dir.empty() ? recipe->model.path : resume_dir;
+    prepare();
+}
+
+void Trainer::State::resolveRun() {
     if (!opt.resume_run.empty() && !opt.fork_run.empty())
         throw TrainError("--resume and --fork cannot be used together");
     ws.emplace(store::Workspace::open(opt.db_path));
@@ -223,6 +277,9 @@ void Trainer::State::setUp() {
         if (!recipe) throw TrainError("a recipe is needed to start a run");
         load_dir = recipe->model.path;
     }
+}
+
+void Trainer::State::prepare() {
     s = trainSettings(*recipe, opt.steps);
     if (s.steps <= start_step)
         throw TrainError("the run already has " + std::to_string(start_step) + " steps of " +
@@ -268,7 +325,9 @@ void Trainer::State::setUp() {
     } else {
         optimizer = std::make_unique<PolicyOptimizer>(policy->parameters(), s.optimizer);
     }
+}
 
+void Trainer::State::registerRun() {
     if (!opt.resume_run.empty()) {
         run_id = opt.resume_run;
         ws->truncateRun(run_id, start_step);
@@ -331,28 +390,41 @@ std::string Trainer::State::writeCheckpoint(int64_t step_no) {
     return dir.string();
 }
 
-// One training step; fills report.metrics and returns the completion tokens generated.
+// One training step; fills report.metrics and returns the completion tokens generated (all
+// ranks'). Data-parallel: this rank generates, scores and learns from its share of the step's
+// groups (groupShare); the collectives make every rank take the update of the whole batch, and
+// rank 0 gathers the rollouts to compute the metrics and write the step.
 int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     const auto t_step = Clock::now();
     store::StepRecord rec;
     rec.step = step_no;
     Metrics metrics;
+    const int world = comm ? comm->worldSize() : 1, rank = comm ? comm->rank() : 0;
 
-    // 1. prompts and rollouts
+    // 1. prompts and rollouts. Every rank advances the sampler by the whole step; rank 0
+    // renders every prompt (its records need them), the others their share.
     const auto idx = sampler->next(static_cast<size_t>(s.prompts_per_step));
-    std::vector<PromptItem> prompts;
-    for (size_t i : idx) prompts.push_back(renderPrompt(*recipe, *policy, train_set->at(i)));
+    const auto [g_begin, g_end] = groupShare(static_cast<int64_t>(idx.size()), rank, world);
+    std::vector<PromptItem> all_prompts(idx.size());
+    for (size_t g = 0; g < idx.size(); ++g)
+        if (root() || (int64_t(g) >= g_begin && int64_t(g) < g_end))
+            all_prompts[g] = renderPrompt(*recipe, *policy, train_set->at(idx[g]));
+    const std::vector<PromptItem> prompts(all_prompts.begin() + g_begin,
+                                          all_prompts.begin() + g_end);
     // Reverse reasoning: the first guided_fraction of each group sees the reference.
     const int64_t n_guided =
         std::llround(recipe->reverse_reasoning.guided_fraction * double(s.group_size));
     std::vector<PromptItem> guided;
     if (n_guided > 0)
-        for (size_t i : idx)
-            guided.push_back(renderGuidedPrompt(*recipe, *policy, train_set->at(i)));
+        for (int64_t g = g_begin; g < g_end; ++g)
+            guided.push_back(renderGuidedPrompt(*recipe, *policy, train_set->at(idx[g])));
     auto t0 = Clock::now();
     const auto sampling = samplingFor(*policy, s.sampling);
+    // A generator per rollout, seeded by (seed, step, group, sample): the same samples on
+    // whichever rank generates the group, and after a resume.
+    auto row_gens = rolloutGenerators(s.seed, step_no, g_begin, g_end - g_begin, s.group_size);
     auto rollouts =
-        sampleRollouts(*policy, prompts, s.group_size, sampling, gen, &guided, n_guided);
+        sampleRollouts(*policy, prompts, s.group_size, sampling, row_gens, &guided, n_guided);
     // Generation records log-probs of the raw logits; the loss needs those of logits / T, the
     // distribution that sampled (TRL). With T != 1 every rollout's old log-probs are re-scored
     // at T; guided rollouts (trained as if sampled without the reference) are re-scored under
@@ -392,14 +464,17 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
         rescore(rows);
     }
     const double t_generate = secondsSince(t0);
-    int64_t generated = 0;
-    for (const auto& r : rollouts) generated += static_cast<int64_t>(r.generation.tokens.size());
+    // This rank's share (the profile of bench --what step).
+    int64_t generated_here = 0;
+    for (const auto& r : rollouts)
+        generated_here += static_cast<int64_t>(r.generation.tokens.size());
     report.profile.rollouts = static_cast<int64_t>(rollouts.size());
-    report.profile.generated_tokens = generated;
+    report.profile.generated_tokens = generated_here;
     for (const auto& r : rollouts)
         report.profile.prompt_tokens += static_cast<int64_t>(prompts[r.prompt].ids.size());
 
-    // 2. scores, one engine call per group
+    // 2. scores, one engine call per group (a group lives on one rank: NOVER's rank and
+    // efficiency see the whole group)
     t0 = Clock::now();
     for (size_t g = 0; g < prompts.size(); ++g) {
         std::vector<reward::RewardInput> inputs;
@@ -408,7 +483,8 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
             r.parsed =
                 text::parseCompletion(r.completion, recipe->templ.think, recipe->templ.answer);
             inputs.push_back(
-                rewardInput(r, prompts[g], std::to_string(step_no) + ":" + std::to_string(g)));
+                rewardInput(r, prompts[g],
+                            std::to_string(step_no) + ":" + std::to_string(g_begin + int64_t(g))));
         }
         auto outs = engine->scoreGroup(inputs);
         for (int64_t k = 0; k < s.group_size; ++k)
@@ -416,24 +492,30 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     }
     const double t_score = secondsSince(t0);
 
-    // 3. advantages (+ rlpr's std filter) and the update samples
+    // 3. advantages (+ rlpr's std filter, over every rank's groups) and the update samples
     std::vector<GroupAdvantages> groups;
-    std::vector<double> group_std;
+    std::vector<double> group_std(idx.size(), 0.0);
     for (size_t g = 0; g < prompts.size(); ++g) {
         std::vector<double> totals;
         for (int64_t k = 0; k < s.group_size; ++k)
             totals.push_back(rollouts[g * s.group_size + k].reward.total);
         groups.push_back(groupAdvantages(totals, s.advantage, s.advantage_options));
-        group_std.push_back(reward::groupRewardStd(totals));
+        group_std[g_begin + g] = reward::groupRewardStd(totals);
     }
     int64_t dropped = 0;
     if (filter) {
+        if (comm) {
+            auto all = torch::tensor(group_std, torch::kFloat64);
+            comm->allReduce(all, ReduceOp::Sum);  // each group's std is non-zero on one rank
+            group_std.assign(all.data_ptr<double>(), all.data_ptr<double>() + all.numel());
+        }
         const auto keep = filter->apply(step_no, group_std);
         for (size_t g = 0; g < keep.size(); ++g)
             if (!keep[g]) {
                 ++dropped;
+                if (int64_t(g) < g_begin || int64_t(g) >= g_end) continue;
                 for (int64_t k = 0; k < s.group_size; ++k)
-                    rollouts[g * s.group_size + k].kept = false;
+                    rollouts[(g - g_begin) * s.group_size + k].kept = false;
             }
     }
     std::vector<UpdateSample> samples;
@@ -491,6 +573,7 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     uo.temperature = T;
     uo.schedule = s.schedule;  // one rate per optimizer update (mu per step)
     uo.old_from_forward = old_from_forward;
+    uo.communicator = comm.get();
     if (const auto* rgr = recipe->find(reward::ComponentType::Rgr))
         uo.reference_length_norm = rgr->rgr.length_norm;
     const auto upd = policyUpdate(*policy, reference.get(), *optimizer, samples, uo,
@@ -501,16 +584,36 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
         if (!upd.forward_logprobs[i].empty())
             rollouts[sample_rollout[i]].generation.logprobs = upd.forward_logprobs[i];
     const double lr = upd.optimizer_steps > 0 ? upd.lr : s.schedule.at(optimizer->stepCount());
-    // nover's proxy EMA counts optimizer steps (mu per training step).
+    // nover's proxy EMA counts optimizer steps (mu per training step); every rank moves its
+    // proxy from the same policy, so the proxies stay identical.
     for (int64_t k = optimizer->stepCount() - upd.optimizer_steps + 1; k <= optimizer->stepCount();
          ++k)
         for (const auto& line : engine->afterOptimizerStep(k)) {
             rec.events.push_back(line);
-            if (on_event) on_event(line);
+            if (on_event && root()) on_event(line);
         }
     const double t_train = secondsSince(t0) - t_rescore_late;
 
-    // 5. metrics and the store
+    // 5. rank 0 gathers every rank's rollouts (in group order), then metrics and the store
+    if (comm) {
+        auto packed = comm->gather(packRollouts(rollouts, g_begin));
+        if (!root()) return 0;
+        for (int r = 1; r < world; ++r) {
+            auto more = unpackRollouts(packed[r], *recipe);
+            rollouts.insert(rollouts.end(), std::make_move_iterator(more.begin()),
+                            std::make_move_iterator(more.end()));
+        }
+        // The advantage groups of every rank's groups (zero_std_frac counts them all).
+        groups.clear();
+        for (size_t g = 0; g < idx.size(); ++g) {
+            std::vector<double> totals;
+            for (int64_t k = 0; k < s.group_size; ++k)
+                totals.push_back(rollouts[g * s.group_size + k].reward.total);
+            groups.push_back(groupAdvantages(totals, s.advantage, s.advantage_options));
+        }
+    }
+    int64_t generated = 0;
+    for (const auto& r : rollouts) generated += static_cast<int64_t>(r.generation.tokens.size());
     metrics = rolloutMetrics(rollouts, groups);
     metrics.emplace_back("loss", upd.loss);
     metrics.emplace_back("kl", upd.kl);
@@ -533,7 +636,8 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     metrics.emplace_back("time/score", t_score);
     metrics.emplace_back("time/train", t_train);
     for (size_t r = 0; r < rollouts.size(); ++r)
-        rec.rollouts.push_back(rolloutRecord(rollouts[r], prompts[rollouts[r].prompt], step_no));
+        rec.rollouts.push_back(
+            rolloutRecord(rollouts[r], all_prompts[rollouts[r].prompt], step_no));
 
     const bool do_eval =
         eval_set && s.eval_every > 0 && (step_no % s.eval_every == 0 || step_no == s.steps);
@@ -601,11 +705,14 @@ void Trainer::State::evaluateAtStart() {
 
 TrainResult Trainer::run(const StepCallback& on_step, const EventCallback& on_event) {
     m->on_event = on_event;
+    if (m->opt.dist.enabled()) m->comm = Communicator::connect(m->opt.dist);
     m->setUp();
     TrainResult result;
     result.run = m->run_id;
+    result.root = m->root();
     try {
-        if (m->start_step == 0 && m->eval_set && m->s.eval_every > 0 && m->s.eval_at_start)
+        if (m->root() && m->start_step == 0 && m->eval_set && m->s.eval_every > 0 &&
+            m->s.eval_at_start)
             m->evaluateAtStart();
         const auto t_run = Clock::now();
         int64_t done = 0;
@@ -619,24 +726,44 @@ TrainResult Trainer::run(const StepCallback& on_step, const EventCallback& on_ev
             const double per_step = secondsSince(t_run) / static_cast<double>(done);
             report.eta_seconds = per_step * static_cast<double>(m->s.steps - step_no);
             result.last_step = step_no;
-            const bool stop =
-                stopRequested() || (m->opt.stop_after > 0 && done >= m->opt.stop_after);
+            bool stop = stopRequested() || (m->opt.stop_after > 0 && done >= m->opt.stop_after);
+            int signal = stopSignal();
             const bool last = step_no == m->s.steps;
+            if (m->comm) {
+                // A stop asked of any rank stops them all after this step.
+                auto flags =
+                    torch::tensor({stop ? 1.0 : 0.0, static_cast<double>(signal)}, torch::kFloat64);
+                m->comm->allReduce(flags, ReduceOp::Max);
+                stop = flags[0].item<double>() > 0;
+                signal = static_cast<int>(flags[1].item<double>());
+                if ((m->opt.checksum_every > 0 && step_no % m->opt.checksum_every == 0) || stop ||
+                    last)
+                    m->comm->checkIdentical(
+                        tensorChecksum(m->replicatedTensors()),
+                        "the policy and proxy parameters after step " + std::to_string(step_no));
+            }
+            if (!m->root()) {
+                if (stop && !last) {
+                    result.status = "stopped";
+                    return result;
+                }
+                continue;
+            }
             const bool at_end = m->opt.checkpoint_at_end && (stop || last);
             if ((m->s.checkpoint_every > 0 && step_no % m->s.checkpoint_every == 0) || at_end)
                 m->writeCheckpoint(step_no);
             if (on_step) on_step(report);
             if (stop && !last) {
                 m->ws->setRunStatus(m->run_id, store::RunStatus::Stopped);
-                m->event(stopSignal() ? "stopped by signal " + std::to_string(stopSignal()) +
-                                            " after step " + std::to_string(step_no)
-                                      : "stopped after step " + std::to_string(step_no));
+                m->event(signal ? "stopped by signal " + std::to_string(signal) + " after step " +
+                                      std::to_string(step_no)
+                                : "stopped after step " + std::to_string(step_no));
                 result.status = "stopped";
                 result.last_checkpoint = m->last_checkpoint_dir;
                 return result;
             }
         }
-        m->ws->setRunStatus(m->run_id, store::RunStatus::Finished);
+        if (m->root()) m->ws->setRunStatus(m->run_id, store::RunStatus::Finished);
         result.eval_before = m->first_eval;
         result.eval_after = m->last_eval;
         result.eval_prompts = m->eval_prompts;
@@ -644,12 +771,17 @@ TrainResult Trainer::run(const StepCallback& on_step, const EventCallback& on_ev
         result.last_checkpoint = m->last_checkpoint_dir;
         return result;
     } catch (const std::exception& e) {
-        try {
-            m->ws->addEvent(m->run_id, std::string("failed: ") + e.what());
-            m->ws->setRunStatus(m->run_id, store::RunStatus::Failed);
-        } catch (...) {
-            // The store itself failed (disk full, ...): the original error is the one to report.
-        }
+        // Another rank that died or stopped answering leaves the run resumable: 'interrupted'.
+        const bool lost_rank = dynamic_cast<const DistributedError*>(&e) != nullptr;
+        if (m->ws) try {
+                m->ws->addEvent(m->run_id,
+                                std::string(lost_rank ? "interrupted: " : "failed: ") + e.what());
+                m->ws->setRunStatus(m->run_id, lost_rank ? store::RunStatus::Interrupted
+                                                         : store::RunStatus::Failed);
+            } catch (...) {
+                // The store itself failed (disk full, ...): the original error is the one to
+                // report.
+            }
         throw;
     }
 }

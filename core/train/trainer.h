@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/reward/recipe.h"
+#include "core/train/distributed.h"
 
 namespace reflab::train {
 
@@ -27,6 +28,11 @@ struct TrainOptions {
     // false: no checkpoint at the last step or on a stop, only every algorithm.checkpoint_every
     // steps (bench --what step measures steps and throws the run away).
     bool checkpoint_at_end = true;
+    // world_size > 1: data-parallel with the other ranks (distributed.h). Rank 0 owns the store
+    // and the checkpoints; the others read neither the store nor anything but the checkpoint
+    // rank 0 names, and report nothing per step.
+    DistributedConfig dist;
+    int64_t checksum_every = 10;  // steps between the ranks' parameter checksums (and the last)
 };
 
 // Where one step's time and arithmetic went (bench --what step); reported, not stored.
@@ -61,6 +67,7 @@ struct StepReport {
 struct TrainResult {
     std::string run;
     std::string status;  // "finished" | "stopped"
+    bool root = true;    // false on ranks > 0 of a distributed run (they report nothing)
     int64_t last_step = 0;
     std::string last_checkpoint;
     // Held-out exact-match of the initial policy (step 0) and after the last evaluation; -1 when
@@ -80,7 +87,8 @@ public:
     ~Trainer();
 
     // Trains until the last step or a stop request. Throws reflab::Error (the run, when one was
-    // created, is marked 'failed' first; steps already stored stay).
+    // created, is marked 'failed' first, or 'interrupted' when another rank of a distributed
+    // run failed; steps already stored stay).
     TrainResult run(const StepCallback& on_step = {}, const EventCallback& on_event = {});
 
 private:

@@ -172,7 +172,7 @@ private slots:
             const auto tok = text::Tokenizer::fromFile(runs[0].model_path + "/tokenizer.json");
             store::RolloutFilter f;
             f.runs = {runs[0].id};
-            f.step_min = f.step_max = 3;
+            f.is_eval = false;  // every step's training rollouts: some join without a cut
             int joined = 0;
             for (const auto& row : ws.rolloutPage(f, {}, std::nullopt, 1000).rows) {
                 const auto d = ws.rollout(row.id, false);

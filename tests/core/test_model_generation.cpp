@@ -98,6 +98,30 @@ private slots:
         for (size_t i = 0; i < prompts.size(); ++i) QCOMPARE(first[i].tokens, again[i].tokens);
     }
 
+    // A generator per row: a row samples the same alone or beside other rows (data-parallel
+    // ranks generate different subsets of a step's groups), and each row's draw is the
+    // inverse CDF of its own generator's uniform, as one row with that generator draws.
+    void rowGeneratorsMakeRowsIndependentOfTheBatch() {
+        auto lm = load("tiny-qwen2");
+        const std::vector<std::vector<int32_t>> prompts = {{10, 20, 30}, {7, 8}, {7, 8}};
+        SamplingConfig cfg;
+        cfg.max_new_tokens = 10;
+        cfg.temperature = 1.3;
+        std::vector<at::Generator> all = {cpuGen(1), cpuGen(2), cpuGen(3)};
+        const auto batch = generate(*lm, prompts, cfg, all);
+        for (size_t i = 0; i < prompts.size(); ++i) {
+            std::vector<at::Generator> one = {cpuGen(i + 1)};
+            const auto alone = generate(*lm, {prompts[i]}, cfg, one);
+            QCOMPARE(alone[0].tokens, batch[i].tokens);
+            // The single-generator form with the same seed draws the same for one row.
+            auto g = cpuGen(i + 1);
+            QCOMPARE(generate(*lm, {prompts[i]}, cfg, g)[0].tokens, batch[i].tokens);
+        }
+        QVERIFY(batch[1].tokens != batch[2].tokens);  // one prompt, two seeds: two samples
+        std::vector<at::Generator> too_few = {cpuGen(1)};
+        QVERIFY_EXCEPTION_THROWN(generate(*lm, prompts, cfg, too_few), reflab::Error);
+    }
+
     void sampledLogprobsAreTemperatureOne() {
         auto lm = load("tiny-qwen2");
         SamplingConfig cfg;
