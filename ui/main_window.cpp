@@ -160,7 +160,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             [this](const nlohmann::json& recipe, const QString& name) {
                 QString error;
                 if (!m_session->startRun(recipe, name, &error, m_setup->forkRun(),
-                                         m_setup->forkStep())) {
+                                         m_setup->forkStep(), m_setup->processes())) {
                     showProblem(error);
                     return;
                 }

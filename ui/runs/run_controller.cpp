@@ -9,6 +9,10 @@
 #include <QTimer>
 #include <csignal>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "ui/common/cli_path.h"
 #include "ui/workspace/store_editor.h"
 
@@ -65,11 +69,31 @@ RunController::~RunController() {
     }
 }
 
+namespace {
+// A loopback TCP port free a moment ago (the kernel's pick for port 0): the rendezvous of a
+// data-parallel run's ranks.
+int freeLoopbackPort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 29500;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = 29500;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+        port = ntohs(a.sin_port);
+    ::close(fd);
+    return port;
+}
+}  // namespace
+
 QProcess* RunController::launch(const QStringList& args, const QString& description,
-                                const QString& stdout_path) {
+                                const QString& stdout_path, const QProcessEnvironment& env) {
     auto* p = new QProcess(this);
     p->setProgram(reflab::ui::cliPath());
     p->setArguments(args);
+    p->setProcessEnvironment(env);
     // Progress is read from the database; stdout only matters for exports. stderr goes to a
     // log file rather than a pipe: a run outlives the window, and a trainer writing to a pipe
     // nobody reads any more would be killed by SIGPIPE.
@@ -123,7 +147,7 @@ QStringList RunController::trainArgs(const QString& recipe_path, const QString& 
 }
 
 bool RunController::startRun(const QString& recipe_path, const QString& name, QString* error,
-                             const QString& fork_run, qint64 fork_step) {
+                             const QString& fork_run, qint64 fork_step, int processes) {
     if (m_workspace.isEmpty()) {
         if (error) *error = tr("Open or create a workspace first (File > New workspace).");
         return false;
@@ -132,10 +156,27 @@ bool RunController::startRun(const QString& recipe_path, const QString& name, QS
         if (error) *error = tr("Choose the checkpoint step of %1 to fork from.").arg(fork_run);
         return false;
     }
+    const QStringList args = trainArgs(recipe_path, m_workspace, name, fork_run, fork_step);
     const QString what = name.isEmpty() ? QFileInfo(recipe_path).fileName() : name;
-    launch(trainArgs(recipe_path, m_workspace, name, fork_run, fork_step),
-           fork_run.isEmpty() ? tr("train %1").arg(what)
-                              : tr("fork %1 of %2 at step %3").arg(what, fork_run).arg(fork_step));
+    const QString description =
+        fork_run.isEmpty() ? tr("train %1").arg(what)
+                           : tr("fork %1 of %2 at step %3").arg(what, fork_run).arg(fork_step);
+    if (processes <= 1) {
+        launch(args, description);
+        return true;
+    }
+    // torchrun's environment, as scripts/launch.sh sets it (the ranks share the cores).
+    const QString port = QString::number(freeLoopbackPort());
+    for (int r = 0; r < processes; ++r) {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("WORLD_SIZE", QString::number(processes));
+        env.insert("LOCAL_WORLD_SIZE", QString::number(processes));
+        env.insert("RANK", QString::number(r));
+        env.insert("LOCAL_RANK", QString::number(r));
+        env.insert("MASTER_ADDR", "127.0.0.1");
+        env.insert("MASTER_PORT", port);
+        launch(args, tr("%1 (rank %2 of %3)").arg(description).arg(r).arg(processes), {}, env);
+    }
     return true;
 }
 

@@ -32,9 +32,11 @@ public:
     // Each returns false and sets *error (one sentence) when it cannot be done. Rename and
     // delete return once asked; their outcome is workspaceEdited() or editFailed(message).
     // With fork_run: a fork of that run from its checkpoint at fork_step (the recipe may differ).
+    // processes > 1: that many `reflab-cli train` ranks with torchrun's environment on a free
+    // loopback port (rank 0 writes the run; stopping it stops them all).
     bool startRun(const QString& recipe_path, const QString& name, QString* error,
-                  const QString& fork_run = {}, qint64 fork_step = -1);
-    // The `reflab-cli` arguments startRun launches.
+                  const QString& fork_run = {}, qint64 fork_step = -1, int processes = 1);
+    // The `reflab-cli` arguments startRun launches (every rank gets the same ones).
     static QStringList trainArgs(const QString& recipe_path, const QString& workspace,
                                  const QString& name, const QString& fork_run = {},
                                  qint64 fork_step = -1);
@@ -65,7 +67,8 @@ signals:
 private:
     StoreEditor* m_editor;
     QProcess* launch(const QStringList& args, const QString& description,
-                     const QString& stdout_path = {});
+                     const QString& stdout_path = {},
+                     const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment());
 
     void readLogs();
     void readLog(QProcess* p, bool to_end);

@@ -14,8 +14,10 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QThread>
 #include <QVBoxLayout>
 
 #include "ui/setup/dataset_picker.h"
@@ -74,6 +76,15 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
     m_name->setObjectName("runName");
     m_name->setPlaceholderText(tr("run name (default: the recipe's)"));
     m_name->setMaximumWidth(240);
+    // One machine's data-parallel processes (reflab-cli train as N ranks, scripts/launch.sh's
+    // way); the run is still one run, written by rank 0.
+    m_processes = new QSpinBox(this);
+    m_processes->setObjectName("processes");
+    m_processes->setRange(1, std::max(1, QThread::idealThreadCount()));
+    m_processes->setPrefix(tr("processes: "));
+    m_processes->setToolTip(
+        tr("Train data-parallel with this many processes on this machine: the step's prompt "
+           "groups are split between them, the run is the same as with one process."));
     m_status = new QLabel(this);
     m_status->setObjectName("recipeStatus");
     m_status->setWordWrap(true);
@@ -87,6 +98,7 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
     bar->addSpacing(12);
     bar->addWidget(new QLabel(tr("Run name"), this));
     bar->addWidget(m_name);
+    bar->addWidget(m_processes);
     bar->addWidget(m_status, 1);
     bar->addWidget(m_start);
     lay->addLayout(bar);
@@ -249,6 +261,10 @@ bool SetupPanel::loadRecipeJson(const nlohmann::json& recipe, const QString& run
 
 QString SetupPanel::runName() const {
     return m_name->text().trimmed();
+}
+
+int SetupPanel::processes() const {
+    return m_processes->value();
 }
 
 void SetupPanel::setStartEnabled(bool enabled, const QString& why_not) {

@@ -10,6 +10,7 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
+class QSpinBox;
 class QTabWidget;
 
 namespace reflab::ui {
@@ -36,6 +37,8 @@ public:
     QString forkRun() const { return m_forkRun; }
     qint64 forkStep() const { return m_forkStep; }
     QString runName() const;
+    // Data-parallel processes the run trains with on this machine (1: one process).
+    int processes() const;
     // Resolves a recipe path the way the CLI run from the source tree does.
     static QString resolvePath(const QString& path);
 
@@ -63,6 +66,7 @@ private:
     TryRewards* m_try = nullptr;
     QComboBox* m_presets = nullptr;
     QLineEdit* m_name = nullptr;
+    QSpinBox* m_processes = nullptr;
     QLabel* m_status = nullptr;
     QPushButton* m_start = nullptr;
     bool m_startAllowed = true;

@@ -85,7 +85,7 @@ void WorkspaceSession::close() {
 }
 
 bool WorkspaceSession::startRun(const nlohmann::json& recipe, const QString& name, QString* error,
-                                const QString& fork_run, qint64 fork_step) {
+                                const QString& fork_run, qint64 fork_step, int processes) {
     if (m_path.isEmpty()) {
         if (error) *error = tr("Open or create a workspace first (File > New workspace).");
         return false;
@@ -108,7 +108,7 @@ bool WorkspaceSession::startRun(const nlohmann::json& recipe, const QString& nam
         return false;
     }
     f.close();
-    return m_controller->startRun(file, name, error, fork_run, fork_step);
+    return m_controller->startRun(file, name, error, fork_run, fork_step, processes);
 }
 
 bool WorkspaceSession::forkRecipe(const QString& run, nlohmann::json* recipe, QString* name,

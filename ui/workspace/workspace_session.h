@@ -35,8 +35,9 @@ public:
     // starts `reflab-cli train` on it. The run shows up in the runs model at the
     // next poll.
     // With fork_run: `train --fork fork_run --from-step fork_step` on this recipe.
+    // processes > 1: that many data-parallel ranks on this machine (one run).
     bool startRun(const nlohmann::json& recipe, const QString& name, QString* error,
-                  const QString& fork_run = {}, qint64 fork_step = -1);
+                  const QString& fork_run = {}, qint64 fork_step = -1, int processes = 1);
     // What a fork of `run` starts from: its stored recipe and the name "<run name> fork".
     // False, with the reason, when the run has no readable recipe.
     bool forkRecipe(const QString& run, nlohmann::json* recipe, QString* name,
