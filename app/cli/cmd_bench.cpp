@@ -226,8 +226,17 @@ void addBenchCommand(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--peer-script", a->peer_script, "--peer: the peer script")
         ->capture_default_str();
+    cmd->add_option_function<std::string>(
+           "--interval",
+           [a](const std::string& m) {
+               a->diagnose.interval = m == "bootstrap" ? analysis::IntervalMethod::Bootstrap
+                                      : m == "none"    ? analysis::IntervalMethod::None
+                                                       : analysis::IntervalMethod::DeLong;
+           },
+           "diagnose: 95% interval of the AUROC: delong (default), bootstrap, none")
+        ->check(CLI::IsMember({"delong", "bootstrap", "none"}));
     cmd->add_option("--resamples", a->diagnose.resamples,
-                    "diagnose: bootstrap resamples per interval")
+                    "diagnose: bootstrap resamples per interval (--interval bootstrap)")
         ->capture_default_str();
     cmd->add_option("--rollouts-per-step", a->diagnose.rollouts_per_step,
                     "diagnose: rollouts per step")

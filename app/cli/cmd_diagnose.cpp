@@ -1,6 +1,7 @@
-// reflab-cli diagnose --db W.db --run RUN [--json] [--window N --resamples B --seed S]: reward
-// validity (AUROC of each component and the total for correct vs incorrect rollouts, per step
-// and per window, with bootstrap intervals) and the alarms of a run, read from the store.
+// reflab-cli diagnose --db W.db --run RUN [--json] [--window N] [--interval delong|bootstrap|none
+// --resamples B --seed S]: reward validity (AUROC of each component and the total for correct vs
+// incorrect rollouts, per step and per window, with 95% intervals: DeLong's by default) and the
+// alarms of a run, read from the store.
 // --set NAME judges a reward set's rewards (reflab-cli rescore) instead of the run's own, so
 // the AUROC of two recipes over the same rollouts can be compared.
 // The JSON is diagnostics_json.h's; without --json a summary table and one line per alarm.
@@ -61,6 +62,7 @@ void addDiagnoseCommand(CLI::App& app) {
         std::string db, run, set;
         bool json = false;
         int64_t window = 0;
+        std::string interval = "delong";
         int resamples = 200;
         uint64_t seed = 0;
     };
@@ -75,12 +77,20 @@ void addDiagnoseCommand(CLI::App& app) {
     cmd->add_option("--window", opt->window,
                     "steps per sliding window (default: the recipe's alarms.window)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-    cmd->add_option("--resamples", opt->resamples, "bootstrap resamples per interval (0: none)")
+    cmd->add_option("--interval", opt->interval,
+                    "95% interval of the AUROC: delong (closed form), bootstrap, none")
+        ->check(CLI::IsMember({"delong", "bootstrap", "none"}));
+    cmd->add_option("--resamples", opt->resamples,
+                    "bootstrap resamples per interval (0: no intervals, whatever --interval)")
         ->check(CLI::Range(0, 100000));
     cmd->add_option("--seed", opt->seed, "seed of the bootstrap");
     cmd->callback([opt] {
         auto ws = store::Workspace::open(opt->db, /*read_only=*/true);
         analysis::DiagnosticsOptions o;
+        o.validity.interval = opt->resamples == 0            ? analysis::IntervalMethod::None
+                              : opt->interval == "bootstrap" ? analysis::IntervalMethod::Bootstrap
+                              : opt->interval == "none"      ? analysis::IntervalMethod::None
+                                                             : analysis::IntervalMethod::DeLong;
         o.validity.resamples = opt->resamples;
         o.validity.seed = opt->seed;
         o.reward_set = opt->set;

@@ -75,6 +75,7 @@ nlohmann::json benchDiagnose(const DiagnoseBenchOptions& o,
 
     // The CLI's figure: the whole run with every interval and the run-wide points.
     DiagnosticsOptions cli;
+    cli.validity.interval = o.interval;
     cli.validity.resamples = o.resamples;
     t = std::chrono::steady_clock::now();
     const auto scores = ws.rolloutScores(run, -1, true);
@@ -89,7 +90,7 @@ nlohmann::json benchDiagnose(const DiagnoseBenchOptions& o,
     DiagnosticsOptions live_options = cli;
     live_options.validity.overall = false;
     DiagnosticsOptions chart_options = live_options;
-    chart_options.validity.resamples = 0;
+    chart_options.validity.interval = IntervalMethod::None;
     RunDiagnostics live(run, live_options), chart(run, chart_options);
     live.update(ws);
     t = std::chrono::steady_clock::now();
@@ -114,6 +115,7 @@ nlohmann::json benchDiagnose(const DiagnoseBenchOptions& o,
     nlohmann::json out = {{"rollouts", static_cast<int64_t>(scores.size())},
                           {"steps", bulk},
                           {"rollouts_per_step", so.prompts_per_step * so.group_size},
+                          {"interval", intervalMethodName(o.interval)},
                           {"resamples", o.resamples},
                           {"write_s", write_s},
                           {"read_s", read_s},

@@ -11,6 +11,8 @@
 #include <functional>
 #include <string>
 
+#include "core/analysis/reward_validity.h"
+
 namespace reflab::analysis {
 
 struct DiagnoseBenchOptions {
@@ -18,13 +20,14 @@ struct DiagnoseBenchOptions {
     int rollouts_per_step = 1000;
     int tokens = 64;      // completion tokens per rollout (the answer is decoded from them)
     int live_steps = 20;  // steps written and analysed one at a time after the bulk
-    int resamples = 200;
-    std::string path;  // workspace to create; empty: a temporary file, removed afterwards
+    IntervalMethod interval = IntervalMethod::DeLong;
+    int resamples = 200;  // bootstrap only
+    std::string path;     // workspace to create; empty: a temporary file, removed afterwards
 };
 
-// {"rollouts", "steps", "read_s" (the store read alone), "full_s" (the CLI: every interval and
-//  the run-wide points), "full_points_only_s" (the Dashboard: AUROC points, no intervals),
-//  "incremental_ms_mean"/"_max" (per live step, intervals included),
+// {"rollouts", "steps", "interval", "read_s" (the store read alone), "full_s" (the CLI: every
+//  interval and the run-wide points), "full_points_only_s" (the Dashboard: AUROC points, no
+//  intervals), "incremental_ms_mean"/"_max" (per live step, intervals included),
 //  "incremental_points_only_ms_mean"/"_max" (per live step, the Dashboard's), ...}
 nlohmann::json benchDiagnose(const DiagnoseBenchOptions& options,
                              const std::function<void(const std::string&)>& log = {});

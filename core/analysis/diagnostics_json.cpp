@@ -53,6 +53,7 @@ nlohmann::json diagnosticsJson(const RunDiagnostics& d) {
     const ValidityOptions& v = d.options().validity;
     return {{"run", d.run()},
             {"window", v.window},
+            {"interval", intervalMethodName(v.interval)},
             {"resamples", v.resamples},
             {"seed", v.seed},
             {"set", d.options().reward_set.empty() ? nlohmann::json()

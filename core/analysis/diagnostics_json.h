@@ -1,5 +1,6 @@
 // The JSON of `reflab-cli diagnose --json` (names kept stable for scripts; add, never rename):
-// {"run", "window", "resamples", "seed", "set": reward set name|null, "alarm_settings": {...},
+// {"run", "window", "interval": "delong"|"bootstrap"|"none", "resamples", "seed", "set": reward set
+// name|null, "alarm_settings": {...},
 //  "validity": {"train": REPORT, "eval": REPORT}, "alarms": [ALARM, ...]}
 // REPORT: {"rollouts", "signal": bool, "note": string|null, "components": [{"component",
 //   "overall": POINT|null, "steps": [POINT], "windows": [POINT]}]}

@@ -1,4 +1,5 @@
-// AUROC as a sweep over tie groups; bootstrap by counting draws per group. See the header.
+// AUROC as a sweep over tie groups (with DeLong's variance from the same groups); bootstrap by
+// counting draws per group. See the header.
 #include "core/analysis/rank_statistics.h"
 
 #include <algorithm>
@@ -31,7 +32,76 @@ double sweep(const std::vector<int32_t>& pos_count, const std::vector<int32_t>& 
     return u / (n_pos * n_neg);
 }
 
+// Calls f(pos_in_group, neg_in_group, pos_below, neg_below) for each tie group of the two
+// sorted classes, in ascending order of score.
+template <class F>
+void forEachTieGroup(const SortedScores& s, F&& f) {
+    const std::vector<double>& p = s.pos;
+    const std::vector<double>& n = s.neg;
+    size_t i = 0, j = 0;
+    while (i < p.size() || j < n.size()) {
+        const double v = j == n.size() || (i < p.size() && p[i] < n[j]) ? p[i] : n[j];
+        const size_t i0 = i, j0 = j;
+        while (i < p.size() && p[i] == v) ++i;
+        while (j < n.size() && n[j] == v) ++j;
+        f(static_cast<double>(i - i0), static_cast<double>(j - j0), static_cast<double>(i0),
+          static_cast<double>(j0));
+    }
+}
+
 }  // namespace
+
+std::optional<AurocEstimate> aurocDeLong(const SortedScores& s) {
+    if (s.pos.empty() || s.neg.empty()) return std::nullopt;
+    const auto m = static_cast<double>(s.pos.size()), n = static_cast<double>(s.neg.size());
+    // U summed per group in rank order, as sweep() does: the same AUROC as RankedSample's.
+    double u = 0;
+    forEachTieGroup(s, [&](double pc, double nc, double, double nb) { u += pc * (nb + 0.5 * nc); });
+    AurocEstimate e;
+    e.auroc = u / (m * n);
+    if (m < 2 || n < 2) return e;
+    // Placements: a positive's V10 = (negatives below + ½ tied) / n, a negative's V01 =
+    // (positives above + ½ tied) / m; every member of a tie group has the same one.
+    double s10 = 0, s01 = 0;
+    forEachTieGroup(s, [&](double pc, double nc, double pb, double nb) {
+        const double d10 = (nb + 0.5 * nc) / n - e.auroc;
+        const double d01 = (m - pb - 0.5 * pc) / m - e.auroc;
+        s10 += pc * d10 * d10;
+        s01 += nc * d01 * d01;
+    });
+    e.variance = s10 / ((m - 1) * m) + s01 / ((n - 1) * n);
+    return e;
+}
+
+std::pair<double, double> deLongInterval(const AurocEstimate& e) {
+    constexpr double kZ = 1.959963984540054;  // the standard normal's 97.5% quantile
+    const double half = kZ * std::sqrt(e.variance.value_or(0));
+    return {std::max(0.0, e.auroc - half), std::min(1.0, e.auroc + half)};
+}
+
+std::optional<double> pointBiserial(const SortedScores& s) {
+    if (s.pos.empty() || s.neg.empty()) return std::nullopt;
+    // Exactly constant scores: the centred sums below would be rounding noise, not zero.
+    if (std::min(s.pos.front(), s.neg.front()) == std::max(s.pos.back(), s.neg.back()))
+        return std::nullopt;
+    const auto m = static_cast<double>(s.pos.size()), n = static_cast<double>(s.neg.size());
+    double sum = 0;
+    for (const double x : s.pos) sum += x;
+    for (const double x : s.neg) sum += x;
+    // Two passes (mean, then centred sums): stable for rewards far from zero.
+    const double mx = sum / (m + n), my = m / (m + n);
+    double sxy = 0, sxx = 0;
+    for (const double x : s.pos) {
+        sxy += (x - mx) * (1 - my);
+        sxx += (x - mx) * (x - mx);
+    }
+    for (const double x : s.neg) {
+        sxy -= (x - mx) * my;
+        sxx += (x - mx) * (x - mx);
+    }
+    const double syy = m * (1 - my) * (1 - my) + n * my * my;
+    return sxy / std::sqrt(sxx * syy);
+}
 
 RankedSample::RankedSample(const std::vector<double>& values, const std::vector<uint8_t>& labels) {
     std::vector<uint32_t> order;
@@ -79,34 +149,6 @@ std::optional<std::pair<double, double>> RankedSample::bootstrapInterval(int res
     }
     std::sort(aucs.begin(), aucs.end());
     return std::make_pair(percentileSorted(aucs, 0.025), percentileSorted(aucs, 0.975));
-}
-
-std::optional<double> pointBiserial(const std::vector<double>& values,
-                                    const std::vector<uint8_t>& labels) {
-    // Two passes (means, then centred sums): stable for rewards far from zero.
-    double n = 0, sx = 0, sy = 0, lo = INFINITY, hi = -INFINITY;
-    bool pos = false, neg = false;
-    for (size_t i = 0; i < values.size() && i < labels.size(); ++i) {
-        if (std::isnan(values[i])) continue;
-        n += 1;
-        lo = std::min(lo, values[i]);
-        hi = std::max(hi, values[i]);
-        (labels[i] ? pos : neg) = true;
-        sx += values[i];
-        sy += labels[i];
-    }
-    // Exactly constant values: the centred sums below would be rounding noise, not zero.
-    if (n < 2 || lo == hi || !pos || !neg) return std::nullopt;
-    const double mx = sx / n, my = sy / n;
-    double sxy = 0, sxx = 0, syy = 0;
-    for (size_t i = 0; i < values.size() && i < labels.size(); ++i) {
-        if (std::isnan(values[i])) continue;
-        const double dx = values[i] - mx, dy = labels[i] - my;
-        sxy += dx * dy;
-        sxx += dx * dx;
-        syy += dy * dy;
-    }
-    return sxy / std::sqrt(sxx * syy);
 }
 
 double percentileSorted(const std::vector<double>& sorted, double q) {

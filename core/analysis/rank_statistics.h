@@ -1,6 +1,7 @@
 // How well a score separates two classes (correct / incorrect rollouts): the AUROC (the
-// Mann-Whitney U over n_pos × n_neg, ties counted one half), its stratified bootstrap interval
-// and the point-biserial correlation. Scores that are NaN are left out.
+// Mann-Whitney U over n_pos × n_neg, ties counted one half), its 95% interval (DeLong's
+// closed-form variance, or a stratified bootstrap) and the point-biserial correlation. Scores
+// that are NaN are left out.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -28,9 +29,31 @@ private:
     int32_t m_groups = 0;
 };
 
-// Pearson's r between the values and the 0/1 labels; none when either is constant.
-std::optional<double> pointBiserial(const std::vector<double>& values,
-                                    const std::vector<uint8_t>& labels);
+// The scores of each class, each in ascending order and without NaN: the form in which samples
+// are kept, merged (sliding windows) and measured without sorting them again.
+struct SortedScores {
+    std::vector<double> pos, neg;  // correct, incorrect
+    void clear() {
+        pos.clear();
+        neg.clear();
+    }
+};
+
+// The AUROC with DeLong's variance (DeLong, DeLong & Clarke-Pearson 1988), from one sweep over
+// the tie groups of the two sorted classes: each positive's placement V10 (the share of
+// negatives below it, ties one half), each negative's V01 (the share of positives above it),
+// variance S10 / n_pos + S01 / n_neg with S the sample variances of the placements. The
+// variance is none with fewer than two members in a class (no sample variance).
+struct AurocEstimate {
+    double auroc = 0;
+    std::optional<double> variance;
+};
+std::optional<AurocEstimate> aurocDeLong(const SortedScores& s);
+// The 95% interval auroc ± z_0.975 √variance, clipped to [0, 1].
+std::pair<double, double> deLongInterval(const AurocEstimate& e);
+// Pearson's r between the scores and their class (1 positive, 0 negative); none when the
+// scores are all equal or a class is empty.
+std::optional<double> pointBiserial(const SortedScores& s);
 
 // Percentile of sorted values with linear interpolation between order statistics (numpy's
 // default): q in [0, 1].

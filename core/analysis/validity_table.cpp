@@ -6,10 +6,12 @@
 namespace reflab::analysis {
 
 std::vector<ValidityRow> validityTable(store::Workspace& ws, const std::vector<std::string>& runs,
-                                       int resamples, uint64_t seed, int64_t window) {
+                                       IntervalMethod interval, int resamples, uint64_t seed,
+                                       int64_t window) {
     std::vector<ValidityRow> rows;
     for (const std::string& run : runs) {
         DiagnosticsOptions o;
+        o.validity.interval = interval;
         o.validity.resamples = resamples;
         o.validity.seed = seed;
         if (window > 0) {

@@ -1,6 +1,8 @@
 // Token, log-prob and vocabulary BLOB codecs; see store_codec.h.
 #include "core/store/store_codec.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "core/store/store_error.h"
@@ -145,6 +147,24 @@ bool detokenize(const std::vector<std::string>& vocab, const std::vector<int32_t
     for (const int32_t id : ids) {
         if (id < 0 || static_cast<size_t>(id) >= vocab.size()) return false;
         out += vocab[static_cast<size_t>(id)];
+    }
+    return true;
+}
+
+bool detokenizeSpan(const std::vector<std::string>& vocab, const std::vector<int32_t>& ids,
+                    size_t at, size_t len, std::string& out, size_t& size) {
+    out.clear();
+    size = 0;
+    const size_t end = len > SIZE_MAX - at ? SIZE_MAX : at + len;
+    for (const int32_t id : ids) {
+        if (id < 0 || static_cast<size_t>(id) >= vocab.size()) return false;
+        const std::string& token = vocab[static_cast<size_t>(id)];
+        const size_t next = size + token.size();
+        if (next > at && size < end) {
+            const size_t from = std::max(size, at);
+            out.append(token, from - size, std::min(next, end) - from);
+        }
+        size = next;
     }
     return true;
 }

@@ -26,6 +26,12 @@ std::vector<std::string> decodeVocabulary(std::string_view blob, const std::stri
 bool detokenize(const std::vector<std::string>& vocab, const std::vector<int32_t>& ids,
                 std::string& out);
 
+// The bytes [at, at + len) of the tokens' concatenation (clipped to its end) into `out`, and
+// the concatenation's size into `size`, without building it (a stored answer is a span of its
+// completion); false when an id is outside the vocabulary.
+bool detokenizeSpan(const std::vector<std::string>& vocab, const std::vector<int32_t>& ids,
+                    size_t at, size_t len, std::string& out, size_t& size);
+
 // float <-> IEEE binary16 (round to nearest even; inf and NaN kept).
 uint16_t floatToHalf(float value);
 float halfToFloat(uint16_t half);

@@ -30,8 +30,9 @@ void readAnswers(Workspace::Impl& w, int64_t run_key, int64_t after_step, int64_
     const auto vocab = w.vocabulary(run_key);
     size_t row = 0;
     std::vector<int32_t> ids;
-    std::vector<float> lps;
     std::string completion;
+    const std::string prefix = w.path + ": rollout ";
+    std::string what = prefix;
     while (st.step()) {
         const int64_t id = st.int64(0);
         while (row < out.size() && out.ids[row] != id) ++row;
@@ -42,20 +43,24 @@ void readAnswers(Workspace::Impl& w, int64_t run_key, int64_t after_step, int64_
             out.answers[row] = st.text(4);
             continue;
         }
-        // The answer is a span of the completion, itself stored as text or as tokens.
-        const std::string what = w.path + ": rollout " + std::to_string(id);
-        if (!st.isNull(3)) {
-            completion = st.text(3);
-        } else {
-            completion.clear();
-            decodeTokens(st.blobView(2), ids, lps, what);
-            if (!vocab || !detokenize(*vocab, ids, completion))
-                throw StoreError(what + ": its completion cannot be decoded");
-        }
+        // The answer is a span of the completion, itself stored as text or as tokens; of tokens
+        // only the ids are read (not the log-probs) and only the span's bytes are copied (not
+        // the completion). The error's subject is built in a reused buffer.
+        what.resize(prefix.size());
+        what += std::to_string(id);
         const auto at = static_cast<size_t>(st.int64(5));
         const auto len = static_cast<size_t>(st.int64(6));
-        if (at > completion.size()) throw StoreError(what + ": the answer lies outside it");
-        out.answers[row] = completion.substr(at, len);
+        size_t size = 0;
+        if (!st.isNull(3)) {
+            completion = st.text(3);
+            size = completion.size();
+            if (at <= size) out.answers[row] = completion.substr(at, len);
+        } else {
+            decodeTokenIds(st.blobView(2), ids, what);
+            if (!vocab || !detokenizeSpan(*vocab, ids, at, len, out.answers[row], size))
+                throw StoreError(what + ": its completion cannot be decoded");
+        }
+        if (at > size) throw StoreError(what + ": the answer lies outside it");
     }
 }
 

@@ -87,11 +87,12 @@ private slots:
 
     void json() {
         const auto r = runCli({"diagnose", "--db", m_db, "--run", QString::fromStdString(m_run),
-                               "--json", "--resamples", "50"});
+                               "--json", "--interval", "bootstrap", "--resamples", "50"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const QJsonObject o = QJsonDocument::fromJson(r.out_bytes).object();
         QCOMPARE(o["run"].toString().toStdString(), m_run);
         QCOMPARE(o["window"].toInt(), 3);
+        QCOMPARE(o["interval"].toString(), QString("bootstrap"));
         QCOMPARE(o["resamples"].toInt(), 50);
         QCOMPARE(o["alarm_settings"].toObject()["kl_max"].toDouble(), 0.5);
         const QJsonObject train = o["validity"].toObject()["train"].toObject();
@@ -146,7 +147,7 @@ private slots:
 
         // Same seed, same intervals; the summary names the alarm.
         const auto again = runCli({"diagnose", "--db", m_db, "--run", QString::fromStdString(m_run),
-                                   "--json", "--resamples", "50"});
+                                   "--json", "--interval", "bootstrap", "--resamples", "50"});
         QCOMPARE(again.out_bytes, r.out_bytes);
         const auto text =
             runCli({"diagnose", "--db", m_db, "--run", QString::fromStdString(m_run)});
@@ -204,6 +205,7 @@ private slots:
         QVERIFY2(r.code == 0, qPrintable(r.err));
         const QJsonObject o = QJsonDocument::fromJson(r.out_bytes).object();
         QCOMPARE(o["set"].toString(), QString("flip"));
+        QCOMPARE(o["interval"].toString(), QString("none"));  // --resamples 0: no intervals
         const QJsonArray comps =
             o["validity"].toObject()["train"].toObject()["components"].toArray();
         QCOMPARE(comps.size(), 2);
@@ -215,14 +217,27 @@ private slots:
                 for (const double v : m_rewards[static_cast<size_t>(s)]) flipped.push_back(-v);
                 const QJsonObject p = steps[s].toObject();
                 QCOMPARE(p["step"].toInt(), s);
+                QVERIFY(p["low"].isNull() && p["high"].isNull());
                 QVERIFY(std::fabs(p["auroc"].toDouble() -
                                   pairAuroc(flipped, m_correct[static_cast<size_t>(s)])) < 1e-12);
             }
         }
         // The run's own rewards without --set: "set" is null.
-        const auto own = runCli({"diagnose", "--db", m_db, "--run", QString::fromStdString(m_run),
-                                 "--json", "--resamples", "0"});
-        QVERIFY(QJsonDocument::fromJson(own.out_bytes).object()["set"].isNull());
+        // By default DeLong intervals around each point.
+        const auto own =
+            runCli({"diagnose", "--db", m_db, "--run", QString::fromStdString(m_run), "--json"});
+        const QJsonObject mine = QJsonDocument::fromJson(own.out_bytes).object();
+        QVERIFY(mine["set"].isNull());
+        QCOMPARE(mine["interval"].toString(), QString("delong"));
+        const QJsonObject p0 = mine["validity"]
+                                   .toObject()["train"]
+                                   .toObject()["components"]
+                                   .toArray()[1]
+                                   .toObject()["steps"]
+                                   .toArray()[0]
+                                   .toObject();
+        QVERIFY(p0["low"].toDouble() <= p0["auroc"].toDouble() &&
+                p0["auroc"].toDouble() <= p0["high"].toDouble() && p0["high"].isDouble());
 
         const auto bad = runCli({"diagnose", "--db", m_db, "--run", QString::fromStdString(m_run),
                                  "--json", "--set", "nope"});

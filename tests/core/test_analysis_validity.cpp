@@ -1,9 +1,10 @@
 // core/analysis reward validity: the AUROC against hand-computed values (ties included) and
-// against a rank-sum (Mann-Whitney with mid-ranks) written here; the bootstrap interval on
-// samples whose interval is known, its width against the Hanley-McNeil standard error, its
-// determinism; the point-biserial correlation by hand; and the validity series of a workspace:
-// correctness judged from answers and references, windows, an incremental update equal to a
-// one-shot computation, and "no correctness signal" for a run without references.
+// against a rank-sum (Mann-Whitney with mid-ranks) written here; DeLong's variance and
+// interval by hand (ties included) and against the pairwise definition written here; the
+// bootstrap interval on samples whose interval is known, its width against the Hanley-McNeil
+// standard error, its determinism; the point-biserial correlation by hand; and the validity series
+// of a workspace: correctness judged from answers and references, windows, an incremental update
+// equal to a one-shot computation, and "no correctness signal" for a run without references.
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -49,6 +50,36 @@ double rankSumAuroc(const std::vector<double>& v, const std::vector<uint8_t>& y)
     }
     return (r_pos - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg);
 }
+
+// DeLong's variance from its definition, over all n_pos × n_neg pairs: ψ(x, y) = 1 if x > y,
+// ½ if equal; V10_i = mean_j ψ(x_i, y_j), V01_j = mean_i ψ(x_i, y_j); S10, S01 their sample
+// variances; var = S10 / n_pos + S01 / n_neg.
+std::pair<double, double> pairwiseDeLong(const std::vector<double>& v,
+                                         const std::vector<uint8_t>& y) {
+    std::vector<double> pos, neg;
+    for (size_t i = 0; i < v.size(); ++i) (y[i] ? pos : neg).push_back(v[i]);
+    const auto psi = [](double x, double z) { return x > z ? 1.0 : x == z ? 0.5 : 0.0; };
+    std::vector<double> v10(pos.size()), v01(neg.size());
+    for (size_t i = 0; i < pos.size(); ++i)
+        for (size_t j = 0; j < neg.size(); ++j) {
+            v10[i] += psi(pos[i], neg[j]) / static_cast<double>(neg.size());
+            v01[j] += psi(pos[i], neg[j]) / static_cast<double>(pos.size());
+        }
+    double a = 0;
+    for (const double x : v10) a += x / static_cast<double>(pos.size());
+    double s10 = 0, s01 = 0;
+    for (const double x : v10) s10 += (x - a) * (x - a) / static_cast<double>(pos.size() - 1);
+    for (const double x : v01) s01 += (x - a) * (x - a) / static_cast<double>(neg.size() - 1);
+    return {a, s10 / static_cast<double>(pos.size()) + s01 / static_cast<double>(neg.size())};
+}
+
+SortedScores sorted(std::vector<double> pos, std::vector<double> neg) {
+    std::sort(pos.begin(), pos.end());
+    std::sort(neg.begin(), neg.end());
+    return {pos, neg};
+}
+
+constexpr double kZ975 = 1.959963984540054;
 
 RolloutRecord rollout(int64_t step, int group, int sample, double reward, bool right,
                       const std::string& reference) {
@@ -113,6 +144,55 @@ private slots:
         }
     }
 
+    void deLongByHand() {
+        // pos {0.35, 0.8}, neg {0.1, 0.4}: V10 = {½, 1}, V01 = {1, ½}, A = 0.75; S10 = S01 =
+        // 2 × 0.25² / 1 = 0.125; var = 0.125 / 2 + 0.125 / 2 = 0.125.
+        const auto a = aurocDeLong(sorted({0.35, 0.8}, {0.1, 0.4}));
+        QVERIFY(a && a->variance);
+        QCOMPARE(a->auroc, 0.75);
+        QVERIFY(std::fabs(*a->variance - 0.125) < 1e-15);
+        const auto ci = deLongInterval(*a);
+        QVERIFY(std::fabs(ci.first - (0.75 - kZ975 * std::sqrt(0.125))) < 1e-12);
+        QCOMPARE(ci.second, 1.0);  // 0.75 + 0.693 clipped
+        // Ties: pos {1, 1, 0}, neg {1, 0}: V10 = {¾, ¾, ¼} (A = 7/12), V01 = {⅓, ⅚};
+        // S10 = (2 × (1/6)² + (1/3)²) / 2 = 1/12, S01 = 2 × (1/4)² = 1/8;
+        // var = 1/36 + 1/16 = 13/144; ±0.589 clips at both ends.
+        const auto t = aurocDeLong(sorted({1, 1, 0}, {1, 0}));
+        QVERIFY(std::fabs(t->auroc - 7.0 / 12) < 1e-15);
+        QVERIFY(std::fabs(*t->variance - 13.0 / 144) < 1e-15);
+        QCOMPARE(deLongInterval(*t), std::make_pair(0.0, 1.0));
+        // Perfect separation and all ties: no spread of the placements, a zero-width interval.
+        const auto p = aurocDeLong(sorted({10, 11, 12}, {1, 2, 3}));
+        QCOMPARE(*p->variance, 0.0);
+        QCOMPARE(deLongInterval(*p), std::make_pair(1.0, 1.0));
+        QCOMPARE(deLongInterval(*aurocDeLong(sorted({4, 4}, {4, 4}))), std::make_pair(0.5, 0.5));
+        // One member in a class: an AUROC, but no sample variance and so no interval.
+        const auto one = aurocDeLong(sorted({2}, {1, 3}));
+        QCOMPARE(one->auroc, 0.5);
+        QVERIFY(!one->variance);
+        QVERIFY(!aurocDeLong(sorted({1, 2}, {})));
+
+        // Against the pairwise definition, on samples with many ties.
+        std::mt19937 gen(5);
+        for (int trial = 0; trial < 20; ++trial) {
+            const int n = 6 + trial * 23;
+            std::vector<double> v;
+            std::vector<uint8_t> y;
+            std::vector<double> pos, neg;
+            for (int i = 0; i < n; ++i) {
+                y.push_back(i < 2 ? i : gen() % 3 == 0);
+                v.push_back(static_cast<double>(gen() % 9) + 0.5 * y.back());
+                (y.back() ? pos : neg).push_back(v.back());
+            }
+            const auto [area, var] = pairwiseDeLong(v, y);
+            const auto got = aurocDeLong(sorted(pos, neg));
+            QVERIFY(std::fabs(got->auroc - area) < 1e-12);
+            QVERIFY(std::fabs(got->auroc - rankSumAuroc(v, y)) < 1e-12);
+            QVERIFY2(std::fabs(*got->variance - var) < 1e-12 * std::max(1.0, var),
+                     qPrintable(QString("%1 vs %2").arg(*got->variance).arg(var)));
+        }
+    }
+
     void bootstrapInterval() {
         // Perfect separation: every resample separates perfectly.
         const RankedSample perfect({1, 2, 3, 10, 11, 12}, {0, 0, 0, 1, 1, 1});
@@ -154,10 +234,13 @@ private slots:
 
     void pointBiserialByHand() {
         // x = 1..4, y = 0 0 1 1: cov sum 2, Σdx² 5, Σdy² 1 -> r = 2 / √5.
-        QVERIFY(std::fabs(*pointBiserial({1, 2, 3, 4}, {0, 0, 1, 1}) - 2 / std::sqrt(5.0)) < 1e-12);
-        QVERIFY(std::fabs(*pointBiserial({4, 3, 2, 1}, {0, 0, 1, 1}) + 2 / std::sqrt(5.0)) < 1e-12);
-        QVERIFY(!pointBiserial({0.3, 0.3, 0.3}, {0, 1, 1}));  // constant scores
-        QVERIFY(!pointBiserial({1, 2, 3}, {1, 1, 1}));        // one class
+        QVERIFY(std::fabs(*pointBiserial(sorted({3, 4}, {1, 2})) - 2 / std::sqrt(5.0)) < 1e-12);
+        QVERIFY(std::fabs(*pointBiserial(sorted({1, 2}, {3, 4})) + 2 / std::sqrt(5.0)) < 1e-12);
+        // x = 1, 2, 6 with y = 1, 0, 1: mean 3, ȳ = ⅔; Σdxdy = (−2)(⅓) + (−1)(−⅔) + 3(⅓) = 1,
+        // Σdx² = 14, Σdy² = ⅔ -> r = 1 / √(28/3).
+        QVERIFY(std::fabs(*pointBiserial(sorted({1, 6}, {2})) - 1 / std::sqrt(28.0 / 3)) < 1e-12);
+        QVERIFY(!pointBiserial(sorted({0.3, 0.3}, {0.3})));  // constant scores
+        QVERIFY(!pointBiserial(sorted({1, 2, 3}, {})));      // one class
         QCOMPARE(percentileSorted({1, 2, 3, 4}, 0.5), 2.5);
         QCOMPARE(percentileSorted({1, 2, 3, 4}, 0.0), 1.0);
         QCOMPARE(percentileSorted({1, 2, 3, 4}, 1.0), 4.0);
@@ -230,6 +313,10 @@ private slots:
             QCOMPARE(p.correct, static_cast<int64_t>(s + 2));
             QVERIFY(std::fabs(*p.auroc - rankSumAuroc(rewards[s], labels[s])) < 1e-12);
             QVERIFY(*p.low <= *p.auroc && *p.auroc <= *p.high);
+            // The default interval: DeLong's, as the pairwise definition above gives it.
+            const auto [area, var] = pairwiseDeLong(rewards[s], labels[s]);
+            QVERIFY(std::fabs(*p.low - std::max(0.0, area - kZ975 * std::sqrt(var))) < 1e-12);
+            QVERIFY(std::fabs(*p.high - std::min(1.0, area + kZ975 * std::sqrt(var))) < 1e-12);
             QVERIFY(p.point_biserial);
             // The window of steps (s − 2, s]: both steps' rollouts as one sample.
             std::vector<double> wv = rewards[s];
@@ -242,6 +329,9 @@ private slots:
             QCOMPARE(w.first_step, static_cast<int64_t>(s > 0 ? s - 1 : 0));
             QCOMPARE(w.labelled, static_cast<int64_t>(wv.size()));
             QVERIFY(std::fabs(*w.auroc - rankSumAuroc(wv, wy)) < 1e-12);
+            const auto [w_area, w_var] = pairwiseDeLong(wv, wy);
+            QVERIFY(std::fabs(*w.low - std::max(0.0, w_area - kZ975 * std::sqrt(w_var))) < 1e-12);
+            QVERIFY(std::fabs(*w.high - std::min(1.0, w_area + kZ975 * std::sqrt(w_var))) < 1e-12);
         }
         QCOMPARE(*nover->steps[0].auroc, 1.0);
         QVERIFY(*nover->steps[2].auroc < 1.0);
@@ -285,7 +375,7 @@ private slots:
         }
 
         // Compare's table: one row per run and component, the run-wide and last-window points.
-        const auto table = validityTable(ws, {run, bare}, 100);
+        const auto table = validityTable(ws, {run, bare});
         QCOMPARE(table.size(), size_t{6});
         QCOMPARE(table[1].run, run);
         QCOMPARE(table[1].component, std::string("nover"));
@@ -306,43 +396,48 @@ private slots:
 
     void incrementalEqualsOneShot() {
         // Samples fed one step at a time give the points of a single pass over all of them.
-        std::mt19937 gen(11);
-        RunSamples all;
-        ValidityOptions o;
-        o.window = 3;
-        o.resamples = 50;
-        ValidityTracker live(o);
-        for (int64_t s = 0; s < 8; ++s) {
-            reflab::store::RolloutScores sc;
-            sc.components = {"c"};
-            for (int i = 0; i < 20; ++i) {
-                sc.ids.push_back(s * 100 + i + 1);
-                sc.steps.push_back(s);
-                sc.groups.push_back(i / 4);
-                sc.completion_tokens.push_back(10);
-                sc.is_eval.push_back(0);
-                sc.format_valid.push_back(1);
-                sc.correct.push_back(static_cast<int8_t>(gen() % 2));
-                sc.total_reward.push_back(static_cast<double>(gen() % 5) + sc.correct.back());
-                sc.values.push_back(static_cast<double>(gen() % 3) + sc.correct.back());
+        // Both interval methods: a window's interval is a function of its rollouts alone.
+        for (const auto method : {IntervalMethod::DeLong, IntervalMethod::Bootstrap}) {
+            std::mt19937 gen(11);
+            RunSamples all;
+            ValidityOptions o;
+            o.window = 3;
+            o.interval = method;
+            o.resamples = 50;
+            ValidityTracker live(o);
+            for (int64_t s = 0; s < 8; ++s) {
+                reflab::store::RolloutScores sc;
+                sc.components = {"c"};
+                for (int i = 0; i < 20; ++i) {
+                    sc.ids.push_back(s * 100 + i + 1);
+                    sc.steps.push_back(s);
+                    sc.groups.push_back(i / 4);
+                    sc.completion_tokens.push_back(10);
+                    sc.is_eval.push_back(0);
+                    sc.format_valid.push_back(1);
+                    sc.correct.push_back(static_cast<int8_t>(gen() % 2));
+                    sc.total_reward.push_back(static_cast<double>(gen() % 5) + sc.correct.back());
+                    sc.values.push_back(static_cast<double>(gen() % 3) + sc.correct.back());
+                }
+                all.append(sc);
+                live.update(all.train(), all.components());
             }
-            all.append(sc);
-            live.update(all.train(), all.components());
-        }
-        const ValidityReport once = computeValidity(all, false, o);
-        for (size_t c = 0; c < 2; ++c) {
-            const auto& a = once.components[c];
-            const auto& b = live.report().components[c];
-            QCOMPARE(a.steps.size(), b.steps.size());
-            for (size_t i = 0; i < a.steps.size(); ++i) {
-                QCOMPARE(a.steps[i].auroc, b.steps[i].auroc);
-                QCOMPARE(a.windows[i].auroc, b.windows[i].auroc);
-                QCOMPARE(a.windows[i].low, b.windows[i].low);
-                QCOMPARE(a.windows[i].first_step, b.windows[i].first_step);
+            const ValidityReport once = computeValidity(all, false, o);
+            for (size_t c = 0; c < 2; ++c) {
+                const auto& a = once.components[c];
+                const auto& b = live.report().components[c];
+                QCOMPARE(a.steps.size(), b.steps.size());
+                for (size_t i = 0; i < a.steps.size(); ++i) {
+                    QCOMPARE(a.steps[i].auroc, b.steps[i].auroc);
+                    QCOMPARE(a.windows[i].auroc, b.windows[i].auroc);
+                    QVERIFY(a.windows[i].low);  // intervals exist
+                    QCOMPARE(a.windows[i].low, b.windows[i].low);
+                    QCOMPARE(a.windows[i].first_step, b.windows[i].first_step);
+                }
+                QCOMPARE(a.overall->auroc, b.overall->auroc);
             }
-            QCOMPARE(a.overall->auroc, b.overall->auroc);
+            QCOMPARE(once.components[0].windows[7].first_step, int64_t{5});
         }
-        QCOMPARE(once.components[0].windows[7].first_step, int64_t{5});
     }
 };
 

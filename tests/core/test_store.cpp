@@ -1,5 +1,6 @@
 // core/store: runs, steps, metrics and one rollout written and read back field by field; the
-// token/log-prob codec against hand-computed bytes; metric decimation keeps every extreme.
+// token/log-prob codec against hand-computed bytes; a span of detokenized text by hand; metric
+// decimation keeps every extreme.
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -44,6 +45,24 @@ private slots:
         QCOMPARE(lps, (std::vector<float>{-0.5f, 1.0f}));
         QVERIFY_THROWS_EXCEPTION(StoreError, decodeTokens(blob.substr(0, 6), ids, lps, "t"));
         QVERIFY_THROWS_EXCEPTION(StoreError, encodeTokens({1, 2}, {0.0f}));
+    }
+
+    void detokenizeSpanCopiesOnlyTheSpan() {
+        // Tokens "ab" "c" "de" "f": the concatenation "abcdef"; spans written out by hand.
+        const std::vector<std::string> vocab = {"ab", "c", "de", "f"};
+        const std::vector<int32_t> ids = {0, 1, 2, 3};
+        std::string out;
+        size_t size = 0;
+        QVERIFY(detokenizeSpan(vocab, ids, 1, 3, out, size));
+        QCOMPARE(out, std::string("bcd"));  // across three tokens, cut inside the first and last
+        QCOMPARE(size, size_t{6});
+        QVERIFY(detokenizeSpan(vocab, ids, 4, 100, out, size));
+        QCOMPARE(out, std::string("ef"));  // clipped at the end, as substr does
+        QVERIFY(detokenizeSpan(vocab, ids, 6, 2, out, size));
+        QCOMPARE(out, std::string());
+        QVERIFY(detokenizeSpan(vocab, ids, 9, 1, out, size));
+        QCOMPARE(size, size_t{6});  // the caller sees the span lies outside
+        QVERIFY(!detokenizeSpan(vocab, {0, 4}, 0, 1, out, size));  // id 4: not in the vocabulary
     }
 
     void runLifecycle() {
