@@ -335,7 +335,8 @@ void MainWindow::restoreSettings() {
         // First start: docks at their intended sizes once the window has its own (before
         // that, the main window's layout hands them only their minimum).
         QTimer::singleShot(0, this, [this] {
-            resizeDocks({m_runsDock}, {560}, Qt::Horizontal);
+            // A third of a wide window: on 1920 pixels the run names and tags show whole.
+            resizeDocks({m_runsDock}, {std::max(560, width() / 3)}, Qt::Horizontal);
             resizeDocks({m_logDock}, {140}, Qt::Vertical);
         });
     }

@@ -2,7 +2,8 @@
 // - reflab [workspace.db]: open the window (on the last workspace when none given)
 // - reflab --bench-ui: print the GUI benchmark figures as JSON and exit (--bench-redraw: only
 //   the dashboard redraw; --bench-repeats N, --bench-seconds S; --bench-rollouts N: the size of
-//   the Rollouts view benchmark, or alone: only that benchmark)
+//   the Rollouts view benchmark, or alone: only that benchmark; --bench-compare: only the Compare
+//   tab's, --bench-compare-rollouts N and --bench-compare-db FILE to keep its workspace)
 // - reflab --screenshots DIR [ws.db]: grab every panel as PNG into DIR and exit
 // - reflab ws.db --show-run NAME [--preset P]: open maximised on run NAME (ticked, selected, on the
 //   Dashboard) with preset P in Setup (what scripts/run.sh opens the demo with)
@@ -21,6 +22,7 @@
 
 #include "core/model/runtime.h"
 #include "core/store/workspace.h"
+#include "ui/bench/compare_bench.h"
 #include "ui/bench/rollouts_bench.h"
 #include "ui/bench/screenshots.h"
 #include "ui/bench/synthetic_workspace.h"
@@ -46,6 +48,13 @@ int main(int argc, char** argv) {
                                     "seconds", "10");
     QCommandLineOption benchRollouts(
         "bench-rollouts", "Rollouts in the Rollouts view benchmark (alone: only that one).", "n");
+    QCommandLineOption benchCompare("bench-compare",
+                                    "Print only the Compare tab benchmark as JSON and exit.");
+    QCommandLineOption benchCompareRollouts(
+        "bench-compare-rollouts", "Rollouts in the Compare benchmark's workspace.", "n", "1000000");
+    QCommandLineOption benchCompareDb(
+        "bench-compare-db",
+        "The Compare benchmark's workspace: generated there when missing, and kept.", "FILE");
     QCommandLineOption shots("screenshots", "Grab every panel as PNG into DIR and exit.", "DIR");
     QCommandLineOption synthetic(
         "synthetic-workspace", "Write made-up runs into FILE through core/store and exit.", "FILE");
@@ -53,13 +62,22 @@ int main(int argc, char** argv) {
         "show-run", "Open maximised on this run (name or id): ticked, selected, on the Dashboard.",
         "run");
     QCommandLineOption preset("preset", "Load this preset (resources/recipes) into Setup.", "name");
-    parser.addOptions({bench, benchRedraw, benchRepeats, benchSeconds, benchRollouts, shots,
-                       synthetic, showRun, preset});
+    parser.addOptions({bench, benchRedraw, benchRepeats, benchSeconds, benchRollouts, benchCompare,
+                       benchCompareRollouts, benchCompareDb, shots, synthetic, showRun, preset});
     parser.process(app);
 
     if (parser.isSet(benchRedraw)) {
         const QJsonObject out = reflab::ui::benchDashboardRedraw(
             12, 4, 10000, std::max(1, parser.value(benchRepeats).toInt()));
+        std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
+        return 0;
+    }
+    const auto compareFigures = [&] {
+        return reflab::ui::benchCompare(std::max(1, parser.value(benchCompareRollouts).toInt()),
+                                        10000, parser.value(benchCompareDb));
+    };
+    if (parser.isSet(benchCompare) && !parser.isSet(bench)) {
+        const QJsonObject out = compareFigures();
         std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
         return 0;
     }
@@ -77,6 +95,7 @@ int main(int argc, char** argv) {
         out["rollouts_view"] = reflab::ui::benchRollouts(
             parser.isSet(benchRollouts) ? std::max(1, parser.value(benchRollouts).toInt())
                                         : 1000000);
+        out["compare"] = compareFigures();
         std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
         return 0;
     }
@@ -126,7 +145,8 @@ int main(int argc, char** argv) {
     if (parser.isSet(showRun) || parser.isSet(preset))
         window.presentRun(parser.value(showRun), parser.value(preset));
     if (parser.isSet(shots)) {
-        window.resize(1600, 1000);
+        // A 1920x1080 screen's worth (xvfb-run -s "-screen 0 1920x1080x24"), at its origin.
+        window.setGeometry(0, 0, 1920, 1080);
         window.show();
         const int n = reflab::ui::takeScreenshots(window, parser.value(shots));
         std::printf("%d screenshots written to %s\n", n, qPrintable(parser.value(shots)));

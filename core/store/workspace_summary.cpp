@@ -80,9 +80,12 @@ std::optional<MetricSummary> Workspace::metricSummary(const std::string& run,
 
 RolloutTotals Workspace::rolloutTotals(const std::string& run) {
     const int64_t key = m->runKey(run);
+    // By the (run_key, step) index: a step's rollouts were written together, so its order walks
+    // the table nearly in sequence. The planner's own pick, the reward index, visits the rows in
+    // reward order, all over the file: 0.5-1.2 s instead of 0.11 s for a run of 256k rollouts.
     SqliteStatement st(m->db,
                        "SELECT count(*), total(is_eval), total(completion_tokens) FROM rollouts "
-                       "WHERE run_key = ?");
+                       "INDEXED BY rollouts_step WHERE run_key = ?");
     st.bind(1, key);
     RolloutTotals t;
     if (st.step()) {

@@ -155,7 +155,11 @@ private slots:
         QCOMPARE(panel.summaryCsv().count("\r\n"), 3);
         QVERIFY(panel.summaryMarkdown().contains("| alpha |"));
 
-        // Charts: one per metric, every point of both runs.
+        // Charts: built only once the Charts view is shown, one per metric, every point of
+        // both runs.
+        QVERIFY(panel.charts().isEmpty());
+        panel.views()->setCurrentIndex(2);
+        QTRY_VERIFY(!panel.chartsPending());
         QCOMPARE(panel.charts().size(), 2);
         QCOMPARE(panel.charts()[0]->metric(), QString("reward/total"));
         QCOMPARE(panel.charts()[0]->graphPointCount(), 12 + 8);

@@ -6,13 +6,17 @@
 #include <QEventLoop>
 #include <QFile>
 #include <QListWidget>
+#include <QPainter>
 #include <QPalette>
 #include <QPixmap>
 #include <QPushButton>
+#include <QScreen>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTimer>
+#include <algorithm>
+#include <limits>
 
 #include "ui/compare/compare_loader.h"
 #include "ui/compare/compare_panel.h"
@@ -25,6 +29,8 @@
 #include "ui/rollouts/rollout_filter_bar.h"
 #include "ui/rollouts/rollouts_model.h"
 #include "ui/rollouts/rollouts_panel.h"
+#include "ui/runs/fork_dialog.h"
+#include "ui/runs/runs_dock.h"
 #include "ui/runs/runs_model.h"
 #include "ui/setup/setup_panel.h"
 #include "ui/workspace/workspace_session.h"
@@ -94,6 +100,50 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
         wait(1500);
         shoot("rollouts_runs");
     }
+    // The runs dock narrowed to a tag (the dock's tag filter), then the fork dialog's step
+    // picker on the first run with checkpoints. A dialog is a window of its own: the screen is
+    // grabbed where one exists (xcb), else the dialog is drawn over the window's picture.
+    if (const QStringList tags = window.session()->runs()->allTags(); !tags.isEmpty()) {
+        // The tag that narrows the list most (a tag every run has would show no filtering).
+        QString narrowest = tags.front();
+        int fewest = std::numeric_limits<int>::max();
+        for (const QString& tag : tags) {
+            int n = 0;
+            for (const auto& r : window.session()->runs()->runs())
+                n += std::count(r.tags.begin(), r.tags.end(), tag.toStdString()) > 0;
+            if (n < fewest) fewest = n, narrowest = tag;
+        }
+        window.runsDock()->setTagFilter(narrowest);
+        shoot("runs_tags");
+        window.runsDock()->setTagFilter({});
+    }
+    for (const auto& r : window.session()->runs()->runs()) {
+        ForkDialog* dialog = window.askForkStep(QString::fromStdString(r.id));
+        if (!dialog) break;
+        for (int waited = 0; !dialog->loaded() && waited < 10000; waited += 100) wait(100);
+        if (dialog->list()->count() < 2) {
+            dialog->reject();
+            continue;
+        }
+        dialog->list()->setCurrentRow(dialog->list()->count() / 2);
+        wait(400);
+        QPixmap shot = window.grab();
+        const QPixmap screen = window.screen()
+                                   ? window.screen()->grabWindow(0, window.x(), window.y(),
+                                                                 window.width(), window.height())
+                                   : QPixmap();
+        // A bare offscreen screen grabs nothing: black or null.
+        if (!screen.isNull() && screen.toImage().pixelColor(5, 5) != Qt::black) {
+            shot = screen;
+        } else {
+            QPainter p(&shot);
+            p.drawPixmap(dialog->geometry().topLeft() - window.geometry().topLeft(),
+                         dialog->grab());
+        }
+        if (shot.save(QDir(dir).filePath("fork_dialog.png"))) ++written;
+        dialog->reject();
+        break;
+    }
     // Compare: the checked runs, each of its views; the same-prompt view on the first prompt a
     // search lists.
     if (runs.size() >= 2) {
@@ -109,10 +159,18 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
                                    "compare_validity", "compare_prompt"};
         for (int i = 0; i < compare->views()->count() && i < views.size(); ++i) {
             compare->views()->setCurrentIndex(i);
+            // The Charts view builds its charts once shown, one per event-loop turn.
+            for (int waited = 0;
+                 views[i] == "compare_charts" && compare->chartsPending() && waited < 20000;
+                 waited += 100)
+                wait(100);
             if (views[i] == "compare_prompt") {
-                // The demo's eval prompts (q2-*), else any prompt id with a "p" (the
+                // The demo's eval prompts (eval-*, asked by every run at each eval step: 20
+                // is one of all three demo recipes), else any prompt id with a "p" (the
                 // synthetic workspace's p0..p63).
-                for (const QString query : {QStringLiteral("q2-"), QStringLiteral("p")}) {
+                compare->promptView()->setStep(20);
+                for (const QString query :
+                     {QStringLiteral("eval-1"), QStringLiteral("q2-"), QStringLiteral("p")}) {
                     compare->promptView()->search()->setText(query);
                     wait(400);
                     settle();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -33,7 +34,7 @@ std::string createSyntheticRun(store::Workspace& ws, const std::string& name, in
 }
 
 void writeSyntheticSteps(store::Workspace& ws, const std::string& run, int first, int n,
-                         int rollouts, int seed, double start_time) {
+                         int rollouts, int seed, double start_time, int extra_metrics) {
     std::mt19937 rng(uint32_t(seed * 7919 + first));
     std::normal_distribution<double> noise(0.0, 1.0);
     const double rate = 1.0 / (150.0 + 60.0 * seed);
@@ -60,6 +61,11 @@ void writeSyntheticSteps(store::Workspace& ws, const std::string& run, int first
             {"tokens_per_s", 850 + 40 * noise(rng)},
             {"zero_std_fraction", std::max(0.0, 0.4 - 0.3 * p + 0.05 * noise(rng))},
         };
+        for (int k = 0; k < extra_metrics; ++k) {
+            char name[32];
+            std::snprintf(name, sizeof name, "extra/%02d", k);
+            rec.metrics.push_back({name, std::sin(s * 0.001 * (k + 1)) + 0.1 * noise(rng)});
+        }
         if (s % 20 == 0) {
             const double eval = 0.1 + 0.5 * p + 0.03 * noise(rng);
             rec.metrics.push_back({"eval/exact_match", eval});

@@ -15,9 +15,10 @@ namespace reflab::ui {
 // trainer's (first + 1 .. first + n; first = 0 starts a run), with the dashboard's usual metrics
 // (reward/total, reward components, format rate, eval, kl, entropy, length,
 // loss, grad norm, tokens/s, zero-std fraction) and `rollouts` rollouts per
-// step. `seed` varies the curves per run.
+// step. `seed` varies the curves per run; `extra_metrics` more made-up series ("extra/00" ..)
+// widen a step for benchmarks of many metrics.
 void writeSyntheticSteps(store::Workspace& ws, const std::string& run, int first, int n,
-                         int rollouts, int seed, double start_time);
+                         int rollouts, int seed, double start_time, int extra_metrics = 0);
 // With `parent`: a fork of that run at `parent_step` (Compare draws the lineage).
 std::string createSyntheticRun(store::Workspace& ws, const std::string& name, int steps, int seed,
                                const std::string& parent = {}, int64_t parent_step = -1);

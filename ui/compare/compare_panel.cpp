@@ -10,12 +10,14 @@
 #include <QMenu>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStandardItemModel>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -74,14 +76,14 @@ ComparePanel::ComparePanel(QWidget* parent) : QWidget(parent) {
     m_lineage = new QLabel(setup);
     m_lineage->setObjectName("lineage");
     m_lineageView = new LineageView(setup);
-    auto* lineageScroll = new QScrollArea(setup);
-    lineageScroll->setWidget(m_lineageView);
-    lineageScroll->setFrameShape(QFrame::NoFrame);
-    lineageScroll->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
-    lineageScroll->setMaximumHeight(260);
+    m_lineageScroll = new QScrollArea(setup);
+    m_lineageScroll->setWidget(m_lineageView);
+    m_lineageScroll->setFrameShape(QFrame::NoFrame);
+    m_lineageScroll->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
+    m_lineageScroll->setMaximumHeight(260);
     setupLayout->addWidget(m_diff, 1);
     setupLayout->addWidget(m_lineage);
-    setupLayout->addWidget(lineageScroll);
+    setupLayout->addWidget(m_lineageScroll);
     m_views->addTab(setup, tr("Set-up"));
 
     // Summary: sortable table and its exports.
@@ -118,7 +120,12 @@ ComparePanel::ComparePanel(QWidget* parent) : QWidget(parent) {
     m_chartHost = new QWidget(scroll);
     m_chartGrid = new QGridLayout(m_chartHost);
     scroll->setWidget(m_chartHost);
+    m_chartPage = scroll;
     m_views->addTab(scroll, tr("Charts"));
+    m_chartTimer = new QTimer(this);
+    m_chartTimer->setInterval(0);
+    connect(m_chartTimer, &QTimer::timeout, this, &ComparePanel::addNextChart);
+    connect(m_views, &QTabWidget::currentChanged, this, [this] { rebuildCharts(); });
 
     // Validity: how well each reward component separates correct from incorrect rollouts.
     m_validityPage = new QWidget(m_views);
@@ -269,6 +276,12 @@ void ComparePanel::onCompared(const analysis::Comparison& c, const SeriesBatch& 
     m_lineageView->setLineage(lineage.isEmpty() ? QStringList() : compared, c.lineage, m_styles);
     m_lineageView->setVisible(!lineage.isEmpty());
     m_lineageView->resize(m_lineageView->sizeHint());
+    // The graph whole up to 260 pixels (the diff table above stretches and would squeeze it to
+    // a sliver); past that it scrolls.
+    m_lineageScroll->setVisible(!lineage.isEmpty());
+    m_lineageScroll->setMinimumHeight(
+        std::min(260, m_lineageView->sizeHint().height() + 2 * m_lineageScroll->frameWidth() +
+                          m_lineageScroll->horizontalScrollBar()->sizeHint().height()));
     fillSummaryModel(m_summaryModel, c);
     m_summary->resizeColumnsToContents();
     if (!series.isEmpty()) {
@@ -276,12 +289,34 @@ void ComparePanel::onCompared(const analysis::Comparison& c, const SeriesBatch& 
         m_store.append(series);
     }
     rebuildPickers();
+    clearCharts();
+    m_chartsStale = true;
     rebuildCharts();
 }
 
-void ComparePanel::rebuildCharts() {
+void ComparePanel::clearCharts() {
+    m_chartTimer->stop();
+    m_chartNext = -1;
     for (MetricChart* c : std::as_const(m_charts)) c->deleteLater();
     m_charts.clear();
+}
+
+void ComparePanel::rebuildCharts() {
+    if (!m_chartsStale || m_views->currentWidget() != m_chartPage) return;
+    clearCharts();
+    m_chartsStale = false;
+    m_chartNext = 0;
+    m_chartTimer->start();
+}
+
+void ComparePanel::addNextChart() {
+    const int i = m_chartNext;
+    if (i < 0 || i >= static_cast<int>(m_comparison.metrics.size())) {
+        m_chartTimer->stop();
+        m_chartNext = -1;
+        return;
+    }
+    ++m_chartNext;
     QHash<QString, RunStyle> styles;
     QStringList runs;
     for (const auto& r : m_comparison.runs) {
@@ -289,21 +324,18 @@ void ComparePanel::rebuildCharts() {
         runs << id;
         styles.insert(id, m_styles.value(id, {id, Qt::gray}));
     }
-    int i = 0;
-    for (const auto& m : m_comparison.metrics) {
-        auto* chart = new MetricChart(QString::fromStdString(m), &m_store, m_chartHost);
-        chart->setMinimumHeight(240);
-        chart->setRawVisible(m_store.smoothing() > 0);
-        chart->setRuns(runs, styles);
-        bool found = false;
-        const QCPRange range = chart->dataKeyRange(found);
-        if (found) chart->setKeyRange(range);
-        chart->fitValueRange();
-        chart->replot();
-        m_chartGrid->addWidget(chart, i / 2, i % 2);
-        m_charts << chart;
-        ++i;
-    }
+    auto* chart = new MetricChart(QString::fromStdString(m_comparison.metrics[size_t(i)]), &m_store,
+                                  m_chartHost);
+    chart->setMinimumHeight(240);
+    chart->setRawVisible(m_store.smoothing() > 0);
+    chart->setRuns(runs, styles);
+    bool found = false;
+    const QCPRange range = chart->dataKeyRange(found);
+    if (found) chart->setKeyRange(range);
+    chart->fitValueRange();
+    // No replot here: the layout's resize draws it at its final size.
+    m_chartGrid->addWidget(chart, i / 2, i % 2);
+    m_charts << chart;
 }
 
 void ComparePanel::rebuildPickers() {

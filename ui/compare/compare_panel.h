@@ -20,11 +20,13 @@
 class QGridLayout;
 class QLabel;
 class QPushButton;
+class QScrollArea;
 class QSortFilterProxyModel;
 class QStandardItemModel;
 class QTabWidget;
 class QTableView;
 class QTableWidget;
+class QTimer;
 class QToolButton;
 
 namespace reflab::ui {
@@ -60,7 +62,11 @@ public:
     QTableWidget* validityTable() const { return m_validity; }
     QTabWidget* views() const { return m_views; }
     PromptCompareView* promptView() const { return m_prompt; }
+    // The Charts view's charts: built only while that view is shown, one per event-loop turn
+    // (a chart of 4 runs x 10k points costs milliseconds to lay out and draw; twenty in one go
+    // held the event loop for over 100 ms), so chartsPending() is true until every one is in.
     QList<MetricChart*> charts() const { return m_charts; }
+    bool chartsPending() const { return m_chartsStale || m_chartNext >= 0; }
     QString summaryCsv() const;
     QString summaryMarkdown() const;
 
@@ -71,7 +77,9 @@ signals:
 private:
     void onCompared(const analysis::Comparison& c, const SeriesBatch& series,
                     const QStringList& available);
-    void rebuildCharts();
+    void rebuildCharts();  // when the Charts view is shown and its charts are stale
+    void addNextChart();   // one chart of the m_chartNext-th metric
+    void clearCharts();
     void requestValidity();  // when the Validity view is shown and its runs are not loaded
     void rebuildPickers();
     void exportSummary(bool markdown);
@@ -83,6 +91,9 @@ private:
     analysis::Comparison m_comparison;
     SeriesStore m_store;
     QList<MetricChart*> m_charts;
+    bool m_chartsStale = false;  // the comparison changed since the charts were built
+    int m_chartNext = -1;        // the next metric's chart to add, -1: none being added
+    QTimer* m_chartTimer = nullptr;
 
     QLabel* m_title = nullptr;
     QLabel* m_warning = nullptr;
@@ -92,6 +103,7 @@ private:
     QTableWidget* m_diff = nullptr;
     QLabel* m_lineage = nullptr;
     LineageView* m_lineageView = nullptr;
+    QScrollArea* m_lineageScroll = nullptr;
     QTableWidget* m_validity = nullptr;
     QLabel* m_validityStatus = nullptr;
     QWidget* m_validityPage = nullptr;
@@ -99,6 +111,7 @@ private:
     QTableView* m_summary = nullptr;
     QStandardItemModel* m_summaryModel = nullptr;
     QSortFilterProxyModel* m_summaryProxy = nullptr;
+    QWidget* m_chartPage = nullptr;  // the Charts view (a scroll area over m_chartHost)
     QWidget* m_chartHost = nullptr;
     QGridLayout* m_chartGrid = nullptr;
     PromptCompareView* m_prompt = nullptr;

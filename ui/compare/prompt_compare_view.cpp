@@ -231,7 +231,10 @@ void PromptCompareView::showColumns(const QString& prompt_id,
         }
     m_left->setCurrentIndex(m_left->count() > 0 ? 0 : -1);
     m_right->setCurrentIndex(second >= 0 ? second : std::min(1, m_right->count() - 1));
-    m_status->setText(tr("Prompt %1: %2").arg(prompt_id, prompt_text.simplified().left(160)));
+    // The end of a rendered prompt is the question (the chat template's system part comes first).
+    QString question = prompt_text.simplified();
+    if (question.size() > 110) question = QChar(0x2026) + question.right(110);
+    m_status->setText(tr("Prompt %1: %2").arg(prompt_id, question));
     m_status->setToolTip(prompt_text);
     updateDiff();
 }
