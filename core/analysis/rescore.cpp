@@ -154,7 +154,7 @@ RescoreResult rescore(store::Workspace& ws, const reward::Recipe& recipe,
     std::vector<reward::RewardInput> group;
     std::vector<int64_t> ids;
     for (const int64_t step : ws.rolloutSteps(options.run, options.step_min, options.step_max)) {
-        const auto inputs = ws.rescoreInputs(set, step);
+        auto inputs = ws.rescoreInputs(set, step);  // its texts are moved into the engine's input
         for (size_t begin = 0; begin < inputs.size();) {
             // One group: the rollouts of one prompt of this step (train or eval), in sample order.
             size_t end = begin + 1;
@@ -163,13 +163,14 @@ RescoreResult rescore(store::Workspace& ws, const reward::Recipe& recipe,
                 ++end;
             group.clear();
             ids.clear();
+            const std::string group_id = groupId(inputs[begin]);
             for (size_t k = begin; k < end; ++k) {
-                const store::RescoreInput& in = inputs[k];
+                store::RescoreInput& in = inputs[k];
                 reward::RewardInput r;
-                r.prompt = in.prompt;
-                r.completion = in.completion;
-                r.reference = in.reference;
-                r.group_id = groupId(in);
+                r.prompt = std::move(in.prompt);
+                r.completion = std::move(in.completion);
+                r.reference = std::move(in.reference);
+                r.group_id = group_id;
                 r.sample = in.sample;
                 r.truncated = in.finish_reason == "length";
                 group.push_back(std::move(r));

@@ -3,6 +3,7 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <memory>
@@ -13,6 +14,16 @@ namespace reflab::reward {
 namespace {
 
 std::string foldUnicode(std::string_view s) {
+    // ASCII (nearly every answer and reference): NFKC maps it to itself and case folding maps
+    // A-Z to a-z, so utf8proc's allocation and table walk (most of the time of judging a
+    // million answers, or of re-scoring exact_match) are skipped.
+    if (std::all_of(s.begin(), s.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+        std::string folded(s);
+        for (char& c : folded)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        return folded;
+    }
     utf8proc_uint8_t* out = nullptr;
     const auto opts = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
                                                      UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);

@@ -273,6 +273,9 @@ std::vector<RescoreInput> Workspace::rescoreInputs(int64_t set, int64_t step) {
     std::vector<RescoreInput> out;
     std::vector<int32_t> ids;
     std::string text;  // reused: its capacity spares each completion the appends' regrowth
+    // The error's subject, built in a reused buffer (no allocation per rollout).
+    const std::string prefix = w.path + ": rollout ";
+    std::string what = prefix;
     while (st.step()) {
         RescoreInput in;
         in.id = st.int64(0);
@@ -287,7 +290,8 @@ std::vector<RescoreInput> Workspace::rescoreInputs(int64_t set, int64_t step) {
             in.completion = st.text(8);
         } else if (!st.isNull(7)) {
             // Stored once, as the tokens that the run's vocabulary decodes to the completion.
-            const std::string what = w.path + ": rollout " + std::to_string(in.id);
+            what.resize(prefix.size());
+            what += std::to_string(in.id);
             decodeTokenIds(st.blobView(7), ids, what);
             if (!vocab || !detokenize(*vocab, ids, text))
                 throw StoreError(what + ": its completion cannot be decoded");

@@ -52,6 +52,13 @@ private slots:
                                  << "42" << true;
         QTest::newRow("fullwidth") << "ＡＢＣ"
                                    << "abc" << true;
+        QTest::newRow("ASCII capitals") << "XYZ Q"
+                                        << "xyz  q" << true;
+        // Not ASCII: the full NFKC case folding (ß folds to ss, the Kelvin sign to k).
+        QTest::newRow("eszett") << "STRASSE"
+                                << "Straße" << true;
+        QTest::newRow("kelvin sign") << "\u212A"
+                                     << "k" << true;
         QTest::newRow("different") << "41"
                                    << "42" << false;
         QTest::newRow("substring") << "the answer is 42"
