@@ -249,31 +249,37 @@ QString MainWindow::workspacePath() const {
     return m_session->path();
 }
 
-void MainWindow::presentRun(const QString& run, const QString& preset) {
+void MainWindow::presentRuns(const QStringList& runs, const QString& preset) {
     if (!preset.isEmpty()) {
         QString error;
         if (!m_setup->editor()->loadPreset(preset, &error)) showProblem(error);
         m_setup->editor()->validate();
     }
-    m_pendingRun = run;
+    m_pendingRuns = runs;
     presentPendingRun();  // the listing may already be here
 }
 
 void MainWindow::presentPendingRun() {
-    if (m_pendingRun.isEmpty()) return;
+    if (m_pendingRuns.isEmpty()) return;
     RunsModel* runs = m_session->runs();
-    // The newest run of that name (the list is in creation order), or the run with that id.
-    int row = -1;
-    for (int i = 0; i < static_cast<int>(runs->runs().size()); ++i) {
-        const auto& r = runs->runs()[static_cast<size_t>(i)];
-        if (QString::fromStdString(r.name) == m_pendingRun ||
-            QString::fromStdString(r.id) == m_pendingRun)
-            row = i;
+    // Per requested run: the newest run of that name (the list is in creation order), or the run
+    // with that id.
+    QStringList ids;
+    int lastRow = -1;
+    for (const QString& wanted : m_pendingRuns) {
+        int row = -1;
+        for (int i = 0; i < static_cast<int>(runs->runs().size()); ++i) {
+            const auto& r = runs->runs()[static_cast<size_t>(i)];
+            if (QString::fromStdString(r.name) == wanted || QString::fromStdString(r.id) == wanted)
+                row = i;
+        }
+        if (row < 0) return;  // not listed yet: the next listing tries again
+        ids << runs->index(row, RunsModel::Name).data(RunsModel::RunIdRole).toString();
+        lastRow = row;
     }
-    if (row < 0) return;  // not listed yet: the next listing tries again
-    m_pendingRun.clear();
-    const QModelIndex source = runs->index(row, RunsModel::Name);
-    runs->setCheckedRuns({source.data(RunsModel::RunIdRole).toString()});
+    m_pendingRuns.clear();
+    runs->setCheckedRuns(ids);
+    const QModelIndex source = runs->index(lastRow, RunsModel::Name);
     QTableView* table = m_runsDock->table();
     if (auto* proxy = qobject_cast<QAbstractProxyModel*>(table->model()))
         table->setCurrentIndex(proxy->mapFromSource(source));

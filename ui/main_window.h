@@ -4,6 +4,7 @@
 // controllers under ui/<panel>/.
 #pragma once
 #include <QMainWindow>
+#include <QStringList>
 
 class QDockWidget;
 class QMenu;
@@ -31,10 +32,12 @@ public:
     // message box unless quiet (then returned). Empty path: close.
     bool openWorkspace(const QString& path, bool create = false, QString* error = nullptr);
     QString workspacePath() const;
-    // What `scripts/run.sh` opens on: once the workspace lists a run named (or with the id)
-    // run, it is ticked and selected and the Dashboard shows it; preset (a file stem of
-    // resources/recipes) is loaded into Setup. Either may be empty.
-    void presentRun(const QString& run, const QString& preset);
+    // What `scripts/run.sh` opens on: once the workspace lists every run named (or with the id)
+    // in runs, they are ticked, the last one selected, and the Dashboard shows them; preset (a
+    // file stem of resources/recipes) is loaded into Setup. Either may be empty.
+    void presentRuns(const QStringList& runs, const QString& preset);
+    // The runs presentRuns is still waiting for the listing to show (empty once presented).
+    const QStringList& pendingRuns() const { return m_pendingRuns; }
     WorkspaceSession* session() const { return m_session; }
     DashboardPanel* dashboard() const { return m_dashboard; }
     SetupPanel* setup() const { return m_setup; }
@@ -79,7 +82,7 @@ private:
     DataPanel* m_data = nullptr;
     EventLog* m_log = nullptr;
     QDockWidget* m_logDock = nullptr;
-    QString m_pendingRun;  // presentRun's run, until the workspace lists it
+    QStringList m_pendingRuns;  // presentRuns' runs, until the workspace lists them all
 };
 
 }  // namespace reflab::ui

@@ -6,7 +6,11 @@
 //   tab's, --bench-compare-rollouts N and --bench-compare-db FILE to keep its workspace)
 // - reflab --screenshots DIR [ws.db]: grab every panel as PNG into DIR and exit
 // - reflab ws.db --show-run NAME [--preset P]: open maximised on run NAME (ticked, selected, on the
-//   Dashboard) with preset P in Setup (what scripts/run.sh opens the demo with)
+//   Dashboard) with preset P in Setup (what scripts/run.sh opens the demo with); --show-run may
+//   repeat (every run ticked)
+// - reflab ws.db --show-run A [--show-run B ...] --export-chart METRIC --export-to FIG.png: write
+//   the Dashboard's chart of METRIC for those runs as a report figure and exit (the README's demo
+//   plot)
 // - reflab --synthetic-workspace F.db: write made-up runs through core/store (demos, screenshots)
 #include <QApplication>
 #include <QCommandLineParser>
@@ -27,6 +31,7 @@
 #include "ui/bench/screenshots.h"
 #include "ui/bench/synthetic_workspace.h"
 #include "ui/bench/ui_bench.h"
+#include "ui/dashboard/figure_export.h"
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
@@ -58,12 +63,18 @@ int main(int argc, char** argv) {
     QCommandLineOption shots("screenshots", "Grab every panel as PNG into DIR and exit.", "DIR");
     QCommandLineOption synthetic(
         "synthetic-workspace", "Write made-up runs into FILE through core/store and exit.", "FILE");
-    QCommandLineOption showRun(
-        "show-run", "Open maximised on this run (name or id): ticked, selected, on the Dashboard.",
-        "run");
+    QCommandLineOption showRun("show-run",
+                               "Open maximised on this run (name or id): ticked, selected, on the "
+                               "Dashboard. Repeat it to tick several runs.",
+                               "run");
+    QCommandLineOption exportChart(
+        "export-chart",
+        "Write the Dashboard chart of this metric for the --show-run runs and exit.", "metric");
+    QCommandLineOption exportTo("export-to", "The PNG file --export-chart writes.", "file");
     QCommandLineOption preset("preset", "Load this preset (resources/recipes) into Setup.", "name");
     parser.addOptions({bench, benchRedraw, benchRepeats, benchSeconds, benchRollouts, benchCompare,
-                       benchCompareRollouts, benchCompareDb, shots, synthetic, showRun, preset});
+                       benchCompareRollouts, benchCompareDb, shots, synthetic, showRun, preset,
+                       exportChart, exportTo});
     parser.process(app);
 
     if (parser.isSet(benchRedraw)) {
@@ -132,7 +143,7 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    if (parser.isSet(shots)) {
+    if (parser.isSet(shots) || parser.isSet(exportChart)) {
         // Pictures of the default layout, not of whatever this user last left.
         QApplication::setApplicationName("RefLab screenshots");
         QSettings().clear();
@@ -143,7 +154,30 @@ int main(int argc, char** argv) {
     if (!path.isEmpty() && (!args.isEmpty() || QFileInfo::exists(path)))
         window.openWorkspace(path, /*create=*/!QFileInfo::exists(path));
     if (parser.isSet(showRun) || parser.isSet(preset))
-        window.presentRun(parser.value(showRun), parser.value(preset));
+        window.presentRuns(parser.values(showRun), parser.value(preset));
+    if (parser.isSet(exportChart)) {
+        if (args.isEmpty() || !QFileInfo::exists(args.at(0)) || !parser.isSet(showRun) ||
+            !parser.isSet(exportTo)) {
+            std::fprintf(stderr,
+                         "reflab: error: --export-chart needs an existing workspace, "
+                         "--show-run and --export-to\n");
+            return 2;
+        }
+        window.resize(1600, 1000);
+        window.show();
+        reflab::ui::FigureRequest request;
+        request.metric = parser.value(exportChart);
+        request.path = parser.value(exportTo);
+        QString error;
+        if (!reflab::ui::exportFigureWhenLoaded(
+                window.dashboard(), [&window] { return window.pendingRuns().isEmpty(); }, request,
+                &error)) {
+            std::fprintf(stderr, "reflab: error: %s\n", qPrintable(error));
+            return 1;
+        }
+        std::printf("%s written\n", qPrintable(request.path));
+        return 0;
+    }
     if (parser.isSet(shots)) {
         // A 1920x1080 screen's worth (xvfb-run -s "-screen 0 1920x1080x24"), at its origin.
         window.setGeometry(0, 0, 1920, 1080);

@@ -14,6 +14,7 @@
 #include "tests/test_registry.h"
 #include "ui/about_dialog.h"
 #include "ui/dashboard/dashboard_panel.h"
+#include "ui/dashboard/figure_export.h"
 #include "ui/main_window.h"
 #include "ui/runs/runs_dock.h"
 #include "ui/runs/runs_model.h"
@@ -69,7 +70,7 @@ private slots:
         QSettings().clear();
         QTemporaryDir dir;
         const QString path = dir.filePath("w.db");
-        std::string older, newer;
+        std::string other, older, newer;
         {
             auto ws = reflab::store::Workspace::open(path.toStdString());
             reflab::store::NewRun r;
@@ -77,7 +78,7 @@ private slots:
             r.recipe_json = R"({"model": {"device": "cpu"}})";
             r.steps = 10;
             r.name = "other";
-            const std::string other = ws.createRun(r);
+            other = ws.createRun(r);
             r.name = "demo-nover";
             older = ws.createRun(r);
             newer = ws.createRun(r);
@@ -88,7 +89,7 @@ private slots:
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         QVERIFY(w.openWorkspace(path));
-        w.presentRun("demo-nover", "demo-nover");
+        w.presentRuns({"demo-nover"}, "demo-nover");
         const QString id = QString::fromStdString(newer);
         QTRY_COMPARE(w.session()->runs()->checkedRuns(), QStringList{id});
         QCOMPARE(w.tabs()->currentWidget(), static_cast<QWidget*>(w.dashboard()));
@@ -98,6 +99,85 @@ private slots:
         const auto recipe = w.setup()->editor()->recipeJson();
         QCOMPARE(QString::fromStdString(recipe.value("name", std::string())),
                  QString("demo-nover"));
+        // Several runs (the demo experiment's figure): all ticked, the last one selected.
+        w.presentRuns({"other", "demo-nover"}, QString());
+        const QString otherId = QString::fromStdString(other);
+        const auto checked = [&w] {
+            const QStringList ids = w.session()->runs()->checkedRuns();
+            return QSet<QString>(ids.begin(), ids.end());
+        };
+        QTRY_COMPARE(checked(), (QSet<QString>{otherId, id}));
+        QVERIFY(w.pendingRuns().isEmpty());
+        QCOMPARE(
+            w.runsDock()->table()->currentIndex().data(reflab::ui::RunsModel::RunIdRole).toString(),
+            id);
+    }
+    void exportsAFigure() {
+        // The README's demo plot: the Dashboard chart of an eval metric for several runs, drawn
+        // from the workspace by `reflab --export-chart`.
+        QCoreApplication::setOrganizationName("RefLabTest");
+        QCoreApplication::setApplicationName("export figure");
+        QSettings().clear();
+        QTemporaryDir dir;
+        const QString path = dir.filePath("w.db");
+        std::vector<std::string> ids;
+        {
+            auto ws = reflab::store::Workspace::open(path.toStdString());
+            reflab::store::NewRun r;
+            r.kind = "nover";
+            r.recipe_json = R"({"model": {"device": "cpu"}})";
+            r.steps = 40;
+            for (const char* name : {"demo-nover", "demo-rgr"}) {
+                r.name = name;
+                ids.push_back(ws.createRun(r));
+                for (int step = 0; step <= 40; step += 20) {
+                    reflab::store::StepRecord rec;
+                    rec.step = step;
+                    rec.metrics = {{"eval/exact_match", 0.1 + 0.002 * step * ids.size()}};
+                    ws.writeStep(ids.back(), rec);
+                }
+                ws.setRunStatus(ids.back(), reflab::store::RunStatus::Finished);
+            }
+        }
+        reflab::ui::MainWindow w;
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.openWorkspace(path));
+        w.presentRuns({"demo-nover", "demo-rgr"}, QString());
+        const auto presented = [&w] { return w.pendingRuns().isEmpty(); };
+        reflab::ui::FigureRequest request;
+        request.metric = "eval/exact_match";
+        request.path = dir.filePath("fig.png");
+        request.size = QSize(640, 320);
+        QString error;
+        QVERIFY2(reflab::ui::exportFigureWhenLoaded(w.dashboard(), presented, request, &error),
+                 qPrintable(error));
+        const QImage image(request.path);
+        QCOMPARE(image.size(), QSize(1280, 640));  // twice the requested size
+        // Each run's line is drawn in its colour (the runs model's), with the legend.
+        for (const std::string& id : ids) {
+            const QColor c = w.session()->runs()->color(QString::fromStdString(id));
+            int near = 0;
+            for (int y = 0; y < image.height(); y += 2)
+                for (int x = 0; x < image.width(); x += 2) {
+                    const QColor p = image.pixelColor(x, y);
+                    if (std::abs(p.red() - c.red()) + std::abs(p.green() - c.green()) +
+                            std::abs(p.blue() - c.blue()) <
+                        40)
+                        ++near;
+                }
+            QVERIFY2(near > 50, qPrintable(QString("run %1: %2 pixels of its colour")
+                                               .arg(QString::fromStdString(id))
+                                               .arg(near)));
+        }
+        // A metric the runs do not have: an error naming it, no file.
+        request.metric = "eval/nothing";
+        request.path = dir.filePath("none.png");
+        request.timeoutMs = 3000;
+        QVERIFY(!reflab::ui::exportFigureWhenLoaded(w.dashboard(), presented, request, &error));
+        QVERIFY(error.contains("eval/nothing"));
+        QVERIFY(!QFileInfo::exists(request.path));
     }
     void aboutListsVersions() {
         const QString text = reflab::ui::AboutDialog::versionsText();

@@ -600,6 +600,51 @@ bool MetricChart::exportPng(const QString& path) {
     return savePng(path, width(), height(), /*scale=*/2.0);
 }
 
+bool MetricChart::exportFigure(const QString& path, const QSize& size) {
+    struct Saved {
+        QCPGraph* graph;
+        QPen pen;
+        QCPScatterStyle scatter;
+        bool visible;
+    };
+    QVector<Saved> saved;
+    for (int i = 0; i < graphCount(); ++i)
+        saved.push_back({graph(i), graph(i)->pen(), graph(i)->scatterStyle(), graph(i)->visible()});
+    legend->clearItems();
+    for (const QString& run : m_runs) {
+        const RunGraphs& g = m_graphs[run];
+        g.raw->setVisible(false);
+        g.smoothDrawn->setVisible(false);
+        QPen pen = g.smooth->pen();
+        pen.setWidthF(2.0);
+        g.smooth->setPen(pen);
+        g.smooth->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, pen.color(), 6));
+        g.smooth->setVisible(true);
+        g.smooth->addToLegend();
+    }
+    // A margin around the data: the points at the ends of the axes are drawn whole.
+    const QCPRange keys = xAxis->range(), values = yAxis->range();
+    xAxis->scaleRange(1.04, keys.center());
+    yAxis->scaleRange(1.08, values.center());
+    legend->setVisible(true);
+    legend->setBrush(QBrush(m_background));
+    legend->setTextColor(xAxis->tickLabelColor());
+    legend->setBorderPen(QPen(xAxis->grid()->pen().color(), 1));
+    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    const bool ok = savePng(path, size.width(), size.height(), /*scale=*/2.0);
+    xAxis->setRange(keys);
+    yAxis->setRange(values);
+    legend->setVisible(false);
+    legend->clearItems();
+    for (const Saved& s : saved) {
+        s.graph->setPen(s.pen);
+        s.graph->setScatterStyle(s.scatter);
+        s.graph->setVisible(s.visible);
+    }
+    replot(QCustomPlot::rpQueuedReplot);
+    return ok;
+}
+
 int MetricChart::graphPointCount() const {
     int n = 0;
     for (const RunGraphs& g : m_graphs) n += g.raw->data()->size();

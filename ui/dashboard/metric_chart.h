@@ -63,6 +63,10 @@ public:
     // CSV of every point of the runs shown: run,name,step,time,value,smoothed.
     bool exportCsv(const QString& path, QString* error = nullptr) const;
     bool exportPng(const QString& path);
+    // A figure for a report: the runs' smoothed lines drawn thick with a mark at every point,
+    // the faint raw lines left out, a legend of run names, size pixels at twice the resolution.
+    // The chart on screen is left as it was.
+    bool exportFigure(const QString& path, const QSize& size);
     int graphPointCount() const;  // points held by the raw graphs, for tests
     // The point (raw or smoothed) nearest to a widget position, within kClickRadius pixels;
     // false when none is that close.
