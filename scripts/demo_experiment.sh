@@ -15,7 +15,7 @@ bin="${REFLAB_BUILD_DIR:-$root/build}/bin"
 out="${1:-$root/build/demo-experiment}"
 shift || true
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(demo-nover demo-rgr demo-rlpr demo-rubric demo-reverse)
+[ ${#presets[@]} -gt 0 ] || presets=(demo-nover demo-rgr demo-rlpr demo-rubric demo-reverse demo-oracle)
 jobs="${DEMO_JOBS:-1}"
 mkdir -p "$out"
 db="$out/workspace.db"

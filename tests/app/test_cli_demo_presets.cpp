@@ -22,7 +22,8 @@ class TestCliDemoPresets : public QObject {
 private slots:
     void presetTrains_data() {
         QTest::addColumn<QString>("preset");
-        for (const char* p : {"demo-nover", "demo-rgr", "demo-rlpr", "demo-rubric", "demo-reverse"})
+        for (const char* p :
+             {"demo-nover", "demo-rgr", "demo-rlpr", "demo-rubric", "demo-reverse", "demo-oracle"})
             QTest::newRow(p) << QString(p);
     }
     void presetTrains() {
