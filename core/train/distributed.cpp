@@ -1,6 +1,8 @@
 // c10d rendezvous and Gloo collectives for data-parallel training. The c10d headers need
 // USE_C10D_GLOO, which core/CMakeLists.txt defines for this file alone when LibTorch ships
-// ProcessGroupGloo (this file is compiled outside the precompiled header and unity batches).
+// ProcessGroupGloo (this file is compiled outside the precompiled header and unity batches),
+// and, on a CUDA LibTorch with ProcessGroupNCCL and nccl.h, USE_C10D_NCCL (the CUDA gradients'
+// group; not built nor run on this project's CPU machines so far).
 #include "core/train/distributed.h"
 
 #include <torch/utils.h>
@@ -9,9 +11,16 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/train/gradient_reducer.h"
+
 #ifdef REFLAB_HAVE_C10D_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+#ifdef REFLAB_HAVE_C10D_NCCL
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
 namespace reflab::train {
@@ -125,6 +134,24 @@ struct Communicator::Impl {
     DistributedConfig config;
     c10::intrusive_ptr<c10d::Store> store;
     c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+    std::vector<c10::intrusive_ptr<c10d::Work>> pending;  // startAllReduce's, until waitAll
+#ifdef REFLAB_HAVE_C10D_NCCL
+    c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;  // CUDA tensors, after useCuda
+#endif
+
+    // f(group) on the group that carries `t`: NCCL for a CUDA tensor, else Gloo. (A template,
+    // not a base class: ProcessGroup in LibTorch 1.x, Backend in 2.x.)
+    template <class F>
+    c10::intrusive_ptr<c10d::Work> on(const torch::Tensor& t, F&& f) {
+        if (t.is_cuda()) {
+#ifdef REFLAB_HAVE_C10D_NCCL
+            if (nccl) return f(*nccl);
+#endif
+            throw TrainError("rank " + std::to_string(config.rank) +
+                             ": a collective on a CUDA tensor without the NCCL group (useCuda)");
+        }
+        return f(*group);
+    }
 
     // Waits for a collective; a failure of the group becomes a DistributedError.
     void run(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
@@ -201,7 +228,71 @@ void Communicator::allReduce(torch::Tensor& tensor, ReduceOp op) {
                  : op == ReduceOp::Max ? c10d::ReduceOp::MAX
                                        : c10d::ReduceOp::MIN;
     std::vector<torch::Tensor> ts{tensor};
-    m->run(m->group->allreduce(ts, o), "all-reduce");
+    m->run(m->on(tensor, [&](auto& g) { return g.allreduce(ts, o); }), "all-reduce");
+}
+
+void Communicator::startAllReduce(const torch::Tensor& tensor) {
+    c10d::AllreduceOptions o;
+    o.reduceOp = c10d::ReduceOp::SUM;
+    std::vector<torch::Tensor> ts{tensor};
+    m->pending.push_back(m->on(tensor, [&](auto& g) { return g.allreduce(ts, o); }));
+}
+
+bool Communicator::ncclAvailable() {
+#ifdef REFLAB_HAVE_C10D_NCCL
+    return true;
+#else
+    return false;
+#endif
+}
+
+void Communicator::useCuda(const torch::Device& device) {
+#ifdef REFLAB_HAVE_C10D_NCCL
+    if (m->nccl) return;
+    // NCCL works on the current device; one GPU per rank.
+    c10::cuda::set_device(device.has_index() ? device.index() : 0);
+    auto options = c10d::ProcessGroupNCCL::Options::create();
+    options->timeout = millis(m->config.op_timeout_s);
+    try {
+        // Its own key space in the rendezvous store: the Gloo group's keys stay apart.
+        m->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+            c10::make_intrusive<c10d::PrefixStore>("nccl", m->store), m->config.rank,
+            m->config.world_size, options);
+    } catch (const std::exception& e) {
+        std::string msg = e.what();
+        if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+        throw DistributedError("rank " + std::to_string(m->config.rank) +
+                               ": could not create the NCCL group on " + device.str() + " (" + msg +
+                               ")");
+    }
+#else
+    throw TrainError("model.device " + device.str() + " with " +
+                     std::to_string(m->config.world_size) +
+                     " processes: this build has no NCCL (its LibTorch is not a CUDA build "
+                     "with ProcessGroupNCCL); use model.device cpu (Gloo) or rebuild against a "
+                     "CUDA LibTorch");
+#endif
+}
+
+std::string Communicator::backend() const {
+#ifdef REFLAB_HAVE_C10D_NCCL
+    if (m->nccl) return "nccl+gloo";
+#endif
+    return "gloo";
+}
+
+void Communicator::waitAll() {
+    auto pending = std::move(m->pending);
+    m->pending.clear();
+    std::exception_ptr first;
+    for (const auto& work : pending) {
+        try {
+            m->run(work, "gradient all-reduce");
+        } catch (...) {
+            if (!first) first = std::current_exception();
+        }
+    }
+    if (first) std::rethrow_exception(first);
 }
 
 void Communicator::broadcast(std::string& bytes, int root) {
@@ -270,6 +361,19 @@ void Communicator::broadcast(std::string&, int) {
 std::vector<std::string> Communicator::gather(const std::string&, int) {
     throw TrainError("no distributed training in this build");
 }
+void Communicator::startAllReduce(const torch::Tensor&) {
+    throw TrainError("no distributed training in this build");
+}
+void Communicator::waitAll() {}
+bool Communicator::ncclAvailable() {
+    return false;
+}
+void Communicator::useCuda(const torch::Device&) {
+    throw TrainError("no distributed training in this build");
+}
+std::string Communicator::backend() const {
+    return "none";
+}
 
 #endif
 
@@ -285,48 +389,7 @@ int Communicator::worldSize() const {
 
 void Communicator::allReduceGradients(const std::vector<torch::Tensor>& params,
                                       int64_t bucket_bytes) {
-    torch::NoGradGuard ng;
-    // Which parameters have a gradient anywhere: a single process skips one that has none.
-    auto has = torch::zeros({static_cast<int64_t>(params.size())}, torch::kFloat32);
-    for (size_t i = 0; i < params.size(); ++i)
-        if (params[i].grad().defined()) has[static_cast<int64_t>(i)] = 1.0f;
-    allReduce(has, ReduceOp::Max);
-    const auto has_acc = has.accessor<float, 1>();
-    const int64_t bucket_elems = std::max<int64_t>(bucket_bytes / 4, 1);
-    size_t i = 0;
-    while (i < params.size()) {
-        // One bucket: consecutive parameters (a large one alone) up to bucket_elems.
-        std::vector<size_t> members;
-        int64_t elems = 0;
-        for (; i < params.size(); ++i) {
-            if (has_acc[static_cast<int64_t>(i)] == 0) continue;
-            const int64_t n = params[i].numel();
-            if (!members.empty() && elems + n > bucket_elems) break;
-            members.push_back(i);
-            elems += n;
-        }
-        if (members.empty()) continue;
-        auto flat = torch::zeros({elems}, torch::kFloat32);
-        int64_t off = 0;
-        for (size_t k : members) {
-            const auto& p = params[k];
-            if (p.grad().defined())
-                flat.narrow(0, off, p.numel())
-                    .copy_(p.grad().detach().reshape({-1}).to(torch::kCPU, torch::kFloat32));
-            off += p.numel();
-        }
-        allReduce(flat, ReduceOp::Sum);
-        off = 0;
-        for (size_t k : members) {
-            auto& p = const_cast<torch::Tensor&>(params[k]);
-            const auto part = flat.narrow(0, off, p.numel()).view(p.sizes());
-            if (p.grad().defined())
-                p.mutable_grad().copy_(part);
-            else
-                p.mutable_grad() = part.to(p.device(), p.scalar_type()).clone();
-            off += p.numel();
-        }
-    }
+    GradientReducer(*this, params, bucket_bytes).reduceNow();
 }
 
 void Communicator::checkIdentical(const std::vector<double>& values, const std::string& what) {

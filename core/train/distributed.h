@@ -5,7 +5,8 @@
 // (REFLAB_HAVE_C10D_GLOO, set by core/CMakeLists.txt); elsewhere connect() throws one clear
 // error and a world of one process trains as before.
 //
-// Every collective is blocking and CPU-side. A failure of the group (a peer that died, a
+// Every collective is blocking and CPU-side, except the gradient buckets' (GradientReducer:
+// started during the backward, NCCL on a CUDA model). A failure of the group (a peer that died, a
 // timeout) is a DistributedError, so the trainer can mark the run 'interrupted' (resumable)
 // rather than 'failed'.
 #pragma once
@@ -65,17 +66,32 @@ public:
 
     int rank() const;
     int worldSize() const;
+    // A model on CUDA: from now on the collectives of CUDA tensors (the gradient buckets) run
+    // on NCCL on `device`, a second process group beside Gloo's, which keeps the CPU-side ones
+    // (settings, counts, rollouts, checksums). Every rank calls it at the same point. Throws
+    // TrainError where this build has no NCCL (LibTorch without CUDA or ProcessGroupNCCL).
+    void useCuda(const torch::Device& device);
+    // True when this build has c10d's NCCL (a CUDA LibTorch; core/CMakeLists.txt).
+    static bool ncclAvailable();
+    // "gloo", or "nccl+gloo" after useCuda.
+    std::string backend() const;
 
-    // In place on a contiguous CPU tensor (float32/float64/int64).
+    // In place on a contiguous tensor (float32/float64/int64): Gloo on the CPU, NCCL for a
+    // CUDA tensor after useCuda.
     void allReduce(torch::Tensor& tensor, ReduceOp op = ReduceOp::Sum);
     // root's bytes to every rank (others' input is replaced).
     void broadcast(std::string& bytes, int root = 0);
     // Every rank's bytes, in rank order, on root; an empty vector elsewhere.
     std::vector<std::string> gather(const std::string& bytes, int root = 0);
-    // Sums the parameters' .grad over ranks: flattened to float32 buckets of at most
-    // bucket_bytes in parameter order, one all-reduce per bucket. A parameter without a grad
-    // on some rank counts as zeros there; one without a grad on every rank keeps none (the
-    // optimizer then skips it, as a single process would).
+    // A Sum all-reduce of `tensor` in place that returns at once (the tensor must stay alive
+    // and untouched until waitAll()); the gradient buckets overlap the backward with it.
+    void startAllReduce(const torch::Tensor& tensor);
+    // Waits for every started all-reduce, in start order (all of them, even after a failure).
+    void waitAll();
+    // Sums the parameters' .grad over ranks, blocking: GradientReducer's float32 buckets of at
+    // most bucket_bytes in reverse parameter order, one all-reduce per bucket. A parameter
+    // without a grad on some rank counts as zeros there; one without a grad on every rank keeps
+    // none (the optimizer then skips it, as a single process would).
     void allReduceGradients(const std::vector<torch::Tensor>& params,
                             int64_t bucket_bytes = 25 << 20);
     // Throws DistributedError when the values differ between ranks (the checksum of parameters

@@ -5,6 +5,7 @@
 
 #include "core/model/scoring.h"
 #include "core/train/distributed.h"
+#include "core/train/gradient_reducer.h"
 #include "core/train/train_error.h"
 
 namespace reflab::train {
@@ -65,6 +66,9 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
     if (total_active == 0) return stats;  // nothing to learn from: no update (not even decay)
 
     const int64_t mb = std::max<int64_t>(1, options.micro_batch);
+    // Data-parallel: the gradient sum over ranks overlaps each epoch's last backward.
+    std::optional<GradientReducer> reducer;
+    if (comm) reducer.emplace(*comm, policy.parameters());
     double clip_sum = 0, kl_sum = 0, ent_sum = 0, ratio_sum = 0, ent_tokens = 0, first_loss = 0;
     for (int64_t epoch = 0; epoch < options.mu; ++epoch) {
         optimizer.zeroGrad();
@@ -160,6 +164,7 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
             }
             stats.forward_s += secondsSince(t_forward);
             const auto t_backward = Clock::now();
+            if (reducer && end == active.size()) reducer->arm();  // completes the gradients
             loss.backward();
             stats.backward_s += secondsSince(t_backward);
             epoch_loss += loss.item<double>();
@@ -177,7 +182,7 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
         const auto t_optimizer = Clock::now();
         // Each rank's loss is its share of the whole batch's (global normalisers): the sum of
         // the ranks' gradients is the whole batch's gradient.
-        if (comm) comm->allReduceGradients(policy.parameters());
+        if (reducer) reducer->finish();
         const double rate = options.schedule ? options.schedule->at(optimizer.stepCount()) : lr;
         const auto info = optimizer.step(rate);
         stats.lr = rate;

@@ -281,6 +281,13 @@ void Trainer::State::resolveRun() {
 
 void Trainer::State::prepare() {
     s = trainSettings(*recipe, opt.steps);
+    if (comm && s.device.is_cuda()) {
+        // One GPU per rank of a machine, as torchrun's users expect: "cuda" is LOCAL_RANK's.
+        if (!s.device.has_index())
+            s.device =
+                torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(opt.dist.local_rank));
+        comm->useCuda(s.device);  // the gradient buckets then go through NCCL
+    }
     if (s.steps <= start_step)
         throw TrainError("the run already has " + std::to_string(start_step) + " steps of " +
                          std::to_string(s.steps) + "; pass --steps with a larger total");

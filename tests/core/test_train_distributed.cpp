@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/train/distributed.h"
+#include "core/train/gradient_reducer.h"
 #include "core/train/rollout_exchange.h"
 #include "core/train/rollouts.h"
 #include "tests/test_registry.h"
@@ -156,6 +157,48 @@ private slots:
             QCOMPARE(a_out[r], (std::vector<double>{1.5, -1.0}));
             QCOMPARE(b_out[r], (std::vector<double>{4.0, 5.0, 6.0}));
             QVERIFY(!c_has[r]);
+        }
+    }
+
+    // The overlapped sum: buckets of 2 floats in reverse parameter order put c, b and a in
+    // buckets 0, 1 and 2. A first backward accumulates unarmed; the armed second one completes
+    // the gradients and starts each bucket whose members its hooks saw. Rank 0 does not use b
+    // in it, so only c's bucket starts during its backward (a's waits behind b's: buckets start
+    // in order on every rank); rank 1 uses all three and starts all three.
+    void overlappedBucketsStartDuringTheBackward() {
+        if (!Communicator::available()) QSKIP("no c10d/Gloo in this build");
+        std::vector<double> a_out[2], b_out[2], c_out[2];
+        int64_t early[2] = {-1, -1};
+        std::vector<int64_t> plan;
+        twoRanks([&](Communicator& comm) {
+            const int r = comm.rank();
+            auto a = torch::zeros({2}, torch::requires_grad());
+            auto b = torch::zeros({3}, torch::requires_grad());
+            auto c = torch::zeros({1}, torch::requires_grad());
+            GradientReducer reducer(comm, {a, b, c}, 8);
+            if (r == 0) plan = reducer.bucketOfParameters();
+            const auto ka1 = r == 0 ? torch::tensor({1.0f, 2.0f}) : torch::tensor({10.0f, 20.0f});
+            (a * ka1).sum().backward();  // an earlier micro-batch
+            reducer.arm();
+            const auto ka2 = r == 0 ? torch::tensor({0.5f, 0.5f}) : torch::tensor({1.0f, 1.0f});
+            const auto kc = r == 0 ? torch::tensor({3.0f}) : torch::tensor({-1.0f});
+            auto loss = (a * ka2).sum() + (c * kc).sum();
+            if (r == 1) loss = loss + (b * torch::tensor({4.0f, 5.0f, 6.0f})).sum();
+            loss.backward();
+            reducer.finish();
+            early[r] = reducer.startedDuringBackward();
+            for (int i = 0; i < 2; ++i) a_out[r].push_back(a.grad()[i].item<double>());
+            for (int i = 0; i < 3; ++i) b_out[r].push_back(b.grad()[i].item<double>());
+            c_out[r].push_back(c.grad()[0].item<double>());
+        });
+        QCOMPARE(plan, (std::vector<int64_t>{2, 1, 0}));
+        QCOMPARE(early[0], int64_t(1));
+        QCOMPARE(early[1], int64_t(3));
+        for (int r = 0; r < 2; ++r) {
+            // a: 1 + 0.5 + 10 + 1 and 2 + 0.5 + 20 + 1; b: rank 1's; c: 3 - 1.
+            QCOMPARE(a_out[r], (std::vector<double>{12.5, 23.5}));
+            QCOMPARE(b_out[r], (std::vector<double>{4.0, 5.0, 6.0}));
+            QCOMPARE(c_out[r], (std::vector<double>{2.0}));
         }
     }
 
