@@ -91,6 +91,28 @@ private slots:
         const std::vector<double> expect = debiasedEma({0.0, 0.1, 4, 9}, 0.5);
         for (int i = 0; i < 4; ++i) QVERIFY(std::fabs(s->smoothed[i] - expect[size_t(i)]) < 1e-12);
     }
+    void evalSeriesAreNotSmoothed() {
+        // Evaluations are drawn as measured; training metrics follow the slider.
+        SeriesStore store;
+        store.setSmoothing(0.9);
+        store.append(
+            {chunk("a", "eval/exact_match", 0, 3, square), chunk("a", "loss", 0, 3, square)});
+        const QVector<double> measured = {0, 1, 4};  // square at steps 0, 1, 2
+        QCOMPARE(store.series("a", "eval/exact_match")->values, measured);
+        QCOMPARE(store.series("a", "eval/exact_match")->smoothed, measured);
+        const std::vector<double> ema = debiasedEma({0, 1, 4}, 0.9);
+        QVERIFY(std::fabs(store.series("a", "loss")->smoothed[2] - ema[2]) < 1e-12);
+        QVERIFY(std::fabs(ema[2] - 4) > 0.5);  // the EMA does move this series
+        store.setSmoothing(0.5);
+        QCOMPARE(store.series("a", "eval/exact_match")->smoothed, measured);
+        QVERIFY(std::fabs(store.series("a", "loss")->smoothed[2] - debiasedEma({0, 1, 4}, 0.5)[2]) <
+                1e-12);
+        // Held-out evaluation is the second chart, after the total reward.
+        store.append(
+            {chunk("a", "reward/total", 0, 1, linear), chunk("a", "reward/nover", 0, 1, linear)});
+        QCOMPARE(store.metrics({"a"}),
+                 QStringList({"reward/total", "eval/exact_match", "reward/nover", "loss"}));
+    }
     void storeOrdersHeadlineMetricsFirst() {
         SeriesStore store;
         store.append({chunk("a", "loss", 0, 1, linear), chunk("a", "zzz", 0, 1, linear),

@@ -6,6 +6,15 @@
 
 namespace reflab::ui {
 
+namespace {
+// Evaluations are sparse (every N steps) and each point is already a mean over the whole eval
+// set: an EMA over three points would draw a value never measured (0.66 where the run measured
+// 0.745), so they are drawn as measured whatever the slider says.
+double weightFor(const QString& metric, double weight) {
+    return metric.startsWith("eval/") ? 0.0 : weight;
+}
+}  // namespace
+
 QVector<SeriesChange> SeriesStore::append(const SeriesBatch& batch) {
     QVector<SeriesChange> changes;
     for (const SeriesChunk& chunk : batch) {
@@ -14,7 +23,7 @@ QVector<SeriesChange> SeriesStore::append(const SeriesBatch& batch) {
         auto it = m_series.find(k);
         if (it == m_series.end()) {
             it = m_series.insert(k, MetricSeries{});
-            it->ema.setWeight(m_weight);
+            it->ema.setWeight(weightFor(chunk.metric, m_weight));
             m_runMetrics[chunk.run].append(chunk.metric);
         }
         MetricSeries& s = *it;
@@ -57,8 +66,9 @@ QVector<SeriesChange> SeriesStore::append(const SeriesBatch& batch) {
 
 void SeriesStore::setSmoothing(double weight) {
     m_weight = weight;
-    for (MetricSeries& s : m_series) {
-        s.ema.setWeight(weight);
+    for (auto it = m_series.begin(); it != m_series.end(); ++it) {
+        MetricSeries& s = *it;
+        s.ema.setWeight(weightFor(it.key().section(QChar(0x1f), 1), weight));
         for (int i = 0; i < s.size(); ++i) s.smoothed[i] = s.ema.push(s.values[i]);
     }
 }
@@ -104,8 +114,9 @@ qint64 SeriesStore::pointCount() const {
 QString metricOrderKey(const QString& metric) {
     // Prefix-matched in this order; the rank becomes a two-digit prefix of the key.
     static const QStringList kOrder = {
-        "reward/total", "reward/",    "validity/", "format", "eval",   "kl",       "entropy",
-        "length",       "completion", "loss",      "grad",   "tokens", "zero_std", "lr",
+        // Held-out evaluation right after the total reward: what the run is for.
+        "reward/total", "eval/",      "reward/", "validity/", "format", "eval",     "kl", "entropy",
+        "length",       "completion", "loss",    "grad",      "tokens", "zero_std", "lr",
     };
     const QString m = metric.toLower();
     for (int i = 0; i < kOrder.size(); ++i)
