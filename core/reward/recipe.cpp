@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/reward/recipe_reader.h"
+#include "core/reward/recipe_stages.h"
 
 namespace reflab::reward {
 
@@ -301,6 +302,7 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         }
         rc.resolved["rewards"] = out;
     }
+    parseStages(top, rc);
     {
         RecipeReader r = top.object("reverse_reasoning");
         rc.reverse_reasoning.prompt = r.string("prompt", rc.reverse_reasoning.prompt);
@@ -333,7 +335,12 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         al.std_eps = a.number("std_eps", al.std_eps, 0, kUnbounded);
         al.mu = a.integer("mu", al.mu, 1, kUnboundedInt);
         al.prompts_per_step = a.integer("prompts_per_step", al.prompts_per_step, 1, kUnboundedInt);
-        al.steps = a.integer("steps", al.steps, 1, kUnboundedInt);
+        int64_t stage_steps = 0;
+        for (const auto& st : rc.stages) stage_steps += st.steps;
+        al.steps = a.integer("steps", rc.stages.empty() ? al.steps : stage_steps, 1, kUnboundedInt);
+        if (!rc.stages.empty() && al.steps != stage_steps)
+            a.fail("steps", "the stages add up to " + std::to_string(stage_steps) + " steps, got " +
+                                std::to_string(al.steps) + " (leave it out with stages)");
         al.warmup_steps = a.integer("warmup_steps", al.warmup_steps, 0, kUnboundedInt);
         al.clip_eps_high = a.number("clip_eps_high", al.clip_eps_high, 0, kUnbounded);
         al.min_lr_ratio = a.number("min_lr_ratio", al.min_lr_ratio, 0, 1);

@@ -172,6 +172,25 @@ struct EvalSection {
     bool at_start = true;
 };
 
+// Rubric's three stages run as one run (METHODS.md "rubric"): the judge trained on labelled
+// scores (judge_sft), the generator trained by RL with the judge frozen (rl_frozen_judge: a copy
+// of the model taken at the stage's first step scores), then both (joint: the model is policy
+// and judge; each step is an RL update and a judge update). One model, one optimizer, one
+// lr schedule over all the run's optimizer updates. recipe_stages.cpp parses them.
+enum class StageKind { JudgeSft, RlFrozenJudge, Joint };
+std::string stageKindName(StageKind);
+
+struct StageSpec {
+    std::string name;  // unique in the recipe; default: the kind's name
+    StageKind kind = StageKind::JudgeSft;
+    int64_t steps = 0;  // training steps of the stage (> 0)
+    // Labelled judge scores (judge_sft; joint, where the default is the last judge_sft stage's):
+    // a JSONL file whose rows hold the task, the judged response and an object of scores,
+    // {"<judge criterion>": 0..max_score}; each (row, criterion) is one example.
+    std::string data, task_field, response_field = "response", scores_field = "scores";
+    int64_t batch = 8;  // judge examples per judge update
+};
+
 struct Recipe {
     nlohmann::json resolved;  // the whole recipe with every default written out
     // Choices that run but depart from the methods' reference code (e.g. rgr with grpo
@@ -189,7 +208,9 @@ struct Recipe {
     ReverseReasoningSection reverse_reasoning;
     AlgorithmSection algorithm;
     EvalSection eval;
-    AlarmSection alarms;  // thresholds of the reward diagnostics (core/analysis)
+    AlarmSection alarms;            // thresholds of the reward diagnostics (core/analysis)
+    std::vector<StageSpec> stages;  // empty: one plain RL run
+    size_t rubric_index = 0;        // with stages: the rubric component whose judge they train
 
     const ComponentSpec* find(ComponentType) const;  // first component of that type, or null
 };

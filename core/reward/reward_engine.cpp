@@ -144,6 +144,16 @@ RewardEngine::RewardEngine(const Recipe& recipe, std::shared_ptr<LanguageModel> 
 
 RewardEngine::~RewardEngine() = default;
 
+void RewardEngine::setJudge(std::shared_ptr<model::LanguageModel> judge) {
+    if (!judge) return;
+    for (auto& [ci, j] : m_judge) j = judge;
+}
+
+std::shared_ptr<model::LanguageModel> RewardEngine::judge(size_t component) const {
+    const auto it = m_judge.find(component);
+    return it == m_judge.end() ? nullptr : it->second;
+}
+
 StdFilter* RewardEngine::stdFilter() {
     return m_std_filter.get();
 }

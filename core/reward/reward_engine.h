@@ -70,6 +70,12 @@ public:
     // sync_every == 0. Returns one line per thing done (for the run's event log).
     std::vector<std::string> afterOptimizerStep(int64_t step);
 
+    // Replaces the judge of every rubric component that has one (recipe stages: a frozen copy
+    // of the policy, or the policy itself). Null: keep.
+    void setJudge(std::shared_ptr<model::LanguageModel> judge);
+    // The judge of the rubric component at `component` (recipe index), or null.
+    std::shared_ptr<model::LanguageModel> judge(size_t component) const;
+
     // RLPR's std filter of the first rlpr component with the filter enabled, else
     // null.
     StdFilter* stdFilter();

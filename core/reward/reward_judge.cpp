@@ -31,6 +31,12 @@ int32_t singleTokenId(const model::LanguageModel& judge, const std::string& text
     return ids[0];
 }
 
+std::vector<int32_t> judgeRowIds(const RubricOptions& o, const model::LanguageModel& judge,
+                                 const RubricCriterion& criterion, const std::string& task,
+                                 const std::string& judged_text) {
+    return renderUser(judge, judgePrompt(o, criterion, task, judged_text));
+}
+
 JudgeBatch buildJudgeBatch(const RubricOptions& o, const model::LanguageModel& judge,
                            const std::vector<RewardInput>& group,
                            const std::vector<text::ParsedCompletion>& parsed) {
@@ -47,7 +53,7 @@ JudgeBatch buildJudgeBatch(const RubricOptions& o, const model::LanguageModel& j
         const std::string task = group[i].question.empty() ? group[i].prompt : group[i].question;
         for (size_t k = 0; k < o.criteria.size(); ++k) {
             if (o.criteria[k].kind != CriterionKind::Judge) continue;
-            b.rows.push_back(renderUser(judge, judgePrompt(o, o.criteria[k], task, judged[i])));
+            b.rows.push_back(judgeRowIds(o, judge, o.criteria[k], task, judged[i]));
             b.wanted.push_back(score_ids);
             b.rollout.push_back(i);
             b.criterion.push_back(k);

@@ -41,6 +41,13 @@ struct JudgeResults {
 // takes more.
 int32_t singleTokenId(const model::LanguageModel& judge, const std::string& text);
 
+// The token ids of one judge criterion's prompt for `judged_text`, as buildJudgeBatch makes them
+// (the judge prompt as the user message of the judge's chat template, generation prompt on).
+// Judge training (stage judge_sft) feeds the judge exactly these.
+std::vector<int32_t> judgeRowIds(const RubricOptions& options, const model::LanguageModel& judge,
+                                 const RubricCriterion& criterion, const std::string& task,
+                                 const std::string& judged_text);
+
 JudgeBatch buildJudgeBatch(const RubricOptions& options, const model::LanguageModel& judge,
                            const std::vector<RewardInput>& group,
                            const std::vector<text::ParsedCompletion>& parsed);

@@ -27,6 +27,8 @@
 // Both keyed by set first, so a set reads (and a deleted run's sets go) by range.
 // v4 adds tags on runs: run_tags holds one row per (run, tag), so a tag is added or removed
 // without rewriting the run row, and the dock filters by a tag in one indexed look-up.
+// v5 gives events a step, kind and label (NULL for plain log lines): a recipe stage's first step
+// is a marked event, written in the step's transaction and dropped with it on resume.
 #include "core/store/store_schema.h"
 
 #include <filesystem>
@@ -176,6 +178,12 @@ CREATE TABLE run_tags(
 CREATE INDEX run_tags_tag ON run_tags(tag);
 )sql";
 
+const char* const kSchemaV5 = R"sql(
+ALTER TABLE events ADD COLUMN step INTEGER;
+ALTER TABLE events ADD COLUMN kind TEXT;
+ALTER TABLE events ADD COLUMN label TEXT;
+)sql";
+
 // migrations[v] brings a file at version v to v + 1. Append only; never edit a shipped step.
 const std::vector<std::function<void(SqliteDb&)>>& migrations() {
     static const std::vector<std::function<void(SqliteDb&)>> steps = {
@@ -183,6 +191,7 @@ const std::vector<std::function<void(SqliteDb&)>>& migrations() {
         [](SqliteDb& db) { db.exec(kSchemaV2); },  // 1 -> 2: text search, group_flat
         [](SqliteDb& db) { db.exec(kSchemaV3); },  // 2 -> 3: reward sets (re-score)
         [](SqliteDb& db) { db.exec(kSchemaV4); },  // 3 -> 4: tags on runs
+        [](SqliteDb& db) { db.exec(kSchemaV5); },  // 4 -> 5: marked events (stages)
     };
     return steps;
 }

@@ -66,12 +66,21 @@ struct RolloutRecord {
     std::vector<float> logprobs;     // old log-probs, one per token (stored as float16)
 };
 
+// A labelled event at a step: kind "stage" marks the first step of a recipe stage (label: the
+// stage's name); text is the event line the Log shows.
+struct StepMark {
+    std::string kind, label, text;
+};
+
 struct StepRecord {
     int64_t step = 0;
     double time = 0;                                      // seconds since the Unix epoch; 0 = now
     std::vector<std::pair<std::string, double>> metrics;  // "reward/total", "loss", ...
     std::vector<RolloutRecord> rollouts;
     std::vector<std::string> events;
+    // Marked events of the step (a training stage begins): stored with the step, so a resume
+    // that truncates the step drops them too, and the Dashboard draws them as markers.
+    std::vector<StepMark> marks;
 };
 
 struct MetricPoint {
@@ -237,6 +246,9 @@ struct RunEvent {
     int64_t id;
     double time;
     std::string text;
+    // Marked events only (StepRecord::marks): the step, kind and label; -1 and "" otherwise.
+    int64_t step = -1;
+    std::string kind, label;
 };
 
 // ---- Summaries and prompt look-ups (the Compare tab, `reflab-cli compare`) --------------------
@@ -322,6 +334,8 @@ public:
     std::optional<RunInfo> run(const std::string& id);
     std::vector<Checkpoint> checkpoints(const std::string& run);
     std::vector<RunEvent> events(const std::string& run, int64_t after_id = 0);
+    // The run's marked events of that kind ("stage"), by step.
+    std::vector<RunEvent> markedEvents(const std::string& run, const std::string& kind);
     // Resolved recipe JSON per run, in the order asked (input of the Compare tab's config diff).
     std::vector<std::pair<std::string, nlohmann::json>> recipes(
         const std::vector<std::string>& runs);

@@ -53,14 +53,34 @@ void Workspace::addEvent(const std::string& run, const std::string& text) {
     st.bind(1, key).bind(2, nowSeconds()).bind(3, text).run();
 }
 
+namespace {
+
+std::vector<RunEvent> readEvents(SqliteStatement& st) {
+    std::vector<RunEvent> out;
+    while (st.step())
+        out.push_back({st.int64(0), st.real(1), st.text(2), st.isNull(3) ? -1 : st.int64(3),
+                       st.isNull(4) ? "" : st.text(4), st.isNull(5) ? "" : st.text(5)});
+    return out;
+}
+
+}  // namespace
+
 std::vector<RunEvent> Workspace::events(const std::string& run, int64_t after_id) {
     const int64_t key = m->runKey(run);
-    SqliteStatement st(
-        m->db, "SELECT id, time, text FROM events WHERE run_key = ? AND id > ? ORDER BY id");
+    SqliteStatement st(m->db,
+                       "SELECT id, time, text, step, kind, label FROM events WHERE run_key = ? "
+                       "AND id > ? ORDER BY id");
     st.bind(1, key).bind(2, after_id);
-    std::vector<RunEvent> out;
-    while (st.step()) out.push_back({st.int64(0), st.real(1), st.text(2)});
-    return out;
+    return readEvents(st);
+}
+
+std::vector<RunEvent> Workspace::markedEvents(const std::string& run, const std::string& kind) {
+    const int64_t key = m->runKey(run);
+    SqliteStatement st(m->db,
+                       "SELECT id, time, text, step, kind, label FROM events WHERE run_key = ? "
+                       "AND kind = ? ORDER BY step, id");
+    st.bind(1, key).bind(2, kind);
+    return readEvents(st);
 }
 
 }  // namespace reflab::store

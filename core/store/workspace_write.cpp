@@ -88,8 +88,9 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
             w.db,
             "INSERT OR REPLACE INTO rollout_rewards(rollout_id, component_key, value, details) "
             "VALUES (?,?,?,?)");
-        w.ins_event =
-            SqliteStatement(w.db, "INSERT INTO events(run_key, time, text) VALUES (?,?,?)");
+        w.ins_event = SqliteStatement(
+            w.db,
+            "INSERT INTO events(run_key, time, text, step, kind, label) VALUES (?,?,?,?,?,?)");
         w.upd_step = SqliteStatement(
             w.db,
             "UPDATE runs SET step = max(step, ?), updated = ?, heartbeat = ? WHERE run_key = ?");
@@ -202,7 +203,14 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
                 w.ins_reward.run();
             }
         }
-        for (const std::string& e : s.events) w.ins_event.bind(1, key).bind(2, t).bind(3, e).run();
+        for (const std::string& e : s.events) {
+            w.ins_event.bind(1, key).bind(2, t).bind(3, e);
+            w.ins_event.bindNull(4).bindNull(5).bindNull(6).run();
+        }
+        for (const StepMark& e : s.marks) {
+            w.ins_event.bind(1, key).bind(2, t).bind(3, e.text).bind(4, s.step);
+            w.ins_event.bind(5, e.kind).bind(6, e.label).run();
+        }
         w.upd_step.bind(1, s.step).bind(2, t).bind(3, nowSeconds()).bind(4, key).run();
         tx.commit();
     } catch (...) {
@@ -236,6 +244,7 @@ void Workspace::truncateRun(const std::string& run, int64_t after_step) {
               "; DELETE FROM rollouts WHERE run_key = " + k + " AND step > " + a +
               "; DELETE FROM metrics WHERE run_key = " + k + " AND step > " + a +
               "; DELETE FROM checkpoints WHERE run_key = " + k + " AND step > " + a +
+              "; DELETE FROM events WHERE run_key = " + k + " AND step > " + a +
               "; UPDATE runs SET step = min(step, " + a + ") WHERE run_key = " + k);
     tx.commit();
 }

@@ -2,6 +2,7 @@
 #include "core/train/train_settings.h"
 
 #include <torch/cuda.h>
+#include "core/train/staged_run.h"
 #include "core/train/train_error.h"
 
 namespace reflab::train {
@@ -38,12 +39,18 @@ TrainSettings trainSettings(const reward::Recipe& recipe, int64_t steps_override
     s.loss.aggregation = lossAggregationFromName(al.aggregation);
     s.optimizer.weight_decay = al.weight_decay;
     s.optimizer.max_grad_norm = al.max_grad_norm;
+    if (!recipe.stages.empty() && steps_override > 0 && steps_override != al.steps)
+        throw TrainError(src + ": --steps " + std::to_string(steps_override) +
+                         ": a recipe with stages trains its stages' " + std::to_string(al.steps) +
+                         " steps");
     s.steps = steps_override > 0 ? steps_override : al.steps;
     s.schedule.lr = al.lr;
     s.schedule.warmup_steps = al.warmup_steps;
     s.schedule.decay = lrDecayFromName(al.lr_schedule);
     s.schedule.min_lr_ratio = al.min_lr_ratio;
     s.schedule.total_steps = s.steps * al.mu;  // the schedule counts optimizer steps
+    // With stages, every update counts: judge updates (judge_sft, joint) and mu RL updates.
+    if (!recipe.stages.empty()) s.schedule.total_steps = StagedRun::optimizerUpdates(recipe, al.mu);
     s.mu = al.mu;
     s.prompts_per_step = al.prompts_per_step;
     s.micro_batch = al.micro_batch;

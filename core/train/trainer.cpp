@@ -23,6 +23,7 @@
 #include "core/train/policy_update.h"
 #include "core/train/rollout_exchange.h"
 #include "core/train/rollouts.h"
+#include "core/train/staged_run.h"
 #include "core/train/step_metrics.h"
 #include "core/train/stop_signal.h"
 #include "core/train/train_error.h"
@@ -128,6 +129,7 @@ struct Trainer::State {
     std::optional<data::JsonlDataset> train_set, eval_set;
     std::unique_ptr<data::PromptSampler> sampler;
     reward::StdFilter* filter = nullptr;  // the engine's (rlpr), or null
+    std::unique_ptr<StagedRun> stages;    // the recipe's stages, or null
     int64_t start_step = 0;               // steps already done (0 for a new run)
     int64_t last_checkpoint_step = -1;
     std::string last_checkpoint_dir;
@@ -168,8 +170,19 @@ struct Trainer::State {
                 out.emplace_back("proxy/" + name, t);
         return out;
     }
+    // Everything a checkpoint keeps beside the policy: the proxy's and the frozen judge's.
+    NamedTensors extraTensors() const {
+        NamedTensors out = proxyTensors();
+        if (stages)
+            for (auto& t : stages->judgeTensors()) out.push_back(t);
+        return out;
+    }
     void checkMemory(const std::string& model_dir) const;
     int64_t step(int64_t step_no, StepReport& report);
+    // A judge_sft stage's step: one judge update, no rollouts.
+    int64_t judgeStep(int64_t step_no, StepReport& report, store::StepRecord& rec,
+                      Clock::time_point t_step);
+    void nextOptimizerEvents(int64_t from, store::StepRecord& rec);
     // Evaluates the policy on the eval set: eval/* metrics and the eval rollouts into the step.
     void evaluateInto(int64_t step_no, Metrics& metrics, store::StepRecord& rec);
     // A new run's step 0: the initial policy's evaluation, so every eval curve has its before.
@@ -190,6 +203,11 @@ void Trainer::State::checkMemory(const std::string& model_dir) const {
     int extra = 0;
     if (s.loss.kl_coef > 0 && !s.kl_to_proxy) ++extra;
     if (recipe->find(reward::ComponentType::Nover)) ++extra;
+    for (const auto& st : recipe->stages)
+        if (st.kind == reward::StageKind::RlFrozenJudge) {
+            ++extra;  // the frozen judge
+            break;
+        }
     const int64_t need = trainingMemoryEstimate(cfg.parameterCount(), recipe->model.dtype, extra);
     const int64_t have = availableMemoryBytes();
     if (have > 0 && need > have)
@@ -295,6 +313,12 @@ void Trainer::State::prepare() {
         throw TrainError(recipe->source + ": model.path: no model directory given");
     if (recipe->data.train.empty())
         throw TrainError(recipe->source + ": data.train: no training data given");
+    // Judge updates and judge-only steps are not spread over ranks (their gradients are not
+    // summed, and only rank 0 writes the store): a staged run trains on one process.
+    if (comm && comm->worldSize() > 1 && !recipe->stages.empty())
+        throw TrainError(recipe->source +
+                         ": stages: a recipe with stages trains on one process, not " +
+                         std::to_string(comm->worldSize()) + " data-parallel ranks");
     // Data first (cheap, and the most common mistake), then memory, then the weights.
     train_set = data::JsonlDataset::load(recipe->data.train,
                                          {recipe->data.prompt_field, recipe->data.reference_field});
@@ -316,19 +340,27 @@ void Trainer::State::prepare() {
     engine = std::make_unique<reward::RewardEngine>(*recipe, policy);
     if (s.loss.kl_coef > 0 && s.kl_to_proxy) reference = engine->proxyModel();
     filter = engine->stdFilter();
+    // Stages' labelled scores are read (and checked) before the run is registered.
+    if (!recipe->stages.empty()) stages = std::make_unique<StagedRun>(*recipe, *policy, s.seed);
 
     gen = at::make_generator<at::CPUGeneratorImpl>(s.seed);
     sampler = std::make_unique<data::PromptSampler>(train_set->size(), s.seed);
     if (!resume_dir.empty()) {
         copyWeights(*model::LanguageModel::load(resume_dir, lo), *policy, resume_dir);
+        if (stages) stages->prepareResume(start_step + 1, *policy);
         optimizer = std::make_unique<PolicyOptimizer>(policy->parameters(), s.optimizer);
-        const auto st = loadTrainerState(resume_dir, *optimizer, gen, proxyTensors());
+        const auto st = loadTrainerState(resume_dir, *optimizer, gen, extraTensors());
         if (st.step != start_step)
             throw TrainError(resume_dir + ": trainer state is for step " + std::to_string(st.step) +
                              ", the store records step " + std::to_string(start_step));
         sampler->setPosition(st.sampler_position);
         if (filter && st.extra.contains("std_filter")) filter->restore(st.extra["std_filter"]);
         if (st.extra.contains("best_eval")) best_eval = st.extra["best_eval"].get<double>();
+        if (stages) {
+            if (!st.extra.contains("stages"))
+                throw TrainError(resume_dir + ": trainer_state.json has no stages state");
+            stages->restore(st.extra["stages"]);
+        }
     } else {
         optimizer = std::make_unique<PolicyOptimizer>(policy->parameters(), s.optimizer);
     }
@@ -384,7 +416,8 @@ std::string Trainer::State::writeCheckpoint(int64_t step_no) {
     st.run_id = run_id;
     if (filter) st.extra["std_filter"] = filter->state();
     st.extra["best_eval"] = best_eval;
-    saveTrainerState(tmp.string(), st, *optimizer, gen, proxyTensors());
+    if (stages) st.extra["stages"] = stages->state();
+    saveTrainerState(tmp.string(), st, *optimizer, gen, extraTensors());
     fs::remove_all(dir, ec);
     fs::rename(tmp, dir, ec);
     if (ec)
@@ -407,6 +440,14 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     rec.step = step_no;
     Metrics metrics;
     const int world = comm ? comm->worldSize() : 1, rank = comm ? comm->rank() : 0;
+    if (stages) {
+        if (auto mark = stages->enter(step_no, *engine, policy)) {
+            if (on_event) on_event(mark->text);
+            rec.marks.push_back(*mark);
+        }
+        if (stages->stageAt(step_no).kind == reward::StageKind::JudgeSft)
+            return judgeStep(step_no, report, rec, t_step);
+    }
 
     // 1. prompts and rollouts. Every rank advances the sampler by the whole step; rank 0
     // renders every prompt (its records need them), the others their share.
@@ -593,12 +634,14 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     const double lr = upd.optimizer_steps > 0 ? upd.lr : s.schedule.at(optimizer->stepCount());
     // nover's proxy EMA counts optimizer steps (mu per training step); every rank moves its
     // proxy from the same policy, so the proxies stay identical.
-    for (int64_t k = optimizer->stepCount() - upd.optimizer_steps + 1; k <= optimizer->stepCount();
-         ++k)
-        for (const auto& line : engine->afterOptimizerStep(k)) {
-            rec.events.push_back(line);
-            if (on_event && root()) on_event(line);
-        }
+    nextOptimizerEvents(optimizer->stepCount() - upd.optimizer_steps + 1, rec);
+    // A joint stage: the model is policy and judge, and the judge learns in the same step.
+    std::optional<JudgeUpdateStats> judge_upd;
+    if (stages && stages->stageAt(step_no).kind == reward::StageKind::Joint) {
+        judge_upd = stages->judgeUpdate(step_no, *policy, *optimizer,
+                                        s.schedule.at(optimizer->stepCount()));
+        nextOptimizerEvents(optimizer->stepCount(), rec);
+    }
     const double t_train = secondsSince(t0) - t_rescore_late;
 
     // 5. rank 0 gathers every rank's rollouts (in group order), then metrics and the store
@@ -629,6 +672,10 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     metrics.emplace_back("ratio_mean", upd.ratio_mean);
     metrics.emplace_back("grad_norm", upd.grad_norm);
     metrics.emplace_back("lr", lr);
+    if (judge_upd) {
+        metrics.emplace_back("judge/loss", judge_upd->loss);
+        metrics.emplace_back("judge/grad_norm", judge_upd->grad_norm);
+    }
     if (n_guided > 0) {
         std::vector<double> g, u;
         for (const auto& r : rollouts) (r.guided ? g : u).push_back(r.reward.total);
@@ -677,6 +724,42 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     report.step_seconds = step_seconds;
     report.tokens_per_s = report.metrics["tokens_per_s"];
     return generated;
+}
+
+void Trainer::State::nextOptimizerEvents(int64_t from, store::StepRecord& rec) {
+    for (int64_t k = from; k <= optimizer->stepCount(); ++k)
+        for (const auto& line : engine->afterOptimizerStep(k)) {
+            rec.events.push_back(line);
+            if (on_event && root()) on_event(line);
+        }
+}
+
+int64_t Trainer::State::judgeStep(int64_t step_no, StepReport& report, store::StepRecord& rec,
+                                  Clock::time_point t_step) {
+    Metrics metrics;
+    const auto t0 = Clock::now();
+    const auto ju =
+        stages->judgeUpdate(step_no, *policy, *optimizer, s.schedule.at(optimizer->stepCount()));
+    nextOptimizerEvents(optimizer->stepCount(), rec);
+    metrics.emplace_back("judge/loss", ju.loss);
+    metrics.emplace_back("judge/grad_norm", ju.grad_norm);
+    metrics.emplace_back("lr", ju.lr);
+    metrics.emplace_back("time/train", secondsSince(t0));
+    if (eval_set && s.eval_every > 0 && (step_no % s.eval_every == 0 || step_no == s.steps))
+        evaluateInto(step_no, metrics, rec);
+    const double step_seconds = secondsSince(t_step);
+    metrics.emplace_back("time/step", step_seconds);
+    rec.metrics = metrics;
+    const auto t_store = Clock::now();
+    ws->writeStep(run_id, rec);
+    report.profile.store_s = secondsSince(t_store);
+    report.profile.step_s = secondsSince(t_step);
+    report.profile.train_s = secondsSince(t0);
+    report.metrics.clear();
+    for (const auto& [k, v] : metrics) report.metrics[k] = v;
+    report.eval = last_eval;
+    report.step_seconds = step_seconds;
+    return 0;
 }
 
 void Trainer::State::evaluateInto(int64_t step_no, Metrics& metrics, store::StepRecord& rec) {

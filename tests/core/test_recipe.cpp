@@ -2,6 +2,8 @@
 // presets in resources/recipes/ (each must parse and hold the reference code's defaults).
 #include <QtTest>
 
+#include <filesystem>
+
 #include "core/reward/recipe.h"
 #include "tests/test_registry.h"
 
@@ -150,6 +152,49 @@ private slots:
                                        << "model: expected object, got string";
         QTest::newRow("device") << R"({"model":{"device":"gpu"}})"
                                 << "model.device: expected \"cpu\"";
+        // Rubric stages that cannot be honoured (R: a rubric with one judge criterion).
+        const QString rub = R"("rewards":[{"type":"rubric","criteria":[{"name":"a"}]}])";
+        QTest::newRow("stage kind")
+            << "{" + rub +
+                   R"(,"stages":[{"kind":"judge_sft","steps":1,"data":"d"},)"
+                   R"({"kind":"rl_judge","steps":1}]})"
+            << "stages[1].kind: expected one of \"judge_sft\", \"rl_frozen_judge\", "
+               "\"joint\", got \"rl_judge\"";
+        QTest::newRow("stage steps 0")
+            << "{" + rub + R"(,"stages":[{"kind":"rl_frozen_judge","steps":0}]})"
+            << "stages[0].steps: expected an integer in [1, ";
+        QTest::newRow("stage without steps")
+            << "{" + rub + R"(,"stages":[{"kind":"rl_frozen_judge"}]})"
+            << "stages[0].steps: missing";
+        QTest::newRow("stage without kind") << "{" + rub + R"(,"stages":[{"steps":2}]})"
+                                            << "stages[0].kind: missing";
+        QTest::newRow("judge_sft without data")
+            << "{" + rub + R"(,"stages":[{"kind":"judge_sft","steps":2}]})"
+            << "stages[0].data: missing (judge_sft trains the judge on labelled scores";
+        QTest::newRow("joint without data")
+            << "{" + rub +
+                   R"(,"stages":[{"kind":"rl_frozen_judge","steps":1},{"kind":"joint","steps":1}]})"
+            << "stages[1].data: missing (joint trains the judge";
+        QTest::newRow("frozen stage with data")
+            << "{" + rub + R"(,"stages":[{"kind":"rl_frozen_judge","steps":1,"data":"d"}]})"
+            << "stages[0].data: unknown key";
+        QTest::newRow("duplicate stage")
+            << "{" + rub +
+                   R"(,"stages":[{"kind":"rl_frozen_judge","steps":1},{"kind":"rl_frozen_judge","steps":1}]})"
+            << "stages[1].name: duplicate stage name \"rl_frozen_judge\"";
+        QTest::newRow("stages empty") << "{" + rub + R"(,"stages":[]})"
+                                      << "stages: expected a non-empty array";
+        QTest::newRow("stages without a judge")
+            << R"({"stages":[{"kind":"rl_frozen_judge","steps":1}]})"
+            << "stages: stages train a rubric judge";
+        QTest::newRow("stages with a snapshot judge")
+            << R"({"rewards":[{"type":"rubric","criteria":[{"name":"a"}],"judge":{"model":"snapshot"}}],)"
+               R"("stages":[{"kind":"rl_frozen_judge","steps":1}]})"
+            << "rewards[0].judge.model: stages train the policy as the judge";
+        QTest::newRow("steps and stages")
+            << "{" + rub +
+                   R"(,"algorithm":{"steps":5},"stages":[{"kind":"rl_frozen_judge","steps":3}]})"
+            << "algorithm.steps: the stages add up to 3 steps, got 5";
     }
     void errorsNameTheKeyPath() {
         QFETCH(QString, patch);
@@ -160,6 +205,34 @@ private slots:
         if (!err.contains(expected)) qWarning() << "got:" << err;
         QVERIFY(err.contains(expected));
         QVERIFY(err.startsWith("r.json: "));
+    }
+    // Stages: the run's steps are their sum; joint takes the last judge_sft stage's labelled
+    // data unless it names its own; the resolved recipe writes every default and parses again.
+    void stagesResolve() {
+        json j = {{"data", {{"prompt_field", "q"}}},
+                  {"rewards", {{{"type", "rubric"}, {"criteria", {{{"name", "a"}}}}}}},
+                  {"stages",
+                   {{{"kind", "judge_sft"}, {"steps", 2}, {"data", "l.jsonl"}, {"batch", 3}},
+                    {{"name", "gen"}, {"kind", "rl_frozen_judge"}, {"steps", 4}},
+                    {{"kind", "joint"}, {"steps", 5}}}}};
+        const Recipe r = parseRecipe(j, "r");
+        QCOMPARE(r.stages.size(), size_t(3));
+        QCOMPARE(r.algorithm.steps, int64_t(2 + 4 + 5));
+        QCOMPARE(r.stages[0].name, std::string("judge_sft"));
+        QCOMPARE(r.stages[0].task_field, std::string("q"));  // data.prompt_field
+        QCOMPARE(r.stages[0].response_field, std::string("response"));
+        QCOMPARE(r.stages[0].scores_field, std::string("scores"));
+        QCOMPARE(r.stages[1].name, std::string("gen"));
+        QVERIFY(r.stages[1].kind == StageKind::RlFrozenJudge);
+        QVERIFY(r.stages[1].data.empty());
+        QVERIFY(r.stages[2].kind == StageKind::Joint);
+        QCOMPARE(r.stages[2].data, std::string("l.jsonl"));
+        QCOMPARE(r.stages[2].batch, int64_t(3));
+        QCOMPARE(r.resolved["stages"][2]["data"].get<std::string>(), std::string("l.jsonl"));
+        QVERIFY(!r.resolved["stages"][1].contains("data"));
+        QCOMPARE(parseRecipe(r.resolved, "again").resolved, r.resolved);
+        // No stages: the key stays out of the resolved recipe.
+        QVERIFY(!parseRecipe(minimal(), "r").resolved.contains("stages"));
     }
     void loadFileReportsSyntaxLine() {
         QTemporaryDir dir;
@@ -180,7 +253,8 @@ private slots:
     void presetsParse_data() {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("kind");
-        for (const char* k : {"nover", "rgr", "rlpr", "rubric", "reverse-reasoning"})
+        for (const char* k :
+             {"nover", "rgr", "rlpr", "rubric", "rubric-staged", "reverse-reasoning"})
             QTest::newRow(k) << QString("%1/resources/recipes/%2.json").arg(REFLAB_SOURCE_DIR, k)
                              << QString(k);
     }
@@ -206,6 +280,14 @@ private slots:
             QCOMPARE(c->rlpr.format_coef, 0.1);
             QCOMPARE(c->rlpr.std_filter.beta, 0.5);
             QCOMPARE(r.algorithm.std_eps, 1e-6);
+        } else if (kind == "rubric-staged") {
+            QCOMPARE(r.stages.size(), size_t(3));
+            QVERIFY(r.stages[0].kind == StageKind::JudgeSft);
+            QVERIFY(r.stages[1].kind == StageKind::RlFrozenJudge);
+            QVERIFY(r.stages[2].kind == StageKind::Joint);
+            QCOMPARE(r.stages[2].data, r.stages[0].data);
+            QVERIFY(
+                std::filesystem::exists(std::string(REFLAB_SOURCE_DIR) + "/" + r.stages[0].data));
         } else if (kind == "rubric") {
             QVERIFY(r.find(ComponentType::Rubric)->rubric.criteria.size() >= 3);
         } else {

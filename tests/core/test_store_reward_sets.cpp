@@ -237,11 +237,13 @@ private slots:
             // Back to schema 2, as RefLab wrote it before reward sets.
             SqliteDb db(path, false, false);
             db.exec(
+                "ALTER TABLE events DROP COLUMN step; ALTER TABLE events DROP COLUMN kind; "
+                "ALTER TABLE events DROP COLUMN label; "
                 "DROP TABLE run_tags; DROP TABLE reward_sets; DROP TABLE rollout_set_rewards; "
                 "DROP TABLE rollout_set_components; PRAGMA user_version = 2");
         }
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 4);  // 2 -> 3 (reward sets) -> 4 (tags)
+        QCOMPARE(ws.schemaVersion(), 5);  // 2 -> 3 (reward sets) -> 4 (tags) -> 5 (marked events)
         QVERIFY(QFile::exists(QString::fromStdString(path + ".schema2.bak")));
         QCOMPARE(ws.rolloutScores(run).size(), size_t(2));
         const auto set = ws.openRewardSet(run, "new", "{}");

@@ -167,6 +167,8 @@ private slots:
             // Back to schema 1, as RefLab 1 wrote it.
             SqliteDb db(path, false, false);
             db.exec(
+                "ALTER TABLE events DROP COLUMN step; ALTER TABLE events DROP COLUMN kind; "
+                "ALTER TABLE events DROP COLUMN label; "
                 "DROP TABLE run_tags; DROP TABLE prompt_text; DROP TABLE completion_text; ALTER "
                 "TABLE rollouts DROP "
                 "COLUMN group_flat; DROP TABLE reward_sets; DROP TABLE rollout_set_rewards; "
@@ -188,7 +190,7 @@ private slots:
         }
 
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 4);  // v1 -> v2 -> v3 -> v4 in one open
+        QCOMPARE(ws.schemaVersion(), 5);  // v1 -> v2 -> v3 -> v4 -> v5 in one open
         {
             // The copy: the old file, whole, at schema 1.
             SqliteDb copy(path + ".schema1.bak", true, false);

@@ -212,7 +212,7 @@ void DashboardPanel::applyMarkers(MetricChart* chart) {
     QVector<ChartMarker> mine;
     for (const auto& markers : std::as_const(m_markers))
         for (const ChartMarker& m : markers)
-            if (m.metric == chart->metric()) mine << m;
+            if (m.metric.isEmpty() || m.metric == chart->metric()) mine << m;
     chart->setMarkers(mine);
 }
 

@@ -54,7 +54,16 @@ public slots:
             auto& slot = m_diag[run];
             if (!slot) slot = std::make_unique<RunState>(run.toStdString());
             try {
-                if (slot->diag.update(*m_ws)) send(run, *slot);
+                const bool changed = slot->diag.update(*m_ws);
+                // Stage boundaries (recipe stages) are marked events of the run's steps: a
+                // judge-training stage writes steps without rollouts, so they are polled apart.
+                auto stages = m_ws->markedEvents(run.toStdString(), "stage");
+                const bool staged = stageKey(stages) != slot->stage_key;
+                if (staged) {
+                    slot->stage_key = stageKey(stages);
+                    slot->stages = std::move(stages);
+                }
+                if (changed || staged) send(run, *slot);
             } catch (const std::exception& e) {
                 // A run deleted meanwhile, a busy file: try again at the next tick.
                 qWarning("RefLab: diagnosing run %s failed: %s", qPrintable(run), e.what());
@@ -74,9 +83,17 @@ private:
             return o;
         }
         analysis::RunDiagnostics diag;
-        std::map<std::string, size_t> sent;  // component -> window points sent
-        QSet<QString> logged;                // alarms already in the Log
+        std::map<std::string, size_t> sent;   // component -> window points sent
+        std::vector<store::RunEvent> stages;  // the run's stage marks
+        QString stage_key;                    // their ids and steps, to see a change
+        QSet<QString> logged;                 // alarms already in the Log
     };
+
+    static QString stageKey(const std::vector<store::RunEvent>& marks) {
+        QString key;
+        for (const auto& e : marks) key += QString("%1:%2 ").arg(e.id).arg(e.step);
+        return key;
+    }
 
     void send(const QString& run, RunState& st) {
         SeriesBatch batch;
@@ -113,6 +130,9 @@ private:
         if (!batch.isEmpty()) emit fetched(batch, m_generation);
 
         QVector<ChartMarker> markers;
+        // A stage's first step, on every chart (metric ""), labelled with the stage's name.
+        for (const auto& e : st.stages)
+            markers.append({QString(), run, e.step, QString::fromStdString(e.label), false, true});
         LogEntries lines;
         for (const auto& a : st.diag.alarms()) {
             const bool critical = a.severity == analysis::AlarmSeverity::Critical;

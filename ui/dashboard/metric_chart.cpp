@@ -550,10 +550,12 @@ void MetricChart::placeMarkers() {
     for (const ChartMarker& m : std::as_const(m_markers)) {
         double key = 0;
         if (!m_runs.contains(m.run) || !markerKey(m, &key)) continue;
-        const QColor color = m.critical ? QColor(0xd0, 0x30, 0x30) : QColor(0xe0, 0x8a, 0x00);
+        const QColor color = m.stage      ? QColor(0x30, 0x60, 0xc0)
+                             : m.critical ? QColor(0xd0, 0x30, 0x30)
+                                          : QColor(0xe0, 0x8a, 0x00);
         auto* line = new QCPItemStraightLine(this);
         line->setClipToAxisRect(true);
-        line->setPen(QPen(color, 1.2, Qt::DashLine));
+        line->setPen(QPen(color, 1.2, m.stage ? Qt::SolidLine : Qt::DashLine));
         line->point1->setCoords(key, 0);
         line->point2->setCoords(key, 1);
         auto* label = new QCPItemText(this);

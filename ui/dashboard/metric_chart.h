@@ -21,14 +21,15 @@ struct RunStyle {
     QColor color;
 };
 
-// A vertical mark at a run's step (an alarm began there), labelled, drawn where that run is
-// shown.
+// A vertical mark at a run's step (an alarm began there, or a recipe stage), labelled, drawn
+// where that run is shown.
 struct ChartMarker {
-    QString metric;  // the chart it belongs on
+    QString metric;  // the chart it belongs on ("": every chart)
     QString run;
     qint64 step = 0;
     QString text;  // short label drawn at the top of the line
     bool critical = false;
+    bool stage = false;  // a recipe stage's first step (drawn solid, in blue)
 };
 
 class MetricChart : public QCustomPlot {
