@@ -46,7 +46,10 @@ void runGenerate(const GenerateArgs& a) {
         text = tpl.render(msgs, /*add_generation_prompt=*/true);
         for (const auto& s : tpl.stopStrings()) cfg.stop_strings.push_back(s);
     }
-    const std::vector<int32_t> ids = lm->tokenizer().encode(text);
+    // As HF: a chat-rendered prompt as encodePrompt makes it (the template writes BOS), a raw
+    // one as tokenizer(text) with its default add_special_tokens=True.
+    const std::vector<int32_t> ids =
+        a.chat ? lm->encodePrompt(text) : lm->tokenizer().encode(text, /*add_special_tokens=*/true);
     if (ids.empty()) throw reflab::Error("--prompt: the prompt encodes to no tokens");
     auto gen = at::detail::createCPUGenerator(a.seed);
     auto t0 = std::chrono::steady_clock::now();

@@ -140,7 +140,7 @@ void runReverse(const ReverseArgs& a) {
         for (size_t i = begin; i < end; ++i) {
             const std::string user =
                 reward::reversePrompt(instruction, pairs[i].question, pairs[i].reference);
-            prompts.push_back(model->tokenizer().encode(
+            prompts.push_back(model->encodePrompt(
                 model->chatTemplate().render({{"user", user}}, /*add_generation_prompt=*/true)));
         }
         const auto gens = model::generate(*model, prompts, sc, gen);

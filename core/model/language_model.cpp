@@ -147,6 +147,20 @@ const text::Tokenizer& LanguageModel::tokenizer() const {
     return *m_tokenizer;
 }
 
+std::vector<int32_t> LanguageModel::promptPrefix() const {
+    // Post-processor tokens that follow the text (Bert's [SEP]) are not added: a prompt is
+    // continued, never closed. Causal LMs' post-processors (Llama 3, Qwen) put none there.
+    if (chatTemplate().name() != "plain") return {};
+    return tokenizer().specialPrefix();
+}
+
+std::vector<int32_t> LanguageModel::encodePrompt(const std::string& text) const {
+    std::vector<int32_t> ids = promptPrefix();
+    const std::vector<int32_t> own = tokenizer().encode(text);
+    ids.insert(ids.end(), own.begin(), own.end());
+    return ids;
+}
+
 const text::ChatTemplate& LanguageModel::chatTemplate() const {
     if (!m_template)
         throw ModelLoadError(m_template_error.empty() ? "no chat template" : m_template_error);

@@ -46,6 +46,15 @@ public:
     bool hasTokenizer() const { return m_tokenizer.has_value(); }
     const text::Tokenizer& tokenizer() const;        // throws ModelLoadError when the dir has none
     const text::ChatTemplate& chatTemplate() const;  // throws when none or not supported
+    // Token ids of a prompt (or of a text that begins with one: a scoring context) as Hugging
+    // Face makes them. A chat template writes the model's BOS as text ("<|begin_of_text|>")
+    // and HF tokenizes its output with add_special_tokens=False (apply_chat_template; TRL), so
+    // nothing is added; a model without a chat template (a base model, the plain template) is
+    // tokenized as tokenizer(text) with its default add_special_tokens=True: the
+    // post_processor's tokens before the text (Llama 3 base: <|begin_of_text|>; Qwen: none).
+    std::vector<int32_t> encodePrompt(const std::string& text) const;
+    // The ids encodePrompt puts before the text's own.
+    std::vector<int32_t> promptPrefix() const;
     const std::string& directory() const { return m_dir; }
     torch::Dtype dtype() const { return m_options.dtype; }
     torch::Device device() const { return m_options.device; }

@@ -31,9 +31,11 @@ model::ScoreRequest referenceRequest(const model::LanguageModel& model, const Re
             lo = mid + 1;
     }
     const size_t last = lo;
-    if (first == 0 || last <= first) return {tok.encode(t.context), tok.encode(t.target)};
-    return {std::vector<int32_t>(ids.begin(), ids.begin() + first),
-            std::vector<int32_t>(ids.begin() + first, ids.begin() + last)};
+    if (first == 0 || last <= first) return {model.encodePrompt(t.context), tok.encode(t.target)};
+    // The context begins with the prompt: HF's special tokens before it (model.encodePrompt).
+    std::vector<int32_t> context = model.promptPrefix();
+    context.insert(context.end(), ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(first));
+    return {context, std::vector<int32_t>(ids.begin() + first, ids.begin() + last)};
 }
 
 }  // namespace reflab::reward

@@ -35,7 +35,7 @@ bool emptyText(const std::string& s) {
 
 ScoreRequest makeRequest(const LanguageModel& m, const std::string& context,
                          const std::string& target) {
-    return {m.tokenizer().encode(context), m.tokenizer().encode(target)};
+    return {m.encodePrompt(context), m.tokenizer().encode(target)};
 }
 
 // One scoreTargets call; per request the (|target|) log-probs as floats on the host, from

@@ -16,7 +16,7 @@ constexpr int64_t kLogitBudget = int64_t{1} << 28;  // floats per forward chunk 
 std::vector<int32_t> renderUser(const model::LanguageModel& judge, const std::string& prompt) {
     const std::string text = judge.chatTemplate().render({{"user", prompt}},
                                                          /*add_generation_prompt=*/true);
-    return judge.tokenizer().encode(text);
+    return judge.encodePrompt(text);
 }
 
 }  // namespace

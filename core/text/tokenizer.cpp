@@ -147,6 +147,10 @@ std::vector<int32_t> Tokenizer::encode(std::string_view utf8, bool add_special_t
     return add_special_tokens ? m_impl->post_processor.apply(ids) : ids;
 }
 
+std::vector<int32_t> Tokenizer::specialPrefix() const {
+    return m_impl->post_processor.prefix();
+}
+
 std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special) const {
     // As HF: every token's byte-level text is turned back into bytes, then the whole byte
     // string is read as UTF-8, lossily.

@@ -40,6 +40,9 @@ public:
     std::vector<int32_t> encode(std::string_view utf8) const;
     // With add_special_tokens, the post_processor's single template around the ids.
     std::vector<int32_t> encode(std::string_view utf8, bool add_special_tokens) const;
+    // The ids encode(text, true) puts before the text's own (Llama 3: <|begin_of_text|>; Qwen:
+    // none).
+    std::vector<int32_t> specialPrefix() const;
     // Ids with no token (e.g. the padded rows of a model's embedding) decode to nothing, as in
     // HF. Byte sequences that are not valid UTF-8 become U+FFFD (one per maximal invalid run).
     std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const;

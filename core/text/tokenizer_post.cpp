@@ -100,4 +100,10 @@ std::vector<int32_t> PostProcessor::apply(const std::vector<int32_t>& ids) const
     return out;
 }
 
+std::vector<int32_t> PostProcessor::prefix() const {
+    std::vector<int32_t> out;
+    for (const Step& s : m_steps) out.insert(out.begin(), s.before.begin(), s.before.end());
+    return out;
+}
+
 }  // namespace reflab::text::detail

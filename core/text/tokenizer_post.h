@@ -19,6 +19,8 @@ public:
     static PostProcessor fromJson(const nlohmann::json& j, const std::string& path);
     // The single-sequence template applied to `ids` (the encoding, "$A").
     std::vector<int32_t> apply(const std::vector<int32_t>& ids) const;
+    // The ids the single template puts before the sequence (Llama 3: <|begin_of_text|>).
+    std::vector<int32_t> prefix() const;
 
 private:
     // One step: the ids before and after the sequence (a single template has one "$A").

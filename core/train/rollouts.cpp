@@ -17,7 +17,7 @@ PromptItem promptItem(const model::LanguageModel& model, const data::Example& ex
     p.question = example.prompt;
     p.reference = example.reference;
     p.text = std::move(text);
-    p.ids = model.tokenizer().encode(p.text);
+    p.ids = model.encodePrompt(p.text);
     return p;
 }
 }  // namespace

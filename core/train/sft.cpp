@@ -48,7 +48,7 @@ SftResult runSft(const SftOptions& o, const std::function<void(const SftStepRepo
         if (!o.system.empty()) msgs.push_back({"system", o.system});
         msgs.push_back({"user", ex.prompt});
         SftExample e;
-        e.context = tok.encode(tmpl.render(msgs, /*add_generation_prompt=*/true));
+        e.context = policy->encodePrompt(tmpl.render(msgs, /*add_generation_prompt=*/true));
         e.target = tok.encode(ex.reference);
         e.target.insert(e.target.end(), end_of_turn.begin(), end_of_turn.end());
         if (e.target.empty())
