@@ -2,7 +2,8 @@
 // - reflab [workspace.db]: open the window (on the last workspace when none given)
 // - reflab --bench-ui: print the GUI benchmark figures as JSON and exit (--bench-redraw: only
 //   the dashboard redraw; --bench-repeats N, --bench-seconds S; --bench-rollouts N: the size of
-//   the Rollouts view benchmark, or alone: only that benchmark; --bench-compare: only the Compare
+//   the Rollouts view benchmark, or alone: only that benchmark; --bench-workspace F: its
+//   workspace, written when absent, reused when present; --bench-compare: only the Compare
 //   tab's, --bench-compare-rollouts N and --bench-compare-db FILE to keep its workspace)
 // - reflab --screenshots DIR [ws.db]: grab every panel as PNG into DIR and exit
 // - reflab ws.db --show-run NAME [--preset P]: open maximised on run NAME (ticked, selected, on the
@@ -53,6 +54,10 @@ int main(int argc, char** argv) {
                                     "seconds", "10");
     QCommandLineOption benchRollouts(
         "bench-rollouts", "Rollouts in the Rollouts view benchmark (alone: only that one).", "n");
+    QCommandLineOption benchWorkspace(
+        "bench-workspace",
+        "The Rollouts view benchmark's workspace: written when absent, reused when present.",
+        "FILE");
     QCommandLineOption benchCompare("bench-compare",
                                     "Print only the Compare tab benchmark as JSON and exit.");
     QCommandLineOption benchCompareRollouts(
@@ -72,9 +77,9 @@ int main(int argc, char** argv) {
         "Write the Dashboard chart of this metric for the --show-run runs and exit.", "metric");
     QCommandLineOption exportTo("export-to", "The PNG file --export-chart writes.", "file");
     QCommandLineOption preset("preset", "Load this preset (resources/recipes) into Setup.", "name");
-    parser.addOptions({bench, benchRedraw, benchRepeats, benchSeconds, benchRollouts, benchCompare,
-                       benchCompareRollouts, benchCompareDb, shots, synthetic, showRun, preset,
-                       exportChart, exportTo});
+    parser.addOptions({bench, benchRedraw, benchRepeats, benchSeconds, benchRollouts,
+                       benchWorkspace, benchCompare, benchCompareRollouts, benchCompareDb, shots,
+                       synthetic, showRun, preset, exportChart, exportTo});
     parser.process(app);
 
     if (parser.isSet(benchRedraw)) {
@@ -93,8 +98,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (parser.isSet(benchRollouts) && !parser.isSet(bench)) {
-        const QJsonObject out =
-            reflab::ui::benchRollouts(std::max(1, parser.value(benchRollouts).toInt()));
+        const QJsonObject out = reflab::ui::benchRollouts(
+            std::max(1, parser.value(benchRollouts).toInt()), parser.value(benchWorkspace));
         std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
         return 0;
     }
@@ -105,7 +110,8 @@ int main(int argc, char** argv) {
         out["live_stall"] = reflab::ui::benchLiveStall(parser.value(benchSeconds).toInt());
         out["rollouts_view"] = reflab::ui::benchRollouts(
             parser.isSet(benchRollouts) ? std::max(1, parser.value(benchRollouts).toInt())
-                                        : 1000000);
+                                        : 1000000,
+            parser.value(benchWorkspace));
         out["compare"] = compareFigures();
         std::printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Indented).constData());
         return 0;

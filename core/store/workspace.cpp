@@ -4,6 +4,8 @@
 // workspace_metrics.cpp, rollouts in workspace_rollouts.cpp.
 #include "core/store/workspace.h"
 
+#include <sqlite3.h>
+
 #include <cstdio>
 
 #include <sys/stat.h>
@@ -161,6 +163,18 @@ void Workspace::Impl::dropWriteCaches() {
 // ---- Workspace ------------------------------------------------------------------------------
 
 Workspace::Workspace(std::unique_ptr<Impl> impl) : m(std::move(impl)) {}
+
+void Workspace::setCancelCheck(std::function<bool()> cancelled) {
+    m->cancelled = std::move(cancelled);
+    // Impl lives on the heap: its address outlives moves of the Workspace.
+    const auto handler = [](void* impl) -> int {
+        return static_cast<Impl*>(impl)->cancelled() ? 1 : 0;
+    };
+    if (m->cancelled)
+        sqlite3_progress_handler(m->db.handle(), 4096, handler, m.get());
+    else
+        sqlite3_progress_handler(m->db.handle(), 0, nullptr, nullptr);
+}
 Workspace::~Workspace() = default;
 Workspace::Workspace(Workspace&&) noexcept = default;
 Workspace& Workspace::operator=(Workspace&&) noexcept = default;

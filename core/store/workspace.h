@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -365,14 +366,20 @@ public:
     RolloutMarks rolloutMarks(const RolloutFilter&, const RolloutSort&, int every,
                               const std::optional<RolloutCursor>& from = std::nullopt,
                               int64_t limit = 0);
-    // Exact, except with a text filter over more than exact_limit candidate rows: then an
-    // estimate from a systematic sample of about exact_limit of them (exact = false).
+    // Exact, except with a text filter of fewer than 3 code points over more than exact_limit
+    // rows: then an estimate from a systematic sample of about exact_limit of them (exact =
+    // false). A longer needle's matches are found once per connection and needle, confirmed
+    // (the first page, count or marks of that needle pays for it; the others read them).
     RolloutCount rolloutCount(const RolloutFilter&, int64_t exact_limit = 20000);
     std::optional<RolloutDetail> rollout(int64_t id, bool with_group = true);
     // The runs' component names, then the columns of their reward sets ("set:NAME/total",
     // "set:NAME/COMPONENT"), which pages, sorts and filters take like any component.
     std::vector<std::string> componentNames(const std::vector<std::string>& runs);
     int64_t rolloutTotal();  // every rollout in the workspace
+    // A check called every few thousand steps of a running query: when it returns true the
+    // query stops with a StoreError (its caller has been asked something newer meanwhile: a
+    // text search's matches for a needle the user has typed past). Empty: none.
+    void setCancelCheck(std::function<bool()> cancelled);
     // Every rollout of a run with step > after_step (training and evaluation rollouts alike).
     // A step is written in one transaction, so the rows of a step come whole or not at all.
     // With `reward_set`: only the rollouts that set scored, with its totals, format verdicts

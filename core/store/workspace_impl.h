@@ -33,6 +33,15 @@ struct Workspace::Impl {
     std::unordered_map<int64_t, int64_t> run_vocab;     // run_key -> vocab_key (0: none)
     std::unordered_map<int64_t, std::shared_ptr<const std::vector<std::string>>> vocabularies;
 
+    // The needle whose matches temp.text_hits holds (workspace_rollouts.cpp), and the state of
+    // the data it was built from: PRAGMA data_version (other connections' commits) and this
+    // connection's change count (its own writes). Empty needle: none built.
+    struct TextHits {
+        std::string needle;
+        int64_t data_version = -1, changes = -1;
+    } text_hits;
+    std::function<bool()> cancelled;  // setCancelCheck's; SQLite's progress handler calls it
+
     // Prepared once, reused for every step (the writer's hot path).
     SqliteStatement ins_metric, ins_rollout, ins_payload, ins_reward, ins_event, upd_step,
         find_prompt, ins_prompt, ins_component, ins_prompt_text, ins_completion_text;

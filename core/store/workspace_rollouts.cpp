@@ -4,6 +4,17 @@
 // the (sort value, id) of the last row seen. When a single run is asked and the sort has an
 // index (step, total reward), the query keeps that index as the only one usable (unary '+'
 // hides the others from the planner) so a page reads ~limit index entries, not the run.
+//
+// A text filter of 3 code points or more is answered from temp.text_hits: the ids of every
+// rollout that contains the needle, confirmed on the stored text, built once per needle on
+// this connection (in memory, never in the file) from the trigram indexes' candidates, and
+// kept until the needle or the data changes. Every page, mark scan and count of that needle
+// then reads `r.id IN temp.text_hits` (a count of a rare needle reads its hits, not the
+// million rows), and the count is exact. A page asked before the hits exist builds them when
+// the index names few candidates (a rare needle: confirming them all is quick, and a scan would
+// walk every row to find the few); with many it does not wait for them: it walks the rows in
+// sort order, keeping the candidates that the text confirms, and stops at the page's end (a
+// frequent needle fills it after a few hundred rows). Shorter needles scan and confirm each row.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -108,6 +119,73 @@ std::string trigramQuery(const std::string& needle) {
     return q;
 }
 
+// Whether the trigram indexes can narrow this needle (3 code points or more).
+bool indexedNeedle(const std::string& needle) {
+    return !trigramQuery(needle).empty();
+}
+
+// PRAGMA data_version and this connection's change count: what temp.text_hits was built from.
+std::pair<int64_t, int64_t> dataState(Workspace::Impl& w) {
+    return {w.db.queryInt("PRAGMA data_version"),
+            static_cast<int64_t>(sqlite3_total_changes64(w.db.handle()))};
+}
+
+bool textHitsReady(Workspace::Impl& w, const std::string& needle) {
+    const auto& h = w.text_hits;
+    return h.needle == needle && dataState(w) == std::make_pair(h.data_version, h.changes);
+}
+
+// Candidates of a needle up to which a first page builds its hits rather than scanning.
+constexpr int64_t kFewCandidates = 20000;
+
+// Whether the trigram index names at most `most` completions for the needle (it stops
+// counting past that).
+bool fewCandidates(Workspace::Impl& w, const std::string& needle, int64_t most) {
+    SqliteStatement st(w.db,
+                       "SELECT count(*) FROM (SELECT rowid FROM completion_text WHERE "
+                       "completion_text MATCH ?1 LIMIT ?2)");
+    st.bind(1, trigramQuery(needle)).bind(2, most + 1);
+    return st.step() && st.int64(0) <= most;
+}
+
+// Fills temp.text_hits with the ids of the rollouts matching `needle` (indexedNeedle), unless
+// it holds them already for the current data.
+void ensureTextHits(Workspace::Impl& w, const std::string& needle) {
+    if (textHitsReady(w, needle)) return;
+    auto& h = w.text_hits;
+    h.needle.clear();
+    w.db.exec(
+        "CREATE TEMP TABLE IF NOT EXISTS text_hits(id INTEGER PRIMARY KEY);"
+        "CREATE TEMP TABLE IF NOT EXISTS text_prompts(prompt_key INTEGER PRIMARY KEY);"
+        "DELETE FROM temp.text_hits; DELETE FROM temp.text_prompts");
+    const int64_t version = w.db.queryInt("PRAGMA data_version");
+    const std::string fts = trigramQuery(needle);
+    // The prompts whose prompt or reference holds the needle (a prompt row is shared by
+    // every sample of it)...
+    SqliteStatement prompts(
+        w.db,
+        "INSERT INTO temp.text_prompts SELECT p.prompt_key FROM prompt_text CROSS JOIN prompts p "
+        "ON p.prompt_key = prompt_text.rowid WHERE prompt_text MATCH ?1 AND "
+        "reflab_text_has(?2, 0, '', NULL, p.prompt, p.reference)");
+    prompts.bind(1, fts).bind(2, needle).run();
+    // ...the rollouts whose completion does (the index's candidates, each confirmed)...
+    SqliteStatement completions(
+        w.db,
+        "INSERT INTO temp.text_hits SELECT r.id FROM completion_text CROSS JOIN rollouts r ON "
+        "r.id = completion_text.rowid LEFT JOIN rollout_payload pl ON pl.rollout_id = r.id "
+        "WHERE completion_text MATCH ?1 AND reflab_text_has(?2, r.run_key, pl.completion, "
+        "pl.tokens, NULL, NULL)");
+    completions.bind(1, fts).bind(2, needle).run();
+    // ...and those of the matching prompts (a scan of the narrow table, only when some match).
+    if (w.db.queryInt("SELECT count(*) FROM temp.text_prompts") > 0)
+        w.db.exec(
+            "INSERT OR IGNORE INTO temp.text_hits SELECT r.id FROM rollouts r WHERE "
+            "r.prompt_key IN temp.text_prompts");
+    h.needle = needle;
+    h.data_version = version;
+    h.changes = static_cast<int64_t>(sqlite3_total_changes64(w.db.handle()));
+}
+
 // The component key standing for a reward set's column ("set:NAME/COMPONENT").
 constexpr int64_t kSetComponent = -2;
 
@@ -183,11 +261,18 @@ struct FilterSql {
 // Which index the page query may use; the others are hidden with unary '+'.
 enum class IndexUse { Any, Step, Reward, RowidOnly };
 
+// How a text filter of 3 code points or more is answered (see the file comment): from
+// temp.text_hits, built first when missing (Hits), or from them when they exist or the index
+// names few candidates, else by confirming the candidates row by row as the scan meets them
+// (Stream: a page).
+enum class TextMode { Hits, Stream };
+
 // runs_by_caller: leave the run constraint out of `where` (the caller adds one per run).
-// verify_text = false: a text filter keeps every candidate of the trigram indexes, unconfirmed
+// verify_text = false: a needle too short for the trigram indexes keeps every row, unconfirmed
 // (a superset of the matches, cheap to count).
 FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, IndexUse use,
-                      bool runs_by_caller = false, bool verify_text = true) {
+                      bool runs_by_caller = false, bool verify_text = true,
+                      TextMode text_mode = TextMode::Hits) {
     FilterSql q;
     q.from = "rollouts r";
     q.where = "1";
@@ -246,18 +331,21 @@ FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, Inde
         q.where += std::string(" AND r.correct = ") + (*f.correct ? "1" : "0");
     if (f.is_eval) q.where += std::string(" AND r.is_eval = ") + (*f.is_eval ? "1" : "0");
     if (f.flat_groups_only) q.where += " AND r.group_flat = 1";
-    if (!f.text.empty()) {
-        // The trigram indexes name the candidates (each IN list is built once per query);
-        // reflab_text_has confirms each one on the stored text.
-        const std::string fts = trigramQuery(f.text);
-        if (!fts.empty()) {
+    if (!f.text.empty() && indexedNeedle(f.text) &&
+        (text_mode == TextMode::Hits || textHitsReady(w, f.text) ||
+         fewCandidates(w, f.text, kFewCandidates))) {
+        // Confirmed matches, built once per needle (see the file comment).
+        ensureTextHits(w, f.text);
+        q.where += " AND r.id IN temp.text_hits";
+    } else if (!f.text.empty()) {
+        // The trigram indexes name the candidates (each IN list is built once per statement);
+        // reflab_text_has confirms each one the scan meets. A needle too short for the indexes:
+        // every row is confirmed.
+        if (const std::string fts = trigramQuery(f.text); !fts.empty()) {
             const std::string m = b.add(fts);
             q.where +=
-                " AND (r.prompt_key IN (SELECT rowid FROM prompt_text WHERE prompt_text "
-                "MATCH " +
-                m +
-                ") OR r.id IN (SELECT rowid FROM completion_text WHERE "
-                "completion_text MATCH " +
+                " AND (r.prompt_key IN (SELECT rowid FROM prompt_text WHERE prompt_text MATCH " +
+                m + ") OR r.id IN (SELECT rowid FROM completion_text WHERE completion_text MATCH " +
                 m + "))";
         }
         if (!verify_text) return q;
@@ -336,7 +424,7 @@ struct PageQuery {
 // every row from `from` on (limit <= 0). Selects `columns`, then the sort value.
 PageQuery pageQuery(Workspace::Impl& w, const RolloutFilter& f, const RolloutSort& sort,
                     const std::optional<RolloutCursor>& from, int limit, bool backward,
-                    const std::string& columns) {
+                    const std::string& columns, TextMode text_mode) {
     PageQuery pq;
 
     int64_t component_key = 0;
@@ -398,7 +486,8 @@ PageQuery pageQuery(Workspace::Impl& w, const RolloutFilter& f, const RolloutSor
     }
 
     Binds& b = pq.binds;
-    FilterSql q = buildFilter(w, f, b, use, /*runs_by_caller=*/!merge_keys.empty());
+    FilterSql q =
+        buildFilter(w, f, b, use, /*runs_by_caller=*/!merge_keys.empty(), true, text_mode);
     if (q.none) {
         pq.none = true;
         return pq;
@@ -471,7 +560,8 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
     Impl& w = *m;
     RolloutPage page;
     limit = std::max(1, limit);
-    const PageQuery pq = pageQuery(w, f, sort, from, limit, backward, kRowColumns);
+    const PageQuery pq =
+        pageQuery(w, f, sort, from, limit, backward, kRowColumns, TextMode::Stream);
     if (pq.none) return page;
     const bool text_key = pq.text_key;
     SqliteStatement st(w.db, pq.sql);
@@ -503,7 +593,7 @@ RolloutMarks Workspace::rolloutMarks(const RolloutFilter& f, const RolloutSort& 
     // pageQuery's LIMIT (its limit + 1) also bounds each run's branch of a merged sort.
     limit = std::clamp<int64_t>(limit, 0, std::numeric_limits<int>::max());
     const PageQuery pq = pageQuery(w, f, sort, from, limit > 1 ? static_cast<int>(limit - 1) : 0,
-                                   false, "r.id, r.step");
+                                   false, "r.id, r.step", TextMode::Hits);
     if (pq.none) return marks;
     SqliteStatement st(w.db, pq.sql + (limit == 1 ? " LIMIT 1" : ""));
     pq.binds.apply(st);
@@ -525,13 +615,14 @@ RolloutMarks Workspace::rolloutMarks(const RolloutFilter& f, const RolloutSort& 
 RolloutCount Workspace::rolloutCount(const RolloutFilter& f, int64_t exact_limit) {
     Impl& w = *m;
     Binds b;
-    // Candidates: with a text filter, the rows the trigram indexes name (unconfirmed).
+    // Rows: with a needle of 3 code points or more, its confirmed matches (exact); with a
+    // shorter one every row of the other filters, the candidates.
     FilterSql q = buildFilter(w, f, b, IndexUse::Any, false, /*verify_text=*/false);
     if (q.none) return {0, true};
     SqliteStatement st(w.db, "SELECT count(*) FROM " + q.from + " WHERE " + q.where);
     b.apply(st);
     const int64_t candidates = st.step() ? st.int64(0) : 0;
-    if (f.text.empty()) return {candidates, true};
+    if (f.text.empty() || indexedNeedle(f.text)) return {candidates, true};
 
     // Confirming a candidate decodes its text: confirm at most about exact_limit of them, a
     // systematic sample (every k-th id) when there are more, and scale the hits up.

@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QFileInfo>
 #include <QLineEdit>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -39,19 +40,25 @@ double waitFor(Pred done, int timeout_ms = 120000) {
 
 }  // namespace
 
-QJsonObject benchRollouts(int rollouts) {
+QJsonObject benchRollouts(int rollouts, const QString& workspace) {
     QTemporaryDir dir;
-    const QString path = dir.filePath("rollouts.db");
+    const QString path = workspace.isEmpty() ? dir.filePath("rollouts.db") : workspace;
     QStringList runs;
     QElapsedTimer gen;
     gen.start();
+    const bool reuse = !workspace.isEmpty() && QFileInfo::exists(workspace);
     {
-        // Written on a thread of its own, as every store call of the GUI is.
-        auto written = std::async(std::launch::async, [file = path.toStdString(), rollouts] {
+        // Written (or, reused, read) on a thread of its own, as every store call of the GUI is.
+        auto written = std::async(std::launch::async, [file = path.toStdString(), rollouts, reuse] {
+            QStringList ids;
+            if (reuse) {
+                auto ws = store::Workspace::open(file, /*read_only=*/true);
+                for (const store::RunInfo& r : ws.listRuns()) ids << QString::fromStdString(r.id);
+                return ids;
+            }
             auto ws = store::Workspace::open(file);
             const int per_step = 512;  // 64 groups of 8
             const int steps = std::max(1, rollouts / per_step / 2);
-            QStringList ids;
             for (int r = 0; r < 2; ++r) {
                 const std::string id =
                     createSyntheticRun(ws, "bench " + std::to_string(r), steps, r);
@@ -73,8 +80,8 @@ QJsonObject benchRollouts(int rollouts) {
     }
     const double generate_s = double(gen.elapsed()) / 1000.0;
 
-    // The stall probe: the longest gap between ticks of a 5 ms timer.
-    double max_gap = 0, last = 0;
+    // The stall probe: the longest gap between ticks of a 5 ms timer, overall and per phase.
+    double max_gap = 0, phase_gap = 0, last = 0;
     QElapsedTimer clock;
     clock.start();
     QTimer probe;
@@ -83,8 +90,17 @@ QJsonObject benchRollouts(int rollouts) {
     QObject::connect(&probe, &QTimer::timeout, [&] {
         const double now = double(clock.nsecsElapsed()) / 1e6;
         max_gap = std::max(max_gap, now - last);
+        phase_gap = std::max(phase_gap, now - last);
         last = now;
     });
+    QJsonObject stalls;
+    // Ends a phase: its longest stall, the gap still open included.
+    const auto endPhase = [&](const char* name) {
+        const double open = double(clock.nsecsElapsed()) / 1e6 - last;
+        stalls[name] = std::max(phase_gap, open);
+        max_gap = std::max(max_gap, open);
+        phase_gap = 0;
+    };
 
     RolloutsPanel panel;
     panel.resize(1600, 1000);
@@ -108,6 +124,7 @@ QJsonObject benchRollouts(int rollouts) {
     o["marks_complete_ms"] =
         waitFor([&] { return !model->loading(); }) + o["open_first_page_ms"].toDouble();
     o["rows"] = model->rowCount();
+    endPhase("open");
 
     // Jumps: scroll to far rows and wait for the rows in view.
     std::vector<double> jumps;
@@ -121,6 +138,7 @@ QJsonObject benchRollouts(int rollouts) {
     std::sort(jumps.begin(), jumps.end());
     o["jump_rows_ms_median"] = jumps[jumps.size() / 2];
     o["jump_rows_ms_max"] = jumps.back();
+    endPhase("jumps");
 
     // A filtered, sorted page: format invalid, reward in [0, 0.5], sorted by reward descending.
     store::RolloutFilter f = model->filter();
@@ -133,6 +151,7 @@ QJsonObject benchRollouts(int rollouts) {
     waitFor([&] { return rowLoaded(0) || (!model->loading() && model->rowCount() == 0); });
     o["filtered_sorted_first_page_ms"] = double(t.nsecsElapsed()) / 1e6;
     waitFor([&] { return !model->loading(); });
+    endPhase("filtered_sorted");
 
     // Text search (the panel's own path: the search box, minus its typing pause).
     t.restart();
@@ -147,6 +166,7 @@ QJsonObject benchRollouts(int rollouts) {
     o["text_search_count"] = double(model->count());
     o["text_search_count_exact"] = model->countExact();
     waitFor([&] { return !model->loading(); });
+    endPhase("text_search");
 
     // The detail pane: 512 tokens coloured by log-prob (rendering only; the fetch is the
     // loader's, off this thread).
@@ -166,9 +186,11 @@ QJsonObject benchRollouts(int rollouts) {
     }
     std::sort(detail.begin(), detail.end());
     o["detail_512_tokens_ms_median"] = detail[detail.size() / 2];
+    endPhase("detail");
 
     probe.stop();
     o["max_event_loop_stall_ms"] = max_gap;
+    o["event_loop_stall_ms_by_phase"] = stalls;
     o["generate_workspace_s"] = generate_s;
     o["platform"] = QApplication::platformName();
     return o;

@@ -60,6 +60,7 @@ private:
     void post(std::function<void()> job);         // runs `job` on the worker thread
     void reply(std::function<void()> fn);         // runs `fn` on reply_to's thread
     store::Workspace* workspace(QString* error);  // worker thread only
+    void cancelOnNewer(int gen);                  // m_ws's queries stop when gen is superseded
     void scanMarks(int gen, store::RolloutFilter filter, store::RolloutSort sort, int page_rows,
                    std::optional<store::RolloutCursor> from, qint64 scanned, int slice_pages);
 

@@ -61,6 +61,10 @@ RolloutsPanel::RolloutsPanel(QWidget* parent) : QWidget(parent) {
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(20);
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    // A fit to contents measures the rows in view only: Qt's default measures 1,000 rows, whose
+    // pages are not loaded (each asks for its page) and whose size hints took the GUI thread
+    // tens of milliseconds.
+    m_table->verticalHeader()->setResizeContentsPrecision(0);
     QHeaderView* header = m_table->horizontalHeader();
     header->setSectionsMovable(true);
     header->setSectionResizeMode(QHeaderView::Interactive);
