@@ -207,6 +207,8 @@ void addBenchCommand(CLI::App& app) {
     cmd->add_option("--rescore-batch", a->rescore.batch, "rescore: rollouts per transaction")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
         ->capture_default_str();
+    cmd->add_flag("--entropies", a->store.entropies,
+                  "store: each token's entropy stored too (what generation.store_entropy costs)");
     cmd->add_option("--store-db", a->store.path,
                     "store, diagnose, step: build the workspace here and keep it");
     cmd->add_option("--recipe", a->step.recipe_path,

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <map>
 
 namespace reflab::model {
@@ -152,10 +153,16 @@ std::vector<Generation> generateWith(const LanguageModel& model,
     const auto& eos = mc.eos_token_ids;
     auto t1 = Clock::now();
     for (int64_t step = 0; step < cfg.max_new_tokens; ++step) {
-        torch::Tensor next = sampleWith(logits, cfg, uniforms);                             // (B)
-        torch::Tensor lp = logits.log_softmax(-1).gather(1, next.unsqueeze(1)).squeeze(1);  // (B)
+        torch::Tensor next = sampleWith(logits, cfg, uniforms);          // (B)
+        const torch::Tensor lsm = logits.log_softmax(-1);                // (B, V)
+        torch::Tensor lp = lsm.gather(1, next.unsqueeze(1)).squeeze(1);  // (B)
+        // H = -sum p log p; a -inf log-prob (p = 0) is clamped so that 0 * log p stays 0.
+        torch::Tensor ent =
+            cfg.entropy ? -(lsm.exp() * lsm.clamp_min(std::numeric_limits<float>::lowest())).sum(-1)
+                        : torch::zeros({B}, torch::kFloat32);
         auto nacc = next.accessor<int64_t, 1>();
         auto lacc = lp.accessor<float, 1>();
+        auto eacc = ent.accessor<float, 1>();
         bool all_done = true;
         for (int64_t b = 0; b < B; ++b) {
             if (done[b]) continue;
@@ -163,6 +170,7 @@ std::vector<Generation> generateWith(const LanguageModel& model,
             const int32_t tok = static_cast<int32_t>(nacc[b]);
             g.tokens.push_back(tok);
             g.logprobs.push_back(lacc[b]);
+            if (cfg.entropy) g.entropies.push_back(eacc[b]);
             if (!cfg.ignore_eos && std::find(eos.begin(), eos.end(), tok) != eos.end()) {
                 g.finish = FinishReason::Eos;
                 done[b] = true;

@@ -23,11 +23,15 @@ struct SamplingConfig {
     bool greedy = false;
     std::vector<std::string> stop_strings;  // EOS ids come from the config
     bool ignore_eos = false;                // benchmarks: always run max_new_tokens
+    bool entropy = false;  // also Generation::entropies (one more pass over each logits row)
 };
 
 struct Generation {
     std::vector<int32_t> tokens;  // generated ids (stop string / EOS token included, nothing after)
     std::vector<float> logprobs;  // log softmax of the raw (temperature 1) logits at each token
+    // SamplingConfig::entropy: the entropy (nats) of softmax of the raw logits at each token,
+    // the distribution of `logprobs` (else empty).
+    std::vector<float> entropies;
     FinishReason finish = FinishReason::Length;
     std::string text;  // decoded tokens (special tokens kept); "" without a tokenizer
 };

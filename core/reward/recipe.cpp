@@ -281,6 +281,7 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         rc.generation.top_p = g.number("top_p", rc.generation.top_p, 0, 1);
         if (rc.generation.top_p <= 0) g.fail("top_p", "must be > 0");
         rc.generation.top_k = g.integer("top_k", rc.generation.top_k, 0, kUnboundedInt);
+        rc.generation.store_entropy = g.boolean("store_entropy", rc.generation.store_entropy);
         g.finish();
     }
     {

@@ -49,6 +49,9 @@ struct TemplateSection {
 struct GenerationSection {
     int64_t group_size = 8, max_new_tokens = 128, top_k = 0;
     double temperature = 1.0, top_p = 1.0;
+    // Store each completion token's entropy beside its log-prob (the Rollouts view colours by
+    // it): 2 bytes a token, about a quarter more rollout payload; false leaves it out.
+    bool store_entropy = true;
 };
 
 enum class ComponentType { Format, Nover, Rgr, Rlpr, Rubric, ExactMatch };

@@ -118,6 +118,9 @@ StepRecord SyntheticRun::step(int64_t index) const {
                 r.token_ids.push_back(id);
                 // Log-probs: mostly confident, a heavy tail (exponential, mean 0.6 nats).
                 r.logprobs.push_back(static_cast<float>(0.6 * std::log(1.0 - rng.uniform())));
+                // Entropies: spread where the token was improbable (no draw of the generator,
+                // so the ids and log-probs stay those of a run without entropies).
+                if (m_opt.entropies) r.entropies.push_back(0.1f - 1.5f * r.logprobs.back());
             };
             push(kThink);
             // Word ids log-uniform over the vocabulary: frequent pieces have small ids, as in BPE.
@@ -191,6 +194,7 @@ nlohmann::json benchStore(const StoreBenchOptions& options,
 
     SyntheticOptions so;
     so.rollouts = std::max<int64_t>(options.rollouts, 64);
+    so.entropies = options.entropies;
     SyntheticRun gen(so);
     nlohmann::json out;
     std::string run;
@@ -214,6 +218,7 @@ nlohmann::json benchStore(const StoreBenchOptions& options,
         ws.setRunStatus(run, RunStatus::Finished);
         out["rollouts"] = written;
         out["tokens_per_rollout"] = so.tokens;
+        out["entropies"] = so.entropies;
         out["ingest_rollouts_per_s"] = static_cast<double>(written) / write_s;
         out["ingest_rollouts_per_cpu_s"] = static_cast<double>(written) / write_cpu_s;
     }

@@ -21,6 +21,7 @@ struct SyntheticOptions {
     int distinct_prompts = 2000;  // the dataset cycled through
     int vocab_size = 151936;      // Qwen2's
     int metrics_per_step = 12;
+    bool entropies = false;  // per-token entropies too (a recipe with generation.store_entropy)
     uint64_t seed = 1;
     std::string name = "synthetic";
 };
@@ -47,6 +48,7 @@ struct StoreBenchOptions {
     int64_t rollouts = 1000000;
     std::string path;  // workspace to create; empty: a temporary file, removed afterwards
     bool keep = false;
+    bool entropies = false;  // SyntheticOptions::entropies: bytes_per_rollout with them
 };
 
 // {"ingest_rollouts_per_s", "page_ms", "rollout_ms", "bytes_per_rollout", "rollouts", ...}

@@ -115,6 +115,32 @@ void decodeTokens(std::string_view blob, std::vector<int32_t>& ids, std::vector<
     }
 }
 
+std::string encodeHalves(const std::vector<float>& values) {
+    std::string out;
+    out.reserve(3 + values.size() * 2);
+    putVarint(out, values.size());
+    for (const float v : values) {
+        const uint16_t h = floatToHalf(v);
+        out.push_back(static_cast<char>(h & 0xff));
+        out.push_back(static_cast<char>(h >> 8));
+    }
+    return out;
+}
+
+std::vector<float> decodeHalves(std::string_view blob, const std::string& what) {
+    size_t pos = 0;
+    uint64_t n = 0;
+    if (!getVarint(blob, pos, n) || n > blob.size() || blob.size() - pos != 2 * n)
+        throw StoreError(what + ": malformed float16 blob");
+    std::vector<float> out(n);
+    for (uint64_t i = 0; i < n; ++i) {
+        const auto lo = static_cast<uint8_t>(blob[pos + 2 * i]);
+        const auto hi = static_cast<uint8_t>(blob[pos + 2 * i + 1]);
+        out[i] = halfToFloat(static_cast<uint16_t>(lo | (hi << 8)));
+    }
+    return out;
+}
+
 std::string encodeVocabulary(const std::vector<std::string>& tokens) {
     std::string out;
     putVarint(out, tokens.size());

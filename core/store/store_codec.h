@@ -1,6 +1,7 @@
 // Compact BLOB encodings of core/store: per-rollout token ids + log-probs, and a vocabulary
 // (token id -> bytes). Little-endian on every machine, so a workspace file can be mailed.
 //   tokens blob:     u8 format (1) | varint n | n varint ids | n float16 log-probs
+//   halves blob:     varint n | n float16 (per-token entropies, stored beside the tokens)
 //   vocabulary blob: varint count  | per token: varint length, bytes
 // A varint is unsigned LEB128 (7 bits per byte, low first): ids under 16384 take two bytes.
 #pragma once
@@ -18,6 +19,11 @@ void decodeTokens(std::string_view blob, std::vector<int32_t>& ids, std::vector<
 // The ids alone (a re-score reads the text, not the log-probs: their float16 conversion was a
 // tenth of its time).
 void decodeTokenIds(std::string_view blob, std::vector<int32_t>& ids, const std::string& what);
+
+// Floats as float16, the log-probs' encoding (entropies in nats: ~3 significant digits).
+std::string encodeHalves(const std::vector<float>& values);
+// Throws StoreError (naming `what`) when the blob is malformed.
+std::vector<float> decodeHalves(std::string_view blob, const std::string& what);
 
 std::string encodeVocabulary(const std::vector<std::string>& tokens);
 std::vector<std::string> decodeVocabulary(std::string_view blob, const std::string& what);

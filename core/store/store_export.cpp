@@ -111,6 +111,7 @@ std::string rolloutJsonLine(const RolloutDetail& detail) {
                         {"components", std::move(comps)},
                         {"token_ids", r.token_ids},
                         {"logprobs", r.logprobs}};
+    if (!r.entropies.empty()) j["entropies"] = r.entropies;  // where the run stored them
     return j.dump(-1, ' ', false, kDumpStrict);
 }
 

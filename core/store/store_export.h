@@ -25,7 +25,7 @@ int64_t exportMetrics(Workspace& ws, const std::string& run, ExportFormat format
 // Writes every rollout of the run in insertion order: identifiers, the texts (prompt,
 // completion, reasoning, answer, reference), rewards and lengths, each component's value
 // (csv: one column "component:<name>" each; jsonl: "components": {name: {"value", details...}})
-// and, in jsonl only, "token_ids" and "logprobs".
+// and, in jsonl only, "token_ids" and "logprobs" (and "entropies" where the run stored them).
 int64_t exportRollouts(Workspace& ws, const std::string& run, ExportFormat format,
                        std::ostream& out);
 

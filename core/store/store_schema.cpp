@@ -29,6 +29,10 @@
 // without rewriting the run row, and the dock filters by a tag in one indexed look-up.
 // v5 gives events a step, kind and label (NULL for plain log lines): a recipe stage's first step
 // is a marked event, written in the step's transaction and dropped with it on resume.
+// v6 adds rollout_payload.entropies: the entropy of the next-token distribution at each
+// completion token (float16, the log-probs' encoding; NULL where the run stored none, as every
+// rollout written before v6). A column of its own, not a third part of the tokens blob, so that
+// an older blob needs no rewrite and a recipe can leave it out (about 2 bytes a token).
 #include "core/store/store_schema.h"
 
 #include <filesystem>
@@ -184,6 +188,10 @@ ALTER TABLE events ADD COLUMN kind TEXT;
 ALTER TABLE events ADD COLUMN label TEXT;
 )sql";
 
+const char* const kSchemaV6 = R"sql(
+ALTER TABLE rollout_payload ADD COLUMN entropies BLOB;
+)sql";
+
 // migrations[v] brings a file at version v to v + 1. Append only; never edit a shipped step.
 const std::vector<std::function<void(SqliteDb&)>>& migrations() {
     static const std::vector<std::function<void(SqliteDb&)>> steps = {
@@ -192,6 +200,7 @@ const std::vector<std::function<void(SqliteDb&)>>& migrations() {
         [](SqliteDb& db) { db.exec(kSchemaV3); },  // 2 -> 3: reward sets (re-score)
         [](SqliteDb& db) { db.exec(kSchemaV4); },  // 3 -> 4: tags on runs
         [](SqliteDb& db) { db.exec(kSchemaV5); },  // 4 -> 5: marked events (stages)
+        [](SqliteDb& db) { db.exec(kSchemaV6); },  // 5 -> 6: per-token entropies
     };
     return steps;
 }

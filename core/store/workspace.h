@@ -65,6 +65,9 @@ struct RolloutRecord {
     std::vector<ComponentRecord> components;
     std::vector<int32_t> token_ids;  // completion tokens
     std::vector<float> logprobs;     // old log-probs, one per token (stored as float16)
+    // The entropy (nats) of the next-token distribution each token was drawn from, at the
+    // log-probs' temperature; one per token (float16), or empty when the run stored none.
+    std::vector<float> entropies;
 };
 
 // A labelled event at a step: kind "stage" marks the first step of a recipe stage (label: the

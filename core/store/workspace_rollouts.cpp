@@ -644,7 +644,8 @@ std::optional<RolloutDetail> Workspace::rollout(int64_t id, bool with_group) {
                        std::string("SELECT ") + kRowColumns +
                            ", p.prompt, p.reference, pl.tokens, pl.completion, pl.reasoning, "
                            "pl.reasoning_at, pl.reasoning_len, pl.answer, pl.answer_at, "
-                           "pl.answer_len FROM rollouts r JOIN prompts p ON p.prompt_key = "
+                           "pl.answer_len, pl.entropies FROM rollouts r JOIN prompts p ON "
+                           "p.prompt_key = "
                            "r.prompt_key LEFT JOIN rollout_payload pl ON pl.rollout_id = r.id "
                            "WHERE r.id = ?");
     st.bind(1, id);
@@ -671,6 +672,12 @@ std::optional<RolloutDetail> Workspace::rollout(int64_t id, bool with_group) {
     r.reference = st.text(15);
     const std::string what = w.path + ": rollout " + std::to_string(id);
     decodeTokens(st.blobView(16), r.token_ids, r.logprobs, what);
+    if (!st.isNull(24)) {
+        r.entropies = decodeHalves(st.blobView(24), what + " entropies");
+        if (r.entropies.size() != r.token_ids.size())
+            throw StoreError(what + ": " + std::to_string(r.entropies.size()) + " entropies for " +
+                             std::to_string(r.token_ids.size()) + " tokens");
+    }
     const auto vocab = w.vocabulary(run_key);
     if (!st.isNull(17)) {
         r.completion = st.text(17);

@@ -30,6 +30,9 @@ void validate(const std::string& path, const std::string& run, const StepRecord&
         if (!r.logprobs.empty() && r.logprobs.size() != r.token_ids.size())
             throw bad(std::to_string(r.token_ids.size()) + " token_ids but " +
                       std::to_string(r.logprobs.size()) + " logprobs");
+        if (!r.entropies.empty() && r.entropies.size() != r.token_ids.size())
+            throw bad(std::to_string(r.token_ids.size()) + " token_ids but " +
+                      std::to_string(r.entropies.size()) + " entropies");
         if (std::isnan(r.total_reward)) throw bad("total_reward is NaN");
         if (std::isnan(r.advantage)) throw bad("advantage is NaN");
         for (const ComponentRecord& c : r.components) {
@@ -83,7 +86,8 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
         w.ins_payload = SqliteStatement(
             w.db,
             "INSERT INTO rollout_payload(rollout_id, tokens, completion, reasoning, reasoning_at, "
-            "reasoning_len, answer, answer_at, answer_len) VALUES (?,?,?,?,?,?,?,?,?)");
+            "reasoning_len, answer, answer_at, answer_len, entropies) VALUES "
+            "(?,?,?,?,?,?,?,?,?,?)");
         w.ins_reward = SqliteStatement(
             w.db,
             "INSERT OR REPLACE INTO rollout_rewards(rollout_id, component_key, value, details) "
@@ -153,7 +157,7 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
                 w.ins_metric.bind(4, value);
             w.ins_metric.bind(5, t).run();
         }
-        std::string decoded, tokens;
+        std::string decoded, tokens, entropies;
         for (const RolloutRecord& r : s.rollouts) {
             SqliteStatement& ins = w.ins_rollout;
             // A rollout left at step 0 in a later StepRecord takes the record's step.
@@ -192,6 +196,12 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
                 pay.bind(3, r.completion);
             bindSpan(pay, 4, r.completion, r.reasoning);
             bindSpan(pay, 7, r.completion, r.answer);
+            if (r.entropies.empty()) {
+                pay.bindNull(10);
+            } else {
+                entropies = encodeHalves(r.entropies);
+                pay.bindBlob(10, entropies.data(), entropies.size());
+            }
             pay.run();
 
             for (const ComponentRecord& c : r.components) {

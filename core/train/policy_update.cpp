@@ -47,7 +47,10 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
         total_tokens += static_cast<double>(s.policy_tokens);
         if (computes) active.push_back(i);
     }
-    if (options.old_from_forward) stats.forward_logprobs.resize(samples.size());
+    if (options.old_from_forward) {
+        stats.forward_logprobs.resize(samples.size());
+        stats.forward_entropies.resize(samples.size());
+    }
     double total_sequences = static_cast<double>(samples.size());
     double total_active = static_cast<double>(active.size());
     Communicator* comm = options.communicator;
@@ -134,6 +137,15 @@ UpdateStats policyUpdate(const model::LanguageModel& policy, const model::Langua
                 const torch::Tensor host = lp_row.to(torch::kCPU, torch::kFloat32).contiguous();
                 stats.forward_logprobs[active[k]].assign(host.data_ptr<float>(),
                                                          host.data_ptr<float>() + n);
+                if (row < static_cast<int64_t>(scored.entropy.size())) {
+                    const torch::Tensor ent = scored.entropy[static_cast<size_t>(row)]
+                                                  .detach()
+                                                  .slice(0, 0, n)
+                                                  .to(torch::kCPU, torch::kFloat32)
+                                                  .contiguous();
+                    stats.forward_entropies[active[k]].assign(ent.data_ptr<float>(),
+                                                              ent.data_ptr<float>() + n);
+                }
             }
             adv = adv.to(logp.device());
             mask = mask.to(logp.device());

@@ -69,8 +69,9 @@ struct UpdateStats {
     // Positions through the training forward (all epochs) and of those the lm_head's (the
     // target positions); the same for the KL reference's forward.
     int64_t forward_tokens = 0, forward_targets = 0, reference_tokens = 0, reference_targets = 0;
-    // old_from_forward: per sample, the old log-probs taken from the forward (else empty).
-    std::vector<std::vector<float>> forward_logprobs;
+    // old_from_forward: per sample, the old log-probs taken from the forward (else empty), and
+    // the entropies of the same distributions.
+    std::vector<std::vector<float>> forward_logprobs, forward_entropies;
 };
 
 // Whether policyUpdate runs a forward for the sample: it carries the policy term with a

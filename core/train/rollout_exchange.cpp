@@ -30,6 +30,7 @@ std::string packRollouts(const std::vector<Rollout>& rollouts, int64_t first_gro
                        {"sample", r.sample},
                        {"tokens", r.generation.tokens},
                        {"logprobs", r.generation.logprobs},
+                       {"entropies", r.generation.entropies},
                        {"finish", model::finishReasonName(r.generation.finish)},
                        {"text", r.generation.text},
                        {"completion", r.completion},
@@ -56,6 +57,7 @@ std::vector<Rollout> unpackRollouts(const std::string& bytes, const reward::Reci
             r.sample = j.at("sample").get<int>();
             r.generation.tokens = j.at("tokens").get<std::vector<int32_t>>();
             r.generation.logprobs = j.at("logprobs").get<std::vector<float>>();
+            r.generation.entropies = j.at("entropies").get<std::vector<float>>();
             r.generation.finish = finishFromName(j.at("finish").get<std::string>());
             r.generation.text = j.at("text").get<std::string>();
             r.completion = j.at("completion").get<std::string>();

@@ -64,6 +64,7 @@ store::RolloutRecord rolloutRecord(const Rollout& r, const PromptItem& prompt, i
         rec.components.push_back({c.name, c.value, reward::storedDetails(c)});
     rec.token_ids = r.generation.tokens;
     rec.logprobs = r.generation.logprobs;
+    rec.entropies = r.generation.entropies;
     return rec;
 }
 

@@ -67,6 +67,7 @@ TrainSettings trainSettings(const reward::Recipe& recipe, int64_t steps_override
     s.sampling.temperature = g.temperature;
     s.sampling.top_p = g.top_p;
     s.sampling.top_k = g.top_k;
+    s.sampling.entropy = g.store_entropy;
     s.loss.max_completion_length = static_cast<double>(g.max_new_tokens);  // dr_grpo's constant
 
     s.eval_every = recipe.eval.every;

@@ -497,11 +497,16 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
         }
         model::ScoreOptions so;
         so.temperature = T;
+        so.entropy = sampling.entropy;  // the stored entropies follow the stored log-probs
         const auto scored = model::scoreTargets(*policy, reqs, so);
         for (size_t k = 0; k < rows.size(); ++k) {
             const auto lp = scored.logprobs[k].to(torch::kCPU).contiguous();
             rollouts[rows[k]].generation.logprobs.assign(lp.data_ptr<float>(),
                                                          lp.data_ptr<float>() + lp.numel());
+            if (!so.entropy) continue;
+            const auto ent = scored.entropy[k].to(torch::kCPU).contiguous();
+            rollouts[rows[k]].generation.entropies.assign(ent.data_ptr<float>(),
+                                                          ent.data_ptr<float>() + ent.numel());
         }
         report.profile.rescore_s += secondsSince(t_rescore);
     };
@@ -629,8 +634,11 @@ int64_t Trainer::State::step(int64_t step_no, StepReport& report) {
     // The rate of the step's last update (or the next one's when nothing was learned).
     // What the forward took as old log-probs is what the rollouts store (as a rescore would).
     for (size_t i = 0; i < upd.forward_logprobs.size(); ++i)
-        if (!upd.forward_logprobs[i].empty())
+        if (!upd.forward_logprobs[i].empty()) {
             rollouts[sample_rollout[i]].generation.logprobs = upd.forward_logprobs[i];
+            if (sampling.entropy)
+                rollouts[sample_rollout[i]].generation.entropies = upd.forward_entropies[i];
+        }
     const double lr = upd.optimizer_steps > 0 ? upd.lr : s.schedule.at(optimizer->stepCount());
     // nover's proxy EMA counts optimizer steps (mu per training step); every rank moves its
     // proxy from the same policy, so the proxies stay identical.

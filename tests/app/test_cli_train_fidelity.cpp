@@ -5,6 +5,7 @@
 //    entropy) from the stored rollouts and the step's starting weights (a checkpoint);
 //  - the KL to the initial model and to NOVER's proxy (proxy = α·initial + (1−α)·policy);
 //  - log-probs at the sampling temperature (logits / T) and the lr per optimizer step (mu > 1);
+//  - each token's stored entropy, that of softmax(logits / T) at its position;
 //  - resume of a NOVER run (proxy included) and of an RLPR run with its std filter filtering,
 //    equal to the uninterrupted run.
 #include <QtTest>
@@ -266,6 +267,53 @@ private slots:
         QVERIFY2(off_t < 0.2 * off_raw,  // and not those of the raw logits
                  qPrintable(QString("%1 vs %2").arg(off_t).arg(off_raw)));
         QVERIFY(close(fidelityMetrics(ws, run).at({1, "ratio_mean"}), 1.0, 1e-4));
+    }
+
+    // Each completion token's stored entropy is that of softmax(logits / T) where it was drawn,
+    // recomputed here in float64 from the initial weights' full forward: at T = 1 (the
+    // generation's values) and at T = 0.7 (the update's forward, the re-score of the samples
+    // it skips), and not the raw logits' at T = 0.7. store_entropy false stores none.
+    void entropiesPerToken() {
+        auto initial = model::LanguageModel::load(model());
+        for (const double T : {1.0, 0.7}) {
+            const QString name = QString("entropy%1").arg(int(T * 10));
+            const QString db = path(name + ".db");
+            const std::string run = train(writeRecipe(name, {{"generation", {{"temperature", T}}},
+                                                             {"algorithm", {{"steps", 1}}}}),
+                                          db);
+            auto ws = store::Workspace::open(db.toStdString(), true);
+            double worst = 0, off_t = 0, off_raw = 0;
+            size_t tokens = 0;
+            for (const auto& r : rolloutsOf(ws, run, 1)) {
+                QCOMPARE(r.entropies.size(), r.token_ids.size());
+                const auto lp = completionLogSoftmax(*initial, r, T);
+                const auto raw = completionLogSoftmax(*initial, r, 1.0);
+                for (size_t t = 0; t < r.token_ids.size(); ++t) {
+                    const auto i = int64_t(t);
+                    const double want = -(lp[i].exp() * lp[i]).sum().item<double>();
+                    const double other = -(raw[i].exp() * raw[i]).sum().item<double>();
+                    // float16 storage: 2^-11 relative
+                    worst = std::max(worst, std::fabs(r.entropies[t] - want) / std::max(1.0, want));
+                    off_t += std::fabs(r.entropies[t] - want);
+                    off_raw += std::fabs(r.entropies[t] - other);
+                    ++tokens;
+                }
+            }
+            QVERIFY(tokens > 0);
+            QVERIFY2(worst < 2e-3, qPrintable(QString("T %1: %2").arg(T).arg(worst)));
+            if (T != 1.0)
+                QVERIFY2(off_t < 0.2 * off_raw,
+                         qPrintable(QString("%1 vs %2").arg(off_t).arg(off_raw)));
+        }
+        const QString db = path("noentropy.db");
+        const std::string run =
+            train(writeRecipe("noentropy", {{"generation", {{"store_entropy", false}}},
+                                            {"algorithm", {{"steps", 1}}}}),
+                  db);
+        auto ws = store::Workspace::open(db.toStdString(), true);
+        const auto rs = rolloutsOf(ws, run, 1);
+        QCOMPARE(rs.size(), size_t(8));
+        for (const auto& r : rs) QVERIFY(r.entropies.empty() && !r.token_ids.empty());
     }
 
     // mu 2, warmup 4 optimizer steps, lr 1e-3: step 1's updates are optimizer steps 0 and 1

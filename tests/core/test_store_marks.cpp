@@ -96,11 +96,12 @@ private slots:
             SqliteDb db(path, false, false);
             db.exec(
                 "ALTER TABLE events DROP COLUMN step; ALTER TABLE events DROP COLUMN kind; "
-                "ALTER TABLE events DROP COLUMN label; PRAGMA user_version = 4");
+                "ALTER TABLE events DROP COLUMN label; ALTER TABLE rollout_payload DROP COLUMN "
+                "entropies; PRAGMA user_version = 4");
         }
         QVERIFY(Workspace::needsUpgrade(path));
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 5);
+        QCOMPARE(ws.schemaVersion(), 6);
         QVERIFY(QFile::exists(QString::fromStdString(path + ".schema4.bak")));
         const auto ev = ws.events(run);
         QCOMPARE(ev.size(), size_t(1));

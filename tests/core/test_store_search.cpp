@@ -172,7 +172,8 @@ private slots:
                 "DROP TABLE run_tags; DROP TABLE prompt_text; DROP TABLE completion_text; ALTER "
                 "TABLE rollouts DROP "
                 "COLUMN group_flat; DROP TABLE reward_sets; DROP TABLE rollout_set_rewards; "
-                "DROP TABLE rollout_set_components; PRAGMA user_version = 1");
+                "DROP TABLE rollout_set_components; ALTER TABLE rollout_payload DROP COLUMN "
+                "entropies; PRAGMA user_version = 1");
             rows = db.queryInt("SELECT count(*) FROM rollouts");
         }
         QCOMPARE(rows, int64_t(66));
@@ -190,7 +191,7 @@ private slots:
         }
 
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 5);  // v1 -> v2 -> v3 -> v4 -> v5 in one open
+        QCOMPARE(ws.schemaVersion(), 6);  // v1 -> ... -> v6 in one open
         {
             // The copy: the old file, whole, at schema 1.
             SqliteDb copy(path + ".schema1.bak", true, false);

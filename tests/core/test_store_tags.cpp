@@ -122,13 +122,13 @@ private slots:
             SqliteDb db(path, false, false);
             db.exec(
                 "ALTER TABLE events DROP COLUMN step; ALTER TABLE events DROP COLUMN kind; "
-                "ALTER TABLE events DROP COLUMN label; DROP TABLE run_tags; PRAGMA user_version = "
-                "3");
+                "ALTER TABLE events DROP COLUMN label; DROP TABLE run_tags; ALTER TABLE "
+                "rollout_payload DROP COLUMN entropies; PRAGMA user_version = 3");
         }
         QVERIFY_THROWS_EXCEPTION(StoreError, Workspace::open(path, /*read_only=*/true));
         QVERIFY(Workspace::needsUpgrade(path));
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 5);
+        QCOMPARE(ws.schemaVersion(), 6);
         QVERIFY(QFile::exists(QString::fromStdString(path + ".schema3.bak")));
         const auto runs = ws.listRuns();
         QCOMPARE(runs.size(), size_t(1));

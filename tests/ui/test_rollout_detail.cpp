@@ -2,8 +2,11 @@
 // P_r, rank, R_r, R_e, reasoning tokens; RGR's log-prob sum; RLPR's r_B and r_A; a rubric's
 // per-criterion scores and a rule's failing sentence), the texts apart, each token coloured by
 // its log-prob with a tooltip naming text, id and log-prob; the group table with its badge when
-// every reward is equal; Alt+Down's neighbour.
+// every reward is equal; Alt+Down's neighbour; "colour by: entropy" colours each token's span by
+// its stored entropy (white at 0 nats, more saturated blue as it grows), log-prob where none.
+#include <QComboBox>
 #include <QLabel>
+#include <QMap>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTextBlock>
@@ -65,6 +68,19 @@ std::shared_ptr<store::RolloutDetail> makeDetail(bool flat_group) {
         d->group.push_back(g);
     }
     return d;
+}
+
+// The background of each token's span ("tok:i" anchors), in token order.
+QList<QColor> tokenBackgrounds(const RolloutDetailView& view) {
+    QMap<int, QColor> at;
+    const QTextDocument* doc = view.browser()->document();
+    for (QTextBlock block = doc->begin(); block.isValid(); block = block.next())
+        for (auto it = block.begin(); !it.atEnd(); ++it) {
+            const QTextCharFormat f = it.fragment().charFormat();
+            if (f.anchorHref().startsWith("tok:"))
+                at.insert(f.anchorHref().mid(4).toInt(), f.background().color());
+        }
+    return at.values();
 }
 
 }  // namespace
@@ -139,6 +155,46 @@ private slots:
         const QRect at = b->cursorRect(c);
         found = view.toolTipAt(QPoint(at.left() - 2, at.center().y())).contains("id 22");
         QVERIFY(found);
+    }
+
+    // Tokens of equal log-prob and different entropies: one colour by log-prob, by entropy
+    // white at 0 nats and more saturated as the entropy grows; the tooltip names both.
+    void tokensColouredByEntropy() {
+        auto d = makeDetail(false);
+        d->record.logprobs = {-0.5f, -0.5f, -0.5f};
+        d->record.entropies = {0.0f, 1.0f, 3.0f};
+        RolloutDetailView view;
+        view.resize(800, 900);
+        view.setDetail(d, {});
+        QVERIFY(view.tokenColour() == TokenColour::LogProb);
+        auto spans = tokenBackgrounds(view);
+        QCOMPARE(spans.size(), 3);
+        QCOMPARE(spans[0], spans[1]);
+        QCOMPARE(spans[1], spans[2]);
+        QVERIFY(spans[0] != QColor(Qt::white));  // p = 0.61 is coloured
+
+        view.colourBy()->setCurrentIndex(view.colourBy()->findText("entropy"));
+        QVERIFY(view.tokenColour() == TokenColour::Entropy);
+        spans = tokenBackgrounds(view);
+        QCOMPARE(spans.size(), 3);
+        QCOMPARE(spans[0], QColor(Qt::white));
+        QVERIFY(spans[1].hsvSaturation() > 0);
+        QVERIFY(spans[2].hsvSaturation() > spans[1].hsvSaturation());
+        for (int i : {1, 2}) QVERIFY(spans[i].hsvHue() > 180 && spans[i].hsvHue() < 260);  // blue
+        QVERIFY(view.browser()->toPlainText().contains("entropy (nats)"));  // the legend
+        const QString tip = tokenToolTip(*d, 2);
+        QVERIFY2(tip.contains("log-prob -0.500") && tip.contains("entropy 3.000 nats"),
+                 qPrintable(tip));
+
+        // A rollout without entropies stays coloured by log-prob under the same choice.
+        auto old = makeDetail(false);
+        view.setDetail(old, {});
+        QVERIFY(view.tokenColour() == TokenColour::LogProb);
+        spans = tokenBackgrounds(view);
+        QCOMPARE(spans.size(), 3);
+        QCOMPARE(spans[0], QColor(Qt::white));  // log-prob 0: p = 1
+        QVERIFY(spans[2].hsvHue() < 60);        // p = e^-6: the red end
+        QVERIFY(!tokenToolTip(*old, 2).contains("entropy"));
     }
 
     void groupSideBySide() {

@@ -2,6 +2,7 @@
 #include "ui/rollouts/rollout_detail_html.h"
 
 #include <QColor>
+#include <algorithm>
 #include <cmath>
 
 namespace reflab::ui {
@@ -56,6 +57,34 @@ QString logprobColor(float logprob) {
     return c.name();
 }
 
+QString entropyColor(float entropy) {
+    const double x =
+        std::isfinite(entropy) ? std::clamp(double(entropy) / kEntropyFullScale, 0.0, 1.0) : 1.0;
+    // White at 0 nats to a strong blue at the full scale: another hue than the log-prob scale,
+    // so a picture says which one it shows.
+    const QColor c = QColor::fromHsvF(0.6, 0.7 * x, 1.0);
+    return c.name();
+}
+
+QString tokenColourLegend(TokenColour by) {
+    QString html = "<small>";
+    const auto swatch = [&html](const QString& colour, const QString& label) {
+        html += QString("<span style='background-color:%1; color:#000000'>&nbsp;%2&nbsp;</span> ")
+                    .arg(colour, label);
+    };
+    if (by == TokenColour::Entropy) {
+        html += QObject::tr("entropy (nats): ");
+        for (const float h : {0.0f, 1.0f, 2.0f, 3.0f})
+            swatch(entropyColor(h), QString::number(double(h), 'g', 2));
+        swatch(entropyColor(kEntropyFullScale), QString("&ge; %1").arg(double(kEntropyFullScale)));
+    } else {
+        html += QObject::tr("probability: ");
+        for (const double p : {1.0, 0.5, 0.2, 0.05, 0.01})
+            swatch(logprobColor(float(std::log(p))), QString::number(p, 'g', 2));
+    }
+    return html + "</small>";
+}
+
 QString tokenToolTip(const store::RolloutDetail& d, int index) {
     const auto& ids = d.record.token_ids;
     if (index < 0 || size_t(index) >= ids.size()) return {};
@@ -69,17 +98,23 @@ QString tokenToolTip(const store::RolloutDetail& d, int index) {
                    .arg(double(lp), 0, 'f', 3)
                    .arg(std::exp(double(lp)), 0, 'f', 3);
     }
+    if (size_t(index) < d.record.entropies.size())
+        tip +=
+            QString(" · entropy %1 nats").arg(double(d.record.entropies[size_t(index)]), 0, 'f', 3);
     return tip;
 }
 
-QString tokensHtml(const store::RolloutDetail& d) {
+QString tokensHtml(const store::RolloutDetail& d, TokenColour by) {
     const auto& r = d.record;
     if (r.token_ids.empty()) return {};
+    if (r.entropies.size() != r.token_ids.size()) by = TokenColour::LogProb;
     QString html =
         QObject::tr(
-            "<h4>Completion tokens (%1) <small>coloured by log-prob; hover for each token</small>"
+            "<h4>Completion tokens (%1) <small>coloured by %2; hover for each token</small>"
             "</h4>")
-            .arg(r.token_ids.size());
+            .arg(r.token_ids.size())
+            .arg(by == TokenColour::Entropy ? QObject::tr("entropy") : QObject::tr("log-prob"));
+    html += "<p>" + tokenColourLegend(by) + "</p>";
     if (d.token_texts.size() != r.token_ids.size())
         return html + QObject::tr(
                           "<p><i>The run stored no vocabulary: token texts are not "
@@ -87,7 +122,9 @@ QString tokensHtml(const store::RolloutDetail& d) {
     html += "<p style='white-space: pre-wrap; font-family: monospace'>";
     html.reserve(html.size() + int(r.token_ids.size()) * 120);
     for (size_t i = 0; i < r.token_ids.size(); ++i) {
-        const QString bg = i < r.logprobs.size() ? logprobColor(r.logprobs[i]) : "#ffffff";
+        const QString bg = by == TokenColour::Entropy
+                               ? entropyColor(r.entropies[i])
+                               : (i < r.logprobs.size() ? logprobColor(r.logprobs[i]) : "#ffffff");
         QString text = esc(d.token_texts[i]);
         if (text.isEmpty()) text = "&#8203;";
         html += QString(
@@ -117,7 +154,7 @@ QString rewardBreakdownHtml(const store::RolloutRecord& r) {
     return html + "</table>";
 }
 
-QString rolloutDetailHtml(const store::RolloutDetail& d) {
+QString rolloutDetailHtml(const store::RolloutDetail& d, TokenColour by) {
     const store::RolloutRecord& r = d.record;
     QString html =
         QObject::tr(
@@ -137,7 +174,7 @@ QString rolloutDetailHtml(const store::RolloutDetail& d) {
     // What decides the reward first (answer against reference, the tokens), the long texts last.
     html += textSection(QObject::tr("Answer"), r.answer);
     html += textSection(QObject::tr("Reference"), r.reference);
-    const QString tokens = tokensHtml(d);
+    const QString tokens = tokensHtml(d, by);
     html += tokens.isEmpty() ? textSection(QObject::tr("Completion"), r.completion) : tokens;
     html += textSection(QObject::tr("Reasoning"), r.reasoning);
     html += textSection(QObject::tr("Prompt"), r.prompt);

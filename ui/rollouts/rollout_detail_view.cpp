@@ -1,6 +1,8 @@
 // RolloutDetailView (see rollout_detail_view.h).
 #include "ui/rollouts/rollout_detail_view.h"
 
+#include <QComboBox>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QHelpEvent>
 #include <QLabel>
@@ -10,8 +12,6 @@
 #include <QTextBrowser>
 #include <QToolTip>
 #include <QVBoxLayout>
-
-#include "ui/rollouts/rollout_detail_html.h"
 
 namespace reflab::ui {
 
@@ -48,6 +48,21 @@ RolloutDetailView::RolloutDetailView(QWidget* parent) : QWidget(parent) {
     layout->setContentsMargins(0, 0, 0, 0);
     auto* split = new QSplitter(Qt::Vertical, this);
     split->setObjectName("rolloutDetailSplitter");
+    auto* top = new QWidget(split);
+    auto* topLayout = new QVBoxLayout(top);
+    topLayout->setContentsMargins(0, 0, 0, 0);
+    auto* colourRow = new QHBoxLayout;
+    colourRow->addWidget(new QLabel(tr("Colour tokens by:"), top));
+    m_colourBy = new QComboBox(top);
+    m_colourBy->setObjectName("rolloutColourBy");
+    m_colourBy->addItem(tr("log-prob"), int(TokenColour::LogProb));
+    m_colourBy->addItem(tr("entropy"), int(TokenColour::Entropy));
+    m_colourBy->setToolTip(
+        tr("log-prob: how likely the sampled token was; entropy: how spread the distribution it "
+           "was drawn from was (stored by runs whose recipe keeps generation.store_entropy)"));
+    colourRow->addWidget(m_colourBy);
+    colourRow->addStretch(1);
+    topLayout->addLayout(colourRow);
     m_browser = new TokenBrowser(this);
     m_browser->setObjectName("rolloutDetail");
     m_browser->setOpenLinks(false);
@@ -71,12 +86,14 @@ RolloutDetailView::RolloutDetailView(QWidget* parent) : QWidget(parent) {
     m_group->setToolTip(tr("The rollout's group (Alt+Up / Alt+Down step through it)"));
     groupLayout->addWidget(m_badge);
     groupLayout->addWidget(m_group, 1);
-    split->addWidget(m_browser);
+    topLayout->addWidget(m_browser, 1);
+    split->addWidget(top);
     split->addWidget(groupBox);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
     layout->addWidget(split);
 
+    connect(m_colourBy, &QComboBox::currentIndexChanged, this, [this] { render(); });
     connect(m_group, &QTableWidget::cellClicked, this, [this](int row) {
         if (m_detail && row >= 0 && size_t(row) < m_detail->group.size())
             emit sampleActivated(m_detail->group[size_t(row)].id);
@@ -95,9 +112,7 @@ void RolloutDetailView::setDetail(std::shared_ptr<store::RolloutDetail> detail,
                                   const QStringList& previews) {
     m_detail = std::move(detail);
     if (!m_detail) return setMessage({});
-    const int scroll = m_browser->verticalScrollBar()->value();
-    m_browser->setHtml(rolloutDetailHtml(*m_detail));
-    m_browser->verticalScrollBar()->setValue(scroll);
+    render();
     const auto& group = m_detail->group;
     m_group->setRowCount(int(group.size()));
     bool flat = group.size() > 1;
@@ -126,6 +141,21 @@ void RolloutDetailView::setDetail(std::shared_ptr<store::RolloutDetail> detail,
                   "rewards equal: zero std, no learning signal&nbsp;</span>")
                    .arg(group.size())
              : tr("Group of %1").arg(group.size()));
+}
+
+TokenColour RolloutDetailView::tokenColour() const {
+    const bool stored = m_detail && !m_detail->record.entropies.empty() &&
+                        m_detail->record.entropies.size() == m_detail->record.token_ids.size();
+    return stored && m_colourBy->currentData().toInt() == int(TokenColour::Entropy)
+               ? TokenColour::Entropy
+               : TokenColour::LogProb;
+}
+
+void RolloutDetailView::render() {
+    if (!m_detail) return;
+    const int scroll = m_browser->verticalScrollBar()->value();
+    m_browser->setHtml(rolloutDetailHtml(*m_detail, tokenColour()));
+    m_browser->verticalScrollBar()->setValue(scroll);
 }
 
 void RolloutDetailView::stepSample(int delta) {
