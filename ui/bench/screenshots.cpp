@@ -2,6 +2,7 @@
 #include "ui/bench/screenshots.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QEventLoop>
 #include <QFile>
@@ -26,6 +27,7 @@
 #include "ui/data/jsonl_model.h"
 #include "ui/data/reverse_flow.h"
 #include "ui/main_window.h"
+#include "ui/rollouts/rollout_detail_view.h"
 #include "ui/rollouts/rollout_filter_bar.h"
 #include "ui/rollouts/rollouts_model.h"
 #include "ui/rollouts/rollouts_panel.h"
@@ -91,6 +93,13 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
         window.tabs()->setCurrentWidget(window.rollouts());
         wait(800);  // the loader thread fetches the page and the detail
         shoot("rollouts");
+        // The same rollout's tokens coloured by the entropy each was drawn from (a run that
+        // stored none stays coloured by log-prob).
+        QComboBox* colour_by = window.rollouts()->detailView()->colourBy();
+        colour_by->setCurrentIndex(colour_by->findData(int(TokenColour::Entropy)));
+        wait(300);
+        shoot("rollouts_entropy");
+        colour_by->setCurrentIndex(colour_by->findData(int(TokenColour::LogProb)));
         // Every rollout of the ticked runs (a run column), sorted by reward, best first.
         window.rollouts()->filterBar()->clear();
         window.rollouts()->showRuns(runs);
