@@ -18,6 +18,7 @@
 #include "core/store/workspace.h"
 #include "core/text/tokenizer.h"
 #include "tests/app/cli_runner.h"
+#include "tests/app/stored_run.h"
 #include "tests/test_registry.h"
 
 using namespace reflab;
@@ -36,25 +37,10 @@ void writeFile(const QString& path, const std::string& text) {
     std::ofstream(path.toStdString()) << text;
 }
 
-// Metric values of one run by (step, name).
-std::map<std::pair<int64_t, std::string>, double> metricsOf(store::Workspace& ws,
-                                                            const std::string& run) {
-    std::map<std::pair<int64_t, std::string>, double> out;
-    for (const auto& p : ws.metricsSince({run}, 0)) out[{p.step, p.name}] = p.value;
-    return out;
-}
-
 // Completion texts of one run's training rollouts at `step`, in (group, sample) order.
 std::vector<std::string> completionsOf(store::Workspace& ws, const std::string& run, int64_t step) {
-    store::RolloutFilter f;
-    f.runs = {run};
-    f.step_min = step;
-    f.step_max = step;
-    f.is_eval = false;
-    store::RolloutSort sort;
     std::vector<std::string> out;
-    for (const auto& row : ws.rolloutPage(f, sort, std::nullopt, 1000).rows)
-        out.push_back(ws.rollout(row.id, false)->record.completion);
+    for (const auto& r : test::trainRolloutsAt(ws, run, step)) out.push_back(r.completion);
     return out;
 }
 
@@ -152,7 +138,7 @@ private slots:
         QCOMPARE(runs.size(), size_t(1));
         QCOMPARE(runs[0].status, store::RunStatus::Finished);
         QCOMPARE(runs[0].step, int64_t(4));
-        const auto m = metricsOf(ws, runs[0].id);
+        const auto m = test::storedMetrics(ws, runs[0].id);
         for (const char* name :
              {"reward/total", "reward/rlpr", "format_rate", "adv_std", "zero_std_frac", "kl",
               "entropy", "clip_frac", "loss", "grad_norm", "lr", "length/mean", "length/max",
@@ -225,7 +211,7 @@ private slots:
             f.is_eval = false;
             for (const auto& row : ws.rolloutPage(f, {}, std::nullopt, 1000).rows)
                 lps[mu].push_back(ws.rollout(row.id, false)->record.logprobs);
-            metrics[mu] = metricsOf(ws, run);
+            metrics[mu] = test::storedMetrics(ws, run);
         }
         QCOMPARE(lps[1].size(), size_t(8));
         QCOMPARE(lps[1].size(), lps[2].size());
@@ -288,7 +274,7 @@ private slots:
         QVERIFY2(r.code == 0, qPrintable(r.err));
         auto ws = store::Workspace::open(db.toStdString(), true);
         QCOMPARE(ws.run(b_id)->status, store::RunStatus::Finished);
-        const auto ma = metricsOf(ws, a_id), mb = metricsOf(ws, b_id);
+        const auto ma = test::storedMetrics(ws, a_id), mb = test::storedMetrics(ws, b_id);
         for (int64_t step = 1; step <= 4; ++step) {
             for (const char* name :
                  {"reward/total", "loss", "grad_norm", "length/mean", "entropy"}) {
@@ -324,7 +310,8 @@ private slots:
         QCOMPARE(info->parent_step, int64_t(2));
         QCOMPARE(info->step, int64_t(3));
         QCOMPARE(completionsOf(ws, f_id, 3), completionsOf(ws, a_id, 3));
-        QCOMPARE(metricsOf(ws, f_id).at({3, "loss"}), metricsOf(ws, a_id).at({3, "loss"}));
+        QCOMPARE(test::storedMetrics(ws, f_id).at({3, "loss"}),
+                 test::storedMetrics(ws, a_id).at({3, "loss"}));
     }
 
     // SIGTERM mid-run: the step finishes, a checkpoint is written and recorded, the run is

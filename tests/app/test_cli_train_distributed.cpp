@@ -24,6 +24,7 @@
 #include "core/store/workspace.h"
 #include "core/train/distributed.h"
 #include "tests/app/cli_runner.h"
+#include "tests/app/stored_run.h"
 #include "tests/test_registry.h"
 
 using namespace reflab;
@@ -47,29 +48,13 @@ int distFreePort() {
 }
 
 // Metric values of one run by (step, name), timings and rates left out (they differ by run).
-std::map<std::pair<int64_t, std::string>, double> distMetricsOf(store::Workspace& ws,
-                                                                const std::string& run) {
-    std::map<std::pair<int64_t, std::string>, double> out;
-    for (const auto& p : ws.metricsSince({run}, 0))
-        if (p.name.rfind("time/", 0) != 0 && p.name.find("tokens_per_s") == std::string::npos)
-            out[{p.step, p.name}] = p.value;
-    return out;
-}
-
+// "group/sample:completion" of one step's training rollouts, in (group, sample) order.
 std::vector<std::string> distCompletionsOf(store::Workspace& ws, const std::string& run,
                                            int64_t step) {
-    store::RolloutFilter f;
-    f.runs = {run};
-    f.step_min = step;
-    f.step_max = step;
-    f.is_eval = false;
     std::vector<std::string> out;
-    for (const auto& row : ws.rolloutPage(f, {}, std::nullopt, 1000).rows) {
-        const auto d = ws.rollout(row.id, false);
-        out.push_back(std::to_string(d->record.group) + "/" + std::to_string(d->record.sample) +
-                      ":" + d->record.completion);
-    }
-    std::sort(out.begin(), out.end());
+    for (const auto& r : test::trainRolloutsAt(ws, run, step))
+        out.push_back(std::to_string(r.group) + "/" + std::to_string(r.sample) + ":" +
+                      r.completion);
     return out;
 }
 
@@ -215,7 +200,7 @@ private slots:
         auto w1 = store::Workspace::open(db1.toStdString(), true);
         auto w2 = store::Workspace::open(db2.toStdString(), true);
         QCOMPARE(w2.run(b)->status, store::RunStatus::Finished);
-        const auto m1 = distMetricsOf(w1, a), m2 = distMetricsOf(w2, b);
+        const auto m1 = test::storedMetrics(w1, a, false), m2 = test::storedMetrics(w2, b, false);
         QVERIFY(m1.size() > 30);
         QCOMPARE(m2.size(), m1.size());
         for (const auto& [key, v1] : m1) {
@@ -281,7 +266,8 @@ private slots:
         auto ws = store::Workspace::open(db.toStdString(), true);
         auto whole = store::Workspace::open(path("two.db").toStdString(), true);
         QCOMPARE(ws.run(id)->status, store::RunStatus::Finished);
-        const auto mr = distMetricsOf(ws, id), mw = distMetricsOf(whole, onlyRun(path("two.db")));
+        const auto mr = test::storedMetrics(ws, id, false),
+                   mw = test::storedMetrics(whole, onlyRun(path("two.db")), false);
         QCOMPARE(mr.size(), mw.size());
         for (const auto& [key, v] : mw)
             QVERIFY2(distClose(mr.at(key), v, 1e-9),

@@ -22,6 +22,7 @@
 #include "core/store/workspace.h"
 #include "core/text/tokenizer.h"
 #include "tests/app/cli_runner.h"
+#include "tests/app/stored_run.h"
 #include "tests/test_registry.h"
 
 using namespace reflab;
@@ -32,30 +33,6 @@ namespace {
 
 test::CliResult runCliOneThread(const QStringList& args) {
     return test::runCli(QStringList{"--threads", "1"} + args);
-}
-
-std::map<std::pair<int64_t, std::string>, double> fidelityMetrics(store::Workspace& ws,
-                                                                  const std::string& run) {
-    std::map<std::pair<int64_t, std::string>, double> out;
-    for (const auto& p : ws.metricsSince({run}, 0)) out[{p.step, p.name}] = p.value;
-    return out;
-}
-
-// The training rollouts of one step, every stored field, in (group, sample) order.
-std::vector<store::RolloutRecord> rolloutsOf(store::Workspace& ws, const std::string& run,
-                                             int64_t step) {
-    store::RolloutFilter f;
-    f.runs = {run};
-    f.step_min = step;
-    f.step_max = step;
-    f.is_eval = false;
-    std::vector<store::RolloutRecord> out;
-    for (const auto& row : ws.rolloutPage(f, {}, std::nullopt, 1000).rows)
-        out.push_back(ws.rollout(row.id, false)->record);
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return std::make_pair(a.group, a.sample) < std::make_pair(b.group, b.sample);
-    });
-    return out;
 }
 
 // log_softmax(logits / T) rows (T_c, V) predicting each completion token, from forward().
@@ -170,9 +147,9 @@ private slots:
         const std::string run =
             train(writeRecipe("metrics", {{"algorithm", {{"kl_coef", 0.05}}}}), db);
         auto ws = store::Workspace::open(db.toStdString(), true);
-        const auto m = fidelityMetrics(ws, run);
+        const auto m = test::storedMetrics(ws, run);
         for (int64_t step : {1, 2}) {
-            const auto rs = rolloutsOf(ws, run, step);
+            const auto rs = test::trainRolloutsAt(ws, run, step);
             QCOMPARE(rs.size(), size_t(8));
             double fmt = 0, trunc = 0, total = 0, adv = 0, adv2 = 0, zero = 0;
             for (const auto& r : rs) {
@@ -200,11 +177,12 @@ private slots:
         // Step 1: the policy is the initial model, k3 = 0 (up to float rounding).
         QVERIFY(std::fabs(m.at({1, "kl"})) < 1e-9);
         auto initial = model::LanguageModel::load(model());
-        const auto [kl1, ent1] = klAndEntropy(*initial, *initial, rolloutsOf(ws, run, 1));
+        const auto [kl1, ent1] =
+            klAndEntropy(*initial, *initial, test::trainRolloutsAt(ws, run, 1));
         QVERIFY(close(m.at({1, "entropy"}), ent1, 1e-4));
         // Step 2 starts from step 1's weights.
         auto policy = model::LanguageModel::load(checkpointAt(ws, run, 1));
-        const auto [kl2, ent2] = klAndEntropy(*policy, *initial, rolloutsOf(ws, run, 2));
+        const auto [kl2, ent2] = klAndEntropy(*policy, *initial, test::trainRolloutsAt(ws, run, 2));
         QVERIFY(kl2 > 0);
         QVERIFY2(close(m.at({2, "kl"}), kl2, 1e-3),
                  qPrintable(QString("%1 vs %2").arg(m.at({2, "kl"})).arg(kl2)));
@@ -223,7 +201,7 @@ private slots:
                          {"algorithm", {{"kl_coef", 0.1}, {"kl_reference", "proxy"}}}}),
             db);
         auto ws = store::Workspace::open(db.toStdString(), true);
-        const auto m = fidelityMetrics(ws, run);
+        const auto m = test::storedMetrics(ws, run);
         auto initial = model::LanguageModel::load(model());
         auto policy = model::LanguageModel::load(checkpointAt(ws, run, 1));
         auto proxy = initial->clone();
@@ -232,12 +210,13 @@ private slots:
             const auto pp = proxy->parameters(), pw = policy->parameters();
             for (size_t i = 0; i < pp.size(); ++i) pp[i].mul_(0.5).add_(pw[i], 0.5);
         }
-        const auto [kl2, ent2] = klAndEntropy(*policy, *proxy, rolloutsOf(ws, run, 2));
+        const auto [kl2, ent2] = klAndEntropy(*policy, *proxy, test::trainRolloutsAt(ws, run, 2));
         QVERIFY(kl2 > 0);
         QVERIFY2(close(m.at({2, "kl"}), kl2, 1e-3),
                  qPrintable(QString("%1 vs %2").arg(m.at({2, "kl"})).arg(kl2)));
         // Not the KL to the initial model.
-        const double kl_initial = klAndEntropy(*policy, *initial, rolloutsOf(ws, run, 2)).first;
+        const double kl_initial =
+            klAndEntropy(*policy, *initial, test::trainRolloutsAt(ws, run, 2)).first;
         QVERIFY(std::fabs(kl_initial - kl2) > 1e-3 * kl2);
     }
 
@@ -251,7 +230,7 @@ private slots:
         auto ws = store::Workspace::open(db.toStdString(), true);
         auto initial = model::LanguageModel::load(model());
         double worst = 0, off_t = 0, off_raw = 0;
-        for (const auto& r : rolloutsOf(ws, run, 1)) {
+        for (const auto& r : test::trainRolloutsAt(ws, run, 1)) {
             const auto lp = completionLogSoftmax(*initial, r, 0.7);
             const auto raw = completionLogSoftmax(*initial, r, 1.0);
             for (size_t t = 0; t < r.token_ids.size(); ++t) {
@@ -266,7 +245,7 @@ private slots:
         QVERIFY2(worst < 1e-3, qPrintable(QString::number(worst)));
         QVERIFY2(off_t < 0.2 * off_raw,  // and not those of the raw logits
                  qPrintable(QString("%1 vs %2").arg(off_t).arg(off_raw)));
-        QVERIFY(close(fidelityMetrics(ws, run).at({1, "ratio_mean"}), 1.0, 1e-4));
+        QVERIFY(close(test::storedMetrics(ws, run).at({1, "ratio_mean"}), 1.0, 1e-4));
     }
 
     // Each completion token's stored entropy is that of softmax(logits / T) where it was drawn,
@@ -284,7 +263,7 @@ private slots:
             auto ws = store::Workspace::open(db.toStdString(), true);
             double worst = 0, off_t = 0, off_raw = 0;
             size_t tokens = 0;
-            for (const auto& r : rolloutsOf(ws, run, 1)) {
+            for (const auto& r : test::trainRolloutsAt(ws, run, 1)) {
                 QCOMPARE(r.entropies.size(), r.token_ids.size());
                 const auto lp = completionLogSoftmax(*initial, r, T);
                 const auto raw = completionLogSoftmax(*initial, r, 1.0);
@@ -311,7 +290,7 @@ private slots:
                                             {"algorithm", {{"steps", 1}}}}),
                   db);
         auto ws = store::Workspace::open(db.toStdString(), true);
-        const auto rs = rolloutsOf(ws, run, 1);
+        const auto rs = test::trainRolloutsAt(ws, run, 1);
         QCOMPARE(rs.size(), size_t(8));
         for (const auto& r : rs) QVERIFY(r.entropies.empty() && !r.token_ids.empty());
     }
@@ -323,7 +302,7 @@ private slots:
         const std::string run =
             train(writeRecipe("lr", {{"algorithm", {{"mu", 2}, {"warmup_steps", 4}}}}), db);
         auto ws = store::Workspace::open(db.toStdString(), true);
-        const auto m = fidelityMetrics(ws, run);
+        const auto m = test::storedMetrics(ws, run);
         QVERIFY(close(m.at({1, "lr"}), 5e-4, 1e-12));
         QVERIFY(close(m.at({2, "lr"}), 1e-3, 1e-12));
     }
@@ -339,7 +318,7 @@ private slots:
                   db);
         auto ws = store::Workspace::open(db.toStdString(), true);
         auto initial = model::LanguageModel::load(model());
-        const auto rs = rolloutsOf(ws, run, 1);
+        const auto rs = test::trainRolloutsAt(ws, run, 1);
         QCOMPARE(rs.size(), size_t(8));
         QVERIFY(rs[0].prompt.find("reference") == std::string::npos);  // the plain prompt
         double worst = 0;
@@ -351,7 +330,7 @@ private slots:
             }
         }
         QVERIFY2(worst < 1e-3, qPrintable(QString::number(worst)));
-        const auto m = fidelityMetrics(ws, run);
+        const auto m = test::storedMetrics(ws, run);
         QVERIFY(m.count({1, "guided/reward"}) && m.count({1, "unguided/reward"}));
         QVERIFY(close(m.at({1, "ratio_mean"}), 1.0, 1e-4));
     }
@@ -427,7 +406,7 @@ private slots:
                 s += lp[int64_t(ctx.size() + j - 1)][tgt[j]].item<double>();
             nll += -s / double(tgt.size());
         }
-        const auto m = fidelityMetrics(ws, run);
+        const auto m = test::storedMetrics(ws, run);
         QVERIFY(close(m.at({1, "eval/exact_match"}), correct / 2, 1e-12));
         QVERIFY(close(m.at({1, "eval/reward"}), reward / 2, 1e-9));
         QVERIFY(close(m.at({1, "eval/length"}), length / 2, 1e-12));
@@ -470,7 +449,7 @@ private slots:
             runCliOneThread({"train", "--db", db, "--resume", QString::fromStdString(b)});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         auto ws = store::Workspace::open(db.toStdString(), true);
-        const auto ma = fidelityMetrics(ws, a), mb = fidelityMetrics(ws, b);
+        const auto ma = test::storedMetrics(ws, a), mb = test::storedMetrics(ws, b);
         std::vector<std::string> names = {"reward/total", "loss", "grad_norm", "kl", "entropy"};
         if (kind == "rlpr") {
             names.push_back("filter/threshold");

@@ -22,6 +22,7 @@
 #include "core/text/chat_template.h"
 #include "core/text/tokenizer.h"
 #include "tests/app/cli_runner.h"
+#include "tests/app/stored_run.h"
 #include "tests/test_registry.h"
 
 using namespace reflab;
@@ -86,26 +87,6 @@ double stagesJudgeLoss(const model::LanguageModel& m) {
                    m, stagesJudgePromptText(l.response))[stagesDigitId(m, l.score)]
                    .item<double>();
     return sum / static_cast<double>(kStagesLabelled.size());
-}
-
-std::map<std::pair<int64_t, std::string>, double> stagesMetricsOf(store::Workspace& ws,
-                                                                  const std::string& run) {
-    std::map<std::pair<int64_t, std::string>, double> out;
-    for (const auto& p : ws.metricsSince({run}, 0)) out[{p.step, p.name}] = p.value;
-    return out;
-}
-
-std::vector<store::RolloutRecord> stagesRolloutsOf(store::Workspace& ws, const std::string& run,
-                                                   int64_t step) {
-    store::RolloutFilter f;
-    f.runs = {run};
-    f.step_min = step;
-    f.step_max = step;
-    f.is_eval = false;
-    std::vector<store::RolloutRecord> out;
-    for (const auto& row : ws.rolloutPage(f, {}, std::nullopt, 1000).rows)
-        out.push_back(ws.rollout(row.id, false)->record);
-    return out;
 }
 
 // The stored judge score of criterion "ok" of a rollout (rubric component details).
@@ -206,7 +187,7 @@ private slots:
         auto ws = store::Workspace::open(db.toStdString(), true);
         QVERIFY(ws.run(run)->status == store::RunStatus::Finished);
         QCOMPARE(ws.run(run)->step, int64_t(6));
-        const auto m = stagesMetricsOf(ws, run);
+        const auto m = test::storedMetrics(ws, run);
 
         // Stage boundaries: marked events at steps 1, 3, 5 named after the stages.
         const auto marks = ws.markedEvents(run, "stage");
@@ -224,7 +205,8 @@ private slots:
         const auto initial = model::LanguageModel::load(model());
         const auto after1 = checkpointModel(ws, run, 1), after2 = checkpointModel(ws, run, 2);
         QVERIFY(after1 && after2);
-        QVERIFY(stagesRolloutsOf(ws, run, 1).empty() && stagesRolloutsOf(ws, run, 2).empty());
+        QVERIFY(test::trainRolloutsAt(ws, run, 1).empty() &&
+                test::trainRolloutsAt(ws, run, 2).empty());
         const double l1 = stagesJudgeLoss(*initial), l2 = stagesJudgeLoss(*after1);
         QVERIFY2(std::fabs(m.at({1, "judge/loss"}) - l1) < 1e-5,
                  qPrintable(QString("%1 vs %2").arg(m.at({1, "judge/loss"})).arg(l1)));
@@ -238,7 +220,7 @@ private slots:
         QVERIFY(after3 && after4);
         int compared = 0;
         double moved = 0;
-        for (const auto& r : stagesRolloutsOf(ws, run, 4)) {
+        for (const auto& r : test::trainRolloutsAt(ws, run, 4)) {
             const auto stored = stagesStoredJudgeScore(r);
             if (!stored) continue;
             const double frozen = stagesJudgeScore(*after2, r.completion);
@@ -254,7 +236,7 @@ private slots:
         // joint, step 6: the judge is the policy of the step (step 5's checkpoint), and the
         // step trains the judge too.
         compared = 0;
-        for (const auto& r : stagesRolloutsOf(ws, run, 6)) {
+        for (const auto& r : test::trainRolloutsAt(ws, run, 6)) {
             const auto stored = stagesStoredJudgeScore(r);
             if (!stored) continue;
             QVERIFY(std::fabs(*stored -
@@ -289,7 +271,7 @@ private slots:
             stagesRunCliOneThread({"train", "--db", db, "--resume", QString::fromStdString(b)});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         auto ws = store::Workspace::open(db.toStdString(), true);
-        const auto ma = stagesMetricsOf(ws, a), mb = stagesMetricsOf(ws, b);
+        const auto ma = test::storedMetrics(ws, a), mb = test::storedMetrics(ws, b);
         int compared = 0;
         for (const auto& [key, x] : ma) {
             if (key.first <= stop || key.second.rfind("time/", 0) == 0 ||
