@@ -31,6 +31,8 @@ struct BenchArgs {
     bool gradient_checkpointing = false;
     int64_t train_steps = 1;
     int64_t micro_batch = train::TrainBenchOptions{}.micro_batch;
+    std::string moments;  // "" = fp32 for train, the recipe's for step
+    std::string shape = train::TrainBenchOptions{}.shape;
     train::StepBenchOptions step;
     bool peer = false;
     std::string peer_python = "/usr/bin/python3", peer_script = "scripts/bench_peer.py";
@@ -98,6 +100,9 @@ void runBench(const BenchArgs& a) {
     if (a.peer && (a.what == "store" || a.what == "diagnose" || a.what == "step" ||
                    a.what == "rescore" || a.what == "allreduce"))
         throw reflab::Error("--peer covers generate, score and train (and all), not " + a.what);
+    if (a.peer && a.shape != train::TrainBenchOptions{}.shape && a.model.model_dir.empty())
+        throw reflab::Error("--peer runs the qwen2.5-0.5b shape; --shape " + a.shape +
+                            " is for --what train alone");
     nlohmann::json out = nlohmann::json::object();
     if (all || a.what == "generate" || a.what == "score")
         out["roofline"] = model::benchRoofline(a.model);
@@ -110,6 +115,8 @@ void runBench(const BenchArgs& a) {
         to.gradient_checkpointing = a.gradient_checkpointing;
         to.steps = a.train_steps;
         to.micro_batch = a.micro_batch;
+        to.shape = a.shape;
+        if (!a.moments.empty()) to.moments = a.moments;
         out["train"] = train::trainBenchJson(train::runTrainBench(to));
         out["train"]["gradient_checkpointing"] = to.gradient_checkpointing;
         out["train"]["steps"] = to.steps;
@@ -117,7 +124,9 @@ void runBench(const BenchArgs& a) {
     }
     // Not part of "all": it trains the recipe's models (policy, proxy) beside the bare step.
     if (a.what == "step") {
+        if (a.train_steps < 1) throw reflab::Error("--what step needs --train-steps >= 1");
         train::StepBenchOptions so = a.step;
+        so.moments = a.moments;
         so.model_dir = a.model.model_dir;
         so.dtype = a.model.dtype;
         so.device = a.model.device;
@@ -245,12 +254,20 @@ void addBenchCommand(CLI::App& app) {
         ->capture_default_str();
     cmd->add_flag("--json", a->json, "one JSON object on stdout");
     cmd->add_option("--train-steps", a->train_steps,
-                    "train: timed GRPO steps to average (after one warm-up step)")
-        ->check(CLI::Range(1, 1000))
+                    "train: timed GRPO steps to average (after one warm-up step; 0: the warm-up "
+                    "step alone is reported)")
+        ->check(CLI::Range(0, 1000))
         ->capture_default_str();
     cmd->add_option("--micro-batch", a->micro_batch,
                     "train: completions per backward (activation memory vs. GEMM size)")
         ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    cmd->add_option("--moments", a->moments,
+                    "train, step: AdamW moments stored as fp32 or bf16 (default: fp32 for train, "
+                    "the recipe's algorithm.optimizer_moments for step)")
+        ->check(CLI::IsMember({"fp32", "bf16"}));
+    cmd->add_option("--shape", a->shape, "train: the random model's shape when no --model is given")
+        ->check(CLI::IsMember({"qwen2.5-0.5b", "qwen2.5-1.5b"}))
         ->capture_default_str();
     cmd->add_flag("--gradient-checkpointing", a->gradient_checkpointing,
                   "train: recompute each layer in backward (peak memory vs. time)");

@@ -261,4 +261,23 @@ ModelConfig qwen25HalfBConfig() {
     return parseModelConfig(j, "qwen2.5-0.5b-shaped config");
 }
 
+ModelConfig qwen25OneAndHalfBConfig() {
+    nlohmann::json j = {{"architectures", {"Qwen2ForCausalLM"}},
+                        {"model_type", "qwen2"},
+                        {"vocab_size", 151936},
+                        {"hidden_size", 1536},
+                        {"intermediate_size", 8960},
+                        {"num_hidden_layers", 28},
+                        {"num_attention_heads", 12},
+                        {"num_key_value_heads", 2},
+                        {"max_position_embeddings", 131072},
+                        {"rms_norm_eps", 1e-6},
+                        {"rope_theta", 1000000.0},
+                        {"tie_word_embeddings", true},
+                        {"bos_token_id", 151643},
+                        {"eos_token_id", 151643},
+                        {"torch_dtype", "bfloat16"}};
+    return parseModelConfig(j, "qwen2.5-1.5b-shaped config");
+}
+
 }  // namespace reflab::model

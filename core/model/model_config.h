@@ -62,5 +62,8 @@ ModelConfig parseModelConfig(const nlohmann::json& config, const std::string& so
 // A Qwen2.5-0.5B-shaped config (hidden 896, 24 layers, 14 heads, 2 kv heads, vocab 151936,
 // tied) for benchmarks that build a random-weight model in memory.
 ModelConfig qwen25HalfBConfig();
+// A Qwen2.5-1.5B-shaped config (Qwen/Qwen2.5-1.5B's config.json: hidden 1536, intermediate 8960,
+// 28 layers, 12 heads, 2 kv heads, vocab 151936, tied embeddings; 1.54B parameters).
+ModelConfig qwen25OneAndHalfBConfig();
 
 }  // namespace reflab::model

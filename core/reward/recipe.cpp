@@ -350,6 +350,8 @@ Recipe parseRecipe(const nlohmann::json& j, const std::string& source_name) {
         al.checkpoint_every = a.integer("checkpoint_every", al.checkpoint_every, 0, kUnboundedInt);
         al.keep_checkpoints = a.integer("keep_checkpoints", al.keep_checkpoints, 0, kUnboundedInt);
         al.gradient_checkpointing = a.boolean("gradient_checkpointing", al.gradient_checkpointing);
+        al.optimizer_moments =
+            a.choice("optimizer_moments", al.optimizer_moments, {"fp32", "bf16"});
         al.seed = static_cast<uint64_t>(
             a.integer("seed", static_cast<int64_t>(al.seed), 0, kUnboundedInt));
         a.finish();

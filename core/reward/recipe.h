@@ -162,6 +162,9 @@ struct AlgorithmSection {
     int64_t micro_batch = 8, checkpoint_every = 50;  // checkpoint_every 0: only at stop / end
     int64_t keep_checkpoints = 0;  // > 0: keep only the newest K checkpoints of a run; 0: all
     bool gradient_checkpointing = false;  // recompute each layer in backward instead of storing it
+    // Storage of AdamW's moments: "fp32" | "bf16" (rounded to nearest even after each fp32
+    // update; 4 bytes per parameter instead of 8, core/train/optimizer.h).
+    std::string optimizer_moments = "fp32";
     int64_t mu = 1, prompts_per_step = 4, steps = 200, warmup_steps = 0;
     uint64_t seed = 1;
 };

@@ -46,6 +46,43 @@ REFLAB_AVX512_CLONES void updateRange(uint16_t* __restrict hi, uint16_t* __restr
         lo[i] = static_cast<uint16_t>(bits & 0xFFFF);
     }
 }
+// float -> bf16 bits, rounded to nearest, ties to even (c10::BFloat16's rounding, NaN kept a
+// quiet NaN): adding 0x7FFF plus the kept half's lowest bit carries into the high half exactly
+// when the dropped half is above the midpoint, or at it with an odd high half.
+inline uint16_t roundToBf16(float f) {
+    const uint32_t bits = __builtin_bit_cast(uint32_t, f);
+    const uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+    return f != f ? uint16_t{0x7FC0} : static_cast<uint16_t>(rounded);
+}
+
+// updateRange with bf16 moments: the same float arithmetic on the moments widened to float;
+// the new moments are stored rounded (the update itself uses the unrounded float values).
+REFLAB_AVX512_CLONES void updateRangeBf16Moments(uint16_t* __restrict hi, uint16_t* __restrict lo,
+                                                 const uint16_t* __restrict g16,
+                                                 uint16_t* __restrict m, uint16_t* __restrict v,
+                                                 int64_t a, int64_t b, const AdamWScalars& s) {
+    const float grad_scale = s.grad_scale, decay = s.decay, beta1 = s.beta1,
+                one_minus_beta1 = s.one_minus_beta1, beta2 = s.beta2,
+                one_minus_beta2 = s.one_minus_beta2, bc2_sqrt = s.bias_correction2_sqrt,
+                eps = s.eps, neg_step_size = s.neg_step_size;
+#pragma omp simd
+    for (int64_t i = a; i < b; ++i) {
+        float w = __builtin_bit_cast(float, (static_cast<uint32_t>(hi[i]) << 16) | lo[i]);
+        const float g = __builtin_bit_cast(float, static_cast<uint32_t>(g16[i]) << 16) * grad_scale;
+        const float m0 = __builtin_bit_cast(float, static_cast<uint32_t>(m[i]) << 16);
+        const float v0 = __builtin_bit_cast(float, static_cast<uint32_t>(v[i]) << 16);
+        w *= decay;
+        const float mi = m0 * beta1 + g * one_minus_beta1;
+        const float vi = v0 * beta2 + (g * g) * one_minus_beta2;
+        const float denom = __builtin_sqrtf(vi) / bc2_sqrt + eps;
+        w += neg_step_size * (mi / denom);
+        m[i] = roundToBf16(mi);
+        v[i] = roundToBf16(vi);
+        const uint32_t bits = __builtin_bit_cast(uint32_t, w);
+        hi[i] = static_cast<uint16_t>(bits >> 16);
+        lo[i] = static_cast<uint16_t>(bits & 0xFFFF);
+    }
+}
 // Sum of squares of x[a, b) in float; `omp simd` lets the sum be split across vector lanes
 // (a fixed order, so the same result whatever the thread count).
 REFLAB_AVX512_CLONES float runOfSquares(const uint16_t* x, int64_t a, int64_t b) {
@@ -67,10 +104,11 @@ REFLAB_AVX512_CLONES float runOfSquares(const float* x, int64_t a, int64_t b) {
 
 void adamwBf16LowBits(torch::Tensor& param, torch::Tensor& low, const torch::Tensor& grad,
                       torch::Tensor& exp_avg, torch::Tensor& exp_avg_sq, const AdamWScalars& s) {
+    const auto md = exp_avg.scalar_type();
     TORCH_CHECK(param.scalar_type() == torch::kBFloat16 && low.scalar_type() == torch::kInt16 &&
                     grad.scalar_type() == torch::kBFloat16 &&
-                    exp_avg.scalar_type() == torch::kFloat32 &&
-                    exp_avg_sq.scalar_type() == torch::kFloat32,
+                    (md == torch::kFloat32 || md == torch::kBFloat16) &&
+                    exp_avg_sq.scalar_type() == md,
                 "adamwBf16LowBits: dtypes");
     TORCH_CHECK(param.is_contiguous() && low.is_contiguous() && grad.is_contiguous() &&
                     exp_avg.is_contiguous() && exp_avg_sq.is_contiguous(),
@@ -82,6 +120,14 @@ void adamwBf16LowBits(torch::Tensor& param, torch::Tensor& low, const torch::Ten
     auto* hi = reinterpret_cast<uint16_t*>(param.data_ptr());
     auto* lo = reinterpret_cast<uint16_t*>(low.data_ptr());
     const auto* g16 = reinterpret_cast<const uint16_t*>(grad.data_ptr());
+    if (md == torch::kBFloat16) {
+        auto* m = reinterpret_cast<uint16_t*>(exp_avg.data_ptr());
+        auto* v = reinterpret_cast<uint16_t*>(exp_avg_sq.data_ptr());
+        at::parallel_for(0, n, kGrain, [&](int64_t a, int64_t b) {
+            updateRangeBf16Moments(hi, lo, g16, m, v, a, b, s);
+        });
+        return;
+    }
     float* m = exp_avg.data_ptr<float>();
     float* v = exp_avg_sq.data_ptr<float>();
     at::parallel_for(0, n, kGrain,

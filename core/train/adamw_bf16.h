@@ -22,8 +22,10 @@ struct AdamWScalars {
     float grad_scale;     // gradient clipping coefficient (1: none)
 };
 
-// Updates param (bf16), low (int16), exp_avg, exp_avg_sq (float32) in place from grad (bf16);
-// all contiguous with the same number of elements.
+// Updates param (bf16), low (int16), exp_avg, exp_avg_sq in place from grad (bf16); all
+// contiguous with the same number of elements. The moments are both float32, or both bfloat16
+// (optimizer_moments "bf16": read into float32, the update computed in float32 as above, the new
+// moments stored rounded to the nearest bf16, ties to even: 22 bytes per parameter, not 26).
 void adamwBf16LowBits(torch::Tensor& param, torch::Tensor& low, const torch::Tensor& grad,
                       torch::Tensor& exp_avg, torch::Tensor& exp_avg_sq, const AdamWScalars& s);
 

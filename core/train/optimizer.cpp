@@ -1,7 +1,9 @@
-// AdamW with fp32 master weights (packed low bits for bf16) and fp32 moments.
+// AdamW with fp32 master weights (packed low bits for bf16) and fp32 or bf16 moments.
 #include "core/train/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 
 #include "core/train/adamw_bf16.h"
 #include "core/train/train_error.h"
@@ -29,6 +31,8 @@ void splitBf16(const torch::Tensor& value, torch::Tensor& high_bf16, torch::Tens
 PolicyOptimizer::PolicyOptimizer(std::vector<torch::Tensor> params, const OptimizerOptions& options)
     : m_params(std::move(params)), m_options(options) {
     torch::NoGradGuard ng;
+    if (m_options.moments != torch::kFloat32 && m_options.moments != torch::kBFloat16)
+        throw TrainError("optimizer: moments must be float32 or bfloat16");
     for (auto& p : m_params) {
         if (!p.is_contiguous())
             throw TrainError("optimizer: parameter of shape " + c10::str(p.sizes()) +
@@ -113,8 +117,8 @@ OptimizerStepInfo PolicyOptimizer::step(double lr) {
         auto& p = m_params[i];
         if (!p.grad().defined()) continue;
         if (!m_exp_avg[i].defined()) {
-            m_exp_avg[i] = torch::zeros(p.sizes(), p.options().dtype(torch::kFloat32));
-            m_exp_avg_sq[i] = torch::zeros(p.sizes(), p.options().dtype(torch::kFloat32));
+            m_exp_avg[i] = torch::zeros(p.sizes(), p.options().dtype(m_options.moments));
+            m_exp_avg_sq[i] = torch::zeros(p.sizes(), p.options().dtype(m_options.moments));
         }
         if (m_kind[i] == Master::LowBits && p.device().is_cpu()) {  // the default: one fused pass
             AdamWScalars sc;
@@ -154,13 +158,21 @@ OptimizerStepInfo PolicyOptimizer::step(double lr) {
                     w = master.slice(0, a, b);
                     break;
             }
-            auto ea = m1.slice(0, a, b), eas = m2.slice(0, a, b);
+            // bf16 moments are widened for the update and rounded back after it (copy_).
+            auto ea_stored = m1.slice(0, a, b), eas_stored = m2.slice(0, a, b);
+            const bool bf16_moments = ea_stored.scalar_type() != torch::kFloat32;
+            auto ea = bf16_moments ? ea_stored.to(torch::kFloat32) : ea_stored;
+            auto eas = bf16_moments ? eas_stored.to(torch::kFloat32) : eas_stored;
             // torch::optim::AdamW, in its order: decay, moments, denom, update.
             w.mul_(1.0 - lr * m_options.weight_decay);
             ea.mul_(b1).add_(g, 1.0 - b1);
             eas.mul_(b2).addcmul_(g, g, 1.0 - b2);
             const auto denom = (eas.sqrt() / bc2_sqrt).add_(m_options.eps);
             w.addcdiv_(ea, denom, -step_size);
+            if (bf16_moments) {
+                ea_stored.copy_(ea);
+                eas_stored.copy_(eas);
+            }
             if (m_kind[i] == Master::LowBits) {
                 auto lo = master.slice(0, a, b);
                 splitBf16(w, hi, lo);
@@ -196,26 +208,31 @@ void PolicyOptimizer::load(torch::serialize::InputArchive& archive) {
     m_step = t.item<int64_t>();
     for (size_t i = 0; i < m_params.size(); ++i) {
         const std::string k = std::to_string(i);
-        auto check = [&](const torch::Tensor& v, const std::string& name, torch::Dtype dtype) {
-            if (v.sizes() != m_params[i].sizes() || v.scalar_type() != dtype)
+        auto check = [&](const torch::Tensor& v, const std::string& name,
+                         std::initializer_list<torch::Dtype> dtypes) {
+            const bool dtype_ok =
+                std::find(dtypes.begin(), dtypes.end(), v.scalar_type()) != dtypes.end();
+            if (v.sizes() != m_params[i].sizes() || !dtype_ok)
                 throw TrainError("optimizer state: " + name + " has shape " + c10::str(v.sizes()) +
-                                 ", expected " + c10::str(m_params[i].sizes()));
+                                 " and dtype " + c10::toString(v.scalar_type()) + ", expected " +
+                                 c10::str(m_params[i].sizes()));
         };
         if (m_master[i].defined()) {
             torch::Tensor v;
             if (!archive.try_read("opt/master/" + k, v))
                 throw TrainError("optimizer state: opt/master/" + k + " is missing");
-            check(v, "opt/master/" + k, m_master[i].scalar_type());
+            check(v, "opt/master/" + k, {m_master[i].scalar_type()});
             m_master[i].copy_(v);
         }
         torch::Tensor a, b;
         if (archive.try_read("opt/exp_avg/" + k, a)) {
             if (!archive.try_read("opt/exp_avg_sq/" + k, b))
                 throw TrainError("optimizer state: opt/exp_avg_sq/" + k + " is missing");
-            check(a, "opt/exp_avg/" + k, torch::kFloat32);
-            check(b, "opt/exp_avg_sq/" + k, torch::kFloat32);
-            m_exp_avg[i] = a.clone();
-            m_exp_avg_sq[i] = b.clone();
+            check(a, "opt/exp_avg/" + k, {torch::kFloat32, torch::kBFloat16});
+            check(b, "opt/exp_avg_sq/" + k, {torch::kFloat32, torch::kBFloat16});
+            // In this optimizer's storage dtype (a checkpoint of the other setting converts).
+            m_exp_avg[i] = a.to(m_options.moments, /*non_blocking=*/false, /*copy=*/true);
+            m_exp_avg_sq[i] = b.to(m_options.moments, /*non_blocking=*/false, /*copy=*/true);
         } else {
             m_exp_avg[i] = torch::Tensor();
             m_exp_avg_sq[i] = torch::Tensor();

@@ -14,6 +14,13 @@
 // alongside fp32 masters (4 more bytes per parameter) and this update works one parameter at a
 // time from the model's own (bf16) gradients.
 //
+// Moments in bf16 (OptimizerOptions::moments = kBFloat16; the recipe's
+// algorithm.optimizer_moments "bf16"): m and v are stored as bf16, rounded to nearest even after
+// each update, which is computed in fp32 from them as above. 4 bytes per parameter instead of
+// 8: what lets a 1.5B model train in 20 GB (README). The price: bf16 keeps 8 significant bits, so
+// a moment's decay by beta2 = 0.999 (0.1%) is below half of its rounding step and is lost until a
+// larger g^2 moves it; v then lags high where gradients shrink (smaller, safer steps).
+//
 // Not thread-safe; call from the training thread.
 #pragma once
 #include <torch/optim/adamw.h>
@@ -31,6 +38,7 @@ struct OptimizerOptions {
     double eps = 1e-8;
     double weight_decay = 0.0;   // decoupled: w -= lr * weight_decay * w
     double max_grad_norm = 1.0;  // clip the global L2 norm of the gradients; <= 0: no clipping
+    torch::Dtype moments = torch::kFloat32;  // storage of Adam's m and v: kFloat32 | kBFloat16
 };
 
 struct OptimizerStepInfo {
@@ -53,8 +61,11 @@ public:
     // The fp32 master value of parameter i (a new tensor for bf16/f16; the param for fp32).
     torch::Tensor masterWeight(size_t i) const;
 
-    // Saves / restores step count, Adam moments and the master low bits under prefix "opt/".
-    // load() throws TrainError naming the entry when the archive does not fit these params.
+    torch::Dtype momentsDtype() const { return m_options.moments; }
+
+    // Saves / restores step count, Adam moments (in their storage dtype) and the master low bits
+    // under prefix "opt/". load() throws TrainError naming the entry when the archive does not
+    // fit these params; moments saved in the other dtype are converted (fp32 -> bf16 rounds).
     void save(torch::serialize::OutputArchive& archive) const;
     void load(torch::serialize::InputArchive& archive);
 
@@ -64,7 +75,7 @@ private:
     std::vector<Master> m_kind;
     std::vector<torch::Tensor>
         m_master;  // LowBits: int16 low halves; Copy: fp32 copy; Self: undefined
-    std::vector<torch::Tensor> m_exp_avg, m_exp_avg_sq;  // fp32, allocated at the first step
+    std::vector<torch::Tensor> m_exp_avg, m_exp_avg_sq;  // options.moments, at the first step
     OptimizerOptions m_options;
     int64_t m_step = 0;
 };

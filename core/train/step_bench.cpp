@@ -91,6 +91,7 @@ nlohmann::json runStepBench(const StepBenchOptions& o) {
     j["algorithm"]["steps"] = 1 + o.steps;
     j["algorithm"]["checkpoint_every"] = 0;
     j["eval"]["every"] = 0;
+    if (!o.moments.empty()) j["algorithm"]["optimizer_moments"] = o.moments;
     const reward::Recipe recipe = reward::parseRecipe(j, o.recipe_path + " (bench --what step)");
 
     TrainOptions to;
@@ -180,6 +181,7 @@ nlohmann::json runStepBench(const StepBenchOptions& o) {
         {"prompts_per_step", o.prompts_per_step},
         {"new_tokens", o.new_tokens},
         {"micro_batch", recipe.algorithm.micro_batch},
+        {"optimizer_moments", recipe.algorithm.optimizer_moments},
         {"mu", recipe.algorithm.mu},
         {"temperature", recipe.generation.temperature},
         {"peak_rss_mb", stepBenchPeakRssMb()},
@@ -196,6 +198,7 @@ nlohmann::json runStepBench(const StepBenchOptions& o) {
             1, std::llround(perStep(static_cast<double>(s.prompt_tokens), s.rollouts)));
         b.new_tokens = o.new_tokens;
         b.micro_batch = recipe.algorithm.micro_batch;
+        b.moments = recipe.algorithm.optimizer_moments;
         b.steps = o.steps;
         b.seed = o.seed;
         const TrainBenchResult bare = runTrainBench(b);

@@ -25,6 +25,7 @@ struct StepBenchOptions {
     std::string dtype = "bfloat16", device = "cpu";
     int64_t group = 8, new_tokens = 64, prompts_per_step = 1;
     int64_t steps = 1;         // timed steps, after one warm-up step
+    std::string moments;       // "" = the recipe's algorithm.optimizer_moments; "fp32" | "bf16"
     std::string db_path;       // "" = a temporary workspace, removed afterwards; else kept here
     bool compare_bare = true;  // also run the bare GRPO step of the same shape
     uint64_t seed = 1;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/base/error.h"
 #include "core/model/flop_count.h"
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
@@ -41,9 +42,15 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     model::LoadOptions lo;
     lo.dtype = dtypeFromName(o.dtype);
     lo.device = torch::Device(o.device);
+    if (o.moments != "fp32" && o.moments != "bf16")
+        throw reflab::Error("train bench: moments '" + o.moments + "' is not fp32 or bf16");
     std::shared_ptr<model::LanguageModel> policy;
     if (o.model_dir.empty()) {
-        auto cfg = model::qwen25HalfBConfig();
+        if (o.shape != "qwen2.5-0.5b" && o.shape != "qwen2.5-1.5b")
+            throw reflab::Error("train bench: shape '" + o.shape +
+                                "' is not qwen2.5-0.5b or qwen2.5-1.5b");
+        auto cfg = o.shape == "qwen2.5-1.5b" ? model::qwen25OneAndHalfBConfig()
+                                             : model::qwen25HalfBConfig();
         cfg.eos_token_ids.clear();  // random weights: every row runs the full 64 tokens
         policy = model::LanguageModel::random(cfg, lo, o.seed);
     } else {
@@ -60,7 +67,9 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     r.gemm_n = mc.intermediate_size;
     r.gemm_gflops = measureGemmGflops(lo.dtype, lo.device, r.gemm_m, r.gemm_k, r.gemm_n);
 
-    PolicyOptimizer optimizer(policy->parameters(), OptimizerOptions{});
+    OptimizerOptions oo;
+    oo.moments = o.moments == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+    PolicyOptimizer optimizer(policy->parameters(), oo);
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(o.seed);
     const int64_t vocab = policy->config().vocab_size;
     std::vector<int32_t> prompt;
@@ -127,6 +136,7 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
         r.optimizer_s += us.optimizer_s;
         r.seconds_per_step += secs(t_step);
     }
+    if (o.steps == 0) r.first_step_s = r.seconds_per_step;  // the warm-up step is the figure
     const double n = static_cast<double>(std::max<int64_t>(1, o.steps));
     r.seconds_per_step /= n;
     r.generate_s /= n;
@@ -148,6 +158,8 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     r.group = o.group;
     r.prompt_tokens = o.prompt_tokens;
     r.new_tokens = o.new_tokens;
+    r.shape = o.model_dir.empty() ? o.shape : "";
+    r.moments = o.moments;
     return r;
 }
 
@@ -172,6 +184,8 @@ nlohmann::json trainBenchJson(const TrainBenchResult& r) {
             {"train_split",
              {{"forward", r.forward_s}, {"backward", r.backward_s}, {"optimizer", r.optimizer_s}}},
             {"peak_rss_mb", r.peak_rss_mb},
+            {"optimizer_moments", r.moments},
+            {"shape", r.shape},
             {"train_tokens", r.train_tokens},
             {"target_tokens", r.target_tokens},
             {"score_flops", r.score_flops},

@@ -39,6 +39,7 @@ TrainSettings trainSettings(const reward::Recipe& recipe, int64_t steps_override
     s.loss.aggregation = lossAggregationFromName(al.aggregation);
     s.optimizer.weight_decay = al.weight_decay;
     s.optimizer.max_grad_norm = al.max_grad_norm;
+    s.optimizer.moments = al.optimizer_moments == "bf16" ? torch::kBFloat16 : torch::kFloat32;
     if (!recipe.stages.empty() && steps_override > 0 && steps_override != al.steps)
         throw TrainError(src + ": --steps " + std::to_string(steps_override) +
                          ": a recipe with stages trains its stages' " + std::to_string(al.steps) +

@@ -99,11 +99,12 @@ std::string formatGiB(int64_t bytes) {
 
 }  // namespace
 
-int64_t trainingMemoryEstimate(int64_t parameters, const std::string& dtype, int extra_models) {
+int64_t trainingMemoryEstimate(int64_t parameters, const std::string& dtype, int extra_models,
+                               int64_t moment_bytes) {
     const int64_t wbytes = dtype == "float32" ? 4 : 2;
     const int64_t master = dtype == "bfloat16" ? 2 : (dtype == "float32" ? 0 : 4);
-    // weights + master bits + Adam m, v (fp32) + gradients (model dtype) + other models' weights
-    return parameters * (wbytes + master + 8 + wbytes + extra_models * wbytes);
+    // weights + master bits + Adam m, v + gradients (model dtype) + other models' weights
+    return parameters * (wbytes + master + 2 * moment_bytes + wbytes + extra_models * wbytes);
 }
 
 int64_t availableMemoryBytes() {
@@ -208,14 +209,15 @@ void Trainer::State::checkMemory(const std::string& model_dir) const {
             ++extra;  // the frozen judge
             break;
         }
-    const int64_t need = trainingMemoryEstimate(cfg.parameterCount(), recipe->model.dtype, extra);
+    const int64_t need = trainingMemoryEstimate(cfg.parameterCount(), recipe->model.dtype, extra,
+                                                s.optimizer.moments == torch::kBFloat16 ? 2 : 4);
     const int64_t have = availableMemoryBytes();
     if (have > 0 && need > have)
-        throw TrainError(model_dir + ": training this " +
-                         std::to_string(cfg.parameterCount() / 1000000) + "M-parameter model in " +
-                         recipe->model.dtype + " needs about " + formatGiB(need) +
-                         " of memory (weights, fp32 optimizer state, gradients), but only " +
-                         formatGiB(have) + " is available; use a smaller model or bfloat16");
+        throw TrainError(
+            model_dir + ": training this " + std::to_string(cfg.parameterCount() / 1000000) +
+            "M-parameter model in " + recipe->model.dtype + " needs about " + formatGiB(need) +
+            " of memory (weights, optimizer state, gradients), but only " + formatGiB(have) +
+            " is available; use a smaller model, bfloat16 or \"optimizer_moments\": \"bf16\"");
 }
 
 void Trainer::State::setUp() {

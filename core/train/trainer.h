@@ -97,8 +97,10 @@ private:
 };
 
 // Bytes of memory a training run of this model needs, roughly: weights, fp32 master bits, Adam
-// moments, gradients, plus the extra models (KL reference, nover proxy). Exposed for tests.
-int64_t trainingMemoryEstimate(int64_t parameters, const std::string& dtype, int extra_models);
+// moments (4 bytes each in fp32, 2 with algorithm.optimizer_moments "bf16"), gradients, plus the
+// extra models (KL reference, nover proxy). Exposed for tests.
+int64_t trainingMemoryEstimate(int64_t parameters, const std::string& dtype, int extra_models,
+                               int64_t moment_bytes = 4);
 // MemAvailable of /proc/meminfo in bytes (0 when unknown).
 int64_t availableMemoryBytes();
 

@@ -122,6 +122,24 @@ private slots:
         QCOMPARE(t["gemm_shape"]["n"].get<int64_t>(), s.inter);
     }
 
+    // bf16 moments on the 1.5B bench's path: --moments bf16 reaches the optimizer's JSON, and
+    // --train-steps 0 reports the warm-up step alone (its time is the step's).
+    void trainBf16MomentsOneStep() {
+        const auto j = bench({"--what", "train", "--model", QString::fromStdString(kTiny),
+                              "--batch", "2", "--new-tokens", "3", "--micro-batch", "2",
+                              "--moments", "bf16", "--train-steps", "0"});
+        QVERIFY(!j.is_null());
+        const auto& t = j["train"];
+        QCOMPARE(t["optimizer_moments"].get<std::string>(), std::string("bf16"));
+        QCOMPARE(t["steps"].get<int64_t>(), int64_t(0));
+        QCOMPARE(t["train_tokens"].get<double>(), 2.0 * (64 + 3));
+        QCOMPARE(t["first_step_seconds"].get<double>(), t["seconds_per_step"].get<double>());
+        QVERIFY(t["peak_rss_mb"].get<double>() > 0);
+        const auto bad = test::runCli({"bench", "--what", "train", "--moments", "fp16"}, {}, 60000);
+        QVERIFY(bad.code != 0);
+        QVERIFY2(bad.err.contains("--moments"), qPrintable(bad.err));
+    }
+
     // A real Trainer step of the nover preset (2 prompts x 2 completions of up to 5 tokens),
     // the workspace kept: its stored rollouts of the timed step (step 2; step 1 warms up) give
     // the tokens every forward saw. nover at temperature 0.7 with KL to the proxy, mu = 1: the

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <torch/serialize.h>
+
 #include "core/model/language_model.h"
 #include "core/model/model_config.h"
 #include "core/store/workspace.h"
@@ -286,6 +288,54 @@ private slots:
                                                 .arg(b, 0, 'g', 17)));
             }
             QCOMPARE(completionsOf(ws, b_id, step), completionsOf(ws, a_id, step));
+        }
+    }
+
+    // bf16 weights with bf16 Adam moments (the fused kernel): stopped after step 2 and resumed,
+    // steps 3 and 4 equal the uninterrupted run's; the checkpoint holds the moments as bf16.
+    void resumeWithBf16MomentsEqualsUninterrupted() {
+        const QString recipe = writeRecipe(
+            "bf16-moments.json",
+            {{"model", {{"dtype", "bfloat16"}}}, {"algorithm", {{"optimizer_moments", "bf16"}}}});
+        const QString db = path("m16.db");
+        Result r = runCli({"train", "--recipe", recipe, "--db", db, "--name", "C"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        r = runCli({"train", "--recipe", recipe, "--db", db, "--name", "D", "--stop-after", "2"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        std::string c_id, d_id;
+        {
+            auto ws = store::Workspace::open(db.toStdString(), true);
+            for (const auto& run : ws.listRuns()) (run.name == "C" ? c_id : d_id) = run.id;
+        }
+        // The step-2 checkpoint's optimizer state (core/train/checkpoint_state.h).
+        const fs::path state = fs::path(path("m16.checkpoints").toStdString()) / d_id /
+                               "step-000002" / "trainer_state.pt";
+        QVERIFY2(fs::exists(state), state.c_str());
+        {
+            torch::serialize::InputArchive ar;
+            ar.load_from(state.string());
+            torch::Tensor m, v;
+            ar.read("opt/exp_avg/0", m);
+            ar.read("opt/exp_avg_sq/0", v);
+            QCOMPARE(m.scalar_type(), torch::kBFloat16);
+            QCOMPARE(v.scalar_type(), torch::kBFloat16);
+            QVERIFY(v.to(torch::kFloat32).abs().sum().item<double>() > 0);  // it trained
+        }
+        r = runCli({"train", "--db", db, "--resume", QString::fromStdString(d_id)});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        auto ws = store::Workspace::open(db.toStdString(), true);
+        QCOMPARE(ws.run(d_id)->status, store::RunStatus::Finished);
+        const auto mc = test::storedMetrics(ws, c_id), md = test::storedMetrics(ws, d_id);
+        for (int64_t step = 1; step <= 4; ++step) {
+            for (const char* name : {"reward/total", "loss", "grad_norm", "length/mean"}) {
+                const double a = mc.at({step, name}), b = md.at({step, name});
+                QVERIFY2(a == b, qPrintable(QString("step %1 %2: %3 vs %4")
+                                                .arg(step)
+                                                .arg(name)
+                                                .arg(a, 0, 'g', 17)
+                                                .arg(b, 0, 'g', 17)));
+            }
+            QCOMPARE(completionsOf(ws, d_id, step), completionsOf(ws, c_id, step));
         }
     }
 

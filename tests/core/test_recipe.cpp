@@ -41,6 +41,12 @@ private slots:
         QCOMPARE(r.resolved["generation"]["max_new_tokens"].get<int>(), 128);
         QCOMPARE(r.resolved["rewards"][0]["weight"].get<double>(), 1.0);
         QCOMPARE(r.resolved["rewards"][0]["check"].get<std::string>(), std::string("template"));
+        QCOMPARE(r.algorithm.optimizer_moments, std::string("fp32"));
+        QCOMPARE(r.resolved["algorithm"]["optimizer_moments"].get<std::string>(),
+                 std::string("fp32"));
+        json bf16 = minimal();
+        bf16["algorithm"] = {{"optimizer_moments", "bf16"}};
+        QCOMPARE(parseRecipe(bf16, "r").algorithm.optimizer_moments, std::string("bf16"));
         QVERIFY(r.resolved["reverse_reasoning"]["prompt"].get<std::string>().find(
                     "first-person think-aloud") != std::string::npos);
         // Resolving is idempotent: parsing the resolved recipe gives the same resolved recipe.
@@ -152,6 +158,10 @@ private slots:
                                        << "model: expected object, got string";
         QTest::newRow("device") << R"({"model":{"device":"gpu"}})"
                                 << "model.device: expected \"cpu\"";
+        QTest::newRow("optimizer moments")
+            << R"({"algorithm":{"optimizer_moments":"fp16"}})"
+            << "r.json: algorithm.optimizer_moments: expected one of \"fp32\", \"bf16\", got "
+               "\"fp16\"";
         // Rubric stages that cannot be honoured (R: a rubric with one judge criterion).
         const QString rub = R"("rewards":[{"type":"rubric","criteria":[{"name":"a"}]}])";
         QTest::newRow("stage kind")

@@ -1,5 +1,6 @@
 // core/train/optimizer: AdamW with fp32 masters against a hand-computed step and against
-// torch::optim::AdamW (the independent reference), for fp32 and bf16 parameters; save/load.
+// torch::optim::AdamW (the independent reference), for fp32 and bf16 parameters; bf16 moments
+// against the AdamW formula written here in torch ops; save/load.
 #include <torch/nn/utils/clip_grad.h>
 #include <QtTest>
 
@@ -146,6 +147,216 @@ private slots:
         }
         QVERIFY(torch::equal(w1, w2));
         QVERIFY(torch::equal(a.masterWeight(0), b.masterWeight(0)));
+    }
+    // bf16 moments (algorithm.optimizer_moments "bf16") against the AdamW formula written here in
+    // plain torch ops: the update in fp32 from the stored moments, the new moments rounded to
+    // bf16 (torch's float -> bfloat16 conversion rounds to nearest even) after each step. Eight
+    // steps, weight decay and clipping on. bf16 parameters take the fused kernel (a tensor split
+    // across threads and a small one); fp32 parameters take the chunked torch-op path.
+    void bf16MomentsFollowTheRoundedFormula_data() {
+        QTest::addColumn<int64_t>("rows");
+        QTest::addColumn<bool>("bf16_params");
+        QTest::newRow("bf16 8x5") << int64_t(8) << true;
+        QTest::newRow("bf16 60000x5") << int64_t(60000) << true;
+        QTest::newRow("fp32 300x5") << int64_t(300) << false;
+    }
+    void bf16MomentsFollowTheRoundedFormula() {
+        QFETCH(int64_t, rows);
+        QFETCH(bool, bf16_params);
+        torch::manual_seed(11);
+        const double lr = 2e-3, wd = 0.05, b1 = 0.9, b2 = 0.95, eps = 1e-8, max_norm = 20.0;
+        const auto start = torch::randn({rows, 5});
+        auto model =
+            (bf16_params ? start.to(torch::kBFloat16) : start.clone()).requires_grad_(true);
+        OptimizerOptions oo{b1, b2, eps, wd, max_norm};
+        oo.moments = torch::kBFloat16;
+        PolicyOptimizer opt({model}, oo);
+        QCOMPARE(opt.momentsDtype(), torch::kBFloat16);
+        // The reference state: fp32 master, moments kept as bf16 tensors between steps.
+        auto w = model.detach().to(torch::kFloat32).clone();
+        auto m = torch::zeros({rows, 5}, torch::kBFloat16);
+        auto v = torch::zeros({rows, 5}, torch::kBFloat16);
+        for (int t = 1; t <= 8; ++t) {
+            const auto g16 = (torch::randn({rows, 5}) * (t % 3 + 1)).to(model.scalar_type());
+            model.mutable_grad() = g16.clone();
+            const auto info = opt.step(lr);
+            auto g = g16.to(torch::kFloat32);
+            const double norm = g.to(torch::kFloat64).norm().item<double>();
+            QVERIFY(std::abs(info.grad_norm - norm) <= 1e-6 * norm);
+            if (norm > max_norm) g = g * (max_norm / (norm + 1e-6));
+            w = w * (1 - lr * wd);
+            const auto m32 = m.to(torch::kFloat32) * b1 + g * (1 - b1);
+            const auto v32 = v.to(torch::kFloat32) * b2 + g * g * (1 - b2);
+            const double bc1 = 1 - std::pow(b1, t), bc2 = 1 - std::pow(b2, t);
+            w = w - (lr / bc1) * m32 / (v32.sqrt() / std::sqrt(bc2) + eps);
+            m = m32.to(torch::kBFloat16);
+            v = v32.to(torch::kBFloat16);
+        }
+        const auto master = opt.masterWeight(0);
+        QVERIFY2(torch::allclose(master, w, 1e-5, 1e-6),
+                 qPrintable(QString::number((master - w).abs().max().item<double>())));
+        // The stored moments are the rounded ones: read back from a saved state.
+        std::ostringstream buf;
+        {
+            torch::serialize::OutputArchive ar;
+            opt.save(ar);
+            ar.save_to(buf);
+        }
+        std::istringstream in(buf.str());
+        torch::serialize::InputArchive ar;
+        ar.load_from(in);
+        torch::Tensor sm, sv;
+        ar.read("opt/exp_avg/0", sm);
+        ar.read("opt/exp_avg_sq/0", sv);
+        QCOMPARE(sm.scalar_type(), torch::kBFloat16);
+        QCOMPARE(sv.scalar_type(), torch::kBFloat16);
+        // Equal but where float arithmetic in another order lands on the other side of a
+        // rounding boundary: then one bf16 step (2^-8 relative) apart, and rarely.
+        auto within = [](const torch::Tensor& a, const torch::Tensor& b) {
+            const auto fa = a.to(torch::kFloat32), fb = b.to(torch::kFloat32);
+            const auto diff = (fa - fb).abs();
+            const bool close = (diff <= fb.abs() * (1.0 / 128) + 1e-30).all().item<bool>();
+            const double unequal = (diff > 0).to(torch::kFloat64).mean().item<double>();
+            return close && unequal < 0.01;
+        };
+        QVERIFY(within(sm, m));
+        QVERIFY(within(sv, v));
+        if (bf16_params) {  // the model's weights are the master truncated
+            const auto truncated =
+                (master.view(torch::kInt32).bitwise_right_shift(16).to(torch::kInt16))
+                    .view(torch::kBFloat16);
+            QVERIFY(torch::equal(model.detach(), truncated));
+        }
+    }
+    // The rounding is to nearest, ties to even, on values chosen at the boundaries: one step
+    // with beta1 = 0 stores m = g (1 - 0) exactly as g's fp32 value rounded, computed here from
+    // the bit patterns (0x3F80_8000 is halfway between 1 and 1 + 2^-7: ties to the even 1).
+    void bf16MomentsRoundToNearestEven() {
+        const std::vector<uint32_t> patterns = {0x3F808000u, 0x3F818000u, 0x3F808001u, 0x3F807FFFu,
+                                                0xBF808000u};
+        const std::vector<uint16_t> expected = {0x3F80, 0x3F82, 0x3F81, 0x3F80, 0xBF80};
+        std::vector<float> values;
+        for (uint32_t p : patterns) values.push_back(__builtin_bit_cast(float, p));
+        auto w = torch::zeros({static_cast<int64_t>(values.size())}).requires_grad_(true);
+        OptimizerOptions oo{0.0, 0.999, 1e-8, 0.0, 0.0};
+        oo.moments = torch::kBFloat16;
+        PolicyOptimizer opt({w}, oo);
+        w.mutable_grad() = torch::tensor(values);
+        opt.step(1e-3);
+        std::ostringstream buf;
+        {
+            torch::serialize::OutputArchive ar;
+            opt.save(ar);
+            ar.save_to(buf);
+        }
+        std::istringstream in(buf.str());
+        torch::serialize::InputArchive ar;
+        ar.load_from(in);
+        torch::Tensor sm;
+        ar.read("opt/exp_avg/0", sm);
+        for (size_t i = 0; i < expected.size(); ++i)
+            QCOMPARE(sm.view(torch::kInt16)[static_cast<int64_t>(i)].item<int16_t>(),
+                     static_cast<int16_t>(expected[i]));
+    }
+    // The fused kernel's rounding (a bf16 parameter) against torch's float -> bfloat16
+    // conversion: after one step with beta1 = 0, m is g times the clipping coefficient, which
+    // is not a power of two, so m's fp32 values use all 24 bits and land anywhere between two
+    // bf16 values (200000 of them, ties included now and then).
+    void bf16MomentsRoundToNearestEvenFused() {
+        torch::manual_seed(13);
+        const int64_t n = 200000;
+        auto p = torch::zeros({n}, torch::kBFloat16).requires_grad_(true);
+        OptimizerOptions oo{0.0, 0.999, 1e-8, 0.0, 1.0};
+        oo.moments = torch::kBFloat16;
+        PolicyOptimizer opt({p}, oo);
+        const auto g16 = torch::randn({n}).to(torch::kBFloat16);
+        p.mutable_grad() = g16.clone();
+        const auto info = opt.step(1e-3);
+        QVERIFY(info.clip_coef < 1.0);
+        const auto m32 = g16.to(torch::kFloat32) * static_cast<float>(info.clip_coef);
+        std::ostringstream buf;
+        {
+            torch::serialize::OutputArchive ar;
+            opt.save(ar);
+            ar.save_to(buf);
+        }
+        std::istringstream in(buf.str());
+        torch::serialize::InputArchive ar;
+        ar.load_from(in);
+        torch::Tensor sm;
+        ar.read("opt/exp_avg/0", sm);
+        QVERIFY(torch::equal(sm, m32.to(torch::kBFloat16)));
+    }
+    // Checkpointed bf16 moments resume bit for bit; fp32 moments of an older checkpoint load
+    // into a bf16-moment optimizer rounded.
+    void bf16MomentsSaveLoadContinuesIdentically() {
+        torch::manual_seed(17);
+        OptimizerOptions oo;
+        oo.moments = torch::kBFloat16;
+        oo.weight_decay = 0.1;
+        auto w1 = torch::randn({70000}).to(torch::kBFloat16).requires_grad_(true);
+        PolicyOptimizer a({w1}, oo);
+        std::vector<torch::Tensor> grads;
+        for (int s = 0; s < 5; ++s) grads.push_back(torch::randn({70000}).to(torch::kBFloat16));
+        for (int s = 0; s < 3; ++s) {
+            w1.mutable_grad() = grads[s].clone();
+            a.step(1e-2);
+        }
+        std::ostringstream buf;
+        {
+            torch::serialize::OutputArchive ar;
+            a.save(ar);
+            ar.save_to(buf);
+        }
+        auto w2 = w1.detach().clone().requires_grad_(true);
+        PolicyOptimizer b({w2}, oo);
+        {
+            std::istringstream in(buf.str());
+            torch::serialize::InputArchive ar;
+            ar.load_from(in);
+            b.load(ar);
+        }
+        for (int s = 3; s < 5; ++s) {
+            w1.mutable_grad() = grads[s].clone();
+            w2.mutable_grad() = grads[s].clone();
+            a.step(1e-2);
+            b.step(1e-2);
+        }
+        QVERIFY(torch::equal(w1, w2));
+        QVERIFY(torch::equal(a.masterWeight(0), b.masterWeight(0)));
+
+        // An fp32-moment state loaded into a bf16-moment optimizer: its moments rounded.
+        auto w3 = torch::randn({9}).requires_grad_(true);
+        PolicyOptimizer f32({w3}, {});
+        w3.mutable_grad() = torch::randn({9});
+        f32.step(1e-2);
+        std::ostringstream buf32;
+        {
+            torch::serialize::OutputArchive ar;
+            f32.save(ar);
+            ar.save_to(buf32);
+        }
+        auto w4 = w3.detach().clone().requires_grad_(true);
+        PolicyOptimizer b16({w4}, oo);
+        std::istringstream in(buf32.str());
+        torch::serialize::InputArchive ar;
+        ar.load_from(in);
+        b16.load(ar);
+        torch::Tensor m32;
+        ar.read("opt/exp_avg/0", m32);
+        std::ostringstream again;
+        {
+            torch::serialize::OutputArchive out;
+            b16.save(out);
+            out.save_to(again);
+        }
+        std::istringstream in2(again.str());
+        torch::serialize::InputArchive ar2;
+        ar2.load_from(in2);
+        torch::Tensor m16;
+        ar2.read("opt/exp_avg/0", m16);
+        QCOMPARE(m16.scalar_type(), torch::kBFloat16);
+        QVERIFY(torch::equal(m16, m32.to(torch::kBFloat16)));
     }
     void loadRejectsOtherShapes() {
         auto w = torch::zeros({3}).requires_grad_(true);

@@ -329,6 +329,7 @@ private slots:
               {"micro_batch", 2},
               {"checkpoint_every", 5},
               {"keep_checkpoints", 3},
+              {"optimizer_moments", "bf16"},
               {"kl_coef", 0.05}}}};
         const auto s = trainSettings(reward::parseRecipe(r, "r.json"), 0);
         QCOMPARE(s.advantage, AdvantageKind::Rloo);
@@ -341,6 +342,7 @@ private slots:
         QCOMPARE(s.micro_batch, int64_t(2));
         QCOMPARE(s.checkpoint_every, int64_t(5));
         QCOMPARE(s.keep_checkpoints, int64_t(3));
+        QCOMPARE(s.optimizer.moments, torch::kBFloat16);
         QCOMPARE(s.dtype, torch::kBFloat16);
         QCOMPARE(s.sampling.max_new_tokens, int64_t(16));
         QCOMPARE(trainSettings(reward::parseRecipe(r, "r.json"), 25).schedule.total_steps,
