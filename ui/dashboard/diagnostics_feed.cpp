@@ -138,10 +138,12 @@ private:
             const bool critical = a.severity == analysis::AlarmSeverity::Critical;
             const QString kind = QString::fromStdString(analysis::alarmKindName(a.kind));
             const QString metric = QString::fromStdString(a.metric);
-            markers.append({metric, run, a.start_step, kind, critical});
+            QString label = kind;  // "reward hacking" on the chart, as the Log words it
+            label.replace('_', ' ');
+            markers.append({metric, run, a.start_step, label, critical});
             // Reward hacking shows on the reward chart too: that is the curve that misleads.
             if (a.kind == analysis::AlarmKind::RewardHacking)
-                markers.append({"reward/total", run, a.start_step, kind, critical});
+                markers.append({"reward/total", run, a.start_step, label, critical});
             const QString key = kind + '|' + QString::fromStdString(a.component) + '|' +
                                 QString::number(a.start_step);
             if (st.logged.contains(key)) continue;

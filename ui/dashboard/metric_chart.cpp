@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QFile>
 #include <QFileDialog>
+#include <QFontMetrics>
 #include <QMenu>
 #include <QMessageBox>
 #include <QTextStream>
@@ -567,6 +568,9 @@ void MetricChart::placeMarkers() {
         label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
         label->setColor(color);
         label->setText(m.text);
+        // Stage names take the top text row, alarms the second (an empty row of padding above
+        // the text), so an alarm at a stage boundary never hides the stage's name.
+        if (!m.stage) label->setPadding(QMargins(0, QFontMetrics(label->font()).height(), 0, 0));
         m_markerItems << line << label;
     }
 }
