@@ -108,7 +108,8 @@ void runBench(const BenchArgs& a) {
         out["roofline"] = model::benchRoofline(a.model);
     if (all || a.what == "generate")
         out["generate"] =
-            model::benchGenerate(a.model, out["roofline"]["bandwidth_gbs"].get<double>());
+            model::benchGenerate(a.model, out["roofline"]["bandwidth_gbs"].get<double>(),
+                                 out["roofline"]["gemm_gflops"].get<double>());
     if (all || a.what == "score") out["score"] = model::benchScore(a.model);
     if (all || a.what == "train") {
         train::TrainBenchOptions to = train::trainBenchOptions(a.model);
@@ -201,6 +202,15 @@ void addBenchCommand(CLI::App& app) {
     cmd->add_option("--prompt-tokens", a->model.prompt_tokens, "prompt length per row")
         ->capture_default_str();
     cmd->add_option("--new-tokens", a->model.new_tokens, "generated tokens per row")
+        ->capture_default_str();
+    cmd->add_option("--decode-rows", a->model.wide_rows,
+                    "generate: also decode this many rows in one call, as the trainer does "
+                    "(prompts x group); 0 skips it")
+        ->check(CLI::Range(0, 256))
+        ->capture_default_str();
+    cmd->add_option("--decode-group", a->model.wide_group,
+                    "generate: identical rows per prompt in the --decode-rows run")
+        ->check(CLI::Range(1, 256))
         ->capture_default_str();
     cmd->add_option("--score-sequences", a->model.score_sequences, "scored sequences")
         ->capture_default_str();

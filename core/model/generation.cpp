@@ -153,6 +153,7 @@ std::vector<Generation> generateWith(const LanguageModel& model,
     const auto& eos = mc.eos_token_ids;
     auto t1 = Clock::now();
     for (int64_t step = 0; step < cfg.max_new_tokens; ++step) {
+        const auto ts = Clock::now();
         torch::Tensor next = sampleWith(logits, cfg, uniforms);          // (B)
         const torch::Tensor lsm = logits.log_softmax(-1);                // (B, V)
         torch::Tensor lp = lsm.gather(1, next.unsqueeze(1)).squeeze(1);  // (B)
@@ -191,6 +192,7 @@ std::vector<Generation> generateWith(const LanguageModel& model,
         }
         g_stats.generated_tokens = 0;
         for (const auto& g : out) g_stats.generated_tokens += static_cast<int64_t>(g.tokens.size());
+        g_stats.sample_seconds += secondsSince(ts);
         if (all_done || step + 1 == cfg.max_new_tokens) break;
         // Finished rows keep decoding their last token (their output is no longer read).
         torch::Tensor h1 = net.hiddenCached(next.view({B, 1}).to(device), {}, cache);  // (B, 1, C)

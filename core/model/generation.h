@@ -39,6 +39,7 @@ struct Generation {
 // Timings of the last generate() call on this thread (benchmarks read them).
 struct GenerationStats {
     double prefill_seconds = 0, decode_seconds = 0;
+    double sample_seconds = 0;  // of decode_seconds: choosing the tokens and their log-probs
     int64_t prefill_tokens = 0, decode_steps = 0, generated_tokens = 0;
 };
 const GenerationStats& lastGenerationStats();

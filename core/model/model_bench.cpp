@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "core/model/cpu_caches.h"
 #include "core/model/flop_count.h"
 #include "core/model/generation.h"
 #include "core/model/language_model.h"
@@ -58,37 +59,106 @@ int64_t weightBytes(const LanguageModel& m) {
 
 nlohmann::json benchRoofline(const ModelBenchOptions& o) {
     const LoadOptions lo = loadOptionsFrom(o.dtype, o.device);
-    const Roofline r = measureRoofline(lo.dtype, lo.device, 1.0);
+    const Roofline r = measureRoofline(lo.dtype, lo.device, 1.5);
     const int64_t n = r.gemm_n;
+    nlohmann::json methods = nlohmann::json::object();
+    for (const auto& [name, gbs] : r.bandwidth_methods) methods[name] = gbs;
+    const CpuCaches& caches = cpuCaches();
     return {{"gemm_gflops", r.gemm_gflops},
             // The product the rate was measured on, so a reader can rerun it elsewhere.
             {"gemm_shape", {{"m", n}, {"k", n}, {"n", n}, {"dtype", o.dtype}}},
             {"bandwidth_gbs", r.bandwidth_gbs},
+            {"bandwidth_method", r.bandwidth_method},
+            {"bandwidth_methods_gbs", methods},
+            {"bandwidth_buffer_bytes", r.bandwidth_buffer_bytes},
+            {"threads", {{"intra_op", r.intra_op_threads}, {"openmp", r.omp_threads}}},
+            {"caches", {{"l1d", caches.l1d}, {"l2", caches.l2}, {"l3", caches.l3}}},
+            {"prefetch_ahead_bytes", prefetchAheadBytes()},
             {"dtype", o.dtype},
             {"device", o.device}};
 }
 
-nlohmann::json benchGenerate(const ModelBenchOptions& o, double bandwidth_gbs) {
+namespace {
+// One timed generate() of `rows` rows (prompts of `group` identical copies each, as the trainer
+// batches a step's groups) after a short warm-up at the same shape.
+GenerationStats timedGenerate(LanguageModel& model, const SamplingConfig& cfg, int64_t rows,
+                              int64_t group, int64_t prompt_tokens, uint64_t seed,
+                              at::Generator& gen, double* seconds, int64_t* generated) {
+    auto prompts = [&](uint64_t s) {
+        const auto unique =
+            randomPrompts((rows + group - 1) / group, prompt_tokens, model.config().vocab_size, s);
+        std::vector<std::vector<int32_t>> p;
+        for (int64_t r = 0; r < rows; ++r) p.push_back(unique[r / group]);
+        return p;
+    };
+    SamplingConfig w = cfg;  // warm-up: oneDNN primitives, allocator, the cache's pages
+    w.max_new_tokens = 4;
+    generate(model, prompts(seed + 1), w, gen);
+    const auto p = prompts(seed);
+    auto t0 = Clock::now();
+    auto out = generate(model, p, cfg, gen);
+    if (seconds) *seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (generated) {
+        *generated = 0;
+        for (const auto& g : out) *generated += static_cast<int64_t>(g.tokens.size());
+    }
+    return lastGenerationStats();
+}
+
+// The decode figures of one run against the same run's roofline: a decode step reads every
+// weight once (weight_bytes) and does 2 x rows x parameters FLOPs, so it can take no less
+// than max(bytes / bandwidth, flops / GEMM rate); what it takes beyond the weight read (or
+// beyond that bound) is overhead: per-op dispatch, allocation, attention, sampling.
+nlohmann::json decodeFigures(const GenerationStats& st, int64_t rows, double weight_bytes,
+                             double flops_per_step, double bandwidth_gbs, double gemm_gflops) {
+    const double steps = static_cast<double>(std::max<int64_t>(st.decode_steps, 1));
+    const double step_s = std::max(st.decode_seconds, 1e-9) / steps;
+    const double read_s = bandwidth_gbs > 0 ? weight_bytes / (bandwidth_gbs * 1e9) : 0;
+    const double compute_s = gemm_gflops > 0 ? flops_per_step / (gemm_gflops * 1e9) : 0;
+    const double bound_s = std::max(read_s, compute_s);
+    const double tps = static_cast<double>(rows) / step_s;
+    nlohmann::json j = {{"rows", rows},
+                        {"decode_steps", st.decode_steps},
+                        {"decode_tokens_per_s", tps},
+                        {"step_ms", step_s * 1e3},
+                        {"weight_read_ms", read_s * 1e3},
+                        {"compute_ms", compute_s * 1e3},
+                        {"flops_per_step", flops_per_step},
+                        {"gflops", flops_per_step / step_s / 1e9},
+                        {"gbs", weight_bytes / step_s / 1e9},
+                        {"sampling_ms", st.sample_seconds / steps * 1e3},
+                        // Time not explained by reading the weights once at the roofline rate.
+                        {"overhead_ms", (step_s - read_s) * 1e3},
+                        // ... nor by the arithmetic at the GEMM rate, when that bound is larger.
+                        {"beyond_roofline_ms", (step_s - bound_s) * 1e3}};
+    if (bandwidth_gbs > 0) {
+        // The ceilings: rows x bandwidth / weight bytes per token.
+        j["bandwidth_ceiling_tokens_per_s"] = static_cast<double>(rows) / read_s;
+        j["bandwidth_fraction"] = tps * read_s / static_cast<double>(rows);
+    }
+    if (gemm_gflops > 0) j["gemm_fraction"] = flops_per_step / step_s / 1e9 / gemm_gflops;
+    if (bound_s > 0) j["roofline_fraction"] = bound_s / step_s;
+    return j;
+}
+}  // namespace
+
+nlohmann::json benchGenerate(const ModelBenchOptions& o, double bandwidth_gbs, double gemm_gflops) {
     auto model = benchModel(o);
-    const int64_t V = model->config().vocab_size;
+    const ModelConfig& mc = model->config();
     SamplingConfig cfg;
     cfg.max_new_tokens = o.new_tokens;
     cfg.temperature = 1.0;
     cfg.ignore_eos = true;  // every row runs the full length: a fixed amount of work
     auto gen = at::detail::createCPUGenerator(o.seed);
-    // Warm-up (oneDNN primitives, allocator) on a short run.
-    {
-        SamplingConfig w = cfg;
-        w.max_new_tokens = 4;
-        generate(*model, randomPrompts(o.batch, o.prompt_tokens, V, o.seed + 1), w, gen);
-    }
-    const auto prompts = randomPrompts(o.batch, o.prompt_tokens, V, o.seed);
-    auto t0 = Clock::now();
-    auto out = generate(*model, prompts, cfg, gen);
-    const double total = std::chrono::duration<double>(Clock::now() - t0).count();
-    const GenerationStats st = lastGenerationStats();
+    const double wb = static_cast<double>(weightBytes(*model));
+    auto flops = [&](int64_t rows) {
+        return forwardFlops(mc, static_cast<double>(rows), static_cast<double>(rows));
+    };
+    // The batch: o.batch distinct prompts, one row each.
+    double total = 0;
     int64_t generated = 0;
-    for (const auto& g : out) generated += static_cast<int64_t>(g.tokens.size());
+    const GenerationStats st =
+        timedGenerate(*model, cfg, o.batch, 1, o.prompt_tokens, o.seed, gen, &total, &generated);
     nlohmann::json j = {
         {"batch", o.batch},
         {"prompt_tokens", o.prompt_tokens},
@@ -98,18 +168,33 @@ nlohmann::json benchGenerate(const ModelBenchOptions& o, double bandwidth_gbs) {
         {"tokens_per_s", generated / total},
         {"prefill_tokens_per_s", st.prefill_tokens / st.prefill_seconds},
         {"decode_tokens_per_s", st.decode_steps * o.batch / std::max(st.decode_seconds, 1e-9)},
+        {"weight_bytes_per_token", weightBytes(*model)},
+        {"bandwidth_gbs", bandwidth_gbs},
+        {"gemm_gflops", gemm_gflops},
     };
+    j["decode"] = decodeFigures(st, o.batch, wb, flops(o.batch), bandwidth_gbs, gemm_gflops);
     // Batch-1 decode: bytes of weights streamed per token against the measured bandwidth.
     SamplingConfig c1 = cfg;
     c1.max_new_tokens = std::max<int64_t>(16, o.new_tokens / 2);
-    generate(*model, randomPrompts(1, o.prompt_tokens, V, o.seed + 2), c1, gen);
-    const GenerationStats s1 = lastGenerationStats();
+    const GenerationStats s1 =
+        timedGenerate(*model, c1, 1, 1, o.prompt_tokens, o.seed + 2, gen, nullptr, nullptr);
     const double tps1 = s1.decode_steps / std::max(s1.decode_seconds, 1e-9);
-    const double gbs = tps1 * static_cast<double>(weightBytes(*model)) / 1e9;
+    const double gbs = tps1 * wb / 1e9;
     j["batch1_decode_tokens_per_s"] = tps1;
     j["batch1_decode_gbs"] = gbs;
-    j["weight_bytes_per_token"] = weightBytes(*model);
     if (bandwidth_gbs > 0) j["batch1_bandwidth_fraction"] = gbs / bandwidth_gbs;
+    j["batch1_decode"] = decodeFigures(s1, 1, wb, flops(1), bandwidth_gbs, gemm_gflops);
+    // Many rows: the trainer decodes prompts_per_step x group rows in one generate call, where
+    // the step is bound by arithmetic (2 x rows x parameters), not by the weight read.
+    if (o.wide_rows > 0) {
+        const GenerationStats sw =
+            timedGenerate(*model, cfg, o.wide_rows, o.wide_group, o.prompt_tokens, o.seed + 4, gen,
+                          nullptr, nullptr);
+        j["wide_decode"] =
+            decodeFigures(sw, o.wide_rows, wb, flops(o.wide_rows), bandwidth_gbs, gemm_gflops);
+        j["wide_decode"]["group"] = o.wide_group;
+        j["wide_decode"]["prompts"] = (o.wide_rows + o.wide_group - 1) / o.wide_group;
+    }
     j["model"] = o.model_dir.empty() ? "random qwen2.5-0.5b-shaped" : o.model_dir;
     j["dtype"] = o.dtype;
     return j;

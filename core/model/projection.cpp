@@ -11,7 +11,7 @@ namespace {
 bool useGemv(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor* bias) {
     const int64_t K = x.size(-1);
     const int64_t M = K > 0 ? x.numel() / K : 0;
-    return M > 0 && M <= 16 && x.scalar_type() == torch::kBFloat16 &&
+    return M > 0 && M <= kGemvMaxRows && x.scalar_type() == torch::kBFloat16 &&
            weight.scalar_type() == torch::kBFloat16 && x.device().is_cpu() &&
            weight.is_contiguous() && (!bias || !bias->defined() || bias->is_contiguous()) &&
            !(torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad())) &&

@@ -3,6 +3,7 @@
 
 #include "core/base/bf16_bits.h"
 #include "core/base/cpu_features.h"
+#include "core/model/cpu_caches.h"
 
 #include <ATen/Parallel.h>
 
@@ -142,8 +143,9 @@ void runTiles(const uint16_t* x, int64_t Mp, int64_t K, const std::vector<Job>& 
     std::vector<int64_t> first{0};  // first global tile of each job
     for (const Job& j : jobs) first.push_back(first.back() + j.tiles);
     // Threads take contiguous runs of tiles (each streams its own block of memory); a grain of
-    // 8 tiles keeps tiny projections from paying for a thread hand-off per tile.
-    const int64_t ahead = RT * std::max<int64_t>(1, 16384 / (RT * K * 2));  // rows
+    // 8 tiles keeps tiny projections from paying for a thread hand-off per tile. The prefetch
+    // distance follows the L2 size (cpu_caches.h), rounded to whole tiles.
+    const int64_t ahead = RT * std::max<int64_t>(1, prefetchAheadBytes() / (RT * K * 2));  // rows
     at::parallel_for(0, first.back(), 8, [&](int64_t t0, int64_t t1) {
         size_t j = 0;
         for (int64_t t = t0; t < t1;) {
@@ -181,10 +183,10 @@ bool bf16GemvAvailable() {
 std::vector<torch::Tensor> bf16GemvMany(const torch::Tensor& x,
                                         const std::vector<GemvWeight>& weights) {
     const int64_t M = x.size(0), K = x.size(1);
-    TORCH_CHECK(M >= 1 && M <= 16, "bf16Gemv: x must have 1..16 rows");
-    // Rows of x are padded to 1, 2, 4, 8 or 16 so every tile has 16 accumulators; padding costs
-    // arithmetic only, the weights are still read once.
-    const int64_t Mp = M <= 2 ? M : M <= 4 ? 4 : M <= 8 ? 8 : 16;
+    TORCH_CHECK(M >= 1 && M <= kGemvMaxRows, "bf16Gemv: x must have 1..", kGemvMaxRows, " rows");
+    // Rows of x are padded to 1, 2, 4 or a multiple of 8 so every tile has 16 accumulators;
+    // padding costs arithmetic only, the weights are still read once.
+    const int64_t Mp = M <= 2 ? M : M <= 4 ? 4 : (M + 7) / 8 * 8;
     torch::Tensor xp = x;
     if (Mp != M) {
         xp = torch::zeros({Mp, K}, x.options());

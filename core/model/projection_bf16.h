@@ -12,7 +12,11 @@ namespace reflab::model {
 // True when this CPU has AVX512-BF16 (checked once).
 bool bf16GemvAvailable();
 
-// y = x W^T (+ b) for bf16 CPU tensors: x (M, K) contiguous with M <= 16, W (N, K) contiguous,
+// The most rows of x the kernel takes (the trainer decodes prompts_per_step x G rows at once).
+constexpr int64_t kGemvMaxRows = 64;
+
+// y = x W^T (+ b) for bf16 CPU tensors: x (M, K) contiguous with M <= kGemvMaxRows, W (N, K)
+// contiguous,
 // b (N) or undefined -> (M, N) bf16. Sums in float32, rounded once at the end. No autograd.
 // Preconditions (checked by the caller, projection()): bf16GemvAvailable().
 torch::Tensor bf16Gemv(const torch::Tensor& x, const torch::Tensor& weight,

@@ -1,6 +1,10 @@
 // The machine's roofline, measured: matrix-product throughput for a dtype and memory
 // bandwidth, so benchmarks can say how close a kernel runs to what the hardware allows.
 #pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <torch/types.h>
 
 namespace reflab {
@@ -8,7 +12,14 @@ namespace reflab {
 struct Roofline {
     double gemm_gflops = 0;    // best of repeated (n x n) @ (n x n) products in the dtype
     int64_t gemm_n = 0;        // that n (the JSON names the shape with the rate)
-    double bandwidth_gbs = 0;  // best of repeated full reads of a large float32 buffer
+    double bandwidth_gbs = 0;  // the best of the read methods below
+    // Every read method's best rate in GB/s (name, rate), in the order measured: a kernel can
+    // only be held to the fastest way this machine can be read, so each way is tried.
+    std::vector<std::pair<std::string, double>> bandwidth_methods;
+    std::string bandwidth_method;  // the fastest of them
+    int64_t bandwidth_buffer_bytes = 0;
+    int intra_op_threads = 0;  // at::get_num_threads(): what the kernels' parallel_for uses
+    int omp_threads = 0;       // omp_get_max_threads() on the measuring thread (0 without OpenMP)
 };
 
 // The best rate of repeated (m x k) @ (k x n) products in dtype on device, in GFLOP/s, after a

@@ -8,6 +8,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -75,17 +78,58 @@ class TestCliBench : public QObject {
 private slots:
     // Generation: rows x new tokens generated, the roofline's GEMM named by its shape, and the
     // weight bytes streamed per decoded token (every weight once; the tied embedding once, as
-    // the lm_head).
+    // the lm_head); the batch's, batch-1 and the trainer-like many-row decode (6 rows, 2
+    // prompts x 3) against the same run's roofline.
     void generateAccounting() {
         const auto j = bench({"--what", "generate", "--model", QString::fromStdString(kTiny),
-                              "--batch", "2", "--prompt-tokens", "4", "--new-tokens", "5"});
+                              "--batch", "2", "--prompt-tokens", "4", "--new-tokens", "5",
+                              "--decode-rows", "6", "--decode-group", "3"});
         QVERIFY(!j.is_null());
         const Shape s = tinyShape();
+        const double weight_bytes = (s.body + s.head) * 2;
         QCOMPARE(j["generate"]["generated_tokens"].get<int64_t>(), int64_t(10));
-        QCOMPARE(j["generate"]["weight_bytes_per_token"].get<double>(), (s.body + s.head) * 2);
-        QCOMPARE(j["roofline"]["gemm_shape"]["m"].get<int64_t>(), int64_t(1024));
-        QVERIFY(j["roofline"]["gemm_shape"]["dtype"].get<std::string>() == "bfloat16");
-        QVERIFY(j["roofline"]["gemm_gflops"].get<double>() > 0);
+        QCOMPARE(j["generate"]["weight_bytes_per_token"].get<double>(), weight_bytes);
+        const auto& rf = j["roofline"];
+        QCOMPARE(rf["gemm_shape"]["m"].get<int64_t>(), int64_t(1024));
+        QVERIFY(rf["gemm_shape"]["dtype"].get<std::string>() == "bfloat16");
+        QVERIFY(rf["gemm_gflops"].get<double>() > 0);
+        // The bandwidth is the best of the read methods, all measured on the --threads 1 thread.
+        double best = 0;
+        std::string best_name;
+        for (const auto& m : rf["bandwidth_methods_gbs"].items())
+            if (m.value().get<double>() > best) {
+                best = m.value().get<double>();
+                best_name = m.key();
+            }
+        QVERIFY(rf["bandwidth_methods_gbs"].size() >= 2);
+        QCOMPARE(rf["bandwidth_gbs"].get<double>(), best);
+        QCOMPARE(rf["bandwidth_method"].get<std::string>(), best_name);
+        QCOMPARE(rf["threads"]["intra_op"].get<int>(), 1);
+        const double bw = best, gemm = rf["gemm_gflops"].get<double>();
+        // Each decode mode: 5 new tokens are 4 decode steps (the first comes from the prefill);
+        // its FLOPs are 2 x rows x (body + lm_head) per step; its rates follow from its step
+        // time and the same run's roofline.
+        for (const auto& [mode, rows] : std::vector<std::pair<std::string, double>>{
+                 {"decode", 2}, {"batch1_decode", 1}, {"wide_decode", 6}}) {
+            const auto& d = j["generate"][mode];
+            QVERIFY2(d.is_object(), mode.c_str());
+            QCOMPARE(d["rows"].get<double>(), rows);
+            if (mode != "batch1_decode") QCOMPARE(d["decode_steps"].get<int64_t>(), int64_t(4));
+            QVERIFY(near(d["flops_per_step"].get<double>(), forwardFlops(s, rows, rows)));
+            const double step_s = d["step_ms"].get<double>() / 1e3;
+            QVERIFY(step_s > 0);
+            QVERIFY(near(d["decode_tokens_per_s"].get<double>(), rows / step_s));
+            QVERIFY(near(d["weight_read_ms"].get<double>(), weight_bytes / (bw * 1e9) * 1e3));
+            QVERIFY(near(d["compute_ms"].get<double>(),
+                         forwardFlops(s, rows, rows) / (gemm * 1e9) * 1e3));
+            QVERIFY(near(d["gemm_fraction"].get<double>(),
+                         forwardFlops(s, rows, rows) / step_s / 1e9 / gemm));
+            QVERIFY(
+                near(d["bandwidth_fraction"].get<double>(), weight_bytes / (bw * 1e9) / step_s));
+            QVERIFY(
+                near(d["overhead_ms"].get<double>(), (step_s - weight_bytes / (bw * 1e9)) * 1e3));
+        }
+        QCOMPARE(j["generate"]["wide_decode"]["prompts"].get<int64_t>(), int64_t(2));
     }
 
     // Scoring 3 x 10 tokens, half context: 15 targets; the headline counts targets.

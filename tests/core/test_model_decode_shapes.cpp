@@ -1,7 +1,9 @@
 // The fused decode step (decode_kernels.h) against the eager step at the layouts of real models
 // that the tiny test models do not have: head_dim 64 and 128, and 14 query heads sharing 2 kv
 // heads (a GQA ratio of 7, Qwen2.5-0.5B's), in Qwen2 (q/k/v bias) and Qwen3 (per-head q/k RMSNorm)
-// form, on random-weight bf16 models. Two rows, one left-padded, decoded 12 steps.
+// form, on random-weight bf16 models. Two rows, one left-padded, decoded 12 steps; and 32 rows
+// (the trainer decodes prompts_per_step x G rows in one call), which the projection kernel
+// takes as four 8-row tiles.
 #include <QtTest>
 
 #include "core/model/decode_kernels.h"
@@ -32,15 +34,19 @@ private slots:
     void fusedMatchesEager_data() {
         QTest::addColumn<QString>("arch");
         QTest::addColumn<int>("head_dim");
+        QTest::addColumn<int>("rows");
         for (const char* arch : {"qwen2", "qwen3"})
             for (const int hd : {64, 128})
                 QTest::newRow(qPrintable(QString("%1 head_dim %2 gqa 7").arg(arch).arg(hd)))
-                    << QString(arch) << hd;
+                    << QString(arch) << hd << 2;
+        QTest::newRow("qwen2 head_dim 64 gqa 7, 32 rows") << QString("qwen2") << 64 << 32;
     }
     void fusedMatchesEager() {
         if (!reflab::model::decodeKernelsAvailable()) QSKIP("this CPU has no AVX512-BF16");
         QFETCH(QString, arch);
         QFETCH(int, head_dim);
+        QFETCH(int, rows);
+        const int64_t B = rows;
         reflab::model::LoadOptions o;
         o.dtype = torch::kBFloat16;
         auto lm = LanguageModel::random(decodeShapesConfig(arch.toStdString(), head_dim), o, 7);
@@ -51,16 +57,16 @@ private slots:
         // head reading the wrong kv head would show.
         net.initRandom(11, 0.08);
         torch::NoGradGuard no_grad;
-        torch::Tensor ids = torch::randint(0, 512, {2, 5}, torch::kInt64);
-        torch::Tensor mask = torch::ones({2, 5}, torch::kInt64);
+        torch::Tensor ids = torch::randint(0, 512, {B, 5}, torch::kInt64);
+        torch::Tensor mask = torch::ones({B, 5}, torch::kInt64);
         mask[1][0] = 0;
         mask[1][1] = 0;
-        auto fused = net.newCache(2, 20), eager = net.newCache(2, 20);
+        auto fused = net.newCache(B, 20), eager = net.newCache(B, 20);
         net.hiddenCached(ids, mask, fused);
         net.hiddenCached(ids, mask, eager);
-        torch::Tensor steps = torch::randint(0, 512, {12, 2}, torch::kInt64);
+        torch::Tensor steps = torch::randint(0, 512, {12, B}, torch::kInt64);
         for (int64_t t = 0; t < steps.size(0); ++t) {
-            torch::Tensor step = steps[t].view({2, 1});
+            torch::Tensor step = steps[t].view({B, 1});
             net.setFusedDecode(true);
             torch::Tensor a = net.logits(net.hiddenCached(step, {}, fused).select(1, 0));
             QVERIFY(net.lastStepFused());

@@ -258,7 +258,9 @@ private slots:
     void bf16DecodeKernelMatchesExactProducts() {
         if (!reflab::model::bf16GemvAvailable()) QSKIP("this CPU has no AVX512-BF16");
         torch::NoGradGuard ng;
-        for (int64_t M : {1, 2, 5, 8, 16})
+        // Up to kGemvMaxRows (64) rows: 17, 24 and 33 are padded to multiples of 8, 65 takes the
+        // library's product.
+        for (int64_t M : {1, 2, 5, 8, 16, 17, 24, 32, 33, 64, 65})
             for (int64_t K : {64, 72, 896})
                 for (int64_t N : {3, 37, 128}) {
                     torch::Tensor x = torch::randn({M, K}).to(torch::kBFloat16);
