@@ -71,13 +71,16 @@ std::optional<int64_t> MetricResult::bestStep() const {
 }
 
 RunSummary summarizeRun(store::Workspace& ws, const store::RunInfo& run,
-                        const std::vector<std::string>& metrics) {
+                        const std::vector<std::string>& metrics, const SeriesSink& sink) {
     RunSummary s;
     s.run = run.id;
     s.name = run.name;
     s.steps_done = std::max<int64_t>(run.step, 0);
-    for (const std::string& m : metrics)
-        s.metrics.push_back({m, higherIsBetter(m), ws.metricSummary(run.id, m)});
+    for (const std::string& m : metrics) {
+        store::MetricColumns points = ws.metricColumns(run.id, m);
+        s.metrics.push_back({m, higherIsBetter(m), store::summarizeMetric(points)});
+        if (sink) sink(run.id, m, std::move(points));
+    }
 
     // Throughput from the trainer's own step timing (a resumed run's pause is not counted);
     // wall time from creation to the last step's point.
@@ -103,7 +106,7 @@ RunSummary summarizeRun(store::Workspace& ws, const store::RunInfo& run,
 }
 
 Comparison compareRuns(store::Workspace& ws, const std::vector<std::string>& runs,
-                       const std::vector<std::string>& metrics) {
+                       const std::vector<std::string>& metrics, const SeriesSink& sink) {
     Comparison c;
     for (const std::string& id : runs) {
         auto info = ws.run(id);
@@ -158,7 +161,7 @@ Comparison compareRuns(store::Workspace& ws, const std::vector<std::string>& run
     } else {
         c.metrics = metrics;
     }
-    for (const auto& r : c.runs) c.summaries.push_back(summarizeRun(ws, r, c.metrics));
+    for (const auto& r : c.runs) c.summaries.push_back(summarizeRun(ws, r, c.metrics, sink));
 
     // Runs of different models (or tokenizers, which the content hash covers) compare, but
     // their numbers may not mean the same: say so.

@@ -4,6 +4,7 @@
 // summary per run (final and best value of chosen metrics, the step of the best eval, steps/s,
 // wall time, tokens generated). Reads the store only.
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,12 +60,17 @@ struct Comparison {
     std::vector<std::string> warnings;  // e.g. different base models: compared anyway
 };
 
+// Given each (run, chosen metric) series that a summary reads, every point, so that a caller
+// that also draws them (the Compare tab) reads each once.
+using SeriesSink = std::function<void(const std::string& run, const std::string& metric,
+                                      store::MetricColumns&& points)>;
+
 // Throws StoreError naming an unknown run; fewer than two runs is allowed (a diff of one run is
 // empty). Empty `metrics`: defaultCompareMetrics() that any run has.
 Comparison compareRuns(store::Workspace& ws, const std::vector<std::string>& runs,
-                       const std::vector<std::string>& metrics = {});
+                       const std::vector<std::string>& metrics = {}, const SeriesSink& sink = {});
 // The summary alone (the Compare tab reloads it when the chosen metrics change).
 RunSummary summarizeRun(store::Workspace& ws, const store::RunInfo& run,
-                        const std::vector<std::string>& metrics);
+                        const std::vector<std::string>& metrics, const SeriesSink& sink = {});
 
 }  // namespace reflab::analysis

@@ -8,7 +8,7 @@ namespace reflab::store {
 
 // 'RFLB': PRAGMA application_id of every RefLab workspace (file(1) shows it).
 constexpr int kApplicationId = 0x52464c42;
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 // Sets the connection's pragmas (WAL, synchronous=NORMAL, foreign keys off, cache) and, when
 // writable, creates or migrates the schema in one transaction, after keeping a copy of a file

@@ -266,6 +266,17 @@ struct MetricSummary {
     double last = 0, last_time = 0;  // the point of the highest step
 };
 
+// One metric of one run, every point in step order (a step stored twice: its points by id), as
+// columns: what a chart and a summary read, without a MetricPoint's two strings a point.
+struct MetricColumns {
+    std::vector<int64_t> ids, steps;
+    std::vector<double> values, times;  // values: NaN where none was stored
+};
+
+// Count, sum, extremes (each with the first step reaching it) and the point of the highest step
+// over the non-NaN values of `columns` (in step order); nullopt when there is none.
+std::optional<MetricSummary> summarizeMetric(const MetricColumns& columns);
+
 struct RolloutTotals {
     int64_t rollouts = 0, eval_rollouts = 0;
     int64_t completion_tokens = 0;  // every rollout's, evaluation included: all it generated
@@ -392,6 +403,9 @@ public:
 
     // -- summaries and prompt look-ups (workspace_summary.cpp) --
     std::optional<MetricSummary> metricSummary(const std::string& run, const std::string& name);
+    // Every point of one metric of one run (a reward set's curve too): for a stored metric one
+    // walk of the metrics_series index, no table row read.
+    MetricColumns metricColumns(const std::string& run, const std::string& name);
     RolloutTotals rolloutTotals(const std::string& run);
     // Prompts whose id starts with `query` or whose text contains it (ASCII case-insensitive),
     // exact id matches first; at most `limit`.

@@ -44,7 +44,8 @@ struct Workspace::Impl {
 
     // Prepared once, reused for every step (the writer's hot path).
     SqliteStatement ins_metric, ins_rollout, ins_payload, ins_reward, ins_event, upd_step,
-        find_prompt, ins_prompt, ins_component, ins_prompt_text, ins_completion_text;
+        find_prompt, ins_prompt, ins_component, ins_prompt_text, ins_completion_text,
+        add_step_totals;
 
     // run id -> run_key; throws StoreError naming the run when it does not exist.
     int64_t runKey(const std::string& run);

@@ -1,4 +1,5 @@
 // Workspace metric readers: names, live tail by rowid, and a decimated series for plots.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -75,16 +76,26 @@ std::vector<MetricPoint> Workspace::metricSeries(const std::string& run, const s
                 out.push_back(std::move(p));
         return out;
     }
+    // A walk of metrics_series alone (it holds value and time since schema v7), in its order:
+    // by step, then by value. Asking for (step, id) would add a sort to every read; a step
+    // stored twice is rare, and only then are its points put back in id order below.
     SqliteStatement st(m->db,
                        "SELECT id, step, value, time FROM metrics WHERE run_key = ? AND name = ? "
-                       "AND step BETWEEN ? AND ? ORDER BY step, id");
+                       "AND step BETWEEN ? AND ? ORDER BY step");
     st.bind(1, key).bind(2, name);
     st.bind(3, step_min.value_or(std::numeric_limits<int64_t>::min()));
     st.bind(4, step_max.value_or(std::numeric_limits<int64_t>::max()));
     std::vector<MetricPoint> all;
-    while (st.step())
-        all.push_back(
-            {st.int64(0), run, st.int64(1), name, st.isNull(2) ? kNaN : st.real(2), st.real(3)});
+    bool repeats = false;
+    while (st.step()) {
+        const int64_t step = st.int64(1);
+        repeats = repeats || (!all.empty() && all.back().step == step);
+        all.push_back({st.int64(0), run, step, name, st.isNull(2) ? kNaN : st.real(2), st.real(3)});
+    }
+    if (repeats)
+        std::stable_sort(all.begin(), all.end(), [](const MetricPoint& a, const MetricPoint& b) {
+            return a.step != b.step ? a.step < b.step : a.rowid < b.rowid;
+        });
     buckets = std::max(buckets, 1);
     if (all.size() <= static_cast<size_t>(4 * buckets)) return all;
 

@@ -204,6 +204,7 @@ void Workspace::deleteRun(const std::string& run) {
     m->db.exec("DELETE FROM rollout_rewards WHERE rollout_id IN " + in_run +
                "; DELETE FROM rollout_payload WHERE rollout_id IN " + in_run +
                "; DELETE FROM rollouts WHERE run_key = " + k +
+               "; DELETE FROM step_totals WHERE run_key = " + k +
                "; DELETE FROM metrics WHERE run_key = " + k +
                "; DELETE FROM checkpoints WHERE run_key = " + k +
                "; DELETE FROM events WHERE run_key = " + k +

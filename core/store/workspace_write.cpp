@@ -3,6 +3,7 @@
 // either the whole step or none of it.
 #include <unistd.h>
 
+#include <array>
 #include <cmath>
 #include <map>
 
@@ -106,6 +107,12 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
             w.db, "INSERT INTO prompt_text(rowid, prompt, reference) VALUES (?,?,?)");
         w.ins_completion_text =
             SqliteStatement(w.db, "INSERT INTO completion_text(rowid, completion) VALUES (?,?)");
+        w.add_step_totals = SqliteStatement(
+            w.db,
+            "INSERT INTO step_totals(run_key, step, rollouts, eval_rollouts, completion_tokens) "
+            "VALUES (?1,?2,?3,?4,?5) ON CONFLICT(run_key, step) DO UPDATE SET "
+            "rollouts = rollouts + ?3, eval_rollouts = eval_rollouts + ?4, "
+            "completion_tokens = completion_tokens + ?5");
     }
 
     const auto promptKey = [&w](const RolloutRecord& r) -> int64_t {
@@ -158,10 +165,17 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
             w.ins_metric.bind(5, t).run();
         }
         std::string decoded, tokens, entropies;
+        // step -> (rollouts, eval rollouts, completion tokens): the run's totals, a row a step.
+        std::map<int64_t, std::array<int64_t, 3>> totals;
         for (const RolloutRecord& r : s.rollouts) {
             SqliteStatement& ins = w.ins_rollout;
             // A rollout left at step 0 in a later StepRecord takes the record's step.
-            ins.bind(1, key).bind(2, r.step == 0 && s.step != 0 ? s.step : r.step);
+            const int64_t step = r.step == 0 && s.step != 0 ? s.step : r.step;
+            auto& sum = totals[step];
+            sum[0] += 1;
+            sum[1] += r.is_eval ? 1 : 0;
+            sum[2] += r.completion_tokens;
+            ins.bind(1, key).bind(2, step);
             ins.bind(3, promptKey(r)).bind(4, r.group).bind(5, r.sample);
             ins.bind(6, static_cast<int64_t>(r.is_eval)).bind(7, r.total_reward);
             ins.bind(8, r.advantage).bind(9, r.prompt_tokens).bind(10, r.completion_tokens);
@@ -213,6 +227,10 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
                 w.ins_reward.run();
             }
         }
+        for (const auto& [step, sum] : totals) {
+            w.add_step_totals.bind(1, key).bind(2, step).bind(3, sum[0]).bind(4, sum[1]);
+            w.add_step_totals.bind(5, sum[2]).run();
+        }
         for (const std::string& e : s.events) {
             w.ins_event.bind(1, key).bind(2, t).bind(3, e);
             w.ins_event.bindNull(4).bindNull(5).bindNull(6).run();
@@ -228,7 +246,7 @@ void Workspace::writeStep(const std::string& run, const StepRecord& s) {
         // rollback erased.
         for (SqliteStatement* st : {&w.ins_metric, &w.ins_rollout, &w.ins_payload, &w.ins_reward,
                                     &w.ins_event, &w.upd_step, &w.find_prompt, &w.ins_prompt,
-                                    &w.ins_prompt_text, &w.ins_completion_text})
+                                    &w.ins_prompt_text, &w.ins_completion_text, &w.add_step_totals})
             if (st->valid()) st->reset();
         w.dropWriteCaches();
         throw;
@@ -252,6 +270,7 @@ void Workspace::truncateRun(const std::string& run, int64_t after_step) {
     w.db.exec("DELETE FROM rollout_rewards WHERE rollout_id IN " + ids +
               "; DELETE FROM rollout_payload WHERE rollout_id IN " + ids +
               "; DELETE FROM rollouts WHERE run_key = " + k + " AND step > " + a +
+              "; DELETE FROM step_totals WHERE run_key = " + k + " AND step > " + a +
               "; DELETE FROM metrics WHERE run_key = " + k + " AND step > " + a +
               "; DELETE FROM checkpoints WHERE run_key = " + k + " AND step > " + a +
               "; DELETE FROM events WHERE run_key = " + k + " AND step > " + a +

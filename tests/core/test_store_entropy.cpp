@@ -123,11 +123,12 @@ private slots:
         {
             // Back to schema 5, as RefLab wrote it before entropies.
             SqliteDb db(path, false, false);
-            db.exec("ALTER TABLE rollout_payload DROP COLUMN entropies; PRAGMA user_version = 5");
+            db.exec(std::string(store_test::kUndoSchema7) +
+                    "ALTER TABLE rollout_payload DROP COLUMN entropies; PRAGMA user_version = 5");
         }
         QVERIFY_THROWS_EXCEPTION(StoreError, Workspace::open(path, /*read_only=*/true));
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 6);
+        QCOMPARE(ws.schemaVersion(), 7);
         QVERIFY(QFile::exists(QString::fromStdString(path + ".schema5.bak")));
         std::vector<int64_t> ids = entropyRolloutIds(path);
         QCOMPARE(ids.size(), size_t(2));

@@ -55,4 +55,10 @@ inline reflab::store::StepRecord makeStep(int64_t step, int groups, int samples)
     return s;
 }
 
+// SQL that takes a current workspace back to schema 6 (before v7's step totals and indexes);
+// the tests that rebuild an older file run it before their own version's undo.
+constexpr const char* kUndoSchema7 =
+    "DROP INDEX rollouts_prompt; DROP INDEX prompts_id; DROP TABLE step_totals; "
+    "DROP INDEX metrics_series; CREATE INDEX metrics_series ON metrics(run_key, name, step); ";
+
 }  // namespace store_test

@@ -94,14 +94,15 @@ private slots:
         {
             // Back to schema 4, as RefLab wrote it before marked events.
             SqliteDb db(path, false, false);
-            db.exec(
-                "ALTER TABLE events DROP COLUMN step; ALTER TABLE events DROP COLUMN kind; "
-                "ALTER TABLE events DROP COLUMN label; ALTER TABLE rollout_payload DROP COLUMN "
-                "entropies; PRAGMA user_version = 4");
+            db.exec(std::string(store_test::kUndoSchema7) +
+
+                    "ALTER TABLE events DROP COLUMN step; ALTER TABLE events DROP COLUMN kind; "
+                    "ALTER TABLE events DROP COLUMN label; ALTER TABLE rollout_payload DROP COLUMN "
+                    "entropies; PRAGMA user_version = 4");
         }
         QVERIFY(Workspace::needsUpgrade(path));
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 6);
+        QCOMPARE(ws.schemaVersion(), 7);
         QVERIFY(QFile::exists(QString::fromStdString(path + ".schema4.bak")));
         const auto ev = ws.events(run);
         QCOMPARE(ev.size(), size_t(1));

@@ -236,16 +236,17 @@ private slots:
         {
             // Back to schema 2, as RefLab wrote it before reward sets.
             SqliteDb db(path, false, false);
-            db.exec(
-                "ALTER TABLE events DROP COLUMN step; ALTER TABLE events DROP COLUMN kind; "
-                "ALTER TABLE events DROP COLUMN label; "
-                "DROP TABLE run_tags; DROP TABLE reward_sets; DROP TABLE rollout_set_rewards; "
-                "DROP TABLE rollout_set_components; ALTER TABLE rollout_payload DROP COLUMN "
-                "entropies; PRAGMA user_version = 2");
+            db.exec(std::string(store_test::kUndoSchema7) +
+
+                    "ALTER TABLE events DROP COLUMN step; ALTER TABLE events DROP COLUMN kind; "
+                    "ALTER TABLE events DROP COLUMN label; "
+                    "DROP TABLE run_tags; DROP TABLE reward_sets; DROP TABLE rollout_set_rewards; "
+                    "DROP TABLE rollout_set_components; ALTER TABLE rollout_payload DROP COLUMN "
+                    "entropies; PRAGMA user_version = 2");
         }
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(),
-                 6);  // 2 -> 3 (sets) -> 4 (tags) -> 5 (events) -> 6 (entropies)
+        // 2 -> 3 (sets) -> 4 (tags) -> 5 (events) -> 6 (entropies) -> 7 (step totals)
+        QCOMPARE(ws.schemaVersion(), 7);
         QVERIFY(QFile::exists(QString::fromStdString(path + ".schema2.bak")));
         QCOMPARE(ws.rolloutScores(run).size(), size_t(2));
         const auto set = ws.openRewardSet(run, "new", "{}");

@@ -167,6 +167,8 @@ private slots:
             // Back to schema 1, as RefLab 1 wrote it.
             SqliteDb db(path, false, false);
             db.exec(
+                std::string(store_test::kUndoSchema7) +
+
                 "ALTER TABLE events DROP COLUMN step; ALTER TABLE events DROP COLUMN kind; "
                 "ALTER TABLE events DROP COLUMN label; "
                 "DROP TABLE run_tags; DROP TABLE prompt_text; DROP TABLE completion_text; ALTER "
@@ -191,7 +193,7 @@ private slots:
         }
 
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 6);  // v1 -> ... -> v6 in one open
+        QCOMPARE(ws.schemaVersion(), 7);  // v1 -> ... -> v7 in one open
         {
             // The copy: the old file, whole, at schema 1.
             SqliteDb copy(path + ".schema1.bak", true, false);

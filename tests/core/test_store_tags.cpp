@@ -120,15 +120,16 @@ private slots:
         {
             // Back to schema 3, as RefLab wrote it before tags.
             SqliteDb db(path, false, false);
-            db.exec(
-                "ALTER TABLE events DROP COLUMN step; ALTER TABLE events DROP COLUMN kind; "
-                "ALTER TABLE events DROP COLUMN label; DROP TABLE run_tags; ALTER TABLE "
-                "rollout_payload DROP COLUMN entropies; PRAGMA user_version = 3");
+            db.exec(std::string(store_test::kUndoSchema7) +
+
+                    "ALTER TABLE events DROP COLUMN step; ALTER TABLE events DROP COLUMN kind; "
+                    "ALTER TABLE events DROP COLUMN label; DROP TABLE run_tags; ALTER TABLE "
+                    "rollout_payload DROP COLUMN entropies; PRAGMA user_version = 3");
         }
         QVERIFY_THROWS_EXCEPTION(StoreError, Workspace::open(path, /*read_only=*/true));
         QVERIFY(Workspace::needsUpgrade(path));
         auto ws = Workspace::open(path);
-        QCOMPARE(ws.schemaVersion(), 6);
+        QCOMPARE(ws.schemaVersion(), 7);
         QVERIFY(QFile::exists(QString::fromStdString(path + ".schema3.bak")));
         const auto runs = ws.listRuns();
         QCOMPARE(runs.size(), size_t(1));

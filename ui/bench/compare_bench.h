@@ -3,8 +3,10 @@
 // step on every k-th step), then, in the real panel, the time to fill the summary table and to
 // build the overlaid charts of the Charts view (the default metrics, then all 20), to list a prompt
 // search, to fill the same-prompt columns (a prompt every run has, and one no compared run has:
-// each run's whole index is walked) and to render a word diff; for each, the longest event-loop
-// stall (a 5 ms probe timer) meanwhile. Figures for reports, never assertions.
+// the worst case of the nearest-step look-up) and to render a word diff; for each, the longest
+// event-loop stall (a 5 ms probe timer) meanwhile. A kept workspace of an older schema is
+// migrated first, as the GUI does on opening it, and that is timed too. Figures for reports,
+// never assertions.
 #pragma once
 #include <QJsonObject>
 #include <QString>

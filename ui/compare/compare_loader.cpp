@@ -99,22 +99,25 @@ void CompareLoader::compare(const QStringList& runs, const QStringList& metrics)
     const int gen = ++m_compareGen;
     QPointer<CompareLoader> self(this);
     post([self, gen, runs, metrics](store::Workspace& ws) -> std::function<void()> {
-        auto c = std::make_shared<analysis::Comparison>(
-            analysis::compareRuns(ws, toStd(runs), toStd(metrics)));
+        // Each chosen series is read once: the summary is computed from it and the charts get
+        // every point (the smoothing runs over all of them, as on the Dashboard).
         auto series = std::make_shared<SeriesBatch>();
-        for (const auto& run : c->runs)
-            for (const auto& metric : c->metrics) {
-                SeriesChunk chunk;
-                chunk.run = QString::fromStdString(run.id);
-                chunk.metric = QString::fromStdString(metric);
-                // Every point (the smoothing runs over all of them, as on the Dashboard).
-                for (const auto& p : ws.metricSeries(run.id, metric, 1 << 20)) {
-                    chunk.steps.push_back(static_cast<double>(p.step));
-                    chunk.times.push_back(p.time);
-                    chunk.values.push_back(p.value);
-                }
-                if (!chunk.steps.isEmpty()) series->push_back(std::move(chunk));
-            }
+        const auto keep = [&series](const std::string& run, const std::string& metric,
+                                    store::MetricColumns&& points) {
+            if (points.steps.empty()) return;
+            SeriesChunk chunk;
+            chunk.run = QString::fromStdString(run);
+            chunk.metric = QString::fromStdString(metric);
+            const auto n = static_cast<qsizetype>(points.steps.size());
+            chunk.steps.resize(n);
+            for (qsizetype i = 0; i < n; ++i)
+                chunk.steps[i] = static_cast<double>(points.steps[size_t(i)]);
+            chunk.times = QVector<double>(points.times.begin(), points.times.end());
+            chunk.values = QVector<double>(points.values.begin(), points.values.end());
+            series->push_back(std::move(chunk));
+        };
+        auto c = std::make_shared<analysis::Comparison>(
+            analysis::compareRuns(ws, toStd(runs), toStd(metrics), keep));
         QStringList available;
         for (const auto& m : ws.metricNames(toStd(runs))) available << QString::fromStdString(m);
         return [self, gen, c, series, available] {
