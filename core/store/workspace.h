@@ -380,10 +380,13 @@ public:
     RolloutMarks rolloutMarks(const RolloutFilter&, const RolloutSort&, int every,
                               const std::optional<RolloutCursor>& from = std::nullopt,
                               int64_t limit = 0);
-    // Exact, except with a text filter of fewer than 3 code points over more than exact_limit
-    // rows: then an estimate from a systematic sample of about exact_limit of them (exact =
-    // false). A longer needle's matches are found once per connection and needle, confirmed
-    // (the first page, count or marks of that needle pays for it; the others read them).
+    // Exact, except with a text filter that would confirm more than exact_limit rows one by one
+    // (a needle of fewer than 3 code points, or a frequent one: more than 100,000 candidates in
+    // the text index, or matching prompts of many samples): then an estimate from about
+    // exact_limit sampled rows (exact = false); a marks scan of the same filter to its end
+    // counts it exactly. A needle with fewer candidates has its matches found once per
+    // connection and needle, confirmed (the first count or marks, or a first page of fewer
+    // than 20,000 candidates, pays for it; the others read them).
     RolloutCount rolloutCount(const RolloutFilter&, int64_t exact_limit = 20000);
     std::optional<RolloutDetail> rollout(int64_t id, bool with_group = true);
     // The runs' component names, then the columns of their reward sets ("set:NAME/total",

@@ -40,6 +40,13 @@ struct Workspace::Impl {
         std::string needle;
         int64_t data_version = -1, changes = -1;
     } text_hits;
+    // What the trigram indexes name for a needle (workspace_rollouts.cpp): its candidates among
+    // the completions and the prompts, each counted up to a bound, for the same data state.
+    struct TextCandidates {
+        std::string needle;
+        int64_t data_version = -1, changes = -1;
+        int64_t completions = 0, prompts = 0, prompt_keys = 0;
+    } text_candidates;
     std::function<bool()> cancelled;  // setCancelCheck's; SQLite's progress handler calls it
 
     // Prepared once, reused for every step (the writer's hot path).

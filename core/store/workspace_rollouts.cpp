@@ -5,16 +5,22 @@
 // index (step, total reward), the query keeps that index as the only one usable (unary '+'
 // hides the others from the planner) so a page reads ~limit index entries, not the run.
 //
-// A text filter of 3 code points or more is answered from temp.text_hits: the ids of every
-// rollout that contains the needle, confirmed on the stored text, built once per needle on
-// this connection (in memory, never in the file) from the trigram indexes' candidates, and
-// kept until the needle or the data changes. Every page, mark scan and count of that needle
-// then reads `r.id IN temp.text_hits` (a count of a rare needle reads its hits, not the
-// million rows), and the count is exact. A page asked before the hits exist builds them when
-// the index names few candidates (a rare needle: confirming them all is quick, and a scan would
-// walk every row to find the few); with many it does not wait for them: it walks the rows in
-// sort order, keeping the candidates that the text confirms, and stops at the page's end (a
-// frequent needle fills it after a few hundred rows). Shorter needles scan and confirm each row.
+// A text filter is planned per use (planText) from what the trigram indexes name for it
+// (its candidates among the completions and the prompts, counted up to a bound, once per needle
+// and data state):
+// - few candidates: temp.text_hits, the ids of every rollout that contains the needle,
+//   confirmed on the stored text, built once per needle on this connection (in memory, never in
+//   the file) and kept until the needle or the data changes. Pages, marks and counts then read
+//   `r.id IN temp.text_hits`, and the count is exact.
+// - many (a frequent needle: a word of nearly every completion), with a page or marks scan that
+//   walks an index in sort order: no index at all. The scan confirms the rows it meets and stops
+//   at the page's end, a few hundred rows in; building the hits would confirm every candidate
+//   first (seconds for a million) and an IN list of the candidates costs as much to build.
+//   The count is then an estimate from sampled id windows, and the marks scan, which walks
+//   every match anyway, gives the exact count when it ends (the caller shows it).
+// - many, with a sort that reads every row before the first: the candidates' IN lists narrow
+//   the rows the page confirms; marks build the hits once (each slice re-sorts).
+// Needles shorter than 3 code points cannot use the indexes: every row is confirmed.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -135,17 +141,60 @@ bool textHitsReady(Workspace::Impl& w, const std::string& needle) {
     return h.needle == needle && dataState(w) == std::make_pair(h.data_version, h.changes);
 }
 
-// Candidates of a needle up to which a first page builds its hits rather than scanning.
+// Completion candidates up to which a first page builds a needle's hits rather than scanning,
+// and up to which a count or marks scan builds them (about 0.25 s for 100,000).
 constexpr int64_t kFewCandidates = 20000;
+constexpr int64_t kManyCandidates = 100000;
 
-// Whether the trigram index names at most `most` completions for the needle (it stops
-// counting past that).
-bool fewCandidates(Workspace::Impl& w, const std::string& needle, int64_t most) {
-    SqliteStatement st(w.db,
-                       "SELECT count(*) FROM (SELECT rowid FROM completion_text WHERE "
-                       "completion_text MATCH ?1 LIMIT ?2)");
-    st.bind(1, trigramQuery(needle)).bind(2, most + 1);
-    return st.step() && st.int64(0) <= most;
+// The needle's (indexedNeedle) candidates in the completion and prompt indexes, each counted up
+// to kManyCandidates + 1, and the prompt keys in use; kept per needle and data state.
+const Workspace::Impl::TextCandidates& textCandidates(Workspace::Impl& w,
+                                                      const std::string& needle) {
+    auto& c = w.text_candidates;
+    const auto state = dataState(w);
+    if (c.needle == needle && state == std::make_pair(c.data_version, c.changes)) return c;
+    const auto bounded = [&](const char* table) {
+        SqliteStatement st(w.db, std::string("SELECT count(*) FROM (SELECT rowid FROM ") + table +
+                                     " WHERE " + table + " MATCH ?1 LIMIT ?2)");
+        st.bind(1, trigramQuery(needle)).bind(2, kManyCandidates + 1);
+        return st.step() ? st.int64(0) : 0;
+    };
+    c.completions = bounded("completion_text");
+    c.prompts = bounded("prompt_text");
+    c.prompt_keys = w.db.queryInt("SELECT coalesce(max(prompt_key), 0) FROM prompts");
+    c.needle = needle;
+    c.data_version = state.first;
+    c.changes = state.second;
+    return c;
+}
+
+// How a text filter is answered (see the file comment): from temp.text_hits (built first when
+// missing), by confirming the candidates of the trigram indexes' IN lists, or by confirming
+// every row the query meets.
+enum class TextPlan { Hits, Candidates, Scan };
+enum class TextUse { Page, Marks, Count };
+
+// ordered: the query walks an index in sort order and stops at its LIMIT (no sort of every
+// row first). For a Count, Scan means: estimate.
+TextPlan planText(Workspace::Impl& w, const std::string& needle, TextUse use, bool ordered) {
+    if (!indexedNeedle(needle)) return TextPlan::Scan;
+    if (textHitsReady(w, needle)) return TextPlan::Hits;
+    const auto& c = textCandidates(w, needle);
+    // A matching prompt stands for every sample of it: the hits of a few matching prompts
+    // (of many) are cheap, those of most prompts are most rollouts.
+    const bool few_prompts = c.prompts == 0 || c.prompts * 50 <= c.prompt_keys;
+    const bool cheap = c.completions <= kManyCandidates && few_prompts;
+    switch (use) {
+        case TextUse::Page:
+            if (c.completions <= kFewCandidates && c.prompts == 0) return TextPlan::Hits;
+            if (ordered) return TextPlan::Scan;
+            return cheap ? TextPlan::Candidates : TextPlan::Scan;
+        case TextUse::Marks:
+            return cheap || !ordered ? TextPlan::Hits : TextPlan::Scan;
+        case TextUse::Count:
+            return cheap ? TextPlan::Hits : TextPlan::Scan;
+    }
+    return TextPlan::Scan;
 }
 
 // Fills temp.text_hits with the ids of the rollouts matching `needle` (indexedNeedle), unless
@@ -261,18 +310,11 @@ struct FilterSql {
 // Which index the page query may use; the others are hidden with unary '+'.
 enum class IndexUse { Any, Step, Reward, RowidOnly };
 
-// How a text filter of 3 code points or more is answered (see the file comment): from
-// temp.text_hits, built first when missing (Hits), or from them when they exist or the index
-// names few candidates, else by confirming the candidates row by row as the scan meets them
-// (Stream: a page).
-enum class TextMode { Hits, Stream };
-
 // runs_by_caller: leave the run constraint out of `where` (the caller adds one per run).
-// verify_text = false: a needle too short for the trigram indexes keeps every row, unconfirmed
-// (a superset of the matches, cheap to count).
+// text_plan: how a text filter is answered (planText; Scan for a needle too short for the
+// trigram indexes whatever is asked).
 FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, IndexUse use,
-                      bool runs_by_caller = false, bool verify_text = true,
-                      TextMode text_mode = TextMode::Hits) {
+                      bool runs_by_caller = false, TextPlan text_plan = TextPlan::Scan) {
     FilterSql q;
     q.from = "rollouts r";
     q.where = "1";
@@ -331,30 +373,28 @@ FilterSql buildFilter(Workspace::Impl& w, const RolloutFilter& f, Binds& b, Inde
         q.where += std::string(" AND r.correct = ") + (*f.correct ? "1" : "0");
     if (f.is_eval) q.where += std::string(" AND r.is_eval = ") + (*f.is_eval ? "1" : "0");
     if (f.flat_groups_only) q.where += " AND r.group_flat = 1";
-    if (!f.text.empty() && indexedNeedle(f.text) &&
-        (text_mode == TextMode::Hits || textHitsReady(w, f.text) ||
-         fewCandidates(w, f.text, kFewCandidates))) {
+    if (f.text.empty()) return q;
+    if (!indexedNeedle(f.text)) text_plan = TextPlan::Scan;
+    if (text_plan == TextPlan::Hits) {
         // Confirmed matches, built once per needle (see the file comment).
         ensureTextHits(w, f.text);
         q.where += " AND r.id IN temp.text_hits";
-    } else if (!f.text.empty()) {
-        // The trigram indexes name the candidates (each IN list is built once per statement);
-        // reflab_text_has confirms each one the scan meets. A needle too short for the indexes:
-        // every row is confirmed.
-        if (const std::string fts = trigramQuery(f.text); !fts.empty()) {
-            const std::string m = b.add(fts);
-            q.where +=
-                " AND (r.prompt_key IN (SELECT rowid FROM prompt_text WHERE prompt_text MATCH " +
-                m + ") OR r.id IN (SELECT rowid FROM completion_text WHERE completion_text MATCH " +
-                m + "))";
-        }
-        if (!verify_text) return q;
-        q.from +=
-            " CROSS JOIN prompts p ON p.prompt_key = r.prompt_key"
-            " LEFT JOIN rollout_payload pl ON pl.rollout_id = r.id";
-        q.where += " AND reflab_text_has(" + b.add(f.text) +
-                   ", r.run_key, pl.completion, pl.tokens, p.prompt, p.reference)";
+        return q;
     }
+    if (text_plan == TextPlan::Candidates) {
+        // The trigram indexes name the candidates (each IN list is built once per statement).
+        const std::string m = b.add(trigramQuery(f.text));
+        q.where += " AND (r.prompt_key IN (SELECT rowid FROM prompt_text WHERE prompt_text MATCH " +
+                   m +
+                   ") OR r.id IN (SELECT rowid FROM completion_text WHERE completion_text MATCH " +
+                   m + "))";
+    }
+    // reflab_text_has confirms each row the query meets (each candidate, with Candidates).
+    q.from +=
+        " CROSS JOIN prompts p ON p.prompt_key = r.prompt_key"
+        " LEFT JOIN rollout_payload pl ON pl.rollout_id = r.id";
+    q.where += " AND reflab_text_has(" + b.add(f.text) +
+               ", r.run_key, pl.completion, pl.tokens, p.prompt, p.reference)";
     return q;
 }
 
@@ -424,7 +464,7 @@ struct PageQuery {
 // every row from `from` on (limit <= 0). Selects `columns`, then the sort value.
 PageQuery pageQuery(Workspace::Impl& w, const RolloutFilter& f, const RolloutSort& sort,
                     const std::optional<RolloutCursor>& from, int limit, bool backward,
-                    const std::string& columns, TextMode text_mode) {
+                    const std::string& columns, TextUse text_use) {
     PageQuery pq;
 
     int64_t component_key = 0;
@@ -485,9 +525,15 @@ PageQuery pageQuery(Workspace::Impl& w, const RolloutFilter& f, const RolloutSor
         use = IndexUse::RowidOnly;
     }
 
+    // Whether the rows come in sort order from an index (the LIMIT stops the walk) rather than
+    // all of them sorted first.
+    const bool ordered = sort.key == RolloutSortKey::Id ||
+                         (sort.key == RolloutSortKey::Step && use == IndexUse::Step) ||
+                         (sort.key == RolloutSortKey::TotalReward && use == IndexUse::Reward);
+    const TextPlan text_plan =
+        f.text.empty() ? TextPlan::Scan : planText(w, f.text, text_use, ordered);
     Binds& b = pq.binds;
-    FilterSql q =
-        buildFilter(w, f, b, use, /*runs_by_caller=*/!merge_keys.empty(), true, text_mode);
+    FilterSql q = buildFilter(w, f, b, use, /*runs_by_caller=*/!merge_keys.empty(), text_plan);
     if (q.none) {
         pq.none = true;
         return pq;
@@ -560,8 +606,7 @@ RolloutPage Workspace::rolloutPage(const RolloutFilter& f, const RolloutSort& so
     Impl& w = *m;
     RolloutPage page;
     limit = std::max(1, limit);
-    const PageQuery pq =
-        pageQuery(w, f, sort, from, limit, backward, kRowColumns, TextMode::Stream);
+    const PageQuery pq = pageQuery(w, f, sort, from, limit, backward, kRowColumns, TextUse::Page);
     if (pq.none) return page;
     const bool text_key = pq.text_key;
     SqliteStatement st(w.db, pq.sql);
@@ -593,7 +638,7 @@ RolloutMarks Workspace::rolloutMarks(const RolloutFilter& f, const RolloutSort& 
     // pageQuery's LIMIT (its limit + 1) also bounds each run's branch of a merged sort.
     limit = std::clamp<int64_t>(limit, 0, std::numeric_limits<int>::max());
     const PageQuery pq = pageQuery(w, f, sort, from, limit > 1 ? static_cast<int>(limit - 1) : 0,
-                                   false, "r.id, r.step", TextMode::Hits);
+                                   false, "r.id, r.step", TextUse::Marks);
     if (pq.none) return marks;
     SqliteStatement st(w.db, pq.sql + (limit == 1 ? " LIMIT 1" : ""));
     pq.binds.apply(st);
@@ -614,28 +659,60 @@ RolloutMarks Workspace::rolloutMarks(const RolloutFilter& f, const RolloutSort& 
 
 RolloutCount Workspace::rolloutCount(const RolloutFilter& f, int64_t exact_limit) {
     Impl& w = *m;
-    Binds b;
-    // Rows: with a needle of 3 code points or more, its confirmed matches (exact); with a
-    // shorter one every row of the other filters, the candidates.
-    FilterSql q = buildFilter(w, f, b, IndexUse::Any, false, /*verify_text=*/false);
-    if (q.none) return {0, true};
-    SqliteStatement st(w.db, "SELECT count(*) FROM " + q.from + " WHERE " + q.where);
-    b.apply(st);
-    const int64_t candidates = st.step() ? st.int64(0) : 0;
-    if (f.text.empty() || indexedNeedle(f.text)) return {candidates, true};
+    // The rows of `filter` (with ids in [window.first, window.second] when given).
+    const auto countOf = [&](const RolloutFilter& filter, TextPlan plan,
+                             std::optional<std::pair<int64_t, int64_t>> window = {}) {
+        Binds b;
+        // A window reads its id range of the table, and the hits their ids, no index: the
+        // planner would otherwise prefer a run's index and walk all of it (0.2 s a million rows
+        // for 2,000 hits; 2 ms by id).
+        const bool by_id = window || (plan == TextPlan::Hits && !filter.text.empty());
+        FilterSql q =
+            buildFilter(w, filter, b, by_id ? IndexUse::RowidOnly : IndexUse::Any, false, plan);
+        if (q.none) return int64_t(0);
+        if (window)
+            q.where +=
+                " AND r.id BETWEEN " + b.add(window->first) + " AND " + b.add(window->second);
+        SqliteStatement st(w.db, "SELECT count(*) FROM " + q.from + " WHERE " + q.where);
+        b.apply(st);
+        return st.step() ? st.int64(0) : int64_t(0);
+    };
+    if (f.text.empty() || planText(w, f.text, TextUse::Count, false) == TextPlan::Hits)
+        return {countOf(f, TextPlan::Hits), true};
 
-    // Confirming a candidate decodes its text: confirm at most about exact_limit of them, a
-    // systematic sample (every k-th id) when there are more, and scale the hits up.
-    Binds b2;
-    FilterSql q2 = buildFilter(w, f, b2, IndexUse::Any);
-    const int64_t limit = std::max<int64_t>(1, exact_limit);
-    const int64_t stride = candidates > limit ? (candidates + limit - 1) / limit : 1;
+    // A needle too short for the trigram indexes, or a frequent one: confirming every row of the
+    // other filters takes about a second a million rows. Up to exact_limit of them, confirm
+    // them all; past that, estimate from the rows of 16 evenly spaced id windows (about
+    // exact_limit ids in all): the matches among them, scaled to the other filters' rows.
+    RolloutFilter rest = f;
+    rest.text.clear();
+    const int64_t rows = countOf(rest, TextPlan::Scan);
+    if (rows <= exact_limit) return {countOf(f, TextPlan::Scan), true};
+    const int64_t lo = w.db.queryInt("SELECT coalesce(min(id), 0) FROM rollouts");
+    const int64_t hi = w.db.queryInt("SELECT coalesce(max(id), 0) FROM rollouts");
+    constexpr int kWindows = 16;
+    const int64_t width = std::max<int64_t>(1, exact_limit / kWindows);
+    const double span = double(hi - lo + 1);
+    int64_t sampled = 0, hits = 0;
+    for (int i = 0; i < kWindows; ++i) {
+        const int64_t start = lo + int64_t(span * (i + 0.5) / kWindows) - width / 2;
+        const std::pair<int64_t, int64_t> window{start, start + width - 1};
+        sampled += countOf(rest, TextPlan::Scan, window);
+        hits += countOf(f, TextPlan::Scan, window);
+    }
+    if (sampled >= 200)
+        return {int64_t(std::llround(double(rows) * double(hits) / double(sampled))), false};
+
+    // The other filters keep few rows of the windows (one run of many, a narrow step range): a
+    // systematic sample of about exact_limit of their rows, every k-th id.
+    const int64_t stride = (rows + exact_limit - 1) / std::max<int64_t>(1, exact_limit);
     // The cheap sampling term first: SQLite evaluates the WHERE terms of a scan in order.
-    const std::string sample = stride > 1 ? "r.id % " + std::to_string(stride) + " = 0 AND " : "";
-    SqliteStatement st2(w.db, "SELECT count(*) FROM " + q2.from + " WHERE " + sample + q2.where);
-    b2.apply(st2);
-    const int64_t hits = st2.step() ? st2.int64(0) : 0;
-    return {hits * stride, stride == 1};
+    Binds b;
+    FilterSql q = buildFilter(w, f, b, IndexUse::Any, false, TextPlan::Scan);
+    SqliteStatement st(w.db, "SELECT count(*) FROM " + q.from + " WHERE r.id % " +
+                                 std::to_string(stride) + " = 0 AND " + q.where);
+    b.apply(st);
+    return {(st.step() ? st.int64(0) : 0) * stride, false};
 }
 
 std::optional<RolloutDetail> Workspace::rollout(int64_t id, bool with_group) {

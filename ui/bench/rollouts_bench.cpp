@@ -153,20 +153,46 @@ QJsonObject benchRollouts(int rollouts, const QString& workspace) {
     waitFor([&] { return !model->loading(); });
     endPhase("filtered_sorted");
 
-    // Text search (the panel's own path: the search box, minus its typing pause).
-    t.restart();
-    store::RolloutFilter s;
-    for (const QString& r : runs) s.runs.push_back(r.toStdString());
-    s.text = "+ 7 = 8";
-    model->setQuery(s, {});
-    waitFor([&] { return rowLoaded(0) || (!model->loading() && model->rowCount() == 0); });
-    o["text_search_first_page_ms"] = double(t.nsecsElapsed()) / 1e6;
-    waitFor([&] { return model->count() >= 0; });
-    o["text_search_count_ms"] = double(t.nsecsElapsed()) / 1e6;
-    o["text_search_count"] = double(model->count());
-    o["text_search_count_exact"] = model->countExact();
-    waitFor([&] { return !model->loading(); });
-    endPhase("text_search");
+    // Text search (the panel's own path: the search box, minus its typing pause) for a rare
+    // needle (a few thousand rows), a frequent one (in every completion) and one of one and of
+    // two characters (too short for the trigram index: every row is confirmed). The first page
+    // comes first; the exact count arrives later, from the loader thread. `rows_at_half_ms`:
+    // a jump to the middle of the matches once they are counted.
+    QJsonObject searches;
+    const std::pair<const char*, const char*> needles[] = {
+        {"rare", "So 120"}, {"frequent", "then"}, {"one_char", "e"}, {"two_chars", "+ "}};
+    for (const auto& [name, needle] : needles) {
+        QJsonObject r;
+        r["needle"] = needle;
+        t.restart();
+        store::RolloutFilter s;
+        for (const QString& run : runs) s.runs.push_back(run.toStdString());
+        s.text = needle;
+        model->setQuery(s, {});
+        waitFor([&] { return rowLoaded(0) || (!model->loading() && model->rowCount() == 0); });
+        r["first_page_ms"] = double(t.nsecsElapsed()) / 1e6;
+        waitFor([&] { return model->count() >= 0; });
+        r["first_count_ms"] = double(t.nsecsElapsed()) / 1e6;  // an estimate, or exact
+        r["first_count_exact"] = model->countExact();
+        waitFor([&] { return model->count() >= 0 && model->countExact(); });
+        r["count_ms"] = double(t.nsecsElapsed()) / 1e6;
+        r["count"] = double(model->count());
+        r["count_exact"] = model->countExact();
+        waitFor([&] { return !model->loading(); });
+        r["marks_complete_ms"] = double(t.nsecsElapsed()) / 1e6;
+        if (model->rowCount() > 0) {
+            const int row = model->rowCount() / 2;
+            QElapsedTimer j;
+            j.start();
+            panel.table()->scrollTo(model->index(row, 0), QAbstractItemView::PositionAtCenter);
+            waitFor([&] { return rowLoaded(row); });
+            r["rows_at_half_ms"] = double(j.nsecsElapsed()) / 1e6;
+        }
+        endPhase(name);
+        r["max_stall_ms"] = stalls[name];
+        searches[name] = r;
+    }
+    o["text_search"] = searches;
 
     // The detail pane: 512 tokens coloured by log-prob (rendering only; the fetch is the
     // loader's, off this thread).

@@ -68,6 +68,16 @@ void RolloutLoader::cancelOnNewer(int gen) {
     m_ws->setCancelCheck([this, gen] { return gen != m_generation.load(); });
 }
 
+void RolloutLoader::failed(int gen, const std::exception& e) {
+    if (gen != m_generation.load()) {
+        // Superseded while it ran: the cancel check stopped its statement. Nothing to report.
+        m_interrupted.fetch_add(1);
+        return;
+    }
+    const QString what = QString::fromStdString(e.what());
+    reply([this, gen, what] { m_cb.failed(gen, what); });
+}
+
 void RolloutLoader::setWorkspace(const QString& path) {
     m_generation.fetch_add(1);
     post([this, path] {
@@ -93,13 +103,13 @@ int RolloutLoader::query(const store::RolloutFilter& filter, const store::Rollou
             reply([this, gen, components] { m_cb.columns(gen, components); });
             auto page = std::make_shared<store::RolloutPage>(
                 ws->rolloutPage(filter, sort, std::nullopt, page_rows));
-            reply([this, gen, page] { m_cb.page(gen, 0, std::move(page->rows), page->more); });
             if (gen != m_generation.load()) return;
+            reply([this, gen, page] { m_cb.page(gen, 0, std::move(page->rows), page->more); });
             const store::RolloutCount count = ws->rolloutCount(filter);
+            if (gen != m_generation.load()) return;
             reply([this, gen, count] { m_cb.counted(gen, count.count, count.exact); });
         } catch (const std::exception& e) {
-            const QString what = QString::fromStdString(e.what());
-            reply([this, gen, what] { m_cb.failed(gen, what); });
+            failed(gen, e);
             return;
         }
         scanMarks(gen, filter, sort, page_rows, std::nullopt, 0, 4);
@@ -117,10 +127,10 @@ void RolloutLoader::scanMarks(int gen, store::RolloutFilter filter, store::Rollo
         m = m_ws->rolloutMarks(filter, sort, page_rows, from,
                                static_cast<int64_t>(page_rows) * slice_pages);
     } catch (const std::exception& e) {
-        const QString what = QString::fromStdString(e.what());
-        reply([this, gen, what] { m_cb.failed(gen, what); });
+        failed(gen, e);
         return;
     }
+    if (gen != m_generation.load()) return;
     scanned += m.rows;
     auto marks = std::make_shared<std::vector<store::RolloutCursor>>(std::move(m.marks));
     const bool done = m.done;
@@ -142,10 +152,10 @@ void RolloutLoader::fetchPage(int gen, int page, std::optional<store::RolloutCur
         try {
             auto p = std::make_shared<store::RolloutPage>(
                 m_ws->rolloutPage(m_state.filter, m_state.sort, after, m_state.page_rows));
+            if (gen != m_generation.load()) return;
             reply([this, gen, page, p] { m_cb.page(gen, page, std::move(p->rows), p->more); });
         } catch (const std::exception& e) {
-            const QString what = QString::fromStdString(e.what());
-            reply([this, gen, what] { m_cb.failed(gen, what); });
+            failed(gen, e);
         }
     });
 }

@@ -2,7 +2,9 @@
 // the workspace; the GUI thread never waits on the store. Requests are queued to the thread and
 // answered by calling the given callback on the `reply_to` object's thread (the GUI's). Every
 // query carries a generation: a request of an older generation than the latest query is
-// dropped unanswered, and a scan of marks stops between slices when a newer query arrives.
+// dropped unanswered; one that is running when a newer query arrives has its statement
+// interrupted (SQLite's progress handler) and answers nothing, so that the newer query starts
+// at once instead of behind it.
 //
 // Thread: construct, call and destroy on the GUI thread; callbacks run there too.
 #pragma once
@@ -55,12 +57,16 @@ public:
     int generation() const { return m_generation.load(); }
     // True until every queued request has been answered (tests wait on it).
     bool busy() const { return m_pending.load() > 0; }
+    // Store calls stopped mid-way because a newer query superseded theirs (their statement
+    // interrupted by the cancel check); nothing of theirs is answered.
+    int interrupted() const { return m_interrupted.load(); }
 
 private:
-    void post(std::function<void()> job);         // runs `job` on the worker thread
-    void reply(std::function<void()> fn);         // runs `fn` on reply_to's thread
-    store::Workspace* workspace(QString* error);  // worker thread only
-    void cancelOnNewer(int gen);                  // m_ws's queries stop when gen is superseded
+    void post(std::function<void()> job);           // runs `job` on the worker thread
+    void reply(std::function<void()> fn);           // runs `fn` on reply_to's thread
+    store::Workspace* workspace(QString* error);    // worker thread only
+    void cancelOnNewer(int gen);                    // m_ws's queries stop when gen is superseded
+    void failed(int gen, const std::exception& e);  // answers `failed`, unless gen is stale
     void scanMarks(int gen, store::RolloutFilter filter, store::RolloutSort sort, int page_rows,
                    std::optional<store::RolloutCursor> from, qint64 scanned, int slice_pages);
 
@@ -69,6 +75,7 @@ private:
     WorkerThread m_thread{QStringLiteral("RolloutLoader")};  // its worker: the jobs' context
     std::atomic<int> m_generation{0};
     std::atomic<int> m_pending{0};
+    std::atomic<int> m_interrupted{0};
     // Worker thread only:
     struct QueryState {
         int gen = 0;

@@ -213,6 +213,13 @@ void RolloutsModel::onMarks(int gen, std::vector<store::RolloutCursor> marks, qi
     m_marks.insert(m_marks.end(), marks.begin(), marks.end());
     m_marksDone = done;
     growTo(done ? rows : std::max(m_rows, rows));
+    if (done && !m_countExact) {
+        // The finished scan walked every matching row: its total is the exact count, where the
+        // count itself was an estimate (a needle too short for the text index).
+        m_count = rows;
+        m_countExact = true;
+        emit counted(m_count, true);
+    }
     const QSet<int> waiting = m_waiting;
     m_waiting.clear();
     for (const int p : waiting) requestPage(p);

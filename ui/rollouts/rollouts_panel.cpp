@@ -232,9 +232,11 @@ void RolloutsPanel::updateTitle() {
         count = tr("counting…");
     else if (m_model->countExact())
         count = tr("%1 rollouts").arg(locale.toString(m_model->count()));
+    else if (m_model->loading())  // an estimate; the marks scan's end makes it exact
+        count = tr("about %1 rollouts · counting…").arg(locale.toString(m_model->count()));
     else
         count = tr("about %1 rollouts").arg(locale.toString(m_model->count()));
-    if (m_model->loading()) count += tr(" · loading…");
+    if (m_model->loading() && m_model->countExact()) count += tr(" · loading…");
     m_count->setText(count);
 }
 
