@@ -195,4 +195,45 @@ bool detokenizeSpan(const std::vector<std::string>& vocab, const std::vector<int
     return true;
 }
 
+bool tokenBlobSpan(std::string_view blob, const std::vector<std::string>& vocab,
+                   const std::vector<uint32_t>& lengths, size_t at, size_t len, std::string& out,
+                   size_t& size, const std::string& what) {
+    out.clear();
+    size = 0;
+    if (blob.empty()) return true;
+    const auto bad = [&what] { return StoreError(what + ": malformed token blob"); };
+    const auto format = static_cast<uint8_t>(blob[0]);
+    if (format != 1 && format != 2) throw bad();
+    size_t pos = 1;
+    uint64_t n = 0;
+    if (!getVarint(blob, pos, n) || n > blob.size()) throw bad();
+    const size_t end = len > SIZE_MAX - at ? SIZE_MAX : at + len;
+    const auto* p = reinterpret_cast<const uint8_t*>(blob.data());
+    const size_t vocab_size = lengths.size();
+    for (uint64_t i = 0; i < n; ++i) {
+        uint64_t id = 0;
+        // Ids under 2^21 (every vocabulary's) take one to three bytes: read those inline.
+        if (pos < blob.size() && !(p[pos] & 0x80)) {
+            id = p[pos++];
+        } else if (pos + 1 < blob.size() && !(p[pos + 1] & 0x80)) {
+            id = (p[pos] & 0x7fu) | (static_cast<uint64_t>(p[pos + 1]) << 7);
+            pos += 2;
+        } else if (pos + 2 < blob.size() && !(p[pos + 2] & 0x80)) {
+            id = (p[pos] & 0x7fu) | (static_cast<uint64_t>(p[pos + 1] & 0x7fu) << 7) |
+                 (static_cast<uint64_t>(p[pos + 2]) << 14);
+            pos += 3;
+        } else if (!getVarint(blob, pos, id) || id > 0xffffffffULL) {
+            throw bad();
+        }
+        if (id >= vocab_size) return false;
+        const size_t next = size + lengths[static_cast<size_t>(id)];
+        if (next > at && size < end) {
+            const size_t from = std::max(size, at);
+            out.append(vocab[static_cast<size_t>(id)], from - size, std::min(next, end) - from);
+        }
+        size = next;
+    }
+    return true;
+}
+
 }  // namespace reflab::store

@@ -38,6 +38,15 @@ bool detokenize(const std::vector<std::string>& vocab, const std::vector<int32_t
 bool detokenizeSpan(const std::vector<std::string>& vocab, const std::vector<int32_t>& ids,
                     size_t at, size_t len, std::string& out, size_t& size);
 
+// detokenizeSpan of a tokens blob's ids, read straight from the blob (no id vector, no log-prob)
+// with the tokens' byte lengths from `lengths` (lengths[i] = vocab[i].size(), a dense array
+// instead of a walk over the strings): what the diagnostics read of a million completions.
+// Throws StoreError (naming `what`) when the blob is malformed; false when an id is outside the
+// vocabulary.
+bool tokenBlobSpan(std::string_view blob, const std::vector<std::string>& vocab,
+                   const std::vector<uint32_t>& lengths, size_t at, size_t len, std::string& out,
+                   size_t& size, const std::string& what);
+
 // float <-> IEEE binary16 (round to nearest even; inf and NaN kept).
 uint16_t floatToHalf(float value);
 float halfToFloat(uint16_t half);

@@ -211,6 +211,7 @@ Workspace Workspace::open(const std::string& path, bool read_only) {
     // the WAL index beside the file: nobody can write there either, so read it as immutable.
     const bool immutable = read_only && ::access(directoryOf(path).c_str(), W_OK) != 0 &&
                            ::access((path + "-shm").c_str(), F_OK) != 0;
+    impl->immutable = immutable;
     impl->db = SqliteDb(path, read_only, /*create=*/true, immutable);
     try {
         registerStoreFunctions(*impl);  // the migrations use them

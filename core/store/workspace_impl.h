@@ -20,6 +20,7 @@ double nowSeconds();
 struct Workspace::Impl {
     std::string path;
     bool read_only = false;
+    bool immutable = false;  // opened as immutable (read-only media): so is any other connection
     int version = 0;
     SqliteDb db;  // declared first: destroyed after the statements below
 
