@@ -30,6 +30,28 @@ bool getVarint(std::string_view in, size_t& pos, uint64_t& v) {
     return false;
 }
 
+// getVarint with the one- to three-byte values (ids under 2^21: every vocabulary's) read
+// inline; the rest, and any malformed end, through getVarint.
+inline bool getVarintFast(std::string_view in, size_t& pos, uint64_t& v) {
+    const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+    if (pos < in.size() && !(p[pos] & 0x80)) {
+        v = p[pos++];
+        return true;
+    }
+    if (pos + 1 < in.size() && !(p[pos + 1] & 0x80)) {
+        v = (p[pos] & 0x7fu) | (static_cast<uint64_t>(p[pos + 1]) << 7);
+        pos += 2;
+        return true;
+    }
+    if (pos + 2 < in.size() && !(p[pos + 2] & 0x80)) {
+        v = (p[pos] & 0x7fu) | (static_cast<uint64_t>(p[pos + 1] & 0x7fu) << 7) |
+            (static_cast<uint64_t>(p[pos + 2]) << 14);
+        pos += 3;
+        return true;
+    }
+    return getVarint(in, pos, v);
+}
+
 }  // namespace
 
 // IEEE binary16 through the compiler's own _Float16 (round to nearest even, as c10::Half):
@@ -88,7 +110,7 @@ size_t readIds(std::string_view blob, std::vector<int32_t>& ids, const std::stri
     ids.resize(n);
     for (uint64_t i = 0; i < n; ++i) {
         uint64_t v = 0;
-        if (!getVarint(blob, pos, v) || v > 0xffffffffULL) throw bad();
+        if (!getVarintFast(blob, pos, v) || v > 0xffffffffULL) throw bad();
         ids[i] = static_cast<int32_t>(static_cast<uint32_t>(v));
     }
     return pos;
@@ -195,6 +217,25 @@ bool detokenizeSpan(const std::vector<std::string>& vocab, const std::vector<int
     return true;
 }
 
+bool tokenBlobText(std::string_view blob, const std::vector<std::string>& vocab,
+                   const std::vector<uint32_t>& lengths, std::vector<int32_t>& ids,
+                   std::string& out, const std::string& what) {
+    readIds(blob, ids, what);
+    size_t size = 0;
+    for (const int32_t id : ids) {
+        if (id < 0 || static_cast<size_t>(id) >= lengths.size()) return false;
+        size += lengths[static_cast<size_t>(id)];
+    }
+    out.resize(size);
+    char* to = out.data();
+    for (const int32_t id : ids) {
+        const std::string& token = vocab[static_cast<size_t>(id)];
+        std::memcpy(to, token.data(), token.size());
+        to += token.size();
+    }
+    return true;
+}
+
 bool tokenBlobSpan(std::string_view blob, const std::vector<std::string>& vocab,
                    const std::vector<uint32_t>& lengths, size_t at, size_t len, std::string& out,
                    size_t& size, const std::string& what) {
@@ -208,23 +249,10 @@ bool tokenBlobSpan(std::string_view blob, const std::vector<std::string>& vocab,
     uint64_t n = 0;
     if (!getVarint(blob, pos, n) || n > blob.size()) throw bad();
     const size_t end = len > SIZE_MAX - at ? SIZE_MAX : at + len;
-    const auto* p = reinterpret_cast<const uint8_t*>(blob.data());
     const size_t vocab_size = lengths.size();
     for (uint64_t i = 0; i < n; ++i) {
         uint64_t id = 0;
-        // Ids under 2^21 (every vocabulary's) take one to three bytes: read those inline.
-        if (pos < blob.size() && !(p[pos] & 0x80)) {
-            id = p[pos++];
-        } else if (pos + 1 < blob.size() && !(p[pos + 1] & 0x80)) {
-            id = (p[pos] & 0x7fu) | (static_cast<uint64_t>(p[pos + 1]) << 7);
-            pos += 2;
-        } else if (pos + 2 < blob.size() && !(p[pos + 2] & 0x80)) {
-            id = (p[pos] & 0x7fu) | (static_cast<uint64_t>(p[pos + 1] & 0x7fu) << 7) |
-                 (static_cast<uint64_t>(p[pos + 2]) << 14);
-            pos += 3;
-        } else if (!getVarint(blob, pos, id) || id > 0xffffffffULL) {
-            throw bad();
-        }
+        if (!getVarintFast(blob, pos, id) || id > 0xffffffffULL) throw bad();
         if (id >= vocab_size) return false;
         const size_t next = size + lengths[static_cast<size_t>(id)];
         if (next > at && size < end) {

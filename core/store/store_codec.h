@@ -47,6 +47,14 @@ bool tokenBlobSpan(std::string_view blob, const std::vector<std::string>& vocab,
                    const std::vector<uint32_t>& lengths, size_t at, size_t len, std::string& out,
                    size_t& size, const std::string& what);
 
+// detokenize of a tokens blob's ids into `out` (its old contents replaced), read straight from
+// the blob and copied into one allocation of the exact size (a re-score reads every completion
+// of a run). Throws StoreError (naming `what`) when the blob is malformed; false when an id is
+// outside the vocabulary.
+bool tokenBlobText(std::string_view blob, const std::vector<std::string>& vocab,
+                   const std::vector<uint32_t>& lengths, std::vector<int32_t>& ids,
+                   std::string& out, const std::string& what);
+
 // float <-> IEEE binary16 (round to nearest even; inf and NaN kept).
 uint16_t floatToHalf(float value);
 float halfToFloat(uint16_t half);

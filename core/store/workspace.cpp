@@ -120,6 +120,19 @@ std::shared_ptr<const std::vector<std::string>> Workspace::Impl::vocabulary(int6
     return vocab;
 }
 
+std::shared_ptr<const std::vector<uint32_t>> Workspace::Impl::tokenLengths(int64_t run_key) {
+    const auto vocab = vocabulary(run_key);
+    if (!vocab) return nullptr;
+    auto& lengths = token_lengths[run_vocab.at(run_key)];
+    if (!lengths) {
+        auto v = std::make_shared<std::vector<uint32_t>>();
+        v->reserve(vocab->size());
+        for (const std::string& t : *vocab) v->push_back(static_cast<uint32_t>(t.size()));
+        lengths = std::move(v);
+    }
+    return lengths;
+}
+
 void Workspace::Impl::lockRun(int64_t run_key, const std::string& run) {
     if (locks.count(run_key)) return;
     RunLock lock;

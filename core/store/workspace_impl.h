@@ -33,6 +33,8 @@ struct Workspace::Impl {
     std::unordered_map<uint64_t, int64_t> prompt_keys;  // (prompt, reference, id) hash -> key
     std::unordered_map<int64_t, int64_t> run_vocab;     // run_key -> vocab_key (0: none)
     std::unordered_map<int64_t, std::shared_ptr<const std::vector<std::string>>> vocabularies;
+    // vocab_key -> each token's byte length (tokenBlobSpan, tokenBlobText)
+    std::unordered_map<int64_t, std::shared_ptr<const std::vector<uint32_t>>> token_lengths;
 
     // The needle whose matches temp.text_hits holds (workspace_rollouts.cpp), and the state of
     // the data it was built from: PRAGMA data_version (other connections' commits) and this
@@ -63,6 +65,8 @@ struct Workspace::Impl {
     int64_t componentKey(const std::string& name);  // creates it (inside the caller's transaction)
     // The decoded vocabulary of a run (null: none stored).
     std::shared_ptr<const std::vector<std::string>> vocabulary(int64_t run_key);
+    // Its tokens' byte lengths (null: no vocabulary), computed once per vocabulary.
+    std::shared_ptr<const std::vector<uint32_t>> tokenLengths(int64_t run_key);
     // Takes this process's writer lock of the run; throws when another process holds it.
     void lockRun(int64_t run_key, const std::string& run);
     // Marks runs left 'running' without a live writer as 'interrupted' (writable connections).

@@ -270,9 +270,9 @@ std::vector<RescoreInput> Workspace::rescoreInputs(int64_t set, int64_t step) {
                        "x.rollout_id = r.id) ORDER BY r.is_eval, r.grp, r.sample, r.id");
     st.bind(1, run_key).bind(2, step).bind(3, set);
     const auto vocab = w.vocabulary(run_key);
+    const auto lengths = w.tokenLengths(run_key);
     std::vector<RescoreInput> out;
     std::vector<int32_t> ids;
-    std::string text;  // reused: its capacity spares each completion the appends' regrowth
     // The error's subject, built in a reused buffer (no allocation per rollout).
     const std::string prefix = w.path + ": rollout ";
     std::string what = prefix;
@@ -292,10 +292,10 @@ std::vector<RescoreInput> Workspace::rescoreInputs(int64_t set, int64_t step) {
             // Stored once, as the tokens that the run's vocabulary decodes to the completion.
             what.resize(prefix.size());
             what += std::to_string(in.id);
-            decodeTokenIds(st.blobView(7), ids, what);
-            if (!vocab || !detokenize(*vocab, ids, text))
+            // The text is built in place, in one allocation of its exact size.
+            if (!vocab ||
+                !tokenBlobText(st.blobView(7), *vocab, *lengths, ids, in.completion, what))
                 throw StoreError(what + ": its completion cannot be decoded");
-            in.completion = text;
         }
         out.push_back(std::move(in));
     }

@@ -52,7 +52,7 @@ private:
 // A run's vocabulary with its tokens' byte lengths (tokenBlobSpan's), shared by the readers.
 struct Vocabulary {
     std::shared_ptr<const std::vector<std::string>> tokens;  // null: the run stored none
-    std::vector<uint32_t> lengths;
+    std::shared_ptr<const std::vector<uint32_t>> lengths;
 };
 
 // One step range's rollouts, read on one connection. Components are named by key here (the
@@ -278,7 +278,7 @@ private:
                 size = completion.size();
                 if (at <= size) out.answers[row].assign(completion.substr(at, len));
             } else if (!m_vocab.tokens ||
-                       !tokenBlobSpan(st.blobView(1), *m_vocab.tokens, m_vocab.lengths, at, len,
+                       !tokenBlobSpan(st.blobView(1), *m_vocab.tokens, *m_vocab.lengths, at, len,
                                       out.answers[row], size, what)) {
                 throw StoreError(what + ": its completion cannot be decoded");
             }
@@ -353,10 +353,10 @@ RolloutScores Workspace::rolloutScores(const std::string& run, int64_t after_ste
         set_key = set->id;
     }
     Vocabulary vocab;
-    if (answers) vocab.tokens = w.vocabulary(run_key);
-    if (vocab.tokens)
-        for (const std::string& t : *vocab.tokens)
-            vocab.lengths.push_back(static_cast<uint32_t>(t.size()));
+    if (answers) {
+        vocab.tokens = w.vocabulary(run_key);
+        vocab.lengths = w.tokenLengths(run_key);
+    }
     // The steps to read (two index seeks): a long range is split in two, the later half read by
     // a thread on a connection of its own. Its upper bound is fixed here, so a step committed
     // meanwhile is read by neither part (the next call reads it).

@@ -5,7 +5,7 @@
 // be read by two threads over two step ranges, and read again from a later step (one
 // connection). Every column is checked against the records this test wrote. Also
 // tokenBlobSpan, the answer's bytes read straight from a tokens blob, against spans written out
-// by hand.
+// by hand, and tokenBlobText, a re-score's completion, likewise.
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -125,6 +125,27 @@ private slots:
         QVERIFY(!tokenBlobSpan(encodeTokens({0, 17001}, {}), vocab, lengths, 0, 1, out, size, "t"));
         QVERIFY_THROWS_EXCEPTION(
             StoreError, tokenBlobSpan(blob.substr(0, 5), vocab, lengths, 0, 1, out, size, "t"));
+    }
+
+    void tokenBlobTextReadsTheWholeText() {
+        std::vector<std::string> vocab(17001, "z");
+        vocab[0] = "ab";
+        vocab[1] = "";
+        vocab[300] = "de";
+        vocab[17000] = "f";
+        std::vector<uint32_t> lengths;
+        for (const auto& t : vocab) lengths.push_back(static_cast<uint32_t>(t.size()));
+        std::vector<int32_t> ids;
+        std::string out = "old text, longer than the new";
+        QVERIFY(tokenBlobText(encodeTokens({17000, 0, 1, 300, 5}, {0, 0, 0, 0, 0}), vocab, lengths,
+                              ids, out, "t"));
+        QCOMPARE(out, std::string("fabdez"));
+        QVERIFY(tokenBlobText("", vocab, lengths, ids, out, "t"));
+        QCOMPARE(out, std::string());
+        QVERIFY(!tokenBlobText(encodeTokens({0, 17001}, {}), vocab, lengths, ids, out, "t"));
+        const std::string blob = encodeTokens({300, 17000}, {});
+        QVERIFY_THROWS_EXCEPTION(StoreError, tokenBlobText(blob.substr(0, blob.size() - 1), vocab,
+                                                           lengths, ids, out, "t"));
     }
 
     void scoresOfRunsWrittenSideBySide() {
