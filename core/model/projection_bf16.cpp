@@ -162,9 +162,12 @@ void runTiles(const uint16_t* x, int64_t Mp, int64_t K, const std::vector<Job>& 
                 const int64_t n = (t - first[j]) * RT;
                 const int64_t tile_end = (end - first[j]) * RT;  // this run's last row + 1
                 if (n + RT <= job.N) {
+                    // The first slice of x prefetches the next rows; the later ones find
+                    // this tile's rows in L1.
+                    const int64_t a = n + ahead + RT <= std::min(job.N, tile_end) ? ahead : 0;
                     for (int64_t m = 0; m < Mp; m += MT)
                         fullTile<MT>(x + m * K, K, job.w, job.bias, job.y + m * job.N, job.N, n,
-                                     n + ahead + RT <= std::min(job.N, tile_end) ? ahead : 0);
+                                     m == 0 ? a : 0);
                 } else {
                     rowsOneByOne(x, Mp, K, job.w, job.bias, job.y, job.N, n, job.N);
                 }
@@ -184,15 +187,19 @@ std::vector<torch::Tensor> bf16GemvMany(const torch::Tensor& x,
                                         const std::vector<GemvWeight>& weights) {
     const int64_t M = x.size(0), K = x.size(1);
     TORCH_CHECK(M >= 1 && M <= kGemvMaxRows, "bf16Gemv: x must have 1..", kGemvMaxRows, " rows");
-    // Rows of x are padded to 1, 2, 4 or a multiple of 8 so every tile has 16 accumulators;
+    // Rows of x are padded to 1, 2 or a multiple of 4 so every tile has 16 accumulators;
     // padding costs arithmetic only, the weights are still read once.
-    const int64_t Mp = M <= 2 ? M : M <= 4 ? 4 : (M + 7) / 8 * 8;
+    const int64_t Mp = M <= 2 ? M : (M + 3) / 4 * 4;
     torch::Tensor xp = x;
     if (Mp != M) {
         xp = torch::zeros({Mp, K}, x.options());
         xp.narrow(0, 0, M).copy_(x);
     }
-    const int MT = static_cast<int>(std::min<int64_t>(Mp, 8));
+    // Tiles of 4 weight rows x 4 rows of x from 4 rows on: 8 loads feed 16 dot products (an
+    // 8 x 2 tile needs 10), and the 4 weight rows stay in L1 while every 4-row slice of x
+    // passes them. Measured on the project's machine, one thread, the 0.5B model's weights:
+    // 8 rows 14.8 -> 18.4 GB/s, 32 rows 153 -> 174-189 GFLOP/s, 64 rows 166 -> 183.
+    const int MT = static_cast<int>(std::min<int64_t>(Mp, 4));
     const int64_t RT = kAccumulators / MT;
     std::vector<Job> jobs;
     std::vector<torch::Tensor> outs;
@@ -215,11 +222,8 @@ std::vector<torch::Tensor> bf16GemvMany(const torch::Tensor& x,
         case 2:
             runTiles<2>(xd, Mp, K, jobs);
             break;
-        case 4:
-            runTiles<4>(xd, Mp, K, jobs);
-            break;
         default:
-            runTiles<8>(xd, Mp, K, jobs);
+            runTiles<4>(xd, Mp, K, jobs);
             break;
     }
     if (Mp != M)

@@ -3,7 +3,7 @@
 // heads (a GQA ratio of 7, Qwen2.5-0.5B's), in Qwen2 (q/k/v bias) and Qwen3 (per-head q/k RMSNorm)
 // form, on random-weight bf16 models. Two rows, one left-padded, decoded 12 steps; and 32 rows
 // (the trainer decodes prompts_per_step x G rows in one call), which the projection kernel
-// takes as four 8-row tiles.
+// takes as eight 4-row slices.
 #include <QtTest>
 
 #include "core/model/decode_kernels.h"

@@ -258,7 +258,7 @@ private slots:
     void bf16DecodeKernelMatchesExactProducts() {
         if (!reflab::model::bf16GemvAvailable()) QSKIP("this CPU has no AVX512-BF16");
         torch::NoGradGuard ng;
-        // Up to kGemvMaxRows (64) rows: 17, 24 and 33 are padded to multiples of 8, 65 takes the
+        // Up to kGemvMaxRows (64) rows: 5, 17 and 33 are padded to multiples of 4, 65 takes the
         // library's product.
         for (int64_t M : {1, 2, 5, 8, 16, 17, 24, 32, 33, 64, 65})
             for (int64_t K : {64, 72, 896})
