@@ -1,6 +1,7 @@
 // Runs dock: the runs model over real store listings (QAbstractItemModelTester
 // while runs appear, change and vanish), checkboxes, colours, regex filter, tags
-// (added, filtered by, removed), the status bar's rate/ETA.
+// (added, filtered by, removed; the Tags column fitted beside the names), the status bar's
+// rate/ETA.
 #include <QAbstractItemModelTester>
 #include <QComboBox>
 #include <QLineEdit>
@@ -182,6 +183,45 @@ private slots:
         QTRY_COMPARE(failed.count(), 1);
         QVERIFY2(failed[0][0].toString().contains("longer than 64"),
                  qPrintable(failed[0][0].toString()));
+    }
+
+    // The Tags column widens to show a run's tags whole while the name column keeps its longest
+    // name whole; in a dock too narrow for both, the name wins and the tags take their least
+    // width; a width the user gives the column stays.
+    void tagsColumnFitsBesideTheNames() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("w.db");
+        {
+            auto ws = store::Workspace::open(path.toStdString());
+            for (const char* n : {"nover lr 1e-4", "nover lr 3e-5 fork"}) {
+                const std::string id = ws.createRun(newRun(n, 30));
+                ws.addTag(id, "demo");
+                ws.addTag(id, "nover");
+            }
+        }
+        RunsModel model;
+        model.setRuns(store::Workspace::open(path.toStdString(), true).listRuns());
+        RunController controller;
+        RunsDock dock(&model, &controller);
+        QTableView* table = dock.table();
+        const QFontMetrics fm(table->font());
+        const int tags = fm.horizontalAdvance("demo, nover");
+        const int name = fm.horizontalAdvance("nover lr 3e-5 fork");
+        const int least = fm.horizontalAdvance("baseline");
+        dock.resize(640, 400);
+        dock.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dock));
+        QTRY_VERIFY(table->columnWidth(RunsModel::Tags) > tags);
+        QVERIFY(table->columnWidth(RunsModel::Name) > name);
+        // Narrow: the names stay whole as long as they can, the tags give way first.
+        dock.resize(460, 400);
+        QTRY_VERIFY(table->columnWidth(RunsModel::Tags) < tags);
+        QVERIFY(table->columnWidth(RunsModel::Tags) > least);
+        // Sized by hand: kept through a resize.
+        table->setColumnWidth(RunsModel::Tags, 300);
+        dock.resize(640, 400);
+        QTest::qWait(50);
+        QCOMPARE(table->columnWidth(RunsModel::Tags), 300);
     }
 
     void renameAndDeleteGoThroughTheStore() {

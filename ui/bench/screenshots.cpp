@@ -185,8 +185,23 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
                     settle();
                     if (compare->promptView()->matches()->count() > 0) break;
                 }
-                if (compare->promptView()->matches()->count() > 0)
-                    compare->promptView()->matches()->setCurrentRow(0);
+                // The first of the listed prompts whose two first columns answer differently,
+                // so the word diff shows something (else the first prompt).
+                PromptCompareView* view = compare->promptView();
+                const auto differs = [view] {
+                    const auto& cols = view->columns();
+                    return cols.size() >= 2 && !cols[0].rollouts.empty() &&
+                           !cols[1].rollouts.empty() &&
+                           cols[0].rollouts[0].record.completion !=
+                               cols[1].rollouts[0].record.completion;
+                };
+                const int listed = std::min(view->matches()->count(), 12);
+                for (int row = 0; row < listed; ++row) {
+                    view->matches()->setCurrentRow(row);
+                    settle();
+                    if (differs()) break;
+                    if (row + 1 == listed) view->matches()->setCurrentRow(0);
+                }
                 settle();
             }
             shoot(views[i]);

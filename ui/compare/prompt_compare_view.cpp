@@ -76,13 +76,18 @@ PromptCompareView::PromptCompareView(QWidget* parent) : QWidget(parent) {
     m_step->setObjectName("promptStep");
     m_step->setRange(0, 100000000);
     m_step->setPrefix(tr("step "));
+    // The chosen prompt (or what is happening) on a row of its own, the whole width, wrapped:
+    // a chat-rendered prompt is long and its question comes last, which a label beside the
+    // search field cut off. Plain text: a prompt's <think> and <|im_start|> are not markup.
     m_status = new QLabel(this);
-    // A long prompt must not widen the window: the label takes what width is left.
-    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    bar->addWidget(m_search, 2);
+    m_status->setObjectName("promptStatus");
+    m_status->setTextFormat(Qt::PlainText);
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    bar->addWidget(m_search, 1);
     bar->addWidget(m_step);
-    bar->addWidget(m_status, 3);
     layout->addLayout(bar);
+    layout->addWidget(m_status);
 
     m_matches = new QListWidget(this);
     m_matches->setObjectName("promptMatches");
@@ -105,6 +110,12 @@ PromptCompareView::PromptCompareView(QWidget* parent) : QWidget(parent) {
     m_left->setObjectName("diffLeft");
     m_right = new QComboBox(diffBox);
     m_right->setObjectName("diffRight");
+    // Long run names must not widen the panel (and squeeze the runs dock): the boxes take the
+    // width the row has, their lists show the whole labels.
+    for (QComboBox* box : {m_left, m_right}) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(16);
+    }
     pick->addWidget(new QLabel(tr("Word diff:"), diffBox));
     pick->addWidget(m_left, 1);
     pick->addWidget(new QLabel(tr("against"), diffBox));
@@ -231,9 +242,10 @@ void PromptCompareView::showColumns(const QString& prompt_id,
         }
     m_left->setCurrentIndex(m_left->count() > 0 ? 0 : -1);
     m_right->setCurrentIndex(second >= 0 ? second : std::min(1, m_right->count() - 1));
-    // The end of a rendered prompt is the question (the chat template's system part comes first).
+    // The end of a rendered prompt is the question (the chat template's system part comes
+    // first): a very long one keeps its end, at most three lines of a wide window.
     QString question = prompt_text.simplified();
-    if (question.size() > 110) question = QChar(0x2026) + question.right(110);
+    if (question.size() > 480) question = QChar(0x2026) + question.right(480);
     m_status->setText(tr("Prompt %1: %2").arg(prompt_id, question));
     m_status->setToolTip(prompt_text);
     updateDiff();

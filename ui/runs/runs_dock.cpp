@@ -3,6 +3,7 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QEvent>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -12,6 +13,7 @@
 #include <QMessageBox>
 #include <QPainter>
 #include <QSortFilterProxyModel>
+#include <QStyle>
 #include <QStyledItemDelegate>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -114,6 +116,63 @@ RunsDock::RunsDock(RunsModel* model, RunController* controller, QWidget* parent)
     });
     connect(model, &RunsModel::tagsChanged, this, &RunsDock::refreshTagChoices);
     refreshTagChoices(model->allTags());
+    // The Tags column widens to the longest run's tags, as far as the name column (which
+    // stretches) can still show the longest name whole: "demo, nover" is read whole rather than
+    // as "demo, ..." when the dock has the room. Once per batch of changes, after them, and again
+    // when the dock is resized; never again once the user sized the column by hand.
+    connect(model, &QAbstractItemModel::modelReset, this, &RunsDock::scheduleTagsWidth);
+    connect(model, &QAbstractItemModel::rowsInserted, this, &RunsDock::scheduleTagsWidth);
+    connect(model, &QAbstractItemModel::dataChanged, this, &RunsDock::scheduleTagsWidth);
+    connect(m_table->horizontalHeader(), &QHeaderView::sectionResized, this, [this](int section) {
+        if (section == RunsModel::Tags && !m_fittingTags) m_tagsSizedByHand = true;
+    });
+    m_table->viewport()->installEventFilter(this);
+    fitTagsColumn();
+}
+
+bool RunsDock::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == m_table->viewport() && event->type() == QEvent::Resize) scheduleTagsWidth();
+    return QDockWidget::eventFilter(watched, event);
+}
+
+void RunsDock::scheduleTagsWidth() {
+    if (m_tagsWidthPending) return;
+    m_tagsWidthPending = true;
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            m_tagsWidthPending = false;
+            fitTagsColumn();
+        },
+        Qt::QueuedConnection);
+}
+
+void RunsDock::fitTagsColumn() {
+    if (m_tagsSizedByHand) return;
+    const QFontMetrics fm(m_table->font());
+    const int pad = 16;
+    const int least = fm.horizontalAdvance("baseline") + pad;
+    // The name cell also holds the tick box and the run's colour.
+    const int decoration = style()->pixelMetric(QStyle::PM_IndicatorWidth) +
+                           style()->pixelMetric(QStyle::PM_SmallIconSize) + 12;
+    int tags = least, name = 0;
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        const auto text = [&](int column) {
+            return m_model->index(row, column).data(Qt::DisplayRole).toString();
+        };
+        tags = std::max(tags, fm.horizontalAdvance(text(RunsModel::Tags)) + pad);
+        name = std::max(name, fm.horizontalAdvance(text(RunsModel::Name)) + pad + decoration);
+    }
+    int others = 0;
+    for (int c = 0; c < m_model->columnCount(); ++c)
+        if (c != RunsModel::Name && c != RunsModel::Tags && !m_table->isColumnHidden(c))
+            others += m_table->columnWidth(c);
+    const int room = m_table->viewport()->width() - others - name;
+    const int width = std::max(least, std::min(tags, room));
+    if (m_table->columnWidth(RunsModel::Tags) == width) return;
+    m_fittingTags = true;
+    m_table->setColumnWidth(RunsModel::Tags, width);
+    m_fittingTags = false;
 }
 
 void RunsDock::refreshTagChoices(const QStringList& tags) {

@@ -34,6 +34,9 @@ signals:
     void forkRequested(const QString& run);
     void actionFailed(const QString& message);
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     void showMenu(const QPoint& pos);
     void rename(const QString& run);
@@ -41,6 +44,8 @@ private:
     void exportRun(const QString& run, const QString& what);
     void addTag(const QStringList& runs);
     void refreshTagChoices(const QStringList& tags);
+    void scheduleTagsWidth();
+    void fitTagsColumn();
 
     RunsModel* m_model;
     RunController* m_controller;
@@ -48,6 +53,9 @@ private:
     QTableView* m_table = nullptr;
     QLineEdit* m_filter = nullptr;
     QComboBox* m_tag = nullptr;
+    bool m_tagsWidthPending = false;
+    bool m_fittingTags = false;  // the Tags width being set here, not by the user
+    bool m_tagsSizedByHand = false;
 };
 
 }  // namespace reflab::ui
