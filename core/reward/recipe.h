@@ -159,8 +159,12 @@ struct AlgorithmSection {
     // schedule after warmup, cosine floor, completions per forward/backward, checkpoint period.
     double clip_eps_high = 0, min_lr_ratio = 0;
     std::string lr_schedule = "constant";  // "constant" | "cosine" | "linear" (optimizer steps)
-    int64_t micro_batch = 8, checkpoint_every = 50;  // checkpoint_every 0: only at stop / end
-    int64_t keep_checkpoints = 0;  // > 0: keep only the newest K checkpoints of a run; 0: all
+    // micro_batch 4 (was 8): the 0.5B nover step (policy + proxy, 8 x 64 new tokens) peaks at
+    // 7525 MiB with bf16 moments at 8, 6911 MiB at 4 (ru_maxrss, README "Memory"), and the
+    // activations grow with the completion length; 4 x a sequence's tokens still fill the GEMMs.
+    int64_t micro_batch = 4;
+    int64_t checkpoint_every = 50;  // checkpoint_every 0: only at stop / end
+    int64_t keep_checkpoints = 0;   // > 0: keep only the newest K checkpoints of a run; 0: all
     bool gradient_checkpointing = false;  // recompute each layer in backward instead of storing it
     // Storage of AdamW's moments: "fp32" | "bf16" (rounded to nearest even after each fp32
     // update; 4 bytes per parameter instead of 8, core/train/optimizer.h).

@@ -30,7 +30,7 @@ struct UpdateSample {
 struct UpdateOptions {
     PolicyLossOptions loss;  // total_tokens / total_sequences are filled in here
     int64_t mu = 1;
-    int64_t micro_batch = 8;  // completions per forward/backward
+    int64_t micro_batch = 4;  // completions per forward/backward (the recipe's default)
     bool reference_length_norm =
         false;  // rgr length_norm: the reference term uses the mean log-prob
     // Sampling temperature T: the new (and the KL reference's) log-probs come from logits / T,

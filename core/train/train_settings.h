@@ -24,7 +24,7 @@ struct TrainSettings {
     LrSchedule schedule;
     model::SamplingConfig sampling;  // stop strings are added from the model's chat template
     int64_t group_size = 8, prompts_per_step = 4, steps = 200, mu = 1;
-    int64_t micro_batch = 8;              // completions per forward/backward (gradients accumulate)
+    int64_t micro_batch = 4;              // completions per forward/backward (gradients accumulate)
     int64_t checkpoint_every = 50;        // steps; 0: only at stop / end
     bool gradient_checkpointing = false;  // TransformerImpl::setGradientCheckpointing
     int64_t keep_checkpoints = 0;  // > 0: keep the newest K checkpoints (pruneCheckpoints); 0: all

@@ -42,6 +42,7 @@ private slots:
         QCOMPARE(r.resolved["rewards"][0]["weight"].get<double>(), 1.0);
         QCOMPARE(r.resolved["rewards"][0]["check"].get<std::string>(), std::string("template"));
         QCOMPARE(r.algorithm.optimizer_moments, std::string("fp32"));
+        QCOMPARE(r.algorithm.micro_batch, int64_t(4));  // README, memory
         QCOMPARE(r.resolved["algorithm"]["optimizer_moments"].get<std::string>(),
                  std::string("fp32"));
         json bf16 = minimal();
