@@ -108,6 +108,12 @@ int takeScreenshots(MainWindow& window, const QString& dir, int settle_ms) {
             Qt::DescendingOrder);
         wait(1500);
         shoot("rollouts_runs");
+        // A text search over them (the index's substring search; "answer" is in every
+        // completion that kept the answer format), with its count.
+        window.rollouts()->filterBar()->searchBox()->setText(QStringLiteral("answer"));
+        wait(2500);  // the typing pause, the first page, the count
+        shoot("rollouts_search");
+        window.rollouts()->filterBar()->clear();
     }
     // The runs dock narrowed to a tag (the dock's tag filter), then the fork dialog's step
     // picker on the first run with checkpoints. A dialog is a window of its own: the screen is
