@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QLabel>
+#include <QMetaObject>
 #include <QPlainTextEdit>
 #include <QVBoxLayout>
 
@@ -29,8 +30,52 @@ TemplatePreview::TemplatePreview(QWidget* parent) : QWidget(parent) {
     lay->addWidget(m_text, 1);
 }
 
+TemplatePreview::~TemplatePreview() {
+    m_worker.stop();  // a load under way finishes first; its answer is dropped with `this`
+}
+
+void TemplatePreview::loadTokenizer(const QString& model_dir, const QString& path) {
+#ifdef REFLAB_UI_HAS_TEXT
+    if (m_loadingDir == model_dir) return;  // already asked
+    m_loadingDir = model_dir;
+    QMetaObject::invokeMethod(
+        m_worker.worker(),
+        [this, model_dir, path] {
+            std::shared_ptr<void> tok;
+            QString error;
+            try {
+                tok = std::make_shared<text::Tokenizer>(
+                    text::Tokenizer::fromFile(path.toStdString()));
+            } catch (const std::exception& e) {
+                error = QString::fromStdString(e.what());
+            }
+            QMetaObject::invokeMethod(
+                this,
+                [this, model_dir, tok, error] {
+                    if (m_loadingDir != model_dir) return;  // another model was chosen since
+                    m_loadingDir.clear();
+                    if (!tok) {
+                        m_count->setText("<span style='color:#c62828'>" + error.toHtmlEscaped() +
+                                         "</span>");
+                        return;
+                    }
+                    m_tokenizer = tok;
+                    m_tokenizerDir = model_dir;
+                    update(m_last.template_section, m_last.row, m_last.prompt_field,
+                           m_last.model_dir);
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+#else
+    Q_UNUSED(model_dir);
+    Q_UNUSED(path);
+#endif
+}
+
 void TemplatePreview::update(const nlohmann::json& t, const nlohmann::json& row,
                              const QString& prompt_field, const QString& model_dir) {
+    m_last = {t, row, prompt_field, model_dir};
     const std::string key = prompt_field.toStdString();
     std::string question = "What is 17 + 25?";  // shown until a dataset is chosen
     if (row.is_object() && row.contains(key))
@@ -53,10 +98,11 @@ void TemplatePreview::update(const nlohmann::json& t, const nlohmann::json& row,
         m_text->setPlainText(QString::fromStdString(rendered));
         const QString tokPath = QDir(model_dir).filePath("tokenizer.json");
         if (hasModel && QFileInfo::exists(tokPath)) {
-            if (m_tokenizerDir != model_dir) {
-                m_tokenizer = std::make_shared<text::Tokenizer>(
-                    text::Tokenizer::fromFile(tokPath.toStdString()));
-                m_tokenizerDir = model_dir;
+            if (m_tokenizerDir != model_dir || !m_tokenizer) {
+                m_count->setText(
+                    tr("<i>Loading the tokenizer of %1…</i>").arg(model_dir.toHtmlEscaped()));
+                loadTokenizer(model_dir, tokPath);
+                return;
             }
             const auto* tok = static_cast<const text::Tokenizer*>(m_tokenizer.get());
             const size_t n = tok->encode(rendered).size();
