@@ -17,7 +17,8 @@ struct ValidityRow {
     std::optional<ValidityPoint> overall, last_window;
 };
 
-// Rows in the order of `runs`, each run's components "total" first. Options: the window and
+// Rows in the order of `runs`, each run's components "total" first, then those of each of its
+// reward sets, oldest first, as "set:NAME/total", "set:NAME/COMPONENT". Options: the window and
 // the intervals (the window defaults to each run's recipe alarms.window when not set).
 std::vector<ValidityRow> validityTable(store::Workspace& ws, const std::vector<std::string>& runs,
                                        IntervalMethod interval = IntervalMethod::DeLong,

@@ -386,6 +386,36 @@ private slots:
         QVERIFY(!table[3].has_signal);
         QVERIFY(!table[3].overall && !table[3].last_window);
 
+        // A reward set (reflab-cli rescore) of the run: its rows follow the run's own, named as
+        // the inspector's columns. Its totals reverse the run's (10 − reward) on the training
+        // rollouts; the expected AUROC is the rank sum of those totals over every step.
+        {
+            auto wr = Workspace::open(db);
+            const auto set = wr.openRewardSet(run, "alt", "{}");
+            const auto sc = wr.rolloutScores(run);
+            std::vector<reflab::store::SetRewardRecord> records;
+            std::vector<double> set_totals;
+            std::vector<uint8_t> set_labels;
+            for (size_t i = 0, train = 0; i < sc.size(); ++i) {
+                if (sc.is_eval[i]) continue;
+                const size_t step = train / 8, k = train % 8;
+                ++train;
+                const double total = 10 - rewards[step][k];
+                records.push_back({sc.ids[i], total, true, {{"judge", total, nullptr}}});
+                set_totals.push_back(total);
+                set_labels.push_back(labels[step][k]);
+            }
+            wr.writeSetRewards(set.id, records);
+            const auto with_set = validityTable(wr, {run});
+            QCOMPARE(with_set.size(), size_t{5});
+            QCOMPARE(with_set[3].component, std::string("set:alt/total"));
+            QCOMPARE(with_set[4].component, std::string("set:alt/judge"));
+            QVERIFY(std::fabs(*with_set[3].overall->auroc - rankSumAuroc(set_totals, set_labels)) <
+                    1e-12);
+            QCOMPARE(with_set[4].overall->auroc, with_set[3].overall->auroc);
+            QCOMPARE(with_set[3].last_window->step, int64_t{4});
+        }
+
         // No references: no correctness signal, and no AUROC anywhere (never a fake 0.5).
         RunDiagnostics b(bare, o);
         b.update(ws);

@@ -159,7 +159,8 @@ ComparePanel::ComparePanel(QWidget* parent) : QWidget(parent) {
                 m_validityStatus->setText(
                     tr("AUROC of each reward component (and the total) for correct vs "
                        "incorrect rollouts: 0.5 is chance, 1 a perfect separation, below 0.5 "
-                       "rewards wrong answers. 95% intervals: stratified bootstrap."));
+                       "rewards wrong answers; set:NAME rows judge a reward set's rewards "
+                       "(reflab-cli rescore) of the same rollouts. 95% intervals: DeLong's."));
             });
     connect(m_loader, &CompareLoader::promptsFound, m_prompt,
             [this](const QString&, const std::vector<store::PromptMatch>& found) {
