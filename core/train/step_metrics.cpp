@@ -1,6 +1,8 @@
 // Step metrics and store records of rollouts.
 #include "core/train/step_metrics.h"
 
+#include "core/reward/reward_exact_match.h"
+
 #include <algorithm>
 #include <map>
 
@@ -60,6 +62,9 @@ store::RolloutRecord rolloutRecord(const Rollout& r, const PromptItem& prompt, i
     rec.prompt_tokens = static_cast<int>(prompt.ids.size());
     rec.completion_tokens = static_cast<int>(r.generation.tokens.size());
     rec.format_valid = r.reward.format_valid;
+    // Correct when the data has a reference: exact match of the answer block, the rule the
+    // evaluator and the diagnostics use, so the inspector can filter train rollouts by it.
+    if (!prompt.reference.empty()) rec.correct = reward::answersMatch(rec.answer, rec.reference);
     for (const auto& c : r.reward.components)
         rec.components.push_back({c.name, c.value, reward::storedDetails(c)});
     rec.token_ids = r.generation.tokens;

@@ -19,6 +19,8 @@ using Metrics = std::vector<std::pair<std::string, double>>;
 Metrics rolloutMetrics(const std::vector<Rollout>& rollouts,
                        const std::vector<GroupAdvantages>& groups);
 
+// The stored record of a rollout; correct is set when the prompt has a reference (exact match
+// of the answer block, as the evaluator and the diagnostics judge it), unknown otherwise.
 store::RolloutRecord rolloutRecord(const Rollout& r, const PromptItem& prompt, int64_t step);
 
 }  // namespace reflab::train
