@@ -4,8 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "core/model/language_model.h"
@@ -54,6 +59,70 @@ std::shared_ptr<model::LanguageModel> loadModels(const reward::Recipe& recipe) {
     }
     return nullptr;
 }
+
+// Reads the steps' inputs ahead on a thread of its own, over a read-only connection (WAL lets
+// it read while rescore() writes the set): decoding each completion from its tokens blob costs
+// about as much as scoring and writing it, so on two cores the halves overlap. Holds at most
+// `depth` steps; a reader's error is rethrown by next().
+class InputPrefetch {
+public:
+    InputPrefetch(const std::string& path, int64_t set, std::vector<int64_t> steps, size_t depth)
+        : m_depth(depth),
+          m_thread([this, path, set, steps = std::move(steps)] { read(path, set, steps); }) {}
+    ~InputPrefetch() {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_stop = true;
+        }
+        m_changed.notify_all();
+        m_thread.join();
+    }
+    InputPrefetch(const InputPrefetch&) = delete;
+    InputPrefetch& operator=(const InputPrefetch&) = delete;
+
+    // The next step's inputs into `out`; false when every step has been read.
+    bool next(std::vector<store::RescoreInput>& out) {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_changed.wait(lock, [&] { return !m_steps.empty() || m_done; });
+        if (!m_steps.empty()) {
+            out = std::move(m_steps.front());
+            m_steps.pop_front();
+            m_changed.notify_all();
+            return true;
+        }
+        if (m_error) std::rethrow_exception(m_error);
+        return false;
+    }
+
+private:
+    void read(const std::string& path, int64_t set, const std::vector<int64_t>& steps) {
+        try {
+            auto reader = store::Workspace::open(path, /*read_only=*/true);
+            for (const int64_t step : steps) {
+                auto inputs = reader.rescoreInputs(set, step);
+                std::unique_lock<std::mutex> lock(m_mutex);
+                m_changed.wait(lock, [&] { return m_steps.size() < m_depth || m_stop; });
+                if (m_stop) break;
+                m_steps.push_back(std::move(inputs));
+                m_changed.notify_all();
+            }
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_error = std::current_exception();
+        }
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_done = true;
+        m_changed.notify_all();
+    }
+
+    const size_t m_depth;
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::deque<std::vector<store::RescoreInput>> m_steps;
+    bool m_stop = false, m_done = false;
+    std::exception_ptr m_error;
+    std::thread m_thread;  // last: it starts once the members above exist
+};
 
 std::string groupId(const store::RescoreInput& in) {
     return (in.is_eval ? "eval:" : "") + std::to_string(in.step) + ":" + std::to_string(in.group);
@@ -138,23 +207,33 @@ RescoreResult rescore(store::Workspace& ws, const reward::Recipe& recipe,
     };
     report();
 
+    // A batch is written on a thread of its own while the next one is scored (one write in
+    // flight; get() waits for it and rethrows its error). Only that thread touches `ws` and
+    // `p` until the loop ends, so the progress callback is called from it.
     std::vector<store::SetRewardRecord> pending;
+    std::future<void> writing;
     const auto flush = [&] {
         if (pending.empty()) return;
-        ws.writeSetRewards(set, pending);
-        p.scored += static_cast<int64_t>(pending.size());
-        p.done += static_cast<int64_t>(pending.size());
-        ++p.batches;
+        if (writing.valid()) writing.get();
+        writing = std::async(std::launch::async, [&, records = std::move(pending)] {
+            ws.writeSetRewards(set, records);
+            p.scored += static_cast<int64_t>(records.size());
+            p.done += static_cast<int64_t>(records.size());
+            ++p.batches;
+            report();
+            if (options.batch_delay_ms > 0)
+                std::this_thread::sleep_for(std::chrono::milliseconds(options.batch_delay_ms));
+        });
         pending.clear();
-        report();
-        if (options.batch_delay_ms > 0)
-            std::this_thread::sleep_for(std::chrono::milliseconds(options.batch_delay_ms));
     };
     const size_t batch = static_cast<size_t>(std::max<int64_t>(1, options.batch));
     std::vector<reward::RewardInput> group;
     std::vector<int64_t> ids;
-    for (const int64_t step : ws.rolloutSteps(options.run, options.step_min, options.step_max)) {
-        auto inputs = ws.rescoreInputs(set, step);  // its texts are moved into the engine's input
+    InputPrefetch prefetch(ws.path(), set,
+                           ws.rolloutSteps(options.run, options.step_min, options.step_max),
+                           /*depth=*/4);
+    std::vector<store::RescoreInput> inputs;  // one step's; its texts move into the engine's input
+    while (prefetch.next(inputs)) {
         for (size_t begin = 0; begin < inputs.size();) {
             // One group: the rollouts of one prompt of this step (train or eval), in sample order.
             size_t end = begin + 1;
@@ -192,6 +271,7 @@ RescoreResult rescore(store::Workspace& ws, const reward::Recipe& recipe,
         }
     }
     flush();
+    if (writing.valid()) writing.get();
     result.set = *ws.rewardSet(options.run, options.set_name);
     p.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     return result;
