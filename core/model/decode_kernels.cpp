@@ -10,10 +10,10 @@
 #include <cstring>
 #include <limits>
 
-#include "core/model/projection_bf16.h"
+#include "core/model/bf16_dot.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#include "core/model/bf16_dot_simd.h"
 #define REFLAB_HAVE_DECODE_KERNELS 1
 #endif
 
@@ -34,7 +34,7 @@ void checkBf16(const torch::Tensor& t, const char* what) {
 }  // namespace
 
 bool decodeKernelsAvailable() {
-    return bf16GemvAvailable();
+    return bf16DotInUse() != Bf16Dot::None;
 }
 
 torch::Tensor rmsNormRows(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
@@ -84,58 +84,20 @@ void ropeRowsInPlace(torch::Tensor& x, int64_t heads, const torch::Tensor& cos,
 
 #ifdef REFLAB_HAVE_DECODE_KERNELS
 namespace {
-#define REFLAB_DECODE_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+// The attention kernel once per dot policy (see decode_attention_kernel.inc).
+namespace attention_native {
+using Dot = NativeDot;
+#define REFLAB_KERNEL_TARGET REFLAB_BF16_NATIVE_TARGET
+#include "core/model/decode_attention_kernel.inc"
+#undef REFLAB_KERNEL_TARGET
+}  // namespace attention_native
 
-// sum_d a[d] * b[d] of two bf16 vectors, accumulated in float32 (as a bf16 matmul does).
-REFLAB_DECODE_TARGET inline float dotBf16(const uint16_t* a, const uint16_t* b, int64_t D) {
-    __m512 acc = _mm512_setzero_ps();
-    int64_t d = 0;
-    for (; d + 32 <= D; d += 32)
-        acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_loadu_si512(a + d),
-                               (__m512bh)_mm512_loadu_si512(b + d));
-    if (d < D) {
-        const __mmask32 m = static_cast<__mmask32>((1ull << (D - d)) - 1);
-        acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_maskz_loadu_epi16(m, a + d),
-                               (__m512bh)_mm512_maskz_loadu_epi16(m, b + d));
-    }
-    return _mm512_reduce_add_ps(acc);
-}
-
-// acc[d] += p * v[d] for d < D (D <= 256), float32 accumulators, bf16 v.
-REFLAB_DECODE_TARGET inline void axpyBf16(float p, const uint16_t* v, float* acc, int64_t D) {
-    const __m512 pv = _mm512_set1_ps(p);
-    for (int64_t d = 0; d < D; d += 16) {
-        const __mmask16 m = D - d >= 16 ? static_cast<__mmask16>(0xFFFF)
-                                        : static_cast<__mmask16>((1u << (D - d)) - 1);
-        const __m512 vf = _mm512_castsi512_ps(
-            _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, v + d)), 16));
-        _mm512_mask_storeu_ps(acc + d, m,
-                              _mm512_fmadd_ps(pv, vf, _mm512_maskz_loadu_ps(m, acc + d)));
-    }
-}
-
-// One (row, query head): softmax(q K^T * scale) V over the valid positions [0, L).
-REFLAB_DECODE_TARGET void attendOne(const uint16_t* q, const uint16_t* keys, const uint16_t* values,
-                                    const bool* valid, int64_t L, int64_t D, float scale,
-                                    float* scores, float* acc, uint16_t* out) {
-    float best = -std::numeric_limits<float>::infinity();
-    for (int64_t l = 0; l < L; ++l) {
-        if (!valid[l]) continue;
-        // Rounding points of the eager path: bf16 matmul output, bf16 product with the scale.
-        scores[l] = roundBf16(roundBf16(dotBf16(q, keys + l * D, D)) * scale);
-        best = std::max(best, scores[l]);
-    }
-    float total = 0;
-    for (int64_t l = 0; l < L; ++l) {
-        if (!valid[l]) continue;
-        scores[l] = std::exp(scores[l] - best);
-        total += scores[l];
-    }
-    std::fill(acc, acc + D, 0.0f);
-    for (int64_t l = 0; l < L; ++l)
-        if (valid[l]) axpyBf16(roundBf16(scores[l] / total), values + l * D, acc, D);
-    for (int64_t d = 0; d < D; ++d) out[d] = toBf16(acc[d]);
-}
+namespace attention_emulated {
+using Dot = EmulatedDot;
+#define REFLAB_KERNEL_TARGET REFLAB_BF16_EMULATED_TARGET
+#include "core/model/decode_attention_kernel.inc"
+#undef REFLAB_KERNEL_TARGET
+}  // namespace attention_emulated
 }  // namespace
 
 torch::Tensor decodeAttention(const torch::Tensor& q, const torch::Tensor& k,
@@ -164,13 +126,17 @@ torch::Tensor decodeAttention(const torch::Tensor& q, const torch::Tensor& k,
     const int64_t stride_valid = key_valid.size(1);
     const int64_t group = heads / kv_heads;
     const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+    const Bf16Dot dot = bf16DotInUse();
+    TORCH_CHECK(dot != Bf16Dot::None, "decodeAttention: this CPU has no AVX-512");
+    const auto attend =
+        dot == Bf16Dot::Native ? attention_native::attendOne : attention_emulated::attendOne;
     at::parallel_for(0, B * heads, 4, [&](int64_t i0, int64_t i1) {
         std::vector<float> scores(static_cast<size_t>(L)), acc(static_cast<size_t>(D));
         for (int64_t i = i0; i < i1; ++i) {
             const int64_t b = i / heads, h = i % heads, g = h / group;
             const int64_t base = (b * kv_heads + g) * Tmax * D;
-            attendOne(bf16Data(q) + i * D, kc + base, vc + base, valid + b * stride_valid, L, D,
-                      scale, scores.data(), acc.data(), op + i * D);
+            attend(bf16Data(q) + i * D, kc + base, vc + base, valid + b * stride_valid, L, D, scale,
+                   scores.data(), acc.data(), op + i * D);
         }
     });
     return out;

@@ -10,7 +10,9 @@
 
 namespace reflab::model {
 
-// True when the fused decode step can run on this CPU (AVX512-BF16).
+// True when the fused decode step can run on this CPU: bf16DotInUse() is Native (AVX512-BF16)
+// or Emulated (AVX-512 F/BW/DQ/VL), see bf16_dot.h. The emulated dot exists so that hosts whose
+// hypervisor masks AVX512-BF16 still take the fused step and decode at memory speed.
 bool decodeKernelsAvailable();
 
 // HF RMSNorm of each row: bf16(w * bf16(x * rsqrt(mean(x^2) + eps))), x (M, C) bf16

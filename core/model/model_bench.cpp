@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "core/model/bf16_dot.h"
 #include "core/model/cpu_caches.h"
 #include "core/model/flop_count.h"
 #include "core/model/generation.h"
@@ -197,6 +198,8 @@ nlohmann::json benchGenerate(const ModelBenchOptions& o, double bandwidth_gbs, d
     }
     j["model"] = o.model_dir.empty() ? "random qwen2.5-0.5b-shaped" : o.model_dir;
     j["dtype"] = o.dtype;
+    // Which bf16 dot the decode kernels ran on (bf16_dot.h): "native", "emulated" or "none".
+    j["bf16_dot"] = bf16DotName(bf16DotInUse());
     return j;
 }
 

@@ -51,7 +51,7 @@ public:
     torch::Tensor hiddenCached(const torch::Tensor& ids, const torch::Tensor& attention_mask,
                                KvCache& cache);
 
-    // Decode steps (one token per row, bf16 on a CPU with AVX512-BF16, no autograd) run the
+    // Decode steps (one token per row, bf16 on a CPU with AVX-512, no autograd; bf16_dot.h) run the
     // fused kernels of decode_kernels.h unless turned off (tests compare both paths).
     void setFusedDecode(bool on) { m_fused_decode = on; }
     bool lastStepFused() const { return m_last_step_fused; }  // the last hiddenCached() call

@@ -8,7 +8,25 @@
 #include <string>
 #include <vector>
 
+#include "core/model/bf16_dot.h"
+
 namespace model_test {
+
+// The decode kernels' bf16 dot named in a _data() row: "native" or "emulated" (bf16_dot.h).
+inline reflab::model::Bf16Dot bf16DotNamed(const std::string& name) {
+    return name == "native" ? reflab::model::Bf16Dot::Native : reflab::model::Bf16Dot::Emulated;
+}
+
+// Whether this CPU runs `dot`: Native needs AVX512-BF16, Emulated AVX-512 F/BW/DQ/VL.
+inline bool bf16DotRunsHere(reflab::model::Bf16Dot dot) {
+    return static_cast<int>(dot) <= static_cast<int>(reflab::model::bf16DotSupported());
+}
+
+// The reason a test gives when it skips a dot this CPU lacks.
+inline const char* bf16DotMissing(reflab::model::Bf16Dot dot) {
+    return dot == reflab::model::Bf16Dot::Native ? "this CPU has no AVX512-BF16"
+                                                 : "this CPU has no AVX-512";
+}
 
 inline std::string modelDir(const std::string& name) {
     return std::string(REFLAB_TEST_DATA) + "/models/" + name;

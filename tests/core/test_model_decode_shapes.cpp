@@ -3,7 +3,7 @@
 // heads (a GQA ratio of 7, Qwen2.5-0.5B's), in Qwen2 (q/k/v bias) and Qwen3 (per-head q/k RMSNorm)
 // form, on random-weight bf16 models. Two rows, one left-padded, decoded 12 steps; and 32 rows
 // (the trainer decodes prompts_per_step x G rows in one call), which the projection kernel
-// takes as eight 4-row slices.
+// takes as eight 4-row slices. Each on both bf16 dots the CPU runs (native, emulated).
 #include <QtTest>
 
 #include "core/model/decode_kernels.h"
@@ -31,21 +31,32 @@ reflab::model::ModelConfig decodeShapesConfig(const std::string& arch, int64_t h
 class TestModelDecodeShapes : public QObject {
     Q_OBJECT
 private slots:
+    // Every shape on the emulated bf16 dot (every AVX-512 host) and the native one
+    // (AVX512-BF16), bf16_dot.h.
     void fusedMatchesEager_data() {
         QTest::addColumn<QString>("arch");
         QTest::addColumn<int>("head_dim");
         QTest::addColumn<int>("rows");
-        for (const char* arch : {"qwen2", "qwen3"})
-            for (const int hd : {64, 128})
-                QTest::newRow(qPrintable(QString("%1 head_dim %2 gqa 7").arg(arch).arg(hd)))
-                    << QString(arch) << hd << 2;
-        QTest::newRow("qwen2 head_dim 64 gqa 7, 32 rows") << QString("qwen2") << 64 << 32;
+        QTest::addColumn<QString>("dot");
+        for (const char* dot : {"emulated", "native"}) {
+            for (const char* arch : {"qwen2", "qwen3"})
+                for (const int hd : {64, 128})
+                    QTest::newRow(
+                        qPrintable(QString("%1 head_dim %2 gqa 7, %3").arg(arch).arg(hd).arg(dot)))
+                        << QString(arch) << hd << 2 << QString(dot);
+            QTest::newRow(qPrintable(QString("qwen2 head_dim 64 gqa 7, 32 rows, %1").arg(dot)))
+                << QString("qwen2") << 64 << 32 << QString(dot);
+        }
     }
     void fusedMatchesEager() {
-        if (!reflab::model::decodeKernelsAvailable()) QSKIP("this CPU has no AVX512-BF16");
         QFETCH(QString, arch);
         QFETCH(int, head_dim);
         QFETCH(int, rows);
+        QFETCH(QString, dot);
+        const reflab::model::Bf16Dot path = model_test::bf16DotNamed(dot.toStdString());
+        if (!model_test::bf16DotRunsHere(path)) QSKIP(model_test::bf16DotMissing(path));
+        reflab::model::Bf16DotForced forced(path);
+        QVERIFY(reflab::model::decodeKernelsAvailable());
         const int64_t B = rows;
         reflab::model::LoadOptions o;
         o.dtype = torch::kBFloat16;

@@ -193,14 +193,22 @@ private slots:
     // bf16 models, two rows (one left-padded): the same rounding points, so the logits differ
     // only where float32 summation order flips a bf16 rounding, within the tolerance the
     // reference comparisons use (3e-2 of the largest logit).
+    // Each on the emulated bf16 dot (every AVX-512 host) and the native one (AVX512-BF16).
     void fusedDecodeMatchesEagerDecode_data() {
         QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("dot");
         for (const char* m : {"tiny-qwen2", "tiny-qwen3", "tiny-llama"})
-            QTest::newRow(m) << QString(m);
+            for (const char* dot : {"emulated", "native"})
+                QTest::newRow(qPrintable(QString("%1 %2").arg(m, dot)))
+                    << QString(m) << QString(dot);
     }
     void fusedDecodeMatchesEagerDecode() {
-        if (!reflab::model::decodeKernelsAvailable()) QSKIP("this CPU has no AVX512-BF16");
         QFETCH(QString, model);
+        QFETCH(QString, dot);
+        const reflab::model::Bf16Dot path = model_test::bf16DotNamed(dot.toStdString());
+        if (!model_test::bf16DotRunsHere(path)) QSKIP(model_test::bf16DotMissing(path));
+        reflab::model::Bf16DotForced forced(path);
+        QVERIFY(reflab::model::decodeKernelsAvailable());
         auto lm =
             LanguageModel::load(model_test::modelDir(model.toStdString()), opts(torch::kBFloat16));
         auto& net = lm->transformer();
@@ -243,7 +251,7 @@ private slots:
     }
 
     void rmsNormRowsEqualsModule() {
-        if (!reflab::model::decodeKernelsAvailable()) QSKIP("this CPU has no AVX512-BF16");
+        if (!reflab::model::decodeKernelsAvailable()) QSKIP("this CPU has no AVX-512");
         torch::NoGradGuard ng;
         reflab::model::RmsNorm norm(96, 1e-6);
         norm->to(torch::kBFloat16);
@@ -255,8 +263,15 @@ private slots:
                 want.abs().max().item<double>() / 128);
     }
 
+    void bf16DecodeKernelMatchesExactProducts_data() {
+        QTest::addColumn<QString>("dot");
+        for (const char* dot : {"emulated", "native"}) QTest::newRow(dot) << QString(dot);
+    }
     void bf16DecodeKernelMatchesExactProducts() {
-        if (!reflab::model::bf16GemvAvailable()) QSKIP("this CPU has no AVX512-BF16");
+        QFETCH(QString, dot);
+        const reflab::model::Bf16Dot path = model_test::bf16DotNamed(dot.toStdString());
+        if (!model_test::bf16DotRunsHere(path)) QSKIP(model_test::bf16DotMissing(path));
+        reflab::model::Bf16DotForced forced(path);
         torch::NoGradGuard ng;
         // Up to kGemvMaxRows (64) rows: 5, 17 and 33 are padded to multiples of 4, 65 takes the
         // library's product.

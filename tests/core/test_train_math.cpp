@@ -16,7 +16,7 @@ using namespace reflab::train;
 
 namespace {
 
-void near(double got, double want, double tol = 1e-6) {
+void checkNear(double got, double want, double tol = 1e-6) {
     if (std::abs(got - want) > tol)
         QFAIL(qPrintable(QString("got %1, want %2").arg(got, 0, 'g', 12).arg(want, 0, 'g', 12)));
 }
@@ -24,7 +24,7 @@ void near(double got, double want, double tol = 1e-6) {
 void nearTensor(const torch::Tensor& got, const std::vector<std::vector<double>>& want) {
     QCOMPARE(got.size(0), static_cast<int64_t>(want.size()));
     for (size_t i = 0; i < want.size(); ++i)
-        for (size_t j = 0; j < want[i].size(); ++j) near(got[i][j].item<double>(), want[i][j]);
+        for (size_t j = 0; j < want[i].size(); ++j) checkNear(got[i][j].item<double>(), want[i][j]);
 }
 
 // The shared example of the loss tests: 2 completions, the second 1 token shorter.
@@ -56,53 +56,53 @@ private slots:
         // 1, 2, 3, 6: mean 12/4 = 3; squared deviations 4 + 1 + 0 + 9 = 14;
         // population std sqrt(14/4) = 1.8708287; sample std sqrt(14/3) = 2.1602469.
         const std::vector<double> xs{1, 2, 3, 6};
-        near(reflab::mean(xs), 3.0);
-        near(reflab::meanStd(xs).second, std::sqrt(14.0 / 4.0));
-        near(reflab::meanStd(xs, 1).second, std::sqrt(14.0 / 3.0));
+        checkNear(reflab::mean(xs), 3.0);
+        checkNear(reflab::meanStd(xs).second, std::sqrt(14.0 / 4.0));
+        checkNear(reflab::meanStd(xs, 1).second, std::sqrt(14.0 / 3.0));
         QCOMPARE(reflab::meanStd({}), std::make_pair(0.0, 0.0));
         QCOMPARE(reflab::meanStd({5.0}, 1), std::make_pair(5.0, 0.0));  // n <= ddof: std 0
         // Leave-one-out: 1 − (2+3+6)/3 = −2.6667; 6 − (1+2+3)/3 = 4.
         const auto a = reflab::rlooAdvantages(xs);
-        near(a[0], 1.0 - 11.0 / 3.0);
-        near(a[3], 4.0);
+        checkNear(a[0], 1.0 - 11.0 / 3.0);
+        checkNear(a[3], 4.0);
         QCOMPARE(reflab::rlooAdvantages({2.0}), std::vector<double>{0.0});
     }
     void grpoDividesBySampleStd() {
         const auto g = groupAdvantages({1, 2, 3, 6}, AdvantageKind::Grpo);
-        near(g.mean, 3.0);
-        near(g.std, 2.160246899);
+        checkNear(g.mean, 3.0);
+        checkNear(g.std, 2.160246899);
         const double d = 2.160246899469287 + 1e-4;  // std + 1e-4
-        near(g.advantages[0], -2 / d);              // -0.92577724
-        near(g.advantages[1], -1 / d);              // -0.46288862
-        near(g.advantages[2], 0.0);
-        near(g.advantages[3], 3 / d);  // 1.38866587
+        checkNear(g.advantages[0], -2 / d);         // -0.92577724
+        checkNear(g.advantages[1], -1 / d);         // -0.46288862
+        checkNear(g.advantages[2], 0.0);
+        checkNear(g.advantages[3], 3 / d);  // 1.38866587
         QVERIFY(!g.zero_std);
     }
     void drGrpoSubtractsTheMeanOnly() {
         const auto g = groupAdvantages({1, 2, 3, 6}, AdvantageKind::DrGrpo);
-        near(g.advantages[0], -2);
-        near(g.advantages[1], -1);
-        near(g.advantages[2], 0);
-        near(g.advantages[3], 3);
+        checkNear(g.advantages[0], -2);
+        checkNear(g.advantages[1], -1);
+        checkNear(g.advantages[2], 0);
+        checkNear(g.advantages[3], 3);
     }
     void rlooLeavesOneOut() {
         // A_i = R_i - (12 - R_i) / 3
         const auto g = groupAdvantages({1, 2, 3, 6}, AdvantageKind::Rloo);
-        near(g.advantages[0], 1 - 11.0 / 3);  // -2.6667
-        near(g.advantages[1], 2 - 10.0 / 3);  // -1.3333
-        near(g.advantages[2], 3 - 9.0 / 3);   //  0
-        near(g.advantages[3], 6 - 6.0 / 3);   //  4
+        checkNear(g.advantages[0], 1 - 11.0 / 3);  // -2.6667
+        checkNear(g.advantages[1], 2 - 10.0 / 3);  // -1.3333
+        checkNear(g.advantages[2], 3 - 9.0 / 3);   //  0
+        checkNear(g.advantages[3], 6 - 6.0 / 3);   //  4
     }
     void equalRewardsGiveZeroAdvantage() {
         const auto g = groupAdvantages({0.5, 0.5, 0.5}, AdvantageKind::Grpo);
         QVERIFY(g.zero_std);
-        for (double a : g.advantages) near(a, 0.0);
+        for (double a : g.advantages) checkNear(a, 0.0);
     }
     void rlprZeroesTinyStd() {
         // std of [1, 1 + 1e-8] = 7.07e-9 < 1e-6: advantages 0 (METHODS.md, rlpr)
         const auto g = groupAdvantages({1, 1 + 1e-8}, AdvantageKind::Grpo, {1e-6, 1e-6});
-        near(g.advantages[0], 0.0, 1e-12);
-        near(g.advantages[1], 0.0, 1e-12);
+        checkNear(g.advantages[0], 0.0, 1e-12);
+        checkNear(g.advantages[1], 0.0, 1e-12);
     }
     void groupOfOneIsAnError() {
         for (auto kind : {AdvantageKind::Grpo, AdvantageKind::DrGrpo, AdvantageKind::Rloo}) {
@@ -128,9 +128,9 @@ private slots:
     void ppoClipTokenMean() {
         Example x;
         const auto out = policyLoss(x.logp, x.old, x.adv, x.mask, {}, {});
-        near(out.loss.item<double>(), -0.2);
-        near(out.clip_frac, 1.0 / 3);
-        near(out.ratio_mean, (1.25 + 1 + 1.6) / 3);
+        checkNear(out.loss.item<double>(), -0.2);
+        checkNear(out.clip_frac, 1.0 / 3);
+        checkNear(out.ratio_mean, (1.25 + 1 + 1.6) / 3);
         QCOMPARE(out.tokens, int64_t(3));
         out.loss.backward();
         nearTensor(x.logp.grad(), {{0, -1.0 / 3}, {1.6 / 3, 0}});
@@ -142,7 +142,7 @@ private slots:
         PolicyLossOptions o;
         o.aggregation = LossAggregation::SeqMean;
         const auto out = policyLoss(x.logp, x.old, x.adv, x.mask, {}, o);
-        near(out.loss.item<double>(), 0.25);
+        checkNear(out.loss.item<double>(), 0.25);
         out.loss.backward();
         nearTensor(x.logp.grad(), {{0, -0.25}, {0.8, 0}});
     }
@@ -152,7 +152,7 @@ private slots:
         PolicyLossOptions o;
         o.aggregation = LossAggregation::SeqSum;
         const auto out = policyLoss(x.logp, x.old, x.adv, x.mask, {}, o);
-        near(out.loss.item<double>(), -0.3);
+        checkNear(out.loss.item<double>(), -0.3);
         out.loss.backward();
         nearTensor(x.logp.grad(), {{0, -0.5}, {0.8, 0}});
     }
@@ -164,8 +164,8 @@ private slots:
         PolicyLossOptions o;
         o.clip_eps_high = 0.28;
         const auto out = policyLoss(x.logp, x.old, x.adv, x.mask, {}, o);
-        near(out.loss.item<double>(), -0.65 / 3);
-        near(out.clip_frac, 0.0);
+        checkNear(out.loss.item<double>(), -0.65 / 3);
+        checkNear(out.clip_frac, 0.0);
         out.loss.backward();
         nearTensor(x.logp.grad(), {{-1.25 / 3, -1.0 / 3}, {1.6 / 3, 0}});
     }
@@ -176,10 +176,10 @@ private slots:
         const auto old = torch::tensor({std::log(.4)}, torch::kFloat64).reshape({1, 1});
         const auto out = policyLoss(logp, old, torch::tensor({-1.0}, torch::kFloat64),
                                     torch::ones({1, 1}, torch::kFloat64), {}, {});
-        near(out.loss.item<double>(), 0.8);
-        near(out.clip_frac, 1.0);
+        checkNear(out.loss.item<double>(), 0.8);
+        checkNear(out.clip_frac, 1.0);
         out.loss.backward();
-        near(logp.grad()[0][0].item<double>(), 0.0);
+        checkNear(logp.grad()[0][0].item<double>(), 0.0);
     }
     // k3 with ref = [[ln .5, ln .5], [ln .4, pad]]: d = ref - logp = [[0, ln 2], [-ln 2, -]]
     //   k3 = e^d - d - 1 = [[0, 1 - ln 2 = .306853], [ln 2 - .5 = .193147]]; mean (0 + .5) / 3 =
@@ -191,8 +191,8 @@ private slots:
         PolicyLossOptions o;
         o.kl_coef = 0.1;
         const auto out = policyLoss(x.logp, x.old, x.adv, x.mask, x.ref, o);
-        near(out.kl, 1.0 / 6);
-        near(out.loss.item<double>(), -0.2 + 0.1 * 0.5 / 3);
+        checkNear(out.kl, 1.0 / 6);
+        checkNear(out.loss.item<double>(), -0.2 + 0.1 * 0.5 / 3);
         out.loss.backward();
         nearTensor(x.logp.grad(), {{0, -1.1 / 3}, {1.65 / 3, 0}});
     }
@@ -204,7 +204,7 @@ private slots:
         PolicyLossOptions o;
         o.clip = false;
         const auto out = policyLoss(x.logp, x.old, x.adv, x.mask, {}, o);
-        near(out.loss.item<double>(), (-std::log(.5) - std::log(.25) + std::log(.8)) / 3);
+        checkNear(out.loss.item<double>(), (-std::log(.5) - std::log(.25) + std::log(.8)) / 3);
         out.loss.backward();
         nearTensor(x.logp.grad(), {{-1.0 / 3, -1.0 / 3}, {1.0 / 3, 0}});
     }
@@ -219,7 +219,7 @@ private slots:
             sum += policyLoss(x.logp.slice(0, i, i + 1), x.old.slice(0, i, i + 1),
                               x.adv.slice(0, i, i + 1), x.mask.slice(0, i, i + 1), {}, o)
                        .loss.item<double>();
-        near(sum, whole);
+        checkNear(sum, whole);
     }
     // rgr reference term, weights w = [.25, .25] (weight × lambda × R), ref_logp
     //   [[ln .5, ln .5], [ln .25, pad]]. It follows the policy term's aggregation:
@@ -236,12 +236,12 @@ private slots:
         PolicyLossOptions o;
         o.aggregation = LossAggregation::SeqSum;
         auto loss = referenceTermLoss(lp, mask, w, false, o);
-        near(loss.item<double>(), 0.25 * 2 * 1.3862943611198906 / 2);
+        checkNear(loss.item<double>(), 0.25 * 2 * 1.3862943611198906 / 2);
         loss.backward();
         nearTensor(lp.grad(), {{-0.125, -0.125}, {-0.125, 0}});
         lp.mutable_grad() = torch::Tensor();
         loss = referenceTermLoss(lp, mask, w, true, o);
-        near(loss.item<double>(), (0.25 * 0.6931471805599453 + 0.25 * 1.3862943611198906) / 2);
+        checkNear(loss.item<double>(), (0.25 * 0.6931471805599453 + 0.25 * 1.3862943611198906) / 2);
         loss.backward();
         nearTensor(lp.grad(), {{-0.0625, -0.0625}, {-0.125, 0}});
     }
@@ -257,17 +257,17 @@ private slots:
         const auto w = torch::tensor({0.25, 0.25}, torch::kFloat64);
         PolicyLossOptions o;  // token_mean
         auto loss = referenceTermLoss(lp, mask, w, false, o);
-        near(loss.item<double>(), 0.25 * 4 * 0.6931471805599453 / 3);
+        checkNear(loss.item<double>(), 0.25 * 4 * 0.6931471805599453 / 3);
         loss.backward();
         nearTensor(lp.grad(), {{-0.25 / 3, -0.25 / 3}, {-0.25 / 3, 0}});
         o.total_tokens = 6;
-        near(referenceTermLoss(lp, mask, w, false, o).item<double>(),
-             0.25 * 4 * 0.6931471805599453 / 6);
+        checkNear(referenceTermLoss(lp, mask, w, false, o).item<double>(),
+                  0.25 * 4 * 0.6931471805599453 / 6);
         lp.mutable_grad() = torch::Tensor();
         o = {};
         o.aggregation = LossAggregation::SeqMean;
         loss = referenceTermLoss(lp, mask, w, false, o);
-        near(loss.item<double>(), (0.25 * 0.6931471805599453 + 0.25 * 1.3862943611198906) / 2);
+        checkNear(loss.item<double>(), (0.25 * 0.6931471805599453 + 0.25 * 1.3862943611198906) / 2);
         loss.backward();
         nearTensor(lp.grad(), {{-0.0625, -0.0625}, {-0.125, 0}});
     }
@@ -280,7 +280,7 @@ private slots:
         o.aggregation = LossAggregation::DrGrpo;
         o.max_completion_length = 4;
         const auto out = policyLoss(x.logp, x.old, x.adv, x.mask, {}, o);
-        near(out.loss.item<double>(), -0.075);
+        checkNear(out.loss.item<double>(), -0.075);
         out.loss.backward();
         nearTensor(x.logp.grad(), {{0, -0.125}, {0.2, 0}});
         QCOMPARE(lossAggregationFromName("dr_grpo"), LossAggregation::DrGrpo);
@@ -302,7 +302,7 @@ private slots:
         QCOMPARE(padded.sizes(), (torch::IntArrayRef{2, 2}));
         nearTensor(mask, {{1, 1}, {1, 0}});
         (padded * mask).sum().backward();
-        near(b.grad()[0].item<double>(), 1.0);
+        checkNear(b.grad()[0].item<double>(), 1.0);
     }
 
     // lr 1e-3, warmup 2, cosine over 6 steps:
@@ -311,38 +311,38 @@ private slots:
     //   s5 p .75 -> 1.464466e-4, s6 p 1 -> 0 (and stays there)
     void warmupThenCosine() {
         LrSchedule s{1e-3, 2, LrDecay::Cosine, 6, 0.0};
-        near(s.at(0), 5e-4, 1e-12);
-        near(s.at(1), 1e-3, 1e-12);
-        near(s.at(2), 1e-3, 1e-12);
-        near(s.at(3), 8.535533905932737e-4, 1e-12);
-        near(s.at(4), 5e-4, 1e-12);
-        near(s.at(5), 1.4644660940672628e-4, 1e-12);
-        near(s.at(6), 0.0, 1e-12);
-        near(s.at(9), 0.0, 1e-12);
+        checkNear(s.at(0), 5e-4, 1e-12);
+        checkNear(s.at(1), 1e-3, 1e-12);
+        checkNear(s.at(2), 1e-3, 1e-12);
+        checkNear(s.at(3), 8.535533905932737e-4, 1e-12);
+        checkNear(s.at(4), 5e-4, 1e-12);
+        checkNear(s.at(5), 1.4644660940672628e-4, 1e-12);
+        checkNear(s.at(6), 0.0, 1e-12);
+        checkNear(s.at(9), 0.0, 1e-12);
         s.min_lr_ratio = 0.1;  // floor 1e-4: s4 = 1e-4 + 9e-4 / 2
-        near(s.at(4), 5.5e-4, 1e-12);
+        checkNear(s.at(4), 5.5e-4, 1e-12);
     }
     // lr 1e-3, warmup 2, linear over 6: s2 p 0 -> 1e-3, s3 p .25 -> 7.5e-4, s4 -> 5e-4,
     // s5 -> 2.5e-4, s6 -> 0 (and stays); floor 0.1: s4 = 1e-4 + 9e-4 · .5 = 5.5e-4.
     void warmupThenLinear() {
         LrSchedule s{1e-3, 2, LrDecay::Linear, 6, 0.0};
-        near(s.at(0), 5e-4, 1e-12);
-        near(s.at(2), 1e-3, 1e-12);
-        near(s.at(3), 7.5e-4, 1e-12);
-        near(s.at(4), 5e-4, 1e-12);
-        near(s.at(5), 2.5e-4, 1e-12);
-        near(s.at(6), 0.0, 1e-12);
-        near(s.at(8), 0.0, 1e-12);
+        checkNear(s.at(0), 5e-4, 1e-12);
+        checkNear(s.at(2), 1e-3, 1e-12);
+        checkNear(s.at(3), 7.5e-4, 1e-12);
+        checkNear(s.at(4), 5e-4, 1e-12);
+        checkNear(s.at(5), 2.5e-4, 1e-12);
+        checkNear(s.at(6), 0.0, 1e-12);
+        checkNear(s.at(8), 0.0, 1e-12);
         s.min_lr_ratio = 0.1;
-        near(s.at(4), 5.5e-4, 1e-12);
+        checkNear(s.at(4), 5.5e-4, 1e-12);
         QCOMPARE(lrDecayFromName("linear"), LrDecay::Linear);
         QCOMPARE(lrDecayName(LrDecay::Linear), std::string("linear"));
     }
     void warmupThenConstant() {
         LrSchedule s{2e-5, 4, LrDecay::Constant, 100, 0.0};
-        near(s.at(0), 0.5e-5, 1e-15);  // 2e-5 * 1/4
-        near(s.at(3), 2e-5, 1e-15);
-        near(s.at(50), 2e-5, 1e-15);
+        checkNear(s.at(0), 0.5e-5, 1e-15);  // 2e-5 * 1/4
+        checkNear(s.at(3), 2e-5, 1e-15);
+        checkNear(s.at(50), 2e-5, 1e-15);
         QVERIFY_THROWS_EXCEPTION(TrainError, lrDecayFromName("linear-ish"));
     }
 };
