@@ -66,6 +66,9 @@ nlohmann::json benchRoofline(const ModelBenchOptions& o) {
     for (const auto& [name, gbs] : r.bandwidth_methods) methods[name] = gbs;
     const CpuCaches& caches = cpuCaches();
     return {{"gemm_gflops", r.gemm_gflops},
+            // Both rates the bound is the larger of (roofline.h: measureGemmBound).
+            {"gemm_dtype_gflops", r.gemm_dtype_gflops},
+            {"gemm_float32_gflops", r.gemm_float32_gflops},
             // The product the rate was measured on, so a reader can rerun it elsewhere.
             {"gemm_shape", {{"m", n}, {"k", n}, {"n", n}, {"dtype", o.dtype}}},
             {"bandwidth_gbs", r.bandwidth_gbs},

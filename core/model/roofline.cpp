@@ -173,12 +173,27 @@ double measureGemmGflops(torch::Dtype dtype, torch::Device device, int64_t m, in
     return 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n) / t / 1e9;
 }
 
+GemmBound measureGemmBound(torch::Dtype dtype, torch::Device device, int64_t m, int64_t k,
+                           int64_t n, double seconds) {
+    GemmBound b;
+    const bool with_float32 = !device.is_cuda() && dtype != torch::kFloat32;
+    b.dtype_gflops =
+        measureGemmGflops(dtype, device, m, k, n, with_float32 ? seconds / 2 : seconds);
+    if (with_float32)
+        b.float32_gflops = measureGemmGflops(torch::kFloat32, device, m, k, n, seconds / 2);
+    b.gflops = std::max(b.dtype_gflops, b.float32_gflops);
+    return b;
+}
+
 Roofline measureRoofline(torch::Dtype dtype, torch::Device device, double seconds) {
     c10::InferenceMode guard;
     Roofline r;
     const int64_t n = device.is_cuda() ? 8192 : 1024;
     r.gemm_n = n;
-    r.gemm_gflops = measureGemmGflops(dtype, device, n, n, n, seconds / 3);
+    const GemmBound gemm = measureGemmBound(dtype, device, n, n, n, seconds / 3);
+    r.gemm_gflops = gemm.gflops;
+    r.gemm_dtype_gflops = gemm.dtype_gflops;
+    r.gemm_float32_gflops = gemm.float32_gflops;
     r.intra_op_threads = at::get_num_threads();
 #ifdef _OPENMP
     r.omp_threads = omp_get_max_threads();

@@ -65,7 +65,10 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
     r.gemm_m = o.micro_batch * (o.prompt_tokens + o.new_tokens);
     r.gemm_k = mc.hidden_size;
     r.gemm_n = mc.intermediate_size;
-    r.gemm_gflops = measureGemmGflops(lo.dtype, lo.device, r.gemm_m, r.gemm_k, r.gemm_n);
+    const GemmBound gemm = measureGemmBound(lo.dtype, lo.device, r.gemm_m, r.gemm_k, r.gemm_n);
+    r.gemm_gflops = gemm.gflops;
+    r.gemm_dtype_gflops = gemm.dtype_gflops;
+    r.gemm_float32_gflops = gemm.float32_gflops;
 
     OptimizerOptions oo;
     oo.moments = o.moments == "bf16" ? torch::kBFloat16 : torch::kFloat32;
@@ -85,6 +88,8 @@ TrainBenchResult runTrainBench(const TrainBenchOptions& o) {
             TrainBenchResult timed;
             timed.params = r.params;
             timed.gemm_gflops = r.gemm_gflops;
+            timed.gemm_dtype_gflops = r.gemm_dtype_gflops;
+            timed.gemm_float32_gflops = r.gemm_float32_gflops;
             timed.gemm_m = r.gemm_m;
             timed.gemm_k = r.gemm_k;
             timed.gemm_n = r.gemm_n;
@@ -192,6 +197,8 @@ nlohmann::json trainBenchJson(const TrainBenchResult& r) {
             {"train_flops", r.train_flops},
             {"train_gflops", r.train_gflops},
             {"gemm_gflops", r.gemm_gflops},
+            {"gemm_dtype_gflops", r.gemm_dtype_gflops},
+            {"gemm_float32_gflops", r.gemm_float32_gflops},
             {"gemm_shape", {{"m", r.gemm_m}, {"k", r.gemm_k}, {"n", r.gemm_n}}},
             {"train_gemm_fraction", r.gemm_gflops > 0 ? r.train_gflops / r.gemm_gflops : 0.0},
             {"params", r.params},

@@ -46,8 +46,9 @@ struct TrainBenchResult {
     // target tokens).
     double score_flops = 0, train_flops = 0;
     double train_gflops = 0;  // achieved: train_flops / train_s
-    double gemm_gflops = 0;   // the machine's bf16 (or dtype) GEMM rate, measured here
-    int64_t gemm_m = 0, gemm_k = 0, gemm_n = 0;  // on this (m x k) @ (k x n) product
+    double gemm_gflops = 0;   // the compute bound here: the larger of the two rates below
+    double gemm_dtype_gflops = 0, gemm_float32_gflops = 0;  // model/roofline.h: GemmBound
+    int64_t gemm_m = 0, gemm_k = 0, gemm_n = 0;             // on this (m x k) @ (k x n) product
     double params = 0, body_params = 0, lm_head_params = 0;
     int64_t group = 0, prompt_tokens = 0, new_tokens = 0;
     std::string shape, moments;  // the options' (shape "" with a model directory)
