@@ -3,6 +3,7 @@
 
 #include "core/model/tensor_bits.h"
 
+#include "core/model/bf16_matmul.h"
 #include "core/model/exp_kernels.h"
 #include "core/model/projection.h"
 
@@ -250,7 +251,7 @@ struct SiluMulDownFn : public torch::autograd::Function<SiluMulDownFn> {
         const torch::Tensor act = siluMulForward(gate, up).view({-1, F});
         std::vector<int64_t> shape = gate.sizes().vec();
         shape.back() = weight.size(0);
-        return torch::mm(act, weight.t()).view(shape);
+        return matmulNt(act, weight).view(shape);  // widened where bf16 is not native
     }
 
     static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
@@ -261,11 +262,11 @@ struct SiluMulDownFn : public torch::autograd::Function<SiluMulDownFn> {
         torch::Tensor grad_w;
         if (ctx->needs_input_grad(2)) {
             const torch::Tensor act = siluMulForward(gate, up).view({-1, F});
-            grad_w = torch::mm(gy.t(), act);  // (C, F)
+            grad_w = matmulTn(gy, act);  // (C, F)
         }
         torch::Tensor dgate, dup;
         if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1)) {
-            const torch::Tensor gact = torch::mm(gy, weight).view(gate.sizes());  // (..., F)
+            const torch::Tensor gact = matmulNn(gy, weight).view(gate.sizes());  // (..., F)
             std::tie(dgate, dup) = siluMulBackward(gate, up, gact);
         }
         return {dgate, dup, grad_w};

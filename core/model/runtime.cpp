@@ -27,6 +27,17 @@ std::string blasLibraryPath() {
 
 namespace {
 bool g_threads_chosen_by_user = false;
+
+// at::set_num_threads, and OpenBLAS's own pool to match: Debian's LibTorch calls BLAS through
+// libblas.so.3 and never sizes OpenBLAS's threads, so --threads 1 still ran float32 GEMMs on
+// every core (and the roofline of a one-thread run measured two).
+void setThreads(int threads) {
+    at::set_num_threads(threads);
+    using SetBlasThreads = void (*)(int);
+    if (const auto f =
+            reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+        f(threads);
+}
 int defaultThreads() {
     return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
@@ -34,14 +45,14 @@ int defaultThreads() {
 
 void fitThreadsToModel(int64_t parameters, int64_t small_model_parameters) {
     if (g_threads_chosen_by_user) return;
-    at::set_num_threads(parameters < small_model_parameters ? 1 : defaultThreads());
+    setThreads(parameters < small_model_parameters ? 1 : defaultThreads());
 }
 
 RuntimeInfo runtimeInit(int threads) {
     RuntimeInfo info;
     g_threads_chosen_by_user = threads > 0;
     if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    at::set_num_threads(threads);
+    setThreads(threads);
 #ifdef __GLIBC__
     // LibTorch's CPU tensors come from malloc. glibc maps every block above its threshold (at
     // most 32 MB by default) fresh with mmap and unmaps it on free, so each step's large
