@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/base/blas_core.h"
+#include "core/base/blas_environment.h"
 #include "tests/test_registry.h"
 
 namespace reflab::test {
@@ -61,7 +61,7 @@ bool registerTest(const char* class_name, AppKind app, TestFactory make) {
 
 int main(int argc, char** argv) {
     // As the programs do: the tests measure and exercise the BLAS kernels a user gets.
-    reflab::restartIfBlasMisdetectsCpu(argv);
+    reflab::restartWithBlasEnvironment(argv);
     auto& tests = reflab::test::registry();
     const auto it = argc >= 2 ? tests.find(argv[1]) : tests.end();
     if (it == tests.end()) {

@@ -7,14 +7,14 @@
 #include <thread>
 
 #include "app/cli/commands.h"
-#include "core/base/blas_core.h"
+#include "core/base/blas_environment.h"
 #include "core/base/error.h"
 #include "core/base/version.h"
 #include "core/model/runtime.h"
 #include "core/store/sqlite_db.h"
 
 int main(int argc, char** argv) {
-    reflab::restartIfBlasMisdetectsCpu(argv);  // before any thread: it may exec the program anew
+    reflab::restartWithBlasEnvironment(argv);  // before any thread: it may exec the program anew
     CLI::App app{"RefLab: verifier-free RL of language models, headless.", "reflab-cli"};
     app.set_version_flag("--version", "reflab-cli " + reflab::reflabVersion() + " (LibTorch " +
                                           reflab::torchVersion() + ", SQLite " +

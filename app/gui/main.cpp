@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "core/base/blas_core.h"
+#include "core/base/blas_environment.h"
 #include "core/model/runtime.h"
 #include "core/store/workspace.h"
 #include "ui/bench/compare_bench.h"
@@ -37,7 +37,7 @@
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
-    reflab::restartIfBlasMisdetectsCpu(argv);  // before any thread: it may exec the program anew
+    reflab::restartWithBlasEnvironment(argv);  // before any thread: it may exec the program anew
     QApplication app(argc, argv);
     QApplication::setOrganizationName("RefLab");
     QApplication::setApplicationName("RefLab");

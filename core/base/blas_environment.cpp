@@ -1,5 +1,5 @@
-// See blas_core.h.
-#include "core/base/blas_core.h"
+// See blas_environment.h.
+#include "core/base/blas_environment.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -47,20 +47,36 @@ std::string betterBlasCore(const std::string& chosen_core) {
     return "";
 }
 
-void restartIfBlasMisdetectsCpu(char** argv) {
-    if (std::getenv("OPENBLAS_CORETYPE")) return;  // chosen already (by the user, or by us)
+void restartWithBlasEnvironment(char** argv) {
     using CoreName = char* (*)();
+    using Parallel = int (*)();
     const auto corename = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    const auto parallel = reinterpret_cast<Parallel>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
     if (!corename) return;  // not OpenBLAS
-    const char* chosen = corename();
-    const std::string better = betterBlasCore(chosen ? chosen : "");
-    if (better.empty()) return;
-    setenv("OPENBLAS_CORETYPE", better.c_str(), 1);
+    bool changed = false;
+    std::string core_note;
+    if (!std::getenv("OPENBLAS_CORETYPE")) {
+        const char* chosen = corename();
+        const std::string better = betterBlasCore(chosen ? chosen : "");
+        if (!better.empty()) {
+            setenv("OPENBLAS_CORETYPE", better.c_str(), 1);
+            core_note = std::string(chosen) + " -> " + better;
+            changed = true;
+        }
+    }
+    // openblas_get_parallel(): 0 sequential, 1 its own pthreads, 2 OpenMP (LibTorch's pool).
+    const bool own_pool = parallel && parallel() == 1;
+    if (own_pool && !std::getenv("GOMP_SPINCOUNT") && !std::getenv("OMP_WAIT_POLICY") &&
+        dlsym(RTLD_DEFAULT, "omp_get_max_threads")) {
+        setenv("GOMP_SPINCOUNT", kGompSpinCount, 1);
+        changed = true;
+    }
+    if (!changed) return;
     execv("/proc/self/exe", argv);
     std::fprintf(stderr,
-                 "reflab: OpenBLAS chose its %s kernels on this CPU and restarting with "
-                 "OPENBLAS_CORETYPE=%s failed; float32 products will be slow\n",
-                 chosen, better.c_str());
+                 "reflab: restarting with the BLAS environment failed (OpenBLAS core %s); "
+                 "products may be slow\n",
+                 core_note.empty() ? "kept" : core_note.c_str());
 }
 
 }  // namespace reflab

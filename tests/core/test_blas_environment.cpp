@@ -1,9 +1,10 @@
-// The OpenBLAS core check (core/base/blas_core.h): which of OpenBLAS's choices are taken for a
-// misdetection on this CPU, and that a program of this build runs on suitable kernels.
+// The BLAS environment check (core/base/blas_environment.h): which of OpenBLAS's choices are
+// taken for a misdetection on this CPU, and that a test process (restarted by test_main as the
+// programs restart) runs on suitable kernels with OpenMP's spin count set beside OpenBLAS's pool.
 #include <dlfcn.h>
 #include <QtTest>
 
-#include "core/base/blas_core.h"
+#include "core/base/blas_environment.h"
 #include "core/model/runtime.h"
 #include "tests/test_registry.h"
 
@@ -16,7 +17,7 @@ static bool blasTestAvx2Fma() {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-class TestBlasCore : public QObject {
+class TestBlasEnvironment : public QObject {
     Q_OBJECT
 private slots:
     void preAvx2ChoicesAreReplaced() {
@@ -39,8 +40,13 @@ private slots:
         if (!corename) QSKIP("the BLAS loaded is not OpenBLAS");
         const std::string core = corename();
         QVERIFY2(reflab::betterBlasCore(core).empty(), core.c_str());
+        using Parallel = int (*)();
+        const auto parallel =
+            reinterpret_cast<Parallel>(dlsym(RTLD_DEFAULT, "openblas_get_parallel"));
+        if (parallel && parallel() == 1)  // OpenBLAS's own pool beside OpenMP's
+            QVERIFY(std::getenv("GOMP_SPINCOUNT") || std::getenv("OMP_WAIT_POLICY"));
     }
 };
 
-REFLAB_TEST_APPLESS(TestBlasCore);
-#include "test_blas_core.moc"
+REFLAB_TEST_APPLESS(TestBlasEnvironment);
+#include "test_blas_environment.moc"
