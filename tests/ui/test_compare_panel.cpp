@@ -347,6 +347,18 @@ private slots:
         panel.views()->setCurrentWidget(panel.validityTable()->parentWidget());
         waitIdle(panel);
         QCOMPARE(validity.count(), 1);
+
+        // Two compared runs of one name (a demo trained twice): each row says which run it is.
+        ComparePanel twins;
+        twins.setWorkspace(db);
+        twins.setRunStyles({{qMid, {"same", Qt::blue}}, {qLeaf, {"same", Qt::green}}});
+        QSignalSpy twinsValidity(twins.loader(), &CompareLoader::validityLoaded);
+        twins.setRuns({qMid, qLeaf});
+        twins.views()->setCurrentWidget(twins.validityTable()->parentWidget());
+        QTRY_COMPARE_WITH_TIMEOUT(twinsValidity.count(), 1, 20000);
+        waitIdle(twins);
+        QCOMPARE(twins.validityTable()->item(0, 0)->text(), "same (" + qMid + ")");
+        QCOMPARE(twins.validityTable()->item(2, 0)->text(), "same (" + qLeaf + ")");
     }
 
     void fewerThanTwoRunsAsks() {

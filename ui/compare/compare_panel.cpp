@@ -215,8 +215,15 @@ void ComparePanel::setSmoothing(double weight) {
 }
 
 QHash<QString, QString> ComparePanel::names() const {
+    // A name two compared runs share (the demo trained twice) gets the run's id beside it, so
+    // the tables' rows can be told apart.
+    QHash<QString, int> uses;
+    for (const QString& id : m_runs) ++uses[m_styles.value(id, {id, Qt::gray}).name];
     QHash<QString, QString> out;
-    for (auto it = m_styles.cbegin(); it != m_styles.cend(); ++it) out.insert(it.key(), it->name);
+    for (auto it = m_styles.cbegin(); it != m_styles.cend(); ++it)
+        out.insert(it.key(), uses.value(it->name) > 1
+                                 ? QStringLiteral("%1 (%2)").arg(it->name, it.key())
+                                 : it->name);
     return out;
 }
 
