@@ -60,6 +60,12 @@ RuntimeInfo runtimeInit(int threads) {
     // Below 1 GB they are recycled from the heap instead (the step's peak memory moves by
     // less than 1%).
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    // Setting that threshold fixes the trim threshold at its 128 KB default, so each free at
+    // the heap's top handed the pages back and the next step's tensors faulted them in again
+    // (kernel page clearing ~7% of a bf16 GRPO step's profile): keep up to 1 GB of freed top.
+    // bench --what train, 2-core Xeon: system time 31.6 -> 24.6 s; the step 36.6 -> 34.5 and
+    // 36.0 s in two runs (within run-to-run noise); peak resident memory 8378 -> 8400 MiB.
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
     info.intra_op_threads = at::get_num_threads();
     info.blas_path = blasLibraryPath();

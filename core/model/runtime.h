@@ -15,7 +15,8 @@ struct RuntimeInfo {
 // Sets LibTorch's intra-op threads to `threads` (0: the machine's cores; Debian's LibTorch
 // starts with 1) and warns on stderr, loudly, when the reference BLAS is loaded: fp32 GEMM
 // is then ~30x slower (install libopenblas0-pthread). With glibc, blocks below 1 GB are
-// recycled by malloc rather than mapped and unmapped per allocation (see runtime.cpp).
+// recycled by malloc rather than mapped and unmapped per allocation, and up to 1 GB of freed
+// heap is kept rather than trimmed (see runtime.cpp).
 RuntimeInfo runtimeInit(int threads = 0);
 
 // Matches the intra-op threads to the model about to run, unless runtimeInit() was given an
