@@ -359,6 +359,11 @@ private slots:
         waitIdle(twins);
         QCOMPARE(twins.validityTable()->item(0, 0)->text(), "same (" + qMid + ")");
         QCOMPARE(twins.validityTable()->item(2, 0)->text(), "same (" + qLeaf + ")");
+        // A run renamed in the dock: the rows follow without another read.
+        twins.setRunStyles({{qMid, {"renamed", Qt::blue}}, {qLeaf, {"same", Qt::green}}});
+        QCOMPARE(twins.validityTable()->item(0, 0)->text(), QString("renamed"));
+        QCOMPARE(twins.validityTable()->item(2, 0)->text(), QString("same"));
+        QCOMPARE(twinsValidity.count(), 1);
     }
 
     void fewerThanTwoRunsAsks() {

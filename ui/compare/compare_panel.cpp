@@ -155,7 +155,8 @@ ComparePanel::ComparePanel(QWidget* parent) : QWidget(parent) {
     connect(m_loader, &CompareLoader::validityLoaded, this,
             [this](const QStringList& runs, const std::vector<analysis::ValidityRow>& rows) {
                 if (runs != m_validityRuns) return;
-                fillValidityTable(m_validity, rows, names());
+                m_validityRows = rows;
+                fillValidityTable(m_validity, m_validityRows, names());
                 m_validityStatus->setText(
                     tr("AUROC of each reward component (and the total) for correct vs "
                        "incorrect rollouts: 0.5 is chance, 1 a perfect separation, below 0.5 "
@@ -188,6 +189,7 @@ void ComparePanel::setWorkspace(const QString& path) {
 void ComparePanel::setRunStyles(const QHash<QString, RunStyle>& styles) {
     m_styles = styles;
     rebuildPickers();
+    if (!m_validityRows.empty()) fillValidityTable(m_validity, m_validityRows, names());
     m_prompt->setRuns(m_runs, m_styles);
     if (!m_comparison.runs.empty()) onCompared(m_comparison, {}, m_available);  // new names
 }
@@ -242,6 +244,7 @@ void ComparePanel::reload() {
     QStringList metrics = m_metrics;
     m_loader->compare(m_runs, metrics);
     m_validityRuns.clear();  // stale: reread when next shown
+    m_validityRows.clear();
     requestValidity();
 }
 
@@ -251,6 +254,7 @@ void ComparePanel::requestValidity() {
         return;
     m_validityRuns = m_runs;
     m_validity->setRowCount(0);
+    m_validityRows.clear();
     m_validityStatus->setText(tr("Computing the reward validity of %1 runs...").arg(m_runs.size()));
     m_loader->loadValidity(m_runs);
 }

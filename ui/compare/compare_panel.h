@@ -108,6 +108,7 @@ private:
     QLabel* m_validityStatus = nullptr;
     QWidget* m_validityPage = nullptr;
     QStringList m_validityRuns;  // the runs the validity table shows (or is loading)
+    std::vector<analysis::ValidityRow> m_validityRows;  // shown: refilled when names change
     QTableView* m_summary = nullptr;
     QStandardItemModel* m_summaryModel = nullptr;
     QSortFilterProxyModel* m_summaryProxy = nullptr;
