@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace reflab::model {
 
@@ -49,6 +50,52 @@ REFLAB_AVX512_TARGET void gradOfRow(uint16_t* z, int64_t V, int64_t target, floa
     for (int64_t j = 0; j < V; ++j)
         z[j] = floatToBf16Bits(-g * std::exp(bf16BitsToFloat(z[j]) - lse));
     z[target] = floatToBf16Bits(g * (1.0f - p_target));
+}
+
+// One row of the fused sampler (float32SampleRows): max, the two exp sums and the entropy sum
+// in one vector pass that keeps e^((x - m) / T) in `w`, then the inverse-CDF scan over `w`.
+REFLAB_AVX512_TARGET void sampleRow(const float* x, int64_t V, float inv_t, float u, float* w,
+                                    int64_t* token, float* logprob, float* entropy) {
+    float m = x[0];
+#pragma omp simd reduction(max : m)
+    for (int64_t j = 0; j < V; ++j) m = std::max(m, x[j]);
+    // s1 = sum e^(x - m) (temperature 1: the stored log-prob), t = sum e^(x - m) (x - m) (its
+    // entropy), sT = sum e^((x - m) / T) (the sampling distribution).
+    float s1 = 0.0f, t = 0.0f, sT = 0.0f;
+    if (inv_t == 1.0f) {
+#pragma omp simd reduction(+ : s1, t)
+        for (int64_t j = 0; j < V; ++j) {
+            const float d = x[j] - m, e = std::exp(d);
+            w[j] = e;
+            s1 += e;
+            t += e * d;
+        }
+        sT = s1;
+    } else {
+#pragma omp simd reduction(+ : s1, t, sT)
+        for (int64_t j = 0; j < V; ++j) {
+            const float d = x[j] - m, e = std::exp(d), eT = std::exp(d * inv_t);
+            w[j] = eT;
+            s1 += e;
+            t += e * d;
+            sT += eT;
+        }
+    }
+    // The first token whose cumulative mass exceeds u of the whole (never a zero-mass token);
+    // the sums above and this scan add in different orders, so the last token takes any rest.
+    // The scan adds in double: a float running sum over 150k terms drifts by ~1e-4 of the mass,
+    // enough to move a draw across a flat stretch of the distribution by dozens of tokens.
+    const double target = static_cast<double>(u) * sT;
+    double cum = 0.0;
+    int64_t k = 0;
+    for (; k < V - 1; ++k) {
+        cum += w[k];
+        if (cum > target && w[k] > 0.0f) break;
+    }
+    const float log_s1 = std::log(s1);
+    *token = k;
+    *logprob = x[k] - m - log_s1;
+    if (entropy) *entropy = log_s1 - t / s1;
 }
 
 // Elements per parallel block of the element-wise kernels.
@@ -99,6 +146,19 @@ void bf16LogSoftmaxRowStats(const uint16_t* z, int64_t rows, int64_t V, const in
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < rows; ++r)
         statsOfRow(z + r * V, V, target[r], lse + r, logprob + r, entropy ? entropy + r : nullptr);
+}
+
+void float32SampleRows(const float* x, int64_t rows, int64_t V, float temperature, const float* u,
+                       int64_t* token, float* logprob, float* entropy) {
+    const float inv_t = 1.0f / temperature;
+#pragma omp parallel
+    {
+        std::vector<float> w(static_cast<size_t>(V));
+#pragma omp for schedule(static)
+        for (int64_t r = 0; r < rows; ++r)
+            sampleRow(x + r * V, V, inv_t, u[r], w.data(), token + r, logprob + r,
+                      entropy ? entropy + r : nullptr);
+    }
 }
 
 void bf16LogprobGradInPlace(uint16_t* z, int64_t rows, int64_t V, const int64_t* target,

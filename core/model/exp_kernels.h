@@ -21,6 +21,15 @@ bool expKernelsAvailable();
 void bf16LogSoftmaxRowStats(const uint16_t* z, int64_t rows, int64_t V, const int64_t* target,
                             float* lse, float* logprob, float* entropy);
 
+// The sampling step of generate() for rows of float32 logits x (row length V, all finite):
+// token[r] drawn by inverse CDF from softmax(x_r / temperature) with the uniform u[r] in [0, 1)
+// (the first token whose cumulative mass exceeds u[r] of the total, as torch.searchsorted with
+// right=true over the cumsum), logprob[r] its log-prob under softmax(x_r) and, when entropy is
+// not null, that distribution's entropy. One exp pass per row (two exps with a temperature)
+// instead of LibTorch's divide, softmax, cumsum, search, log_softmax and gather over (rows x V).
+void float32SampleRows(const float* x, int64_t rows, int64_t V, float temperature, const float* u,
+                       int64_t* token, float* logprob, float* entropy);
+
 // The gradient of sum_r g[r] * logprob[r] with respect to z, written over z in place:
 // z_rj <- bf16(g[r] * ([j == target[r]] - exp(z_rj - lse[r]))).
 void bf16LogprobGradInPlace(uint16_t* z, int64_t rows, int64_t V, const int64_t* target,

@@ -1,6 +1,8 @@
 // Batched KV-cache generation (see generation.h).
 #include "core/model/generation.h"
 
+#include "core/model/exp_kernels.h"
+
 #include <chrono>
 #include <functional>
 #include <limits>
@@ -66,6 +68,15 @@ torch::Tensor sampleWith(const torch::Tensor& logits, const SamplingConfig& cfg,
     return torch::searchsorted(cdf, u, /*out_int32=*/false, /*right=*/true)
         .squeeze(-1)
         .clamp_max(V - 1);
+}
+
+// Plain sampling (no top-k / top-p cut) of float32 CPU logits on an AVX-512 CPU goes through
+// the fused row kernel; the cuts, greedy decoding and other devices keep LibTorch's ops.
+bool fusedSamplingApplies(const torch::Tensor& logits, const SamplingConfig& cfg) {
+    return !cfg.greedy && cfg.temperature > 0 && cfg.top_p >= 1.0 &&
+           (cfg.top_k <= 0 || cfg.top_k >= logits.size(-1)) && logits.dim() == 2 &&
+           logits.scalar_type() == torch::kFloat32 && logits.device().is_cpu() &&
+           logits.is_contiguous() && expKernelsAvailable();
 }
 
 }  // namespace
@@ -154,13 +165,27 @@ std::vector<Generation> generateWith(const LanguageModel& model,
     auto t1 = Clock::now();
     for (int64_t step = 0; step < cfg.max_new_tokens; ++step) {
         const auto ts = Clock::now();
-        torch::Tensor next = sampleWith(logits, cfg, uniforms);          // (B)
-        const torch::Tensor lsm = logits.log_softmax(-1);                // (B, V)
-        torch::Tensor lp = lsm.gather(1, next.unsqueeze(1)).squeeze(1);  // (B)
-        // H = -sum p log p; a -inf log-prob (p = 0) is clamped so that 0 * log p stays 0.
-        torch::Tensor ent =
-            cfg.entropy ? -(lsm.exp() * lsm.clamp_min(std::numeric_limits<float>::lowest())).sum(-1)
-                        : torch::zeros({B}, torch::kFloat32);
+        torch::Tensor next, lp, ent;
+        if (fusedSamplingApplies(logits, cfg)) {
+            // One pass per row (exp_kernels.h); the same uniform per row as sampleWith draws.
+            const torch::Tensor u = uniforms(B, logits.options()).contiguous();
+            next = torch::empty({B}, torch::kInt64);
+            lp = torch::empty({B}, torch::kFloat32);
+            ent = cfg.entropy ? torch::empty({B}, torch::kFloat32)
+                              : torch::zeros({B}, torch::kFloat32);
+            float32SampleRows(logits.data_ptr<float>(), B, logits.size(1),
+                              static_cast<float>(cfg.temperature), u.data_ptr<float>(),
+                              next.data_ptr<int64_t>(), lp.data_ptr<float>(),
+                              cfg.entropy ? ent.data_ptr<float>() : nullptr);
+        } else {
+            next = sampleWith(logits, cfg, uniforms);          // (B)
+            const torch::Tensor lsm = logits.log_softmax(-1);  // (B, V)
+            lp = lsm.gather(1, next.unsqueeze(1)).squeeze(1);  // (B)
+            // H = -sum p log p; a -inf log-prob (p = 0) is clamped so that 0 * log p stays 0.
+            ent = cfg.entropy
+                      ? -(lsm.exp() * lsm.clamp_min(std::numeric_limits<float>::lowest())).sum(-1)
+                      : torch::zeros({B}, torch::kFloat32);
+        }
         auto nacc = next.accessor<int64_t, 1>();
         auto lacc = lp.accessor<float, 1>();
         auto eacc = ent.accessor<float, 1>();
